@@ -1,0 +1,58 @@
+# FundDesk: `make run` starts everything, `make test` checks everything. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+# The newest installed patch release of each minor version wins; override with PY311=/path/python.
+PY311 ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.11.*/bin/python)) $(shell command -v python3.11))
+PY310 ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.10.*/bin/python)) $(shell command -v python3.10))
+
+VENV := .venv
+VENV_RASA := .venv-rasa
+PY := $(VENV)/bin/python
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: help setup run test check lint-faq bench clean
+
+help:
+	@echo "make run    set up (first time only) and start the whole service"
+	@echo "make test   run every test, ruff and mypy"
+	@echo "make bench  run every benchmark and write bench/RESULTS.md"
+
+# Each venv is rebuilt only when its requirements file changes (the stamp records it).
+$(VENV)/.stamp: requirements.txt
+	@test -n "$(PY311)" || { echo "error: Python 3.11 not found (pyenv install 3.11, or make PY311=/path/to/python3.11)"; exit 1; }
+	@test -x $(PY) || $(PY311) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV_RASA)/.stamp: bot/requirements.txt
+	@test -n "$(PY310)" || { echo "error: Python 3.10 not found; Rasa 3.6 needs it (pyenv install 3.10.13, or make PY310=/path/to/python3.10)"; exit 1; }
+	@test -x $(VENV_RASA)/bin/python || $(PY310) -m venv $(VENV_RASA)
+	$(VENV_RASA)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_RASA)/bin/python -m pip install --quiet -r bot/requirements.txt
+	@touch $@
+
+setup: $(VENV)/.stamp $(VENV_RASA)/.stamp
+
+run: setup
+	$(PY) -m funddesk.stack
+
+check: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: check
+	$(PY) -m pytest
+
+lint-faq: setup
+	$(PY) -m knowledge_base lint
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Shared kernel of FundDesk: settings and the exception tree used by every service."""

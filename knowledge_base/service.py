@@ -1,0 +1,263 @@
+"""The live knowledge base: the index the bot asks, rebuilt and swapped when FAQ files change.
+
+A file with errors never takes serving down: its last good version stays live (even across a
+restart, from the persisted index) and its problems are kept on :attr:`KnowledgeBase.problems`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from funddesk.settings import Settings
+from knowledge_base.cache import EmbeddingCache
+from knowledge_base.embedder import Embedder, load_embedder
+from knowledge_base.entries import Entry, ParsedFile, Problem
+from knowledge_base.index import BuildReport, FaqIndex, Weights
+from knowledge_base.lexical import detect_lang
+from knowledge_base.lint import check_ids_across, discover
+from knowledge_base.parser import parse_file
+from knowledge_base.policy import Candidate, Decision, Thresholds, decide
+
+log = logging.getLogger(__name__)
+
+_FUND_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
+
+
+def find_fund(text: str) -> str | None:
+    """The first 6-digit fund code in ``text`` (works between Chinese characters too)."""
+    match = _FUND_CODE.search(text)
+    return match.group(0) if match else None
+
+
+@dataclass(frozen=True)
+class Match:
+    decision: Decision
+    fund: str | None
+    lang: str
+    embedding: np.ndarray
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class ReloadReport:
+    changed: bool
+    files: int
+    rejected: tuple[str, ...]
+    build: BuildReport | None
+
+
+@dataclass(frozen=True)
+class _Good:
+    digest: str
+    entries: tuple[Entry, ...]
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+class KnowledgeBase:
+    def __init__(
+        self,
+        root: Path,
+        embedder: Embedder,
+        *,
+        index_dir: Path | None = None,
+        cache: EmbeddingCache | None = None,
+        thresholds: Thresholds | None = None,
+        weights: Weights | None = None,
+        reload_interval: float = 0.5,
+    ) -> None:
+        self.root = root
+        self.embedder = embedder
+        self.thresholds = thresholds or Thresholds()
+        self.weights = weights or Weights()
+        self._index_dir = index_dir
+        self._cache = cache
+        self._interval = reload_interval
+        self._encode_lock = threading.Lock()  # HF tokenizers are not safe across threads
+        self._reload_lock = threading.Lock()
+        self._good: dict[str, _Good] = {}
+        self._problems: tuple[Problem, ...] = ()
+        self._index = FaqIndex([], np.zeros((0, embedder.dim), np.float32), embedder.name)
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._signature: tuple[tuple[str, int, int], ...] = ()
+        self._built = False
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder | None = None, *, watch: bool = True) -> KnowledgeBase:
+        """Load (or build) the index for ``settings.kb_dir`` and start watching it for edits."""
+        thresholds = Thresholds.load(settings.policy_file) if settings.policy_file.is_file() else None
+        kb = cls(
+            settings.kb_dir,
+            embedder or load_embedder(settings.embedding_model),
+            index_dir=settings.index_dir,
+            cache=EmbeddingCache(settings.embedding_cache),
+            thresholds=thresholds,
+            weights=Weights(lexical=settings.lexical_weight),
+            reload_interval=settings.reload_interval,
+        )
+        kb.start(watch=watch)
+        return kb
+
+    # -- serving -------------------------------------------------------------------------------
+
+    @property
+    def index(self) -> FaqIndex:
+        return self._index
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self._problems
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self._index.entry(entry_id)
+
+    def embed(self, text: str) -> np.ndarray:
+        with self._encode_lock:
+            return self.embedder.encode([text])[0]
+
+    def rank(self, text: str, *, fund: str | None = None, limit: int = 5) -> tuple[np.ndarray, list[Candidate]]:
+        index = self._index  # one snapshot per question: a swap mid-question changes nothing
+        vector = self.embed(text)
+        return vector, index.rank(vector, text, fund=fund, weights=self.weights, limit=limit)
+
+    def ask(self, text: str, *, fund: str | None = None) -> Match:
+        """Answer, clarify or fall back for one investor question."""
+        started = time.perf_counter()
+        fund = find_fund(text) or fund
+        vector, ranked = self.rank(text, fund=fund)
+        decision = decide(ranked, self.thresholds, fund=fund)
+        elapsed = (time.perf_counter() - started) * 1000
+        return Match(decision, fund, detect_lang(text), vector, elapsed)
+
+    # -- loading and hot reload ----------------------------------------------------------------
+
+    def start(self, *, watch: bool = True) -> None:
+        self._restore()
+        self.reload()
+        self.embed("warm-up")  # the first investor should not pay for lazy model initialisation
+        if watch:
+            self._watcher = threading.Thread(target=self._watch, name="kb-reload", daemon=True)
+            self._watcher.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._watcher:
+            self._watcher.join(timeout=5)
+        if self._cache:
+            self._cache.close()
+
+    def _restore(self) -> None:
+        """Start from the persisted index: fast, and it remembers the last good version of each file."""
+        if not self._index_dir:
+            return
+        saved = FaqIndex.load(self._index_dir, self.embedder.name)
+        if saved is None:
+            return
+        index, sources = saved
+        by_file: dict[str, list[Entry]] = {}
+        for entry in index.entries:
+            by_file.setdefault(entry.file, []).append(entry)
+        self._good = {f: _Good(d, tuple(by_file.get(f, ()))) for f, d in sources.items()}
+        self._index = index
+        self._built = True
+
+    def _scan_signature(self) -> tuple[tuple[str, int, int], ...]:
+        out = []
+        for path in discover(self.root):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            out.append((path.as_posix(), stat.st_mtime_ns, stat.st_size))
+        return tuple(out)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                signature = self._scan_signature()
+                if signature != self._signature:
+                    self.reload()
+            except Exception:  # the watcher must outlive any one bad reload
+                log.exception("knowledge base reload failed; still serving the previous index")
+
+    def reload(self, *, progress: bool = False) -> ReloadReport:
+        """Re-read every file; rebuild and swap the index if anything that serves changed."""
+        with self._reload_lock:
+            self._signature = self._scan_signature()
+            digests = {_rel(p, self.root): _digest(p) for p in discover(self.root)} if self.root.is_dir() else {}
+            checked = check_ids_across(self._unchanged(digests) + self._parse_changed(digests))
+            good = {pf.path: _Good(digests[pf.path], pf.entries) for pf in checked if pf.ok}
+            rejected = tuple(pf.path for pf in checked if not pf.ok)
+            good.update({path: self._good[path] for path in rejected if path in self._good})
+            self._set_problems(checked)
+            if good == self._good and self._built:
+                return ReloadReport(False, len(digests), rejected, None)
+            entries = [e for path in sorted(good) for e in good[path].entries]
+            index, report = FaqIndex.build(
+                entries, _Locked(self.embedder, self._encode_lock), self._cache, previous=self._index, progress=progress
+            )
+            self._index, self._good, self._built = index, good, True
+            if self._index_dir:
+                index.save(self._index_dir, {f: g.digest for f, g in good.items()})
+            log.info(
+                "knowledge base: %d entries, %d phrasings (%d embedded) in %.2fs",
+                report.entries, report.phrasings, report.embedded, report.seconds,
+            )
+            return ReloadReport(True, len(digests), rejected, report)
+
+    def _unchanged(self, digests: dict[str, str]) -> list[ParsedFile]:
+        return [ParsedFile(f, g.entries) for f, g in self._good.items() if digests.get(f) == g.digest]
+
+    def _parse_changed(self, digests: dict[str, str]) -> list[ParsedFile]:
+        changed = [f for f, d in digests.items() if f not in self._good or self._good[f].digest != d]
+        return [parse_file(self.root / f, self.root) for f in sorted(changed)]
+
+    def _set_problems(self, checked: list[ParsedFile]) -> None:
+        problems = tuple(sorted((p for pf in checked for p in pf.problems), key=lambda p: (p.file, p.line)))
+        if problems != self._problems:
+            for problem in problems:
+                log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, "%s", problem)
+        self._problems = problems
+
+
+class _Locked:
+    """Encodes in small locked batches, so questions interleave with a long rebuild."""
+
+    def __init__(self, embedder: Embedder, lock: threading.Lock, batch: int = 32) -> None:
+        self._embedder, self._lock, self._batch = embedder, lock, batch
+
+    @property
+    def name(self) -> str:
+        return self._embedder.name
+
+    @property
+    def dim(self) -> int:
+        return self._embedder.dim
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        parts = [np.zeros((0, self.dim), np.float32)]
+        batches = range(0, len(texts), self._batch)
+        for start in tqdm(batches, desc="embedding", unit="batch", disable=not progress):
+            with self._lock:
+                parts.append(self._embedder.encode(texts[start : start + self._batch]))
+        return np.concatenate(parts)
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
