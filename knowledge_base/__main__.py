@@ -51,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.kb_dir.is_dir():
         print(f"error: FAQ folder not found: {settings.kb_dir}", file=sys.stderr)
         return 2
-    return {"build": _build, "search": _search, "eval": _eval}[args.command](settings, args)
+    try:
+        return {"build": _build, "search": _search, "eval": _eval}[args.command](settings, args)
+    except (ValueError, OSError) as exc:  # bad input files: say what and where, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _lint(root: Path) -> int:

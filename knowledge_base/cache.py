@@ -43,7 +43,7 @@ class EmbeddingCache:
         return found
 
     def put(self, model: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-        rows = [(_key(model, t), v.astype(np.float32).tobytes()) for t, v in zip(texts, vectors)]
+        rows = [(_key(model, t), v.astype(np.float32).tobytes()) for t, v in zip(texts, vectors, strict=False)]
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)", rows)
 
@@ -72,7 +72,7 @@ def embed_with_cache(
     missing = [t for t in unique if t not in known]
     if missing:
         fresh = embedder.encode(missing, progress=progress)
-        known.update(zip(missing, fresh))
+        known.update(zip(missing, fresh, strict=False))
         if cache:
             cache.put(embedder.name, missing, fresh)
     matrix = np.stack([known[t] for t in texts]) if texts else np.zeros((0, embedder.dim), np.float32)

@@ -119,7 +119,7 @@ class HashingEmbedder:
                 bucket = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=4).digest(), "big")
                 out[row, bucket % self._dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-9)
+        return np.asarray(out / np.maximum(norms, 1e-9), dtype=np.float32)
 
 
 def load_embedder(model: str) -> Embedder:

@@ -92,7 +92,7 @@ class FaqIndex:
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         texts = (p for e in self.entries for p in e.phrasings)
-        return dict(zip(texts, self.vectors))
+        return dict(zip(texts, self.vectors, strict=False))
 
     def entry(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -57,9 +57,9 @@ class LexicalIndex:
     """One sparse document per entry, built from its phrasings (and, lightly, its answer)."""
 
     def __init__(self, documents: Sequence[Sequence[tuple[str, float]]]) -> None:
-        counts: list[Counter[str]] = []
+        counts: list[dict[str, float]] = []
         for parts in documents:
-            doc: Counter[str] = Counter()
+            doc: dict[str, float] = defaultdict(float)
             for text, weight in parts:
                 for tok in tokens(text):
                     doc[tok] += weight
@@ -76,7 +76,7 @@ class LexicalIndex:
         self._idf = np.log((n_docs + 1) / (df + 1)) + 1.0
         self._matrix = self._weigh(counts)
 
-    def _weigh(self, counts: Sequence[Counter[str]]) -> sparse.csr_matrix:
+    def _weigh(self, counts: Sequence[Mapping[str, float]]) -> sparse.csr_matrix:
         rows, cols, vals = [], [], []
         for row, doc in enumerate(counts):
             for tok, tf in doc.items():

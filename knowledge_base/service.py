@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -129,7 +129,8 @@ class KnowledgeBase:
 
     def embed(self, text: str) -> np.ndarray:
         with self._encode_lock:
-            return self.embedder.encode([text])[0]
+            vectors = self.embedder.encode([text])
+        return np.asarray(vectors[0], dtype=np.float32)
 
     def rank(self, text: str, *, fund: str | None = None, limit: int = 5) -> tuple[np.ndarray, list[Candidate]]:
         index = self._index  # one snapshot per question: a swap mid-question changes nothing
@@ -225,8 +226,13 @@ class KnowledgeBase:
         return [ParsedFile(f, g.entries) for f, g in self._good.items() if digests.get(f) == g.digest]
 
     def _parse_changed(self, digests: dict[str, str]) -> list[ParsedFile]:
+        """Parse edited files; a broken one competes for ids with its last good entries, not its new ones."""
         changed = [f for f, d in digests.items() if f not in self._good or self._good[f].digest != d]
-        return [parse_file(self.root / f, self.root) for f in sorted(changed)]
+        parsed = [parse_file(self.root / f, self.root) for f in sorted(changed)]
+        return [
+            pf if pf.ok or pf.path not in self._good else replace(pf, entries=self._good[pf.path].entries)
+            for pf in parsed
+        ]
 
     def _set_problems(self, checked: list[ParsedFile]) -> None:
         problems = tuple(sorted((p for pf in checked for p in pf.problems), key=lambda p: (p.file, p.line)))

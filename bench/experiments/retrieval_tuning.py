@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
+
+torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))  # shared 2-core box: 1 thread is faster
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -46,6 +49,7 @@ class Split:
     q_entry: np.ndarray  # entry index per question, -1 = out of scope
     n_entries: int
     cal_mask: np.ndarray | None = None  # CLINC: which questions calibrate thresholds
+    extra_mask: np.ndarray | None = None  # CLINC: oos_train rows (extra OOS test questions)
 
     def groups(self) -> list[list[str]]:
         g: list[list[str]] = [[] for _ in range(self.n_entries)]
@@ -94,7 +98,14 @@ def clinc_split() -> Split:
         half = set(perm[: len(rows) // 2].tolist())
         for j, (t, l) in enumerate(rows):
             qt.append(t); qe.append(idx[l] if lab is None else -1); cal.append(j in half)
-    return Split("clinc", pt, pe, qt, np.array(qe), len(labels), np.array(cal))
+    # oos_train is used nowhere else: extra out-of-scope test questions (50 -> 150) so that
+    # oos_recall is less noisy; reported separately as oos_rec150.
+    n_main = len(qt)
+    for t, _ in d["oos_train"]:
+        qt.append(t); qe.append(-1); cal.append(False)
+    sp = Split("clinc", pt, pe, qt, np.array(qe), len(labels), np.array(cal))
+    sp.extra_mask = np.arange(len(qt)) >= n_main
+    return sp
 
 
 # ---------------------------------------------------------------- embedding
@@ -168,7 +179,9 @@ def policy_metrics(gold, top, act) -> dict[str, float]:
 
 def calibrate(split: Split, top, s1, s2, objective: str = "acc@oos0.8") -> tuple[tuple[float, float, float], dict]:
     """Grid-search (t_ans, margin, floor) on the calibration questions; metrics on the rest."""
-    cal, test = split.cal_mask, ~split.cal_mask
+    cal = split.cal_mask
+    extra = split.extra_mask if split.extra_mask is not None else np.zeros_like(cal)
+    test = ~cal & ~extra
     g = split.q_entry
     ts = np.unique(np.quantile(s1[cal], np.linspace(0.0, 1.0, 101)))
     best, best_key = None, None
@@ -184,7 +197,10 @@ def calibrate(split: Split, top, s1, s2, objective: str = "acc@oos0.8") -> tuple
                 if best_key is None or key > best_key:
                     best_key, best = key, (float(t), m, float(t - d))
     act = policy(top[test], s1[test], s2[test], *best)
-    return best, policy_metrics(g[test], top[test], act)
+    met = policy_metrics(g[test], top[test], act)
+    t150 = test | extra
+    met["oos_rec150"] = policy_metrics(g[t150], top[t150], policy(top[t150], s1[t150], s2[t150], *best))["oos_recall"]
+    return best, met
 
 
 def from_matrix(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -258,26 +274,99 @@ def run_methods(split: Split, phr: np.ndarray, q: np.ndarray, tag: str, which: s
 
 
 def top1_test(split: Split, top) -> float:
-    m = (split.q_entry >= 0) & ~split.cal_mask
+    m = (split.q_entry >= 0) & ~split.cal_mask  # in-scope test questions only
     return float((top[m] == split.q_entry[m]).mean())
 
 
 def fmt(r: dict) -> str:
     s = f"{r['split']:9s} {r['emb']:22s} {r['method']:28s} top1={r['top1']:.4f}"
     if "answer_acc" in r:
-        s += (f" | ans_acc={r['answer_acc']:.4f} oos_rec={r['oos_recall']:.4f} wrong={r['wrong']:.4f}"
+        s += (f" | ans_acc={r['answer_acc']:.4f} oos_rec={r['oos_recall']:.4f} oos_rec150={r['oos_rec150']:.4f} wrong={r['wrong']:.4f}"
               f" clar={r['clarify']:.4f} thr=({r['thr'][0]:.3f},{r['thr'][1]},{r['thr'][2]:.3f})")
     return s
 
 
+def subsample(split: Split, n: int) -> Split:
+    """Keep n random questions (seed 1): fine-tuned models must re-embed every question."""
+    if not n or n >= len(split.q_text):
+        return split
+    sel = np.sort(np.random.default_rng(1).choice(len(split.q_text), n, replace=False))
+    return Split(split.name, split.phr_text, split.phr_entry, [split.q_text[i] for i in sel],
+                 split.q_entry[sel], split.n_entries,
+                 None if split.cal_mask is None else split.cal_mask[sel])
+
+
+def tuned_model(split: Split, steps: int | None, drop: np.ndarray | None = None) -> tuple[str, float]:
+    """Fine-tune (cached on disk) on the split's phrasings, optionally without some entries."""
+    suffix = "" if drop is None else "_minus10pct"
+    out = FT_DIR / f"{split.name}_s{steps}{suffix}"
+    t0 = time.time()
+    if not (out / "modules.json").exists():
+        groups = [g for i, g in enumerate(split.groups()) if drop is None or i not in set(drop.tolist())]
+        tuning.fine_tune(BASE, groups, out, max_steps=steps, num_threads=1, progress=True)
+    return str(out), time.time() - t0
+
+
+def added_after_tuning(split: Split, steps: int | None) -> None:
+    """Accuracy when ~10% of entries are added after tuning (embedded, never trained on)."""
+    new = np.sort(np.random.default_rng(2).choice(split.n_entries, max(1, round(0.1 * split.n_entries)), replace=False))
+    isnew = np.isin(split.q_entry, new)
+    for tag, (m, _) in (("base", (BASE, 0.0)), ("ft-all", tuned_model(split, steps)),
+                        ("ft-minus10%", tuned_model(split, steps, new))):
+        D, I = search(embed(m, split.phr_text), embed(m, split.q_text))
+        top, _, _ = rank_entries(D, I, split.phr_entry, mean_weight=0.5, top_m=3)
+        ok = top == split.q_entry
+        print(f"{split.name:9s} {tag:12s} max+mean top1 all={ok.mean():.4f} "
+              f"new-entry questions={ok[isnew].mean():.4f} old-entry questions={ok[~isnew].mean():.4f}", flush=True)
+
+
 def main(argv: list[str]) -> None:
-    which = set(argv) or {"agg", "lr"}
-    splits = [*b77_splits(), clinc_split()]
+    """argv: any of base, ft, new, latency (default: all).  QSUB=n subsamples questions."""
+    which = set(argv) or {"base", "ft", "new", "latency"}
+    nq = int(os.environ.get("QSUB", "0"))
+    splits = [subsample(s, nq if s.name == "b77_10" else 0) for s in (*b77_splits(), clinc_split())]
     for s in splits:
-        phr, q = embed(BASE, s.phr_text), embed(BASE, s.q_text)
-        for r in run_methods(s, phr, q, "base", which):
-            print(fmt(r), flush=True)
+        runs = []
+        if "base" in which:
+            runs.append(("base", BASE, {"agg", "lr"}))
+        if "ft" in which:
+            m, bt = tuned_model(s, None)
+            runs.append((f"ft (build {bt:.0f}s)", m, {"agg", "lr"}))
+        for tag, m, variants in runs:
+            for r in run_methods(s, embed(m, s.phr_text), embed(m, s.q_text), tag, variants):
+                print(fmt(r), flush=True)
+        if "new" in which:
+            added_after_tuning(s, None)
+    if "latency" in which:
+        print("latency", latency(), flush=True)
 
 
 if __name__ == "__main__" and sys.argv[1:] != ["cache"]:
     main(sys.argv[1:])
+
+
+def latency(model_dir: str = BASE, n_phrasings: int = 10_000, n_queries: int = 300) -> dict[str, float]:
+    """Per-question serving latency: embed one question + FAISS top-50 over n phrasings + aggregate."""
+    import faiss
+    from sentence_transformers import SentenceTransformer
+    b10, bfull = b77_splits()
+    phr = np.vstack([embed(BASE, bfull.phr_text), embed(BASE, bfull.q_text)])[:n_phrasings]
+    if len(phr) < n_phrasings:  # pad with jittered copies up to the requested size
+        rng = np.random.default_rng(0)
+        extra = phr[rng.integers(0, len(phr), n_phrasings - len(phr))]
+        extra = extra + 0.01 * rng.standard_normal(extra.shape).astype(np.float32)
+        phr = np.vstack([phr, extra / np.linalg.norm(extra, axis=1, keepdims=True)])
+    entry_of = np.arange(len(phr)) % 1000  # ~1000 entries of 10 phrasings
+    index = faiss.IndexFlatIP(phr.shape[1]); index.add(phr)
+    model = SentenceTransformer(model_dir, device="cpu")
+    qs = b10.q_text[:n_queries]
+    model.encode(qs[:10], show_progress_bar=False)  # warm-up
+    ts = []
+    for t in qs:
+        t0 = time.perf_counter()
+        v = model.encode([t], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        D, I = index.search(v.astype(np.float32), TOPK)
+        tuning.aggregate(D[0], I[0], entry_of, mean_weight=0.5, top_m=3)
+        ts.append(time.perf_counter() - t0)
+    a = np.array(ts) * 1e3
+    return {"p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)), "threads": torch.get_num_threads()}

@@ -1,0 +1,99 @@
+"""Answering questions from the knowledge base: answer, clarify with choices, or fall back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import runtime
+from actions._sdk import Action, Event, intent_of, lang_of, send, text_of
+from knowledge_base import replies
+from knowledge_base.entries import Entry
+from knowledge_base.policy import Candidate, Decision
+from knowledge_base.replies import Audit, Reply
+
+
+class ActionAnswerFaq(Action):
+    """Runs for ``ask_question``, ``nlu_fallback`` and ``choose_faq`` (a clarify button)."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[Event]:
+        kb = runtime.knowledge_base()
+        if intent_of(tracker) == "choose_faq":
+            chosen = _chosen_id(tracker)
+            if chosen is not None:
+                return _answer_choice(dispatcher, tracker, chosen, kb.entry(chosen))
+        return _answer_question(dispatcher, tracker, kb)
+
+
+def _chosen_id(tracker: Tracker) -> str | None:
+    clicked = next(tracker.get_latest_entity_values("faq_id"), None)
+    if isinstance(clicked, str):
+        return clicked
+    return replies.choice_from_text(text_of(tracker), [c["id"] for c in _choices(tracker)])
+
+
+def _choices(tracker: Tracker) -> list[Event]:
+    value = tracker.get_slot("faq_choices")
+    return [c for c in value if isinstance(c, dict) and "id" in c] if isinstance(value, list) else []
+
+
+def _answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, kb: runtime.KnowledgeBaseLike) -> list[Event]:
+    fund = replies.resolve_fund(tracker.get_slot("fund_code"))
+    match = kb.ask(text_of(tracker), fund=fund)
+    decision = match.decision
+    fallbacks = replies.next_fallback_count(tracker.get_slot("fallback_count"), decision.kind)
+    audit = _audit(decision, match.lang, match.fund)
+    if decision.kind == "answer" and decision.best is not None:
+        send(dispatcher, replies.answer_replies(decision.best, audit))
+        awaiting: str | None = "feedback"
+    elif decision.kind == "clarify":
+        send(dispatcher, [replies.clarify_reply(decision.candidates, audit)])
+        awaiting = None
+    else:
+        send(dispatcher, [replies.fallback_reply(fallbacks, audit)])
+        awaiting = "human_offer" if replies.offers_human(fallbacks) else None
+    choices = [{"id": c.entry.id, "score": round(c.score, 4)} for c in decision.candidates[:3]]
+    return [
+        SlotSet("lang", match.lang),
+        SlotSet("fund_code", match.fund),
+        *_audit_slots(audit),
+        SlotSet("faq_choices", choices if decision.kind == "clarify" else None),
+        SlotSet("fallback_count", float(fallbacks)),
+        SlotSet("awaiting", awaiting),
+    ]
+
+
+def _answer_choice(dispatcher: CollectingDispatcher, tracker: Tracker, chosen: str, entry: Entry | None) -> list[Event]:
+    lang = lang_of(tracker, entry.lang if entry else "en")
+    fund = replies.resolve_fund(tracker.get_slot("fund_code"))
+    if entry is None:  # offered, then removed by an FAQ edit before the click
+        audit = Audit(chosen, None, None, "fallback", lang, fund)
+        send(dispatcher, [Reply(replies.text("choice_gone", lang), custom=audit.as_custom())])
+        return [*_audit_slots(audit), SlotSet("awaiting", None)]
+    score = next((c.get("score") for c in _choices(tracker) if c["id"] == chosen), None)
+    audit = Audit(entry.id, entry.version, score, "chosen", lang, fund)
+    send(dispatcher, replies.answer_replies(Candidate(entry, score or 0.0), audit))
+    return [
+        *_audit_slots(audit),
+        SlotSet("faq_choices", None),
+        SlotSet("fallback_count", 0.0),
+        SlotSet("awaiting", "feedback"),
+    ]
+
+
+def _audit(decision: Decision, lang: str, fund: str | None) -> Audit:
+    best = decision.best
+    score = round(best.score, 4) if best else None
+    if decision.kind == "answer" and best is not None:
+        return Audit(best.entry.id, best.entry.version, score, "answer", lang, fund)
+    return Audit(None, None, score, decision.kind, lang, fund)
+
+
+def _audit_slots(audit: Audit) -> list[Event]:
+    return [SlotSet(name, value) for name, value in audit.slots().items()]

@@ -1,0 +1,33 @@
+"""Feedback on an answer ("Did that answer your question?"), recorded against the entry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions._sdk import Action, Event, intent_of, lang_of, send
+from knowledge_base import replies
+from knowledge_base.replies import Reply
+
+
+class ActionFeedback(Action):
+    def name(self) -> str:
+        return "action_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[Event]:
+        helpful = intent_of(tracker) == "affirm"
+        reply = replies.feedback_reply(helpful, lang_of(tracker))
+        custom = {
+            "type": "faq_feedback",
+            "faq_id": tracker.get_slot("faq_id"),
+            "faq_version": tracker.get_slot("faq_version"),
+            "helpful": helpful,
+        }
+        send(dispatcher, [Reply(reply.text, reply.buttons, custom)])
+        return [
+            SlotSet("faq_feedback", "helpful" if helpful else "unhelpful"),
+            SlotSet("awaiting", None if helpful else "human_offer"),
+        ]

@@ -1,0 +1,216 @@
+"""What the bot says for the FAQ flows, in English or Chinese: plain functions the actions call.
+
+Nothing here knows Rasa: a :class:`Reply` is text, buttons and an audit payload, and the
+actions turn it into ``dispatcher.utter_message(...)``. Button payloads are Rasa intents
+(``/affirm``, ``/choose_faq{"faq_id": "..."}``) so a click needs no NLU.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge_base.lexical import detect_lang
+from knowledge_base.policy import Candidate
+
+LANGS = ("en", "zh")
+FALLBACKS_BEFORE_HUMAN_OFFER = 2
+
+_FUND_CODE = re.compile(r"\d{6}")
+_WORDLIKE = re.compile(r"[A-Za-z]{2,}|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "feedback_prompt": "Did that answer your question?",
+        "yes": "Yes",
+        "no": "No",
+        "clarify": "I found a few questions that could match. Which one do you mean?",
+        "rephrase": "Sorry, I couldn't find an answer to that. Could you rephrase your question?",
+        "offer_human": "I still can't find an answer. Would you like me to pass you to our staff?",
+        "talk_to_person": "Talk to a person",
+        "no_thanks": "No, I'll rephrase",
+        "glad": "Glad I could help! Anything else?",
+        "sorry_feedback": "Sorry that didn't help. You can rephrase your question, or I can pass you to our staff.",
+        "declined_human": "All right. Please try asking your question in a different way.",
+        "choice_gone": "That question is no longer in our FAQ. Could you ask it again in your own words?",
+        "handoff": (
+            "I've noted that you'd like to talk to a person. Our staff console isn't connected yet, "
+            "so nobody can join this chat for now. I'm still here: ask me anything about our funds."
+        ),
+    },
+    "zh": {
+        "feedback_prompt": "这个回答解决您的问题了吗？",
+        "yes": "是",
+        "no": "否",
+        "clarify": "我找到几个可能相关的问题，请问您想问的是哪一个？",
+        "rephrase": "抱歉，没有找到相关答案。您能换个说法再问一次吗？",
+        "offer_human": "还是没有找到答案。需要为您转接人工客服吗？",
+        "talk_to_person": "转人工客服",
+        "no_thanks": "不用，我换个说法",
+        "glad": "很高兴能帮到您！还有其他问题吗？",
+        "sorry_feedback": "抱歉没能解决您的问题。您可以换个说法再问，或者转接人工客服。",
+        "declined_human": "好的，请换个说法再问一次。",
+        "choice_gone": "这个问题已不在常见问题库中，请用您自己的话再问一次。",
+        "handoff": "已记录您的人工服务请求。人工客服系统尚未接入，暂时无法转接真人。您可以继续向我提问。",
+    },
+}
+
+
+def text(key: str, lang: str) -> str:
+    return TEXTS[lang if lang in TEXTS else "en"][key]
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"title": self.title, "payload": self.payload}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One bot message: ``custom`` is the machine-readable audit the web service reads."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Which entry, in which version and with which score, produced a bot answer."""
+
+    faq_id: str | None
+    faq_version: str | None
+    faq_score: float | None
+    decision: str
+    lang: str
+    fund: str | None = None
+
+    def as_custom(self) -> dict[str, Any]:
+        return {"type": "faq_answer", **self.slots(), "lang": self.lang, "fund": self.fund}
+
+    def slots(self) -> dict[str, Any]:
+        return {
+            "faq_id": self.faq_id,
+            "faq_version": self.faq_version,
+            "faq_score": self.faq_score,
+            "faq_decision": self.decision,
+        }
+
+
+# -- language and fund ------------------------------------------------------------------------
+
+
+def conversation_lang(message: str, current: str | None) -> str:
+    """The language to reply in: detected from words, kept for clicks, codes and emoji."""
+    fallback = current if current in LANGS else "en"
+    if message.startswith("/") or not _WORDLIKE.search(message):
+        return fallback
+    return detect_lang(message)
+
+
+def resolve_fund(*values: object) -> str | None:
+    """The first value that is a 6-digit fund code (entities and slots may hold anything)."""
+    for value in values:
+        if isinstance(value, str) and _FUND_CODE.fullmatch(value.strip()):
+            return value.strip()
+    return None
+
+
+# -- choices ----------------------------------------------------------------------------------
+
+_ORDINALS = (  # checked before the cardinals: "the second one" is 2, not 1
+    ("first", "1st", "第一", "1"),
+    ("second", "2nd", "第二", "2"),
+    ("third", "3rd", "第三", "3"),
+)
+_CARDINALS = (("one", "一"), ("two", "二"), ("three", "三"))
+_LAST = ("last", "最后")
+
+
+def choose_faq_payload(faq_id: str) -> str:
+    return "/choose_faq" + json.dumps({"faq_id": faq_id}, separators=(",", ":"))
+
+
+def choice_from_text(message: str, choices: Sequence[str]) -> str | None:
+    """Map "the second one" / "第二个" / "2" to an id among the last offered ``choices``."""
+    lowered = message.lower().strip(" .。!！?？")
+    if choices and any(word in lowered for word in _LAST):
+        return choices[-1]
+    for table in (_ORDINALS, _CARDINALS):
+        for number, words in enumerate(table, start=1):
+            if number <= len(choices) and any(_has_word(lowered, w) for w in words):
+                return choices[number - 1]
+    return None
+
+
+def _has_word(message: str, word: str) -> bool:
+    if word.isascii():
+        return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", message) is not None
+    if len(word) == 1:  # a bare 一/二/三 only on its own ("二", "二个"), not inside "一下"
+        return message in (word, word + "个", "选" + word)
+    return word in message
+
+
+# -- the FAQ flows ----------------------------------------------------------------------------
+
+
+def feedback_prompt(lang: str) -> Reply:
+    buttons = (Button(text("yes", lang), "/affirm"), Button(text("no", lang), "/deny"))
+    return Reply(text("feedback_prompt", lang), buttons)
+
+
+def answer_replies(candidate: Candidate, audit: Audit, *, ask_feedback: bool = True) -> list[Reply]:
+    """The entry's answer, carrying its audit, then (optionally) "Did that answer your question?"."""
+    replies = [Reply(candidate.entry.answer, custom=audit.as_custom())]
+    if ask_feedback:
+        replies.append(feedback_prompt(audit.lang))
+    return replies
+
+
+def clarify_reply(candidates: Iterable[Candidate], audit: Audit, *, limit: int = 3) -> Reply:
+    """Up to ``limit`` buttons, one per candidate question; a click answers that entry."""
+    buttons = tuple(Button(c.entry.question, choose_faq_payload(c.entry.id)) for c in list(candidates)[:limit])
+    return Reply(text("clarify", audit.lang), buttons, custom=audit.as_custom())
+
+
+def next_fallback_count(previous: object, kind: str) -> int:
+    """Consecutive fallbacks: one more on a fallback, back to zero on anything else."""
+    count = int(previous) if isinstance(previous, int | float) else 0
+    return count + 1 if kind == "fallback" else 0
+
+
+def offers_human(fallbacks: int) -> bool:
+    return fallbacks >= FALLBACKS_BEFORE_HUMAN_OFFER
+
+
+def human_offer(lang: str, key: str = "offer_human") -> Reply:
+    buttons = (
+        Button(text("talk_to_person", lang), "/request_human"),
+        Button(text("no_thanks", lang), "/deny"),
+    )
+    return Reply(text(key, lang), buttons)
+
+
+def fallback_reply(fallbacks: int, audit: Audit) -> Reply:
+    """Ask to rephrase; from the second fallback in a row on, offer a person instead."""
+    if offers_human(fallbacks):
+        offer = human_offer(audit.lang)
+        return Reply(offer.text, offer.buttons, custom=audit.as_custom())
+    return Reply(text("rephrase", audit.lang), custom=audit.as_custom())
+
+
+def feedback_reply(helpful: bool, lang: str) -> Reply:
+    return Reply(text("glad", lang)) if helpful else human_offer(lang, "sorry_feedback")
+
+
+def handoff_reply(lang: str, *, team: str | None, faq_id: str | None, fund: str | None) -> Reply:
+    """Honest until the staff side exists: the request is recorded, nobody joins yet."""
+    custom = {"type": "handoff_requested", "team": team, "faq_id": faq_id, "fund": fund, "staff_connected": False}
+    return Reply(text("handoff", lang), custom=custom)
