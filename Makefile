@@ -14,7 +14,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup run test check lint-faq bench clean
+.PHONY: help setup widget browser run test check lint-faq bench clean
 
 help:
 	@echo "make run    set up (first time only) and start the whole service"
@@ -36,7 +36,24 @@ $(VENV_RASA)/.stamp: bot/requirements.txt
 	$(VENV_RASA)/bin/python -m pip install --quiet -r bot/requirements.txt
 	@touch $@
 
-setup: $(VENV)/.stamp $(VENV_RASA)/.stamp
+# The widget's vendored bundle (web/widget/static/vendor.js: marked + DOMPurify, built by esbuild)
+# is committed. npm rebuilds it only when its inputs change: their hash is recorded next to it.
+WIDGET := web/widget
+widget:
+	@cd $(WIDGET) && sum=$$(cat package.json package-lock.json vendor-entry.js | sha256sum | cut -c1-64); \
+	if [ "$$sum" != "$$(cat static/vendor.js.inputs 2>/dev/null)" ]; then \
+		echo "rebuilding $(WIDGET)/static/vendor.js (npm ci + esbuild)"; \
+		npm ci --no-audit --no-fund && npm run build && echo "$$sum" > static/vendor.js.inputs; \
+	fi
+
+setup: $(VENV)/.stamp $(VENV_RASA)/.stamp widget
+
+# Browser tests drive Debian's chromium (Playwright's browser downloads are not possible here);
+# the font shows the Chinese widget. Skipped when chromium is already installed.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
 
 run: setup
 	$(PY) -m funddesk.stack
@@ -45,7 +62,7 @@ check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: check
+test: check browser
 	$(PY) -m pytest
 
 lint-faq: setup

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from typing import Any
 
 from rasa_sdk.endpoint import create_app
@@ -15,6 +16,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
 from actions import runtime
+from funddesk import fund_lookup
 from funddesk.settings import Settings, load
 
 log = logging.getLogger("actions")
@@ -31,7 +33,7 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
         from knowledge_base.service import KnowledgeBase  # heavy: numpy, faiss, the model
 
         app.ctx.kb = KnowledgeBase.open(settings, embedder=embedder)
-        runtime.install(app.ctx.kb)
+        runtime.install(app.ctx.kb, fund_lookup.display_names(fund_lookup.read_funds(settings.funds_file)))
         log.info("knowledge base loaded from %s", settings.kb_dir)
 
     async def close_kb(app: Sanic[Any, Any]) -> None:
@@ -50,6 +52,8 @@ def main() -> None:
     # two threads on this 2-core machine spin against Rasa and each other (~800 ms measured
     # under load). Set before the knowledge base imports torch; an explicit value wins.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # Rasa 3.6 talks to rasa-sdk 3.21 by design (the action server runs on Python 3.11).
+    warnings.filterwarnings("ignore", message="Your versions of rasa and rasa_sdk might not be compatible")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load()
     app = build_app(settings)

@@ -38,7 +38,7 @@ def _chosen_id(tracker: Tracker) -> str | None:
     return replies.choice_from_text(text_of(tracker), [c["id"] for c in _choices(tracker)])
 
 
-def _choices(tracker: Tracker) -> list[Event]:
+def _choices(tracker: Tracker) -> list[dict[str, Any]]:
     value = tracker.get_slot("faq_choices")
     return [c for c in value if isinstance(c, dict) and "id" in c] if isinstance(value, list) else []
 
@@ -53,7 +53,7 @@ def _answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, kb: run
         send(dispatcher, replies.answer_replies(decision.best, audit))
         awaiting: str | None = "feedback"
     elif decision.kind == "clarify":
-        send(dispatcher, [replies.clarify_reply(decision.candidates, audit)])
+        send(dispatcher, [replies.clarify_reply(decision.candidates, audit, fund_names=runtime.fund_names())])
         awaiting = None
     else:
         send(dispatcher, [replies.fallback_reply(fallbacks, audit)])
@@ -71,7 +71,9 @@ def _answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, kb: run
 
 def _answer_choice(dispatcher: CollectingDispatcher, tracker: Tracker, chosen: str, entry: Entry | None) -> list[Event]:
     lang = lang_of(tracker, entry.lang if entry else "en")
-    fund = replies.resolve_fund(tracker.get_slot("fund_code"))
+    fund = replies.resolve_fund(
+        *(entry.funds if entry and len(entry.funds) == 1 else ()), tracker.get_slot("fund_code")
+    )
     if entry is None:  # offered, then removed by an FAQ edit before the click
         audit = Audit(chosen, None, None, "fallback", lang, fund)
         send(dispatcher, [Reply(replies.text("choice_gone", lang), custom=audit.as_custom())])
@@ -80,6 +82,7 @@ def _answer_choice(dispatcher: CollectingDispatcher, tracker: Tracker, chosen: s
     audit = Audit(entry.id, entry.version, score, "chosen", lang, fund)
     send(dispatcher, replies.answer_replies(Candidate(entry, score or 0.0), audit))
     return [
+        SlotSet("fund_code", fund),
         *_audit_slots(audit),
         SlotSet("faq_choices", None),
         SlotSet("fallback_count", 0.0),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -34,11 +34,14 @@ class NotLoaded(RuntimeError):
 
 
 _current: KnowledgeBaseLike | None = None
+_fund_names: Mapping[str, str] = {}
 
 
-def install(kb: KnowledgeBaseLike | None) -> None:
-    global _current
+def install(kb: KnowledgeBaseLike | None, fund_names: Mapping[str, str] | None = None) -> None:
+    """Make ``kb`` (and the display name of each fund code) what actions use; None unloads."""
+    global _current, _fund_names
     _current = kb
+    _fund_names = dict(fund_names or {})
 
 
 def knowledge_base() -> KnowledgeBaseLike:
@@ -47,12 +50,16 @@ def knowledge_base() -> KnowledgeBaseLike:
     return _current
 
 
+def fund_names() -> Mapping[str, str]:
+    return _fund_names
+
+
 @contextmanager
-def installed(kb: KnowledgeBaseLike) -> Iterator[KnowledgeBaseLike]:
+def installed(kb: KnowledgeBaseLike, fund_names: Mapping[str, str] | None = None) -> Iterator[KnowledgeBaseLike]:
     """For tests: actions see ``kb`` inside the block."""
-    previous = _current
-    install(kb)
+    previous = (_current, _fund_names)
+    install(kb, fund_names)
     try:
         yield kb
     finally:
-        install(previous)
+        install(*previous)

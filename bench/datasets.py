@@ -27,7 +27,7 @@ class EvalSet:
     calibration: Path | None = None
 
 
-def _by_intent(rows: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+def by_intent(rows: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = defaultdict(list)
     for text, intent in rows:
         grouped[intent].append(" ".join(text.split()))
@@ -75,7 +75,7 @@ def write_questions(path: Path, rows: Iterable[tuple[str, str | None]]) -> Path:
 def banking77(out: Path, per_intent: int | None) -> EvalSet:
     """``per_intent`` phrasings per intent as the FAQ (None: all but 15%), the rest as questions."""
     with (DATA / "banking77_train.csv").open(newline="", encoding="utf-8") as handle:
-        grouped = _by_intent((r["text"], r["category"]) for r in csv.DictReader(handle))
+        grouped = by_intent((r["text"], r["category"]) for r in csv.DictReader(handle))
     rng = random.Random(SEED)
     kb: dict[str, list[str]] = {}
     questions: list[tuple[str, str | None]] = []
@@ -93,7 +93,7 @@ def banking77(out: Path, per_intent: int | None) -> EvalSet:
 def clinc150(out: Path) -> EvalSet:
     """Entries from ``train``; half of ``val`` + ``oos_val`` calibrates, the other half is asked."""
     data = json.loads((DATA / "clinc150_dev.json").read_text(encoding="utf-8"))
-    write_kb(out / "clinc150" / "faq", _by_intent((t, i) for t, i in data["train"]))
+    write_kb(out / "clinc150" / "faq", by_intent((t, i) for t, i in data["train"]))
     rng = random.Random(SEED)
     calibration: list[tuple[str, str | None]] = []
     questions: list[tuple[str, str | None]] = []

@@ -24,6 +24,13 @@ HEADER = (
     "# change funds.yml and run it again (training does). tests/unit/test_fund_lookup.py checks it.\n"
 )
 _CODE = re.compile(r"\d{6}")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+# One question per name, so Rasa sees fund_name annotated (RegexEntityExtractor uses only the
+# lookup tables of annotated entity types) and learns that naming a fund is still a question.
+TEMPLATES = {
+    "en": ("what is the redemption fee of {name}?", "how do I buy {name}?", "tell me about {name}"),
+    "zh": ("{name}的申购费是多少", "怎么赎回{name}", "{name}最近净值多少"),
+}
 _MARKUP = re.compile(r"[\[\]{}]")  # Rasa reads [text](entity) and {json} inside examples
 
 
@@ -48,6 +55,11 @@ def read_funds(path: Path) -> list[Fund]:
     return funds
 
 
+def display_names(funds: list[Fund]) -> dict[str, str]:
+    """Each fund's first name, for showing it next to a fund-scoped question."""
+    return {f.code: f.names[0] for f in funds if f.names}
+
+
 def name_table(funds: list[Fund]) -> tuple[dict[str, list[str]], list[str]]:
     """Names per code (first spelling wins, case-insensitively) and the ambiguous names dropped."""
     owners: dict[str, set[str]] = {}
@@ -67,13 +79,24 @@ def name_table(funds: list[Fund]) -> tuple[dict[str, list[str]], list[str]]:
     return table, ambiguous
 
 
+def examples(names: list[str]) -> list[str]:
+    """An annotated ``ask_question`` example per name, cycling through the templates of its language."""
+    out = []
+    for i, name in enumerate(names):
+        templates = TEMPLATES["zh" if _CJK.search(name) else "en"]
+        out.append(templates[i % len(templates)].format(name=f"[{name}](fund_name)"))
+    return out
+
+
 def render(funds: list[Fund]) -> str:
     table, _ = name_table(funds)
     if not table:
         return HEADER + 'version: "3.1"\nnlu: []\n'
     names = [n for code in sorted(table) for n in table[code]]
-    lines = [HEADER + 'version: "3.1"', "nlu:", "  - lookup: fund_name", "    examples: |"]
-    lines += [f"      - {name}" for name in names]
+    lines = [HEADER + 'version: "3.1"', "nlu:", "  - intent: ask_question", "    examples: |"]
+    lines += [f"      - {example}" for example in examples(names)]
+    lines += ["  - lookup: fund_name", "    examples: |"]  # longest first: the regex takes the first match
+    lines += [f"      - {name}" for name in sorted(names, key=lambda n: (-len(n), n))]
     for code in sorted(table):
         lines += [f'  - synonym: "{code}"', "    examples: |"]
         lines += [f"      - {name}" for name in table[code]]

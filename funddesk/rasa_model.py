@@ -91,10 +91,10 @@ def train(settings: Settings, root: Path = PROJECT_ROOT, *, force: bool = False,
         _say(f"rasa model up to date: {target}", quiet)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    _say(f"training the rasa model (inputs changed) -> {target}", quiet)
+    log = target.parent / f"{target.name[: -len('.tar.gz')]}.train.log"
+    _say(f"training the rasa model: its inputs changed (2-3 minutes; log: {log})", quiet)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".training-") as tmp:
-        log = target.parent / f"{target.name[: -len('.tar.gz')]}.train.log"
         _run_training(settings, root, Path(tmp) / target.name, log, quiet)
         os.replace(Path(tmp) / target.name, target)  # atomic: never a half-written model
     _say(f"rasa model trained in {time.monotonic() - started:.0f}s", quiet)

@@ -31,6 +31,15 @@ class Settings:
     actions_port: int = 5055
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    database_url: str = ""
+    rasa_timeout: float = 10.0
+    support_contact: str = ""
+    web_max_body: int = 32768
+    web_rate_conversation: int = 20
+    web_rate_client: int = 120
+    web_proxies_count: int = 0
+    web_cors_origins: str = "*"
+    redis_url: str = ""
 
     @property
     def index_dir(self) -> Path:
@@ -62,6 +71,21 @@ HELP: dict[str, str] = {
     "actions_port": "Port of the action server.",
     "web_host": "Interface the web service binds to.",
     "web_port": "Port of the web service (widget, console, API).",
+    "database_url": "Conversations database, e.g. `postgresql://user@host/db` (psycopg 3). "
+    "Empty: SQLite file `funddesk.sqlite3` in `data_dir` (WAL mode).",
+    "rasa_timeout": "Seconds the web service waits for Rasa's answer before telling the investor "
+    "the assistant is temporarily unavailable (the message is kept).",
+    "support_contact": "How investors reach a person when the assistant is unavailable, e.g. "
+    "`400-000-0000 or service@example.com`; shown in that message. Empty: a generic hint.",
+    "web_max_body": "Largest request body the web service accepts, in bytes (larger: 413).",
+    "web_rate_conversation": "Messages per minute one conversation may send (more: 429).",
+    "web_rate_client": "Messages and new conversations per minute from one client address (more: 429).",
+    "web_proxies_count": "Reverse proxies in front of the web service whose `X-Forwarded-For` is "
+    "trusted for the client address (0: use the connection's address).",
+    "web_cors_origins": "Origins allowed to call the investor API from a browser (comma-separated, "
+    "`*` for any: the API is token-based, no cookies).",
+    "redis_url": "Redis for pushing live messages across several web replicas, e.g. "
+    "`redis://127.0.0.1:6379/0`. Empty: in-process only (one replica).",
 }
 
 

@@ -22,9 +22,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from funddesk import rasa_model
 from funddesk.settings import PROJECT_ROOT, Settings, env_name, load
@@ -115,6 +116,18 @@ def web_service(settings: Settings, *, root: Path = PROJECT_ROOT, python: str = 
         return None
     health = f"http://{settings.web_host}:{settings.web_port}/health"
     return Service("web", [python, "-m", "web"], health, settings_env(settings), root, _log(settings, "web"))
+
+
+def with_token(settings: Settings) -> Settings:
+    """``settings`` with the Rasa token resolved, so every child (the web service too) knows it."""
+    return replace(settings, rasa_token=rasa_token(settings))
+
+
+def plan(settings: Settings, model: Path, root: Path = PROJECT_ROOT) -> list[Service]:
+    """What ``make run`` starts, in start order: Rasa, the action server, the web service if any."""
+    web = web_service(settings, root=root)
+    rasa = rasa_service(settings, model, settings.rasa_token, root=root)
+    return [rasa, action_service(settings, root=root), *([web] if web else [])]
 
 
 def _log(settings: Settings, name: str) -> Path:
@@ -249,7 +262,7 @@ def run(settings: Settings, root: Path = PROJECT_ROOT) -> int:
     signal.signal(signal.SIGTERM, _raise_stopped)
     services: list[Service] = []
     try:
-        services = _serve(settings, root, services)
+        _serve(settings, root, services)
     except (KeyboardInterrupt, Stopped):
         print("\nstopping ...", flush=True)
         return 0
@@ -258,16 +271,17 @@ def run(settings: Settings, root: Path = PROJECT_ROOT) -> int:
         return 1
     finally:
         stop(services)
-    return 1
 
 
-def _serve(settings: Settings, root: Path, services: list[Service]) -> list[Service]:
-    """Start everything (filling ``services`` as it goes, for the caller to stop) and watch it."""
-    token = rasa_token(settings)
+def _serve(settings: Settings, root: Path, services: list[Service]) -> NoReturn:
+    """Start everything, then watch it until a signal or a dying service raises.
+
+    ``services`` is filled as each one starts, so the caller stops exactly those.
+    """
+    settings = with_token(settings)
     model = rasa_model.train(settings, root)
-    rasa = rasa_service(settings, model, token, root=root)
-    web = web_service(settings, root=root)
-    planned = [rasa, action_service(settings, root=root), *([web] if web else [])]
+    planned = plan(settings, model, root)
+    rasa = planned[0]
     _check_ports(settings, planned)
     services.append(start(rasa))  # the slowest to start: it loads while the index builds
     build_index(settings, root)

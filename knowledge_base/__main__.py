@@ -10,12 +10,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from funddesk import settings as config
-from knowledge_base.cache import EmbeddingCache
-from knowledge_base.embedder import load_embedder
 from knowledge_base.evaluation import calibrate, rank_all, read_questions, score
-from knowledge_base.index import Weights
 from knowledge_base.lint import main as lint_main
-from knowledge_base.policy import Thresholds
 from knowledge_base.service import KnowledgeBase
 
 
@@ -63,20 +59,11 @@ def _lint(root: Path) -> int:
 
 
 def _open(settings: config.Settings, *, persist: bool) -> KnowledgeBase:
-    thresholds = Thresholds.load(settings.policy_file) if settings.policy_file.is_file() else Thresholds()
-    kb = KnowledgeBase(
-        settings.kb_dir,
-        load_embedder(settings.embedding_model),
-        index_dir=settings.index_dir if persist else None,
-        cache=EmbeddingCache(settings.embedding_cache),
-        thresholds=thresholds,
-        weights=Weights(lexical=settings.lexical_weight),
-    )
-    report = kb.reload(progress=sys.stderr.isatty())
+    kb = KnowledgeBase.open(settings, watch=False, persist=persist, progress=sys.stderr.isatty())
     for problem in kb.problems:
         print(problem, file=sys.stderr)
-    if report.build:
-        b = report.build
+    if kb.last_reload and kb.last_reload.build:
+        b = kb.last_reload.build
         print(f"{b.entries} entries, {b.phrasings} phrasings ({b.embedded} embedded) in {b.seconds:.2f}s",
               file=sys.stderr)
     return kb

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge_base.policy import Candidate, Thresholds, decide
+from knowledge_base.lexical import detect_lang
+from knowledge_base.policy import Candidate, Decision, Thresholds, decide
 from knowledge_base.service import KnowledgeBase, find_fund
 
 
@@ -27,8 +28,12 @@ class Question:
 class Ranked:
     question: Question
     fund: str | None
+    lang: str
     candidates: tuple[Candidate, ...]
     ms: float
+
+    def decide(self, thresholds: Thresholds) -> Decision:
+        return decide(list(self.candidates), thresholds, fund=self.fund, lang=self.lang)
 
 
 def read_questions(path: Path) -> list[Question]:
@@ -50,9 +55,10 @@ def rank_all(kb: KnowledgeBase, questions: Sequence[Question]) -> list[Ranked]:
     for q in questions:
         started = time.perf_counter()
         fund = find_fund(q.text)
+        lang = detect_lang(q.text)
         _, candidates = kb.rank(q.text, fund=fund)
-        decide(candidates, kb.thresholds, fund=fund)
-        out.append(Ranked(q, fund, tuple(candidates), (time.perf_counter() - started) * 1000))
+        decide(candidates, kb.thresholds, fund=fund, lang=lang)
+        out.append(Ranked(q, fund, lang, tuple(candidates), (time.perf_counter() - started) * 1000))
     return out
 
 
@@ -61,7 +67,7 @@ def score(ranked: Sequence[Ranked], thresholds: Thresholds) -> dict[str, float |
     oos = [r for r in ranked if not r.question.expected]
     top1 = answered = wrong = clarified = fell_back = 0
     for r in in_scope:
-        decision = decide(list(r.candidates), thresholds, fund=r.fund)
+        decision = r.decide(thresholds)
         best = r.candidates[0].entry.id if r.candidates else None
         top1 += best == r.question.expected
         if decision.kind == "answer":
@@ -69,8 +75,8 @@ def score(ranked: Sequence[Ranked], thresholds: Thresholds) -> dict[str, float |
             wrong += best != r.question.expected
         clarified += decision.kind == "clarify"
         fell_back += decision.kind == "fallback"
-    oos_fallback = sum(decide(list(r.candidates), thresholds, fund=r.fund).kind == "fallback" for r in oos)
-    oos_answered = sum(decide(list(r.candidates), thresholds, fund=r.fund).kind == "answer" for r in oos)
+    oos_kinds = [r.decide(thresholds).kind for r in oos]
+    oos_fallback, oos_answered = oos_kinds.count("fallback"), oos_kinds.count("answer")
     times = np.array([r.ms for r in ranked]) if ranked else np.zeros(1)
     return {
         "questions": len(ranked),
@@ -93,25 +99,43 @@ def _ratio(part: int, whole: int) -> float:
 
 
 def calibrate(ranked: Sequence[Ranked], base: Thresholds) -> Thresholds:
-    """Grid-search the answer threshold and margin on a labelled dev set.
+    """Fit the answer threshold and margin on a labelled dev set, separately per language.
 
-    The objective is the mean of answer accuracy and out-of-scope recall (just answer accuracy
-    when the dev set has no out-of-scope questions), minus half the wrong-answer rate: a wrong
-    answer costs an investor more than a clarifying question does.
+    English (or the only language) sets the defaults; every other language with questions in
+    the dev set gets its own pair in ``by_lang``.
+    """
+    by_lang: dict[str, list[Ranked]] = {}
+    for r in ranked:
+        by_lang.setdefault(r.lang, []).append(r)
+    if not by_lang:
+        return base
+    main = "en" if "en" in by_lang else next(iter(by_lang))
+    answer, margin = _fit(by_lang[main], base)
+    others = {lang: _fit(group, base) for lang, group in by_lang.items() if lang != main}
+    return Thresholds(answer, margin, base.max_choices, others)
+
+
+OOS_RECALL_FLOOR = 0.8
+
+
+def _fit(ranked: Sequence[Ranked], base: Thresholds) -> tuple[float, float]:
+    """Grid search: the most right answers, minus half the wrong ones (a wrong answer costs an
+    investor more than a clarifying question), among thresholds that send at least 80% of the
+    out-of-scope questions to fallback (or as many as any threshold manages, if none reaches it).
     """
     tops = [r.candidates[0].score for r in ranked if r.candidates]
     if not tops:
-        return base
+        return base.answer, base.margin
     answers = np.unique(np.round(np.quantile(tops, np.linspace(0.0, 1.0, 41)), 3))
     margins = np.round(np.arange(0.0, 0.151, 0.01), 3)
-    has_oos = any(not r.question.expected for r in ranked)
-    best, best_value = base, -np.inf
+    best, best_value = (base.answer, base.margin), (-np.inf, -np.inf)
     for answer in answers:
         for margin in margins:
-            trial = Thresholds(float(answer), float(margin), base.max_choices)
-            m = score(ranked, trial)
-            value = (m["answer_accuracy"] + m["oos_recall"]) / 2 if has_oos else m["answer_accuracy"]
-            value -= 0.5 * m["wrong_answer_rate"]
-            if value > best_value + 1e-9:
-                best, best_value = trial, value
+            m = score(ranked, Thresholds(float(answer), float(margin), base.max_choices))
+            value = (
+                min(float(m["oos_recall"]), OOS_RECALL_FLOOR) if m["out_of_scope"] else 0.0,
+                m["answer_accuracy"] - 0.5 * m["wrong_answer_rate"],
+            )
+            if value > best_value:
+                best, best_value = (float(answer), float(margin)), value
     return best

@@ -23,12 +23,16 @@ from knowledge_base.embedder import Embedder
 from knowledge_base.entries import Entry
 from knowledge_base.lexical import LexicalIndex, detect_lang
 from knowledge_base.policy import Candidate
+from knowledge_base.scoring import HEAD_WEIGHT, Head, aggregate
 
-FORMAT = 1
+FORMAT = 2
 ANSWER_WEIGHT = 0.3  # answer words count a little in the lexical channel: they carry the vocabulary
 ZH_LEXICAL_WEIGHT = 0.8  # the packaged model barely reads Chinese; lean on characters instead
 FUND_BONUS = 0.05  # a question naming a fund prefers that fund's own entries
-DENSE_NEIGHBOURS = 64
+# A question naming no fund prefers generic entries: a fund's twin of a generic entry could only
+# be offered as a choice anyway, and one fund's fee schedule is the wrong answer for most investors.
+NO_FUND_PENALTY = 0.15
+DENSE_NEIGHBOURS = 50
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,10 @@ class BuildReport:
 
 
 class FaqIndex:
-    def __init__(self, entries: Sequence[Entry], vectors: np.ndarray, model: str) -> None:
+    def __init__(self, entries: Sequence[Entry], vectors: np.ndarray, model: str, head: Head | None = None) -> None:
         self.entries = tuple(entries)
         self.model = model
+        self.head = head
         self.phrase_entry = np.array(
             [i for i, e in enumerate(self.entries) for _ in e.phrasings], dtype=np.int64
         )
@@ -77,18 +82,34 @@ class FaqIndex:
         cache: EmbeddingCache | None = None,
         *,
         previous: FaqIndex | None = None,
+        fit_head: bool = True,
         progress: bool = False,
     ) -> tuple[FaqIndex, BuildReport]:
-        """Embed every phrasing, reusing ``previous`` (same model) and the cache for unchanged text."""
+        """Embed every phrasing, reusing ``previous`` (same model) and the cache for unchanged text.
+
+        With ``fit_head=False`` the previous head is carried over (new entries get no head
+        score until :meth:`with_fitted_head`), which keeps an edit's rebuild to milliseconds.
+        """
         started = time.perf_counter()
         texts = [p for e in entries for p in e.phrasings]
-        known = previous.vectors_by_text() if previous is not None and previous.model == embedder.name else {}
+        same_model = previous is not None and previous.model == embedder.name
+        known = previous.vectors_by_text() if previous is not None and same_model else {}
         vectors, embedded = embed_with_cache(embedder, cache, texts, known=known, progress=progress)
         if not texts:
             vectors = np.zeros((0, embedder.dim), dtype=np.float32)
-        index = cls(entries, vectors, embedder.name)
+        head = None
+        if previous is not None and previous.head is not None and same_model:
+            head = previous.head.for_entries([e.id for e in entries])
+        index = cls(entries, vectors, embedder.name, head)
+        if fit_head:
+            index = index.with_fitted_head()
         report = BuildReport(len(entries), len(texts), embedded, time.perf_counter() - started)
         return index, report
+
+    def with_fitted_head(self) -> FaqIndex:
+        """The same index with a head fitted on its current phrasings (seconds, not milliseconds)."""
+        head = Head.fit(self.vectors, self.phrase_entry, [e.id for e in self.entries])
+        return FaqIndex(self.entries, self.vectors, self.model, head)
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         texts = (p for e in self.entries for p in e.phrasings)
@@ -101,16 +122,14 @@ class FaqIndex:
         return len(self.entries)
 
     def dense_scores(self, query: np.ndarray) -> np.ndarray:
-        """Best phrasing similarity per entry; entries outside the neighbourhood get the floor."""
-        scores = np.zeros(len(self.entries), dtype=np.float32)
+        """Per entry: aggregated phrasing similarity plus the head's probability."""
         if not len(self.vectors):
-            return scores
+            return np.zeros(len(self.entries), dtype=np.float64)
         k = min(DENSE_NEIGHBOURS, len(self.vectors))
         sims, rows = self._dense.search(query.reshape(1, -1).astype(np.float32), k)
-        floor = float(sims[0, -1]) if k < len(self.vectors) else 0.0
-        scores.fill(max(floor, 0.0))
-        owners = self.phrase_entry[rows[0]]
-        np.maximum.at(scores, owners, sims[0])
+        scores = aggregate(sims[0], self.phrase_entry[rows[0]], len(self.entries))
+        if self.head is not None:
+            scores += HEAD_WEIGHT * self.head.probabilities(query)
         return scores
 
     def rank(
@@ -121,7 +140,9 @@ class FaqIndex:
             return []
         w = weights.for_text(text)
         fused = (1.0 - w) * self.dense_scores(query) + w * self._lexical.scores(text)
-        if fund is not None:
+        if fund is None:
+            fused[self._scoped] -= NO_FUND_PENALTY
+        else:
             own = self._fund_rows.get(fund, np.zeros(len(self.entries), dtype=bool))
             fused[self._scoped & ~own] = -np.inf
             fused[own] += FUND_BONUS
@@ -138,18 +159,26 @@ class FaqIndex:
         digest = hashlib.sha256(vectors_tmp.read_bytes()).hexdigest()
         vectors_final = folder / f"vectors-{digest[:16]}.npy"
         os.replace(vectors_tmp, vectors_final)
+        head_name = None
+        if self.head is not None:
+            head_tmp = folder / f".head.{os.getpid()}.npz"
+            with head_tmp.open("wb") as handle:
+                np.savez(handle, weights=self.head.weights, bias=self.head.bias, ids=np.array(self.head.ids))
+            head_name = f"head-{hashlib.sha256(head_tmp.read_bytes()).hexdigest()[:16]}.npz"
+            os.replace(head_tmp, folder / head_name)
         manifest = {
             "format": FORMAT,
             "model": self.model,
             "vectors": vectors_final.name,
+            "head": head_name,
             "sources": sources,
             "entries": [dataclasses.asdict(e) for e in self.entries],
         }
         tmp = folder / f".manifest.{os.getpid()}.json"
         tmp.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, folder / "manifest.json")
-        for stale in folder.glob("vectors-*.npy"):
-            if stale != vectors_final:
+        for stale in [*folder.glob("vectors-*.npy"), *folder.glob("head-*.npz")]:
+            if stale.name not in (vectors_final.name, head_name):
                 stale.unlink(missing_ok=True)
 
     @classmethod
@@ -160,10 +189,14 @@ class FaqIndex:
             if manifest.get("format") != FORMAT or manifest.get("model") != model:
                 return None
             vectors = np.load(folder / manifest["vectors"])
+            head = None
+            if manifest.get("head"):
+                with np.load(folder / manifest["head"]) as saved:
+                    head = Head(tuple(str(i) for i in saved["ids"]), saved["weights"], saved["bias"])
         except (OSError, ValueError, KeyError):
             return None
         entries = [_entry_from_dict(d) for d in manifest["entries"]]
-        return cls(entries, vectors, model), dict(manifest["sources"])
+        return cls(entries, vectors, model, head), dict(manifest["sources"])
 
 
 def _entry_from_dict(data: dict[str, object]) -> Entry:

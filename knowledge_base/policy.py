@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -14,20 +14,34 @@ DecisionKind = Literal["answer", "clarify", "fallback"]
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Scores are fused similarities in [0, 1]; see README "Matching" for how they are made."""
+    """Scores are fused similarities; see README "How matching works" for how they are made.
+
+    ``by_lang`` overrides ``(answer, margin)`` per question language: Chinese questions lean on
+    the lexical channel, whose scores sit on a different scale than English ones.
+    """
 
     answer: float = 0.55  # best score needed to answer (or clarify) at all; choices need it too
     margin: float = 0.06  # lead of the best over the runner-up needed to answer directly
     max_choices: int = 3
+    by_lang: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def for_lang(self, lang: str | None) -> Thresholds:
+        if lang not in self.by_lang:
+            return self
+        answer, margin = self.by_lang[lang]
+        return Thresholds(answer, margin, self.max_choices)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+        data = asdict(self)
+        data["by_lang"] = {k: {"answer": a, "margin": m} for k, (a, m) in self.by_lang.items()}
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> Thresholds:
         data = json.loads(path.read_text(encoding="utf-8"))
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
+        by_lang = {k: (float(v["answer"]), float(v["margin"])) for k, v in (data.get("by_lang") or {}).items()}
+        known = {k: data[k] for k in ("answer", "margin", "max_choices") if k in data}
+        return cls(**known, by_lang=by_lang)
 
 
 @dataclass(frozen=True)
@@ -46,13 +60,16 @@ class Decision:
         return self.candidates[0] if self.candidates else None
 
 
-def decide(ranked: list[Candidate], thresholds: Thresholds, *, fund: str | None = None) -> Decision:
+def decide(
+    ranked: list[Candidate], thresholds: Thresholds, *, fund: str | None = None, lang: str | None = None
+) -> Decision:
     """Turn ranked candidates into an answer, a short list of choices, or a fallback.
 
     A fund-scoped entry is answered directly only when the question's fund is known (it is
     already filtered to match); without a fund it can only be offered as a choice, because
     answering one fund's fee schedule to a holder of another fund would be wrong.
     """
+    thresholds = thresholds.for_lang(lang)
     if not ranked or ranked[0].score < thresholds.answer:
         return Decision("fallback", tuple(ranked[: thresholds.max_choices]))
     best = ranked[0]

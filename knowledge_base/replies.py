@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge_base.entries import Entry
 from knowledge_base.lexical import detect_lang
 from knowledge_base.policy import Candidate
 
@@ -28,6 +29,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "yes": "Yes",
         "no": "No",
         "clarify": "I found a few questions that could match. Which one do you mean?",
+        "clarify_one": "Did you mean this question?",
         "rephrase": "Sorry, I couldn't find an answer to that. Could you rephrase your question?",
         "offer_human": "I still can't find an answer. Would you like me to pass you to our staff?",
         "talk_to_person": "Talk to a person",
@@ -46,6 +48,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "yes": "是",
         "no": "否",
         "clarify": "我找到几个可能相关的问题，请问您想问的是哪一个？",
+        "clarify_one": "请问您想问的是这个问题吗？",
         "rephrase": "抱歉，没有找到相关答案。您能换个说法再问一次吗？",
         "offer_human": "还是没有找到答案。需要为您转接人工客服吗？",
         "talk_to_person": "转人工客服",
@@ -93,7 +96,7 @@ class Audit:
     fund: str | None = None
 
     def as_custom(self) -> dict[str, Any]:
-        return {"type": "faq_answer", **self.slots(), "lang": self.lang, "fund": self.fund}
+        return {"type": "faq_match", **self.slots(), "lang": self.lang, "fund": self.fund}
 
     def slots(self) -> dict[str, Any]:
         return {
@@ -174,10 +177,28 @@ def answer_replies(candidate: Candidate, audit: Audit, *, ask_feedback: bool = T
     return replies
 
 
-def clarify_reply(candidates: Iterable[Candidate], audit: Audit, *, limit: int = 3) -> Reply:
-    """Up to ``limit`` buttons, one per candidate question; a click answers that entry."""
-    buttons = tuple(Button(c.entry.question, choose_faq_payload(c.entry.id)) for c in list(candidates)[:limit])
-    return Reply(text("clarify", audit.lang), buttons, custom=audit.as_custom())
+def clarify_reply(
+    candidates: Iterable[Candidate], audit: Audit, *, fund_names: Mapping[str, str] | None = None, limit: int = 3
+) -> Reply:
+    """Up to ``limit`` buttons, one per candidate question; a click answers that entry.
+
+    A fund-scoped question is labelled with its fund, since several funds may share it. There
+    may be a single choice: a fund-scoped entry is confirmed, not answered, while the fund is
+    unknown.
+    """
+    buttons = tuple(
+        Button(choice_title(c.entry, audit.lang, fund_names or {}), choose_faq_payload(c.entry.id))
+        for c in list(candidates)[:limit]
+    )
+    prompt = text("clarify" if len(buttons) > 1 else "clarify_one", audit.lang)
+    return Reply(prompt, buttons, custom=audit.as_custom())
+
+
+def choice_title(entry: Entry, lang: str, fund_names: Mapping[str, str]) -> str:
+    if not entry.funds:
+        return entry.question
+    label = ", ".join(f"{fund_names[code]} {code}" if code in fund_names else code for code in entry.funds)
+    return f"{entry.question}（{label}）" if lang == "zh" else f"{entry.question} ({label})"
 
 
 def next_fallback_count(previous: object, kind: str) -> int:

@@ -87,6 +87,7 @@ class KnowledgeBase:
         self.weights = weights or Weights()
         self._index_dir = index_dir
         self._cache = cache
+        self._owns_cache = False  # a cache passed in is the caller's to close
         self._interval = reload_interval
         self._encode_lock = threading.Lock()  # HF tokenizers are not safe across threads
         self._reload_lock = threading.Lock()
@@ -97,21 +98,34 @@ class KnowledgeBase:
         self._watcher: threading.Thread | None = None
         self._signature: tuple[tuple[str, int, int], ...] = ()
         self._built = False
+        self.last_reload: ReloadReport | None = None
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None, *, watch: bool = True) -> KnowledgeBase:
-        """Load (or build) the index for ``settings.kb_dir`` and start watching it for edits."""
+    def open(
+        cls,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        *,
+        watch: bool = True,
+        persist: bool = True,
+        progress: bool = False,
+    ) -> KnowledgeBase:
+        """Load (or build) the index for ``settings.kb_dir`` and, with ``watch``, follow its edits.
+
+        ``persist=False`` (eval on a throwaway folder) keeps the index in memory only.
+        """
         thresholds = Thresholds.load(settings.policy_file) if settings.policy_file.is_file() else None
         kb = cls(
             settings.kb_dir,
             embedder or load_embedder(settings.embedding_model),
-            index_dir=settings.index_dir,
+            index_dir=settings.index_dir if persist else None,
             cache=EmbeddingCache(settings.embedding_cache),
             thresholds=thresholds,
             weights=Weights(lexical=settings.lexical_weight),
             reload_interval=settings.reload_interval,
         )
-        kb.start(watch=watch)
+        kb._owns_cache = True
+        kb.start(watch=watch, progress=progress)
         return kb
 
     # -- serving -------------------------------------------------------------------------------
@@ -142,15 +156,16 @@ class KnowledgeBase:
         started = time.perf_counter()
         fund = find_fund(text) or fund
         vector, ranked = self.rank(text, fund=fund)
-        decision = decide(ranked, self.thresholds, fund=fund)
+        lang = detect_lang(text)
+        decision = decide(ranked, self.thresholds, fund=fund, lang=lang)
         elapsed = (time.perf_counter() - started) * 1000
-        return Match(decision, fund, detect_lang(text), vector, elapsed)
+        return Match(decision, fund, lang, vector, elapsed)
 
     # -- loading and hot reload ----------------------------------------------------------------
 
-    def start(self, *, watch: bool = True) -> None:
+    def start(self, *, watch: bool = True, progress: bool = False) -> None:
         self._restore()
-        self.reload()
+        self.last_reload = self.reload(progress=progress)
         self.embed("warm-up")  # the first investor should not pay for lazy model initialisation
         if watch:
             self._watcher = threading.Thread(target=self._watch, name="kb-reload", daemon=True)
@@ -160,7 +175,7 @@ class KnowledgeBase:
         self._stop.set()
         if self._watcher:
             self._watcher.join(timeout=5)
-        if self._cache:
+        if self._cache and self._owns_cache:
             self._cache.close()
 
     def _restore(self) -> None:
@@ -210,10 +225,15 @@ class KnowledgeBase:
             if good == self._good and self._built:
                 return ReloadReport(False, len(digests), rejected, None)
             entries = [e for path in sorted(good) for e in good[path].entries]
+            first = not self._built  # nothing serves yet: fit the head before going live
+            locked = _Locked(self.embedder, self._encode_lock)
             index, report = FaqIndex.build(
-                entries, _Locked(self.embedder, self._encode_lock), self._cache, previous=self._index, progress=progress
+                entries, locked, self._cache, previous=self._index, fit_head=first, progress=progress
             )
             self._index, self._good, self._built = index, good, True
+            if not first:  # the edit is live; now refit the head (seconds) and swap again
+                index = index.with_fitted_head()
+                self._index = index
             if self._index_dir:
                 index.save(self._index_dir, {f: g.digest for f, g in good.items()})
             log.info(

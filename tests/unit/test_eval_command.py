@@ -12,7 +12,14 @@ from tests.conftest import WriteFaq
 from tests.unit.test_knowledge_base import FUND_900001, REDEMPTION
 
 CONTRACT_KEYS = {
-    "questions", "in_scope", "out_of_scope", "top1_accuracy", "answer_accuracy", "oos_recall", "p50_ms", "p95_ms",
+    "questions",
+    "in_scope",
+    "out_of_scope",
+    "top1_accuracy",
+    "answer_accuracy",
+    "oos_recall",
+    "p50_ms",
+    "p95_ms",
 }
 
 
@@ -38,11 +45,14 @@ def test_eval_prints_the_contract_metrics_as_its_last_line(
     write_faq: WriteFaq, faq_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_faq("redemption.md", REDEMPTION)
-    questions = write_csv(tmp_path / "q.csv", [
-        ("when do I receive my redemption money", "redemption-arrival"),
-        ("how much does it cost to sell", "redemption-fee"),
-        ("best pizza in town", ""),
-    ])
+    questions = write_csv(
+        tmp_path / "q.csv",
+        [
+            ("when do I receive my redemption money", "redemption-arrival"),
+            ("how much does it cost to sell", "redemption-fee"),
+            ("best pizza in town", ""),
+        ],
+    )
     assert main(["eval", "--kb", str(faq_dir), "--questions", str(questions)]) == 0
     result = last_json(capsys)
     assert result.keys() >= CONTRACT_KEYS
@@ -55,13 +65,16 @@ def test_calibration_fits_thresholds_that_send_out_of_scope_questions_to_fallbac
 ) -> None:
     write_faq("redemption.md", REDEMPTION)
     write_faq("funds/900001.md", FUND_900001)
-    dev = write_csv(tmp_path / "dev.csv", [
-        ("when will I receive the money after redeeming", "redemption-arrival"),
-        ("redemption proceeds arrival", "redemption-arrival"),
-        ("what is the redemption fee of 900001", "redemption-fee-900001"),
-        ("weather tomorrow in Shanghai", ""),
-        ("recommend a good movie", ""),
-    ])
+    dev = write_csv(
+        tmp_path / "dev.csv",
+        [
+            ("when will I receive the money after redeeming", "redemption-arrival"),
+            ("redemption proceeds arrival", "redemption-arrival"),
+            ("what is the redemption fee of 900001", "redemption-fee-900001"),
+            ("weather tomorrow in Shanghai", ""),
+            ("recommend a good movie", ""),
+        ],
+    )
     policy = tmp_path / "policy.json"
     args = ["eval", "--kb", str(faq_dir), "--questions", str(dev), "--calibration", str(dev)]
     assert main([*args, "--save-policy", str(policy)]) == 0

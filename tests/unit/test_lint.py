@@ -54,9 +54,7 @@ def test_duplicate_id_across_files_is_an_error_in_the_later_file(tmp_path: Path)
     first, second = parse_tree(tmp_path)
     assert first.ok
     assert not second.ok
-    assert [str(p) for p in second.problems] == [
-        "faq/b.md:1: duplicate id 'fees' (first defined at faq/a.md:4)"
-    ]
+    assert [str(p) for p in second.problems] == ["faq/b.md:1: duplicate id 'fees' (first defined at faq/a.md:4)"]
 
 
 def test_check_ids_across_lets_the_first_listed_file_keep_the_id() -> None:
@@ -64,9 +62,7 @@ def test_check_ids_across_lets_the_first_listed_file_keep_the_id() -> None:
     edited = parse_text("## Fees? {#fees}\nB.\n", "faq/a.md")
     kept, rejected = check_ids_across([served, edited])
     assert kept is served
-    assert [str(p) for p in rejected.problems] == [
-        "faq/a.md:1: duplicate id 'fees' (first defined at faq/b.md:1)"
-    ]
+    assert [str(p) for p in rejected.problems] == ["faq/a.md:1: duplicate id 'fees' (first defined at faq/b.md:1)"]
 
 
 def test_check_ids_across_twice_does_not_repeat_problems() -> None:
@@ -100,15 +96,12 @@ def test_lint_of_a_clean_tree_is_empty(tmp_path: Path) -> None:
     assert lint(tmp_path) == []
 
 
-def test_main_prints_problems_and_exits_1_on_errors(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_main_prints_problems_and_exits_1_on_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, "faq/a.md", "## Q?\n\n## 如何赎回？\n答。\n")
     assert main([str(tmp_path)]) == 1
     assert capsys.readouterr().out.splitlines() == [
         "faq/a.md:1: empty answer",
-        "faq/a.md:3: warning: question looks Chinese but lang is 'en' "
-        "(missing 'lang: zh' in the front matter?)",
+        "faq/a.md:3: warning: question looks Chinese but lang is 'en' (missing 'lang: zh' in the front matter?)",
     ]
 
 

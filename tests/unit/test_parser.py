@@ -244,38 +244,28 @@ def test_entries_of_a_file_with_errors_are_kept_but_the_file_is_not_ok() -> None
 
 def test_invalid_yaml_is_reported_at_its_line_in_the_file() -> None:
     parsed = parse("---\nteam: a\ntags: [x\n---\n## Q?\nA.\n")
-    assert messages(parsed) == [
-        "faq/a.md:3: invalid YAML in front matter: expected ',' or ']', but got '<stream end>'"
-    ]
+    assert messages(parsed) == ["faq/a.md:3: invalid YAML in front matter: expected ',' or ']', but got '<stream end>'"]
 
 
 def test_yaml_error_in_the_middle_of_front_matter_points_at_that_line() -> None:
     parsed = parse("---\nteam: a\nlang: en: zh\nfunds: []\n---\n## Q?\nA.\n")
-    assert messages(parsed) == [
-        "faq/a.md:3: invalid YAML in front matter: mapping values are not allowed here"
-    ]
+    assert messages(parsed) == ["faq/a.md:3: invalid YAML in front matter: mapping values are not allowed here"]
 
 
 def test_front_matter_that_is_not_a_mapping_is_an_error() -> None:
     parsed = parse("---\n- team\n- lang\n---\n## Q?\nA.\n")
-    assert messages(parsed) == [
-        "faq/a.md:2: front matter must be a mapping of keys to values, not a list"
-    ]
+    assert messages(parsed) == ["faq/a.md:2: front matter must be a mapping of keys to values, not a list"]
 
 
 def test_unterminated_front_matter_is_an_error() -> None:
     parsed = parse("---\nteam: a\n## Q?\nA.\n")
-    assert messages(parsed) == [
-        "faq/a.md:1: front matter is never closed: add a '---' line after it"
-    ]
+    assert messages(parsed) == ["faq/a.md:1: front matter is never closed: add a '---' line after it"]
     assert parsed.entries == ()
 
 
 def test_unknown_front_matter_key_suggests_the_closest_key() -> None:
     parsed = parse("---\nteam: a\nlanguage: zh\n---\n## 问?\n答。\n")
-    assert errors(parsed) == [
-        "faq/a.md:3: unknown front-matter key 'language' (did you mean 'lang'?)"
-    ]
+    assert errors(parsed) == ["faq/a.md:3: unknown front-matter key 'language' (did you mean 'lang'?)"]
 
 
 def test_unknown_front_matter_key_without_a_close_match_lists_the_allowed_keys() -> None:
@@ -298,8 +288,7 @@ def test_lang_other_than_en_or_zh_is_an_error() -> None:
 def test_team_must_be_lowercase_letters_digits_and_dashes() -> None:
     parsed = parse("---\nteam: Redemption Desk\n---\n## Q?\nA.\n")
     assert messages(parsed) == [
-        "faq/a.md:2: team must be lowercase letters, digits and '-', like 'redemption-desk', "
-        "not 'Redemption Desk'"
+        "faq/a.md:2: team must be lowercase letters, digits and '-', like 'redemption-desk', not 'Redemption Desk'"
     ]
 
 
@@ -361,8 +350,7 @@ def test_heading_without_question_text_is_an_error() -> None:
 def test_bad_id_syntax_is_an_error() -> None:
     parsed = parse("## Q? {#Bad Id}\nA.\n")
     assert messages(parsed) == [
-        "faq/a.md:1: invalid id 'Bad Id': use lowercase letters, digits, '-' and '_', "
-        "starting with a letter or digit"
+        "faq/a.md:1: invalid id 'Bad Id': use lowercase letters, digits, '-' and '_', starting with a letter or digit"
     ]
 
 
@@ -383,15 +371,12 @@ def test_empty_answer_is_an_error() -> None:
 def test_empty_answer_after_a_list_explains_that_the_list_holds_phrasings() -> None:
     parsed = parse("## What documents do I need?\n- ID card\n- bank card\n")
     assert messages(parsed) == [
-        "faq/a.md:1: empty answer (the list under the heading holds alternative phrasings; "
-        "write the answer after it)"
+        "faq/a.md:1: empty answer (the list under the heading holds alternative phrasings; write the answer after it)"
     ]
 
 
 def test_duplicate_phrasing_within_an_entry_is_an_error() -> None:
-    parsed = parse(
-        "## How do I redeem?\n- how do i redeem\n- Selling shares\n- selling  shares.\nA.\n"
-    )
+    parsed = parse("## How do I redeem?\n- how do i redeem\n- Selling shares\n- selling  shares.\nA.\n")
     assert messages(parsed) == [
         "faq/a.md:2: duplicate phrasing 'how do i redeem' (same as line 1)",
         "faq/a.md:4: duplicate phrasing 'selling  shares.' (same as line 3)",
@@ -414,9 +399,7 @@ def test_empty_alternative_bullet_is_an_error() -> None:
 
 def test_unclosed_code_fence_is_an_error_at_the_fence() -> None:
     parsed = parse("## Q?\nA.\n```\ncode\n## Swallowed?\nB.\n")
-    assert messages(parsed) == [
-        "faq/a.md:3: code fence '```' is never closed, so everything after it is answer text"
-    ]
+    assert messages(parsed) == ["faq/a.md:3: code fence '```' is never closed, so everything after it is answer text"]
     assert len(parsed.entries) == 1
 
 
@@ -427,9 +410,7 @@ def test_a_title_after_the_first_entry_is_an_error() -> None:
 
 def test_a_second_title_is_an_error() -> None:
     parsed = parse("# One\n# Two\n## Q?\nA.\n")
-    assert messages(parsed) == [
-        "faq/a.md:2: only one '#' title is allowed (the first is at line 1)"
-    ]
+    assert messages(parsed) == ["faq/a.md:2: only one '#' title is allowed (the first is at line 1)"]
     assert parsed.entries[0].title == "One"
 
 
@@ -454,9 +435,7 @@ def test_gbk_file_is_recognised_as_gbk(tmp_path: Path) -> None:
 
 def test_file_without_entries_is_only_a_warning() -> None:
     parsed = parse("---\nteam: a\n---\n# Just a title\n")
-    assert warnings(parsed) == [
-        "faq/a.md:1: no entries: a FAQ file needs at least one '## question' heading"
-    ]
+    assert warnings(parsed) == ["faq/a.md:1: no entries: a FAQ file needs at least one '## question' heading"]
     assert parsed.ok
 
 
@@ -481,16 +460,14 @@ def test_answer_over_1500_characters_is_a_warning() -> None:
 def test_chinese_question_in_an_en_file_is_a_warning() -> None:
     parsed = parse("## 如何赎回？\n答。\n")
     assert warnings(parsed) == [
-        "faq/a.md:1: question looks Chinese but lang is 'en' "
-        "(missing 'lang: zh' in the front matter?)"
+        "faq/a.md:1: question looks Chinese but lang is 'en' (missing 'lang: zh' in the front matter?)"
     ]
 
 
 def test_english_question_in_a_zh_file_is_a_warning() -> None:
     parsed = parse("---\nlang: zh\n---\n## How do I redeem?\nA.\n")
     assert warnings(parsed) == [
-        "faq/a.md:4: question does not look Chinese but lang is 'zh' "
-        "(wrong 'lang' in the front matter?)"
+        "faq/a.md:4: question does not look Chinese but lang is 'zh' (wrong 'lang' in the front matter?)"
     ]
 
 

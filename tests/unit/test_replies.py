@@ -57,7 +57,7 @@ def test_an_answer_carries_its_audit_and_asks_for_feedback() -> None:
     answer, prompt = replies.answer_replies(Candidate(entry("redemption-how"), 0.83), audit())
     assert answer.text == "Tap Redeem."
     assert answer.custom == {
-        "type": "faq_answer",
+        "type": "faq_match",
         "faq_id": "redemption-how",
         "faq_version": "abc123",
         "faq_score": 0.83,
@@ -81,6 +81,12 @@ def test_clarify_offers_at_most_three_questions_as_choose_faq_buttons() -> None:
     payload = reply.buttons[1].payload
     assert payload.startswith("/choose_faq")
     assert json.loads(payload.removeprefix("/choose_faq")) == {"faq_id": "e1"}
+
+
+def test_a_single_choice_is_asked_as_a_confirmation() -> None:
+    reply = replies.clarify_reply([Candidate(entry("e0"), 0.7)], audit("clarify"))
+    assert reply.text == "Did you mean this question?"
+    assert len(reply.buttons) == 1
 
 
 def test_fallbacks_count_up_in_a_row_and_reset_on_anything_else() -> None:
@@ -141,3 +147,18 @@ def test_a_typed_choice_picks_among_the_offered_questions(message: str, expected
 
 def test_a_typed_choice_needs_offered_questions() -> None:
     assert replies.choice_from_text("the first one", []) is None
+
+
+def test_fund_scoped_choices_are_labelled_with_their_fund() -> None:
+    scoped = [
+        Candidate(Entry("f1", "What is the redemption fee?", "a", "f.md", 1, funds=("900001",)), 0.8),
+        Candidate(Entry("f2", "What is the redemption fee?", "a", "f.md", 9, funds=("900002",)), 0.79),
+    ]
+    names = {"900001": "Demo Balanced Fund"}
+    en = replies.clarify_reply(scoped, audit("clarify"), fund_names=names)
+    assert [b.title for b in en.buttons] == [
+        "What is the redemption fee? (Demo Balanced Fund 900001)",
+        "What is the redemption fee? (900002)",
+    ]
+    zh = replies.clarify_reply(scoped[:1], audit("clarify", "zh"), fund_names=names)
+    assert zh.buttons[0].title == "What is the redemption fee?（Demo Balanced Fund 900001）"

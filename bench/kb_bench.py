@@ -1,0 +1,112 @@
+"""Knowledge-base figures: accuracy on public and shipped sets, Chinese vs BM25, latency, rebuild time."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bench import bm25, datasets
+from funddesk import settings as config
+from knowledge_base.cache import EmbeddingCache
+from knowledge_base.embedder import load_embedder
+from knowledge_base.lint import parse_tree
+from knowledge_base.service import KnowledgeBase
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHIPPED = PROJECT / "knowledge_base" / "faq"
+DATA = PROJECT / "bench" / "data"
+
+
+def run_eval(kb: Path, questions: Path, calibration: Path | None, data_dir: Path) -> dict[str, Any]:
+    """Run the ``eval`` command exactly as outside tools do, and parse its last line."""
+    cmd = [sys.executable, "-m", "knowledge_base", "eval", "--kb", str(kb), "--questions", str(questions)]
+    if calibration:
+        cmd += ["--calibration", str(calibration)]
+    env = {**os.environ, "FUNDDESK_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(cmd, env=env, cwd=PROJECT, capture_output=True, text=True, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def public_sets(out: Path) -> dict[str, dict[str, Any]]:
+    results = {}
+    for evalset in (datasets.banking77(out, 10), datasets.banking77(out, None), datasets.clinc150(out)):
+        results[evalset.name] = run_eval(evalset.kb, evalset.questions, evalset.calibration, out / "var")
+    return results
+
+
+def shipped(out: Path) -> dict[str, dict[str, Any]]:
+    dev = DATA / "shipped_faq_dev.csv"
+    return {
+        lang: run_eval(SHIPPED, DATA / f"shipped_faq_{lang}.csv", dev, out / "var") for lang in ("en", "zh")
+    }
+
+
+def chinese_bm25_bar() -> float:
+    """Plain BM25 top-1 on the shipped Chinese entries with the Chinese paraphrase set."""
+    entries = [e for pf in parse_tree(SHIPPED) for e in pf.entries if e.lang == "zh"]
+    phrasings = [(e.id, p) for e in entries for p in e.phrasings]
+    with (DATA / "shipped_faq_zh.csv").open(newline="", encoding="utf-8") as handle:
+        questions = [(r["question"], r["expected_id"]) for r in csv.DictReader(handle) if r["expected_id"]]
+    return round(bm25.top1_accuracy(phrasings, questions), 4)
+
+
+def scale(out: Path) -> dict[str, Any]:
+    """10,000 phrasings: per-question latency and a full rebuild with a warm embedding cache."""
+    data = json.loads((datasets.DATA / "clinc150_dev.json").read_text(encoding="utf-8"))
+    rows = data["train"][:10_000]
+    kb_dir = out / "scale-10k" / "faq"
+    datasets.write_kb(kb_dir, datasets.by_intent((t, i) for t, i in rows))
+    intents = {i for _, i in rows}
+    questions = datasets.write_questions(
+        out / "scale-10k" / "questions.csv",
+        [(t, i) for t, i in data["val"] if i in intents][:1000],
+    )
+    latency = run_eval(kb_dir, questions, None, out / "var")  # also warms the cache
+    settings = replace(config.load(), kb_dir=kb_dir, data_dir=out / "var")
+    kb = KnowledgeBase(kb_dir, load_embedder(settings.embedding_model), cache=EmbeddingCache(settings.embedding_cache))
+    started = time.perf_counter()
+    report = kb.reload()
+    rebuild = time.perf_counter() - started
+    kb.close()
+    assert report.build is not None
+    return {
+        "phrasings": report.build.phrasings,
+        "entries": report.build.entries,
+        "p50_ms": latency["p50_ms"],
+        "p95_ms": latency["p95_ms"],
+        "rebuild_warm_s": round(rebuild, 2),
+        "embedded_on_rebuild": report.build.embedded,
+    }
+
+
+def hot_reload(out: Path, runs: int = 5) -> dict[str, Any]:
+    """Seconds from saving an edit (one changed answer + one new entry) to the live index serving it."""
+    root = out / "hot-reload" / "faq"
+    shutil.rmtree(root.parent, ignore_errors=True)
+    shutil.copytree(SHIPPED, root)
+    settings = replace(config.load(), kb_dir=root, data_dir=out / "var")
+    kb = KnowledgeBase.open(settings, persist=False)
+    path = root / "en" / "redemption.md"
+    timings = []
+    for run in range(runs):
+        marker = f"edit-{run}-{time.time_ns()}"
+        text = path.read_text(encoding="utf-8").replace("Redemption proceeds", f"Redemption proceeds ({marker})", 1)
+        text += f"\n## Is there a {marker} option? {{#{marker}}}\n- {marker} please\n\nYes: {marker}.\n"
+        started = time.perf_counter()
+        path.write_text(text, encoding="utf-8")
+        while kb.entry(marker) is None:
+            if time.perf_counter() - started > 60:
+                raise TimeoutError("edit not live after 60 s")
+            time.sleep(0.01)
+        timings.append(time.perf_counter() - started)
+    kb.close()
+    return {"runs": runs, "median_s": round(statistics.median(timings), 2), "max_s": round(max(timings), 2)}

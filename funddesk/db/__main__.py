@@ -1,0 +1,46 @@
+"""``python -m funddesk.db upgrade|downgrade REV|current``: schema migrations by hand.
+
+The web service upgrades to the newest schema when it starts, so this is rarely needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from funddesk.db import migrate
+from funddesk.db.engine import database_url, make_engine
+from funddesk.settings import load
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m funddesk.db", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("upgrade", help="migrate to a revision (default: the newest)")
+    up.add_argument("revision", nargs="?", default="head")
+    down = sub.add_parser("downgrade", help="migrate back to a revision (`base`: no tables)")
+    down.add_argument("revision")
+    sub.add_parser("current", help="print the database's revision and the newest one")
+    args = parser.parse_args(argv)
+
+    settings = load()
+    url = database_url(settings.database_url, settings.data_dir)
+    engine = make_engine(url)
+    try:
+        if args.command == "upgrade":
+            migrate.upgrade(engine, args.revision)
+        elif args.command == "downgrade":
+            migrate.downgrade(engine, args.revision)
+        print(f"{_safe(url)}: at {migrate.current_revision(engine)} (newest: {migrate.head_revision()})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

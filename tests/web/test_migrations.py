@@ -1,0 +1,51 @@
+"""The migrations build exactly the schema the models describe, and can be undone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from funddesk.db import Base, make_engine, migrate
+from tests.web.db_fixtures import BACKENDS, postgres_schema
+
+
+def _differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+
+def _check(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert _differences(engine) == []
+    assert {"conversations", "messages", "feedback"} <= set(inspect(engine).get_table_names())
+    migrate.downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(engine)  # and back up again
+    assert _differences(engine) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_migrations_and_the_models_agree(backend: str, tmp_path: Path) -> None:
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+        try:
+            _check(engine)
+        finally:
+            engine.dispose()
+    else:
+        with postgres_schema() as engine:
+            _check(engine)
+
+
+def test_the_sqlite_database_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'sub' / 'w.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()

@@ -1,0 +1,33 @@
+"""The investor API: every blueprint under ``/api/v1`` (Blueprint.group, version 1)."""
+
+from __future__ import annotations
+
+from sanic import Blueprint
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+
+from web.api import conversations, live
+from web.context import WebApp, WebRequest
+
+__all__ = ["setup"]
+
+TITLE = "FundDesk investor API"
+DESCRIPTION = (
+    "Conversations between investors and FundDesk's assistant. Errors are "
+    '`{"error": {"code": "...", "message": "..."}}`.'
+)
+
+
+def setup(app: WebApp) -> None:
+    app.blueprint(Blueprint.group(conversations.bp, live.bp, version=1, version_prefix="/api/v"))
+    live.document()
+    app.add_route(openapi_document, "/api/v1/openapi.json", name="openapi_document")
+    app.ext.openapi.describe(TITLE, version="1", description=DESCRIPTION)
+    app.ext.openapi.add_security_scheme("token", "http", scheme="bearer")
+
+
+@openapi.exclude()
+async def openapi_document(request: WebRequest) -> HTTPResponse:
+    """The OpenAPI document (sanic-ext builds it at start from the routes' definitions)."""
+    return json(SpecificationBuilder().build(request.app).serialize())  # type: ignore[no-untyped-call]

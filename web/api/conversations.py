@@ -1,0 +1,88 @@
+"""``/api/v1/conversations``: start a conversation, send a message, read the history."""
+
+from __future__ import annotations
+
+from sanic import Blueprint
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+
+from funddesk.db import repository
+from web.api import payloads, turns
+from web.api.access import authorize, bearer_token, check_token, limit_client, limit_conversation
+from web.api.payloads import ConversationCreatedJson, MessagesJson
+from web.context import WebRequest
+from web.events import message_json
+
+bp = Blueprint("conversations", url_prefix="/conversations")
+
+_ERRORS = {
+    400: "Malformed JSON, empty text, text over 2,000 characters, or a button that was not offered",
+    401: "Missing or wrong token",
+    404: "Unknown conversation",
+    413: "Body too large",
+    429: "Too many messages (per conversation or per client address); see Retry-After",
+}
+
+
+def _document_errors(*statuses: int) -> list[openapi.definitions.Response]:
+    body = {"application/json": payloads.Error}
+    return [openapi.definitions.Response(body, status=s, description=_ERRORS[s]) for s in statuses]
+
+
+@bp.post("/")
+@openapi.definition(
+    summary="Start a conversation",
+    description="Returns the conversation id and its token: the only way to read or write it.",
+    body=openapi.definitions.RequestBody({"application/json": payloads.CreateConversation}, required=False),
+    response=[
+        openapi.definitions.Response({"application/json": payloads.ConversationCreated}, status=201),
+        *_document_errors(400, 413, 429),
+    ],
+    tag="investor",
+)
+async def create_conversation(request: WebRequest) -> HTTPResponse:
+    ctx = request.app.ctx
+    limit_client(ctx, request)
+    lang = payloads.parse_create(request.body)
+    created = await ctx.run_db(lambda s: repository.create_conversation(s, lang=lang), write=True)
+    body: ConversationCreatedJson = {"conversation_id": created.conversation.id, "token": created.token}
+    return json(body, status=201)
+
+
+@bp.post("/<conversation_id:str>/messages")
+@openapi.definition(
+    summary="Send a message or click a button",
+    description="Answers with the replies (bot, staff or system) and the conversation's state.",
+    body=openapi.definitions.RequestBody({"application/json": payloads.SendMessage}, required=True),
+    response=[
+        openapi.definitions.Response({"application/json": payloads.Messages}, status=200),
+        *_document_errors(400, 401, 404, 413, 429),
+    ],
+    secured={"token": []},
+    tag="investor",
+)
+async def send_message(request: WebRequest, conversation_id: str) -> HTTPResponse:
+    ctx = request.app.ctx
+    limit_client(ctx, request)
+    await check_token(ctx, conversation_id, bearer_token(request))
+    incoming = payloads.parse_message(request.body)
+    limit_conversation(ctx, conversation_id)
+    return json(await turns.take_turn(ctx, conversation_id, incoming))
+
+
+@bp.get("/<conversation_id:str>/messages")
+@openapi.definition(
+    summary="The whole history, in order",
+    response=[
+        openapi.definitions.Response({"application/json": payloads.Messages}, status=200),
+        *_document_errors(401, 404),
+    ],
+    secured={"token": []},
+    tag="investor",
+)
+async def read_messages(request: WebRequest, conversation_id: str) -> HTTPResponse:
+    ctx = request.app.ctx
+    conversation = await authorize(ctx, conversation_id, bearer_token(request))
+    rows = await ctx.run_db(lambda s: repository.history(s, conversation_id))
+    body: MessagesJson = {"messages": [message_json(row) for row in rows], "state": str(conversation.state)}
+    return json(body)

@@ -1,0 +1,86 @@
+"""``/api/v1/conversations/{id}/ws?token=...``: live messages, state changes and typing.
+
+The token is checked before the WebSocket upgrade, so a wrong one gets a plain 401/404 JSON
+answer. After the upgrade the server sends ``{"type": "ready", "state": ...}``, then every event
+of the conversation (see :mod:`web.events`). What the client sends is ignored. A client that
+falls too far behind is closed with code 1013; it should reconnect and reload the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from sanic import Blueprint
+from sanic.server.websockets.impl import WebsocketImplProtocol
+from sanic_ext import openapi
+
+from web.api.access import authorize, bearer_token
+from web.context import WebRequest
+
+bp = Blueprint("live", url_prefix="/conversations")
+TRY_AGAIN_LATER = 1013
+
+
+@bp.on_request
+async def check_token(request: WebRequest) -> None:
+    conversation_id = str(request.match_info.get("conversation_id", ""))
+    token = request.args.get("token") or bearer_token(request)
+    request.ctx.conversation = await authorize(request.app.ctx, conversation_id, token)
+
+
+async def live(request: WebRequest, ws: WebsocketImplProtocol, conversation_id: str) -> None:
+    hub = request.app.ctx.hub
+    async with hub.subscribe(conversation_id) as listener:
+        await ws.send(json.dumps({"type": "ready", "state": str(request.ctx.conversation.state)}))
+        client_gone = asyncio.create_task(_until_closed(ws))
+        event: asyncio.Future[dict[str, Any] | None] | None = None
+        try:
+            while True:
+                event = asyncio.ensure_future(listener.next())
+                await asyncio.wait({event, client_gone}, return_when=asyncio.FIRST_COMPLETED)
+                if not event.done():  # the client went away
+                    return
+                data = event.result()
+                if data is None:  # dropped by the hub: this client fell too far behind
+                    await ws.close(TRY_AGAIN_LATER, "reconnect and reload the history")
+                    return
+                await ws.send(json.dumps(data, ensure_ascii=False))
+        finally:
+            await _cancel(client_gone, event)
+
+
+async def _cancel(*tasks: asyncio.Future[Any] | None) -> None:
+    for task in tasks:
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+bp.add_websocket_route(live, "/<conversation_id:str>/ws")
+
+
+async def _until_closed(ws: WebsocketImplProtocol) -> None:
+    """Read (and ignore) whatever the client sends, until it goes away."""
+    while await ws.recv() is not None:
+        pass
+
+
+def document() -> None:
+    """Describe the WebSocket route in the OpenAPI document (call after registering ``bp``).
+
+    Sanic wraps WebSocket handlers, so a decorator on ``live`` would describe the wrong function.
+    """
+    definition = openapi.definition(
+        summary="Live updates (WebSocket)",
+        description="Upgrade to a WebSocket; the server pushes JSON text frames: "
+        '`{"type": "ready", "state"}`, `{"type": "message", "message"}`, `{"type": "state", "state"}`, '
+        '`{"type": "typing", "role", "active"}`. 401/404 before the upgrade as for the other routes.',
+        parameter=openapi.definitions.Parameter("token", str, "query", required=True),
+        tag="investor",
+    )
+    for route in bp.routes:
+        definition(route.handler)

@@ -1,0 +1,153 @@
+"""One investor turn: store the message, ask the bot, store and push its replies.
+
+The investor's message is committed before Rasa is asked, so it is kept whatever happens next;
+a message rejected earlier (bad JSON, limits, auth, an unknown button) stores nothing. If Rasa
+is down or slow, the reply is a polite system message saying so, with a way to reach a person.
+Turns of one conversation run one at a time (the bot's state is per conversation).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from funddesk.db import Message, Role, State, repository
+from funddesk.db.repository import MessageDraft
+from web.api.payloads import Incoming, MessagesJson
+from web.context import WebContext
+from web.errors import BadRequest, NotFound, RasaUnavailable
+from web.events import MessageCreated, StateChanged, Typing, message_json
+from web.rasa_client import BotReply
+
+log = logging.getLogger("web.turns")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+UNAVAILABLE = {
+    "en": "Sorry, our assistant is temporarily unavailable. Your message has been kept. "
+    "Please try again in a few minutes, {contact}",
+    "zh": "抱歉，智能助手暂时无法使用，您的消息已保存。请几分钟后再试，{contact}",
+}
+CONTACT = {
+    "en": (
+        "or reach a person at {contact}.",
+        "or call the customer service hotline on our website to talk to a person.",
+    ),
+    "zh": ("或通过 {contact} 联系人工客服。", "或拨打官网上的客服热线联系人工客服。"),
+}
+
+
+def detect_lang(text: str, default: str) -> str:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return default
+    return "zh" if sum(1 for c in letters if _CJK.match(c)) / len(letters) >= 0.2 else "en"
+
+
+def unavailable_text(lang: str, support_contact: str) -> str:
+    lang = lang if lang in UNAVAILABLE else "en"
+    configured, generic = CONTACT[lang]
+    contact = configured.format(contact=support_contact) if support_contact else generic
+    return UNAVAILABLE[lang].format(contact=contact)
+
+
+@dataclass(frozen=True)
+class Stored:
+    message: Message
+    state: State
+    lang: str
+
+
+async def take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -> MessagesJson:
+    async with ctx.turn_locks.hold(conversation_id):
+        stored = await ctx.run_db(lambda s: _store_incoming(s, conversation_id, incoming), write=True)
+        await ctx.hub.publish(MessageCreated(conversation_id, message_json(stored.message)))
+        if stored.state is not State.BOT:  # a person has the conversation: the bot stays quiet
+            return {"messages": [], "state": str(stored.state)}
+        await ctx.hub.publish(Typing(conversation_id, "bot", True))
+        try:
+            drafts = await _ask_bot(ctx, conversation_id, stored, incoming)
+            rows, state = await ctx.run_db(lambda s: _store_replies(s, conversation_id, drafts), write=True)
+        finally:
+            await ctx.hub.publish(Typing(conversation_id, "bot", False))
+        replies = [message_json(row) for row in rows]
+        for reply in replies:
+            await ctx.hub.publish(MessageCreated(conversation_id, reply))
+        if state is not stored.state:
+            await ctx.hub.publish(StateChanged(conversation_id, str(state)))
+        return {"messages": replies, "state": str(state)}
+
+
+def _store_incoming(session: Session, conversation_id: str, incoming: Incoming) -> Stored:
+    conversation = repository.find_conversation(session, conversation_id)
+    if conversation is None:
+        raise NotFound("No such conversation.", code="conversation_not_found")
+    if incoming.payload is not None:
+        button = repository.offered_button(session, conversation_id, incoming.payload)
+        if button is None:
+            raise BadRequest("That button was not offered in this conversation.", code="unknown_button")
+        draft = MessageDraft(Role.INVESTOR, button["title"], payload=incoming.payload, language=conversation.lang)
+    else:
+        text = incoming.text or ""
+        draft = MessageDraft(Role.INVESTOR, text, language=detect_lang(text, conversation.lang))
+    [message] = repository.add_messages(session, conversation_id, [draft])
+    return Stored(message, conversation.state, draft.language or conversation.lang)
+
+
+async def _ask_bot(ctx: WebContext, conversation_id: str, stored: Stored, incoming: Incoming) -> list[MessageDraft]:
+    said = incoming.payload if incoming.payload is not None else stored.message.text
+    metadata = {"lang": stored.lang, "channel": "funddesk-web", "message_id": stored.message.id}
+    try:
+        replies = await ctx.rasa.send(conversation_id, said, metadata)
+    except RasaUnavailable as exc:
+        log.warning("conversation %s: %s", conversation_id, exc)
+        return [_unavailable(stored.lang, ctx.settings.support_contact)]
+    if not replies:
+        log.info("conversation %s: the bot had nothing to say to %r", conversation_id, said[:80])
+    return [_draft(reply, stored.lang) for reply in replies]
+
+
+def _unavailable(lang: str, support_contact: str) -> MessageDraft:
+    return MessageDraft(Role.SYSTEM, unavailable_text(lang, support_contact), language=lang, decision="unavailable")
+
+
+def _draft(reply: BotReply, lang: str) -> MessageDraft:
+    return MessageDraft(
+        Role.BOT,
+        reply.text,
+        buttons=[{"title": b["title"], "payload": b["payload"]} for b in reply.buttons] or None,
+        entry_id=reply.entry_id,
+        entry_version=reply.entry_version,
+        score=reply.score,
+        decision=reply.decision,
+        language=reply.language or lang,
+        meta=reply.custom,
+    )
+
+
+def _store_replies(session: Session, conversation_id: str, drafts: list[MessageDraft]) -> tuple[list[Message], State]:
+    conversation = repository.find_conversation(session, conversation_id)
+    if conversation is None:  # deleted while the bot was thinking
+        raise NotFound("No such conversation.", code="conversation_not_found")
+    rows = repository.add_messages(session, conversation_id, drafts)
+    for draft in drafts:
+        meta = draft.meta or {}
+        if meta.get("type") == "faq_feedback" and isinstance(meta.get("helpful"), bool):
+            repository.add_feedback(
+                session,
+                conversation_id,
+                helpful=meta["helpful"],
+                entry_id=_str_or_none(meta.get("faq_id")),
+                entry_version=_str_or_none(meta.get("faq_version")),
+            )
+        if meta.get("type") == "handoff_requested" and meta.get("staff_connected") is True:
+            repository.set_state(session, conversation, State.WAITING)
+        if draft.role is Role.BOT and draft.language in ("en", "zh"):
+            conversation.lang = draft.language
+    return rows, conversation.state
+
+
+def _str_or_none(value: object) -> str | None:
+    return str(value) if value is not None else None

@@ -1,0 +1,101 @@
+"""The web service's app factory: widget, investor API (and, next, the staff console).
+
+    app = create_app(settings)                              # everything
+    app = create_app(settings, modules=["web.api"])         # only the API, e.g. in a test
+
+Nothing heavy happens here: the database (migrated to the newest schema), the Rasa client, the
+live-push hub and the rate limiters are opened in ``before_server_start`` and closed in
+``after_server_stop``. ``rasa_transport`` is the seam tests use to stand in for Rasa.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from sanic import Sanic
+from sanic.response import HTTPResponse, json
+from sanic_ext import Extend, openapi
+
+from funddesk.db import Database, database_url, migrate
+from funddesk.settings import Settings
+from web import errors
+from web.context import KeyedLocks, TokenHashes, WebApp, WebContext, WebRequest
+from web.hub import make_hub
+from web.rasa_client import RasaClient
+from web.ratelimit import RateLimiter
+
+log = logging.getLogger("web")
+DEFAULT_MODULES = ("web.widget", "web.api")
+WEBSOCKET_MAX_SIZE = 4096  # clients only listen
+
+
+def create_app(
+    settings: Settings,
+    *,
+    modules: Sequence[str] = DEFAULT_MODULES,
+    rasa_transport: httpx.AsyncBaseTransport | None = None,
+    name: str = "funddesk_web",
+) -> WebApp:
+    app: WebApp = Sanic(name, ctx=WebContext(settings), env_prefix=None)
+    _configure(app, settings)
+    Extend(app)
+    errors.install(app)
+    app.add_route(health, "/health", name="health")
+    for module in modules:
+        importlib.import_module(module).setup(app)
+    app.register_listener(_open(rasa_transport), "before_server_start")
+    app.register_listener(_close, "after_server_stop")
+    return app
+
+
+def _configure(app: WebApp, settings: Settings) -> None:
+    app.config.update(
+        REQUEST_MAX_SIZE=settings.web_max_body,
+        WEBSOCKET_MAX_SIZE=WEBSOCKET_MAX_SIZE,
+        PROXIES_COUNT=settings.web_proxies_count or None,
+        CORS_ORIGINS=settings.web_cors_origins,
+        CORS_ALLOW_HEADERS=["authorization", "content-type"],
+        CORS_EXPOSE_HEADERS=["retry-after"],
+        # sanic-ext leaves every route under its own prefix out of the document, so its pages
+        # live under /api/v1/docs; web.api serves the document at /api/v1/openapi.json too.
+        OAS_URL_PREFIX="/api/v1/docs",
+        OAS_URI_TO_JSON="/openapi.json",
+        OAS_UI_DEFAULT="redoc",
+        OAS_UI_SWAGGER=False,
+    )
+
+
+def _open(rasa_transport: httpx.AsyncBaseTransport | None) -> Any:
+    async def open_services(app: WebApp) -> None:
+        ctx, settings = app.ctx, app.ctx.settings
+        ctx.db = Database.from_url(database_url(settings.database_url, settings.data_dir))
+        await asyncio.to_thread(migrate.upgrade, ctx.db.engine)
+        ctx.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout, transport=rasa_transport)
+        ctx.hub = make_hub(settings.redis_url)
+        await ctx.hub.start()
+        ctx.conversation_limit = RateLimiter(settings.web_rate_conversation)
+        ctx.client_limit = RateLimiter(settings.web_rate_client)
+        ctx.turn_locks = KeyedLocks()
+        ctx.token_hashes = TokenHashes()
+        log.info("web service ready: database %s, rasa %s", ctx.db.engine.url.render_as_string(), settings.rasa_url)
+
+    return open_services
+
+
+async def _close(app: WebApp) -> None:
+    ctx = app.ctx
+    for closer in (getattr(ctx, "hub", None), getattr(ctx, "rasa", None)):
+        if closer is not None:
+            await closer.close()
+    if getattr(ctx, "db", None) is not None:
+        ctx.db.dispose()
+
+
+@openapi.exclude()
+async def health(request: WebRequest) -> HTTPResponse:
+    return json({"status": "ok"})

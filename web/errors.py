@@ -1,0 +1,121 @@
+"""The web service's exceptions, and the one boundary that turns any error into JSON.
+
+    WebError                      (500: a bug or an outage we did not foresee)
+     ├── BadRequest               400: malformed JSON, empty text, text too long, unknown button
+     ├── Unauthorized             401: missing or wrong token
+     ├── NotFound                 404: unknown conversation
+     ├── PayloadTooLarge          413: body over ``web_max_body`` (raised by Sanic, mapped here)
+     ├── TooManyRequests          429: a rate limit; carries ``retry_after`` seconds
+     └── RasaUnavailable          503: Rasa down, failing or slow (the API answers politely instead)
+
+Every error body is ``{"error": {"code": "...", "message": "..."}}``. Expected errors (4xx) are
+quiet; anything else is logged with its traceback and answered with a generic 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar, TypedDict
+
+from sanic import Request, Sanic
+from sanic.exceptions import SanicException
+from sanic.response import HTTPResponse, json
+
+log = logging.getLogger("web")
+
+
+class ErrorDetail(TypedDict):
+    code: str
+    message: str
+
+
+class ErrorBody(TypedDict):
+    error: ErrorDetail
+
+
+class WebError(Exception):
+    status: ClassVar[int] = 500
+    default_code: ClassVar[str] = "internal_error"
+    quiet: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class BadRequest(WebError):
+    status, default_code, quiet = 400, "bad_request", True
+
+
+class Unauthorized(WebError):
+    status, default_code, quiet = 401, "unauthorized", True
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="funddesk"'}
+
+
+class NotFound(WebError):
+    status, default_code, quiet = 404, "not_found", True
+
+
+class PayloadTooLarge(WebError):
+    status, default_code, quiet = 413, "payload_too_large", True
+
+
+class TooManyRequests(WebError):
+    status, default_code, quiet = 429, "rate_limited", True
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, round(self.retry_after)))}
+
+
+class RasaUnavailable(WebError):
+    status, default_code, quiet = 503, "assistant_unavailable", True
+
+
+# Sanic raises these itself (routing, body size, methods); they get the same JSON shape.
+_SANIC_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def error_body(code: str, message: str) -> ErrorBody:
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> HTTPResponse:
+    return json(error_body(code, message), status=status, headers=headers)
+
+
+async def _web_error(request: Request, exc: WebError) -> HTTPResponse:
+    if not exc.quiet:
+        log.error("%s %s failed: %s", request.method, request.path, exc, exc_info=exc)
+    return error_response(exc.status, exc.code, exc.message, exc.headers())
+
+
+async def _sanic_error(request: Request, exc: SanicException) -> HTTPResponse:
+    status = int(exc.status_code)
+    if status >= 500:
+        log.error("%s %s failed", request.method, request.path, exc_info=exc)
+        return error_response(status, "internal_error", "Something went wrong on our side.")
+    code = _SANIC_CODES.get(status, "http_error")
+    headers: dict[str, Any] = dict(getattr(exc, "headers", None) or {})
+    return error_response(status, code, str(exc) or code.replace("_", " "), headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> HTTPResponse:
+    log.error("%s %s failed unexpectedly", request.method, request.path, exc_info=exc)
+    return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+def install(app: Sanic[Any, Any]) -> None:
+    """The one boundary: domain errors, Sanic's own and anything unforeseen, all as JSON."""
+    app.error_handler.add(WebError, _web_error)
+    app.error_handler.add(SanicException, _sanic_error)
+    app.error_handler.add(Exception, _unexpected)

@@ -1,0 +1,144 @@
+"""Live push: every event about a conversation reaches each of its listeners.
+
+:class:`LocalHub` fans out in process (one replica). :class:`RedisHub` is the seam for several
+replicas: it publishes every event to Redis (``funddesk:conversation:<id>``), and one reader task
+per replica delivers what Redis sends back to that replica's local listeners, so each listener
+sees each event once whichever replica produced it.
+
+A listener is a bounded queue. One that falls behind by ``QUEUE_SIZE`` events is dropped (its
+WebSocket closes and the widget reconnects and reloads the history) rather than slowing everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from web.events import Event
+
+log = logging.getLogger("web.hub")
+QUEUE_SIZE = 256
+CHANNEL_PREFIX = "funddesk:conversation:"
+
+
+class Listener:
+    """One subscriber's queue of JSON events; ``None`` means it was dropped."""
+
+    def __init__(self, conversation_id: str) -> None:
+        self.conversation_id = conversation_id
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_SIZE)
+
+    async def next(self) -> dict[str, Any] | None:
+        return await self.queue.get()
+
+
+class Hub(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def publish(self, event: Event) -> None: ...
+
+    def subscribe(self, conversation_id: str) -> contextlib.AbstractAsyncContextManager[Listener]: ...
+
+
+class LocalHub:
+    def __init__(self) -> None:
+        self._listeners: dict[str, set[Listener]] = defaultdict(set)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        for listeners in list(self._listeners.values()):
+            for listener in list(listeners):
+                self._drop(listener)
+
+    async def publish(self, event: Event) -> None:
+        self.deliver(event.conversation_id, event.as_json())
+
+    def deliver(self, conversation_id: str, data: dict[str, Any]) -> None:
+        for listener in list(self._listeners.get(conversation_id, ())):
+            try:
+                listener.queue.put_nowait(data)
+            except asyncio.QueueFull:
+                log.warning("dropping a slow listener of conversation %s", conversation_id)
+                self._drop(listener)
+
+    def _drop(self, listener: Listener) -> None:
+        self._remove(listener)
+        while not listener.queue.empty():
+            listener.queue.get_nowait()
+        listener.queue.put_nowait(None)
+
+    def _remove(self, listener: Listener) -> None:
+        listeners = self._listeners.get(listener.conversation_id)
+        if listeners is not None:
+            listeners.discard(listener)
+            if not listeners:
+                del self._listeners[listener.conversation_id]
+
+    @asynccontextmanager
+    async def subscribe(self, conversation_id: str) -> AsyncIterator[Listener]:
+        listener = Listener(conversation_id)
+        self._listeners[conversation_id].add(listener)
+        try:
+            yield listener
+        finally:
+            self._remove(listener)
+
+    def listener_count(self, conversation_id: str | None = None) -> int:
+        if conversation_id is not None:
+            return len(self._listeners.get(conversation_id, ()))
+        return sum(len(listeners) for listeners in self._listeners.values())
+
+
+class RedisHub(LocalHub):
+    """Cross-replica fan-out through Redis pub/sub (``redis_url``)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        import redis.asyncio as redis  # only when configured
+
+        self._redis = redis.from_url(url)
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._pubsub.psubscribe(CHANNEL_PREFIX + "*")
+        self._reader = asyncio.create_task(self._read(), name="funddesk-redis-hub")
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._redis.aclose()
+        await super().close()
+
+    async def publish(self, event: Event) -> None:
+        await self._redis.publish(CHANNEL_PREFIX + event.conversation_id, json.dumps(event.as_json()))
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                async for message in self._pubsub.listen():
+                    channel = message["channel"]
+                    channel = channel.decode() if isinstance(channel, bytes) else str(channel)
+                    self.deliver(channel.removeprefix(CHANNEL_PREFIX), json.loads(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a Redis hiccup must not end live push for good
+                log.warning("redis hub: reading failed, retrying in 1s", exc_info=True)
+                await asyncio.sleep(1.0)
+
+
+def make_hub(redis_url: str) -> LocalHub:
+    return RedisHub(redis_url) if redis_url else LocalHub()

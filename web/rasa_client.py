@@ -1,0 +1,162 @@
+"""Talking to Rasa through its REST channel, and reading the bot's answers back.
+
+``POST {rasa_url}/webhooks/rest/webhook`` with ``{"sender", "message", "metadata"}`` answers a
+list of items. Rasa's REST channel splits one bot utterance into several items: the text at each
+blank line (``"\\n\\n"``), and the ``json_message`` the action attached as a separate
+``{"custom": {...}}`` item right after it. :func:`parse_items` puts them back together:
+
+* consecutive text items form one message (joined with blank lines again);
+* an item with buttons is one message of its own (Rasa never splits those);
+* a ``custom`` item is the audit of the message just before it (FundDesk's actions send
+  ``{"type": "faq_match", "faq_id", "faq_version", "faq_score", "faq_decision", "lang"}``),
+  and closes it. Other key spellings (``entry_id``, ``version``, ``score``, ``decision``,
+  ``language``) are accepted too; a ``custom`` with a ``text`` of its own is a message.
+
+The transport is a seam: tests pass an ``httpx.MockTransport``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+import httpx
+
+from web.errors import RasaUnavailable
+
+log = logging.getLogger("web.rasa")
+REST_PATH = "/webhooks/rest/webhook"
+
+
+class ButtonJson(TypedDict):
+    title: str
+    payload: str
+
+
+class RestRequest(TypedDict):
+    sender: str
+    message: str
+    metadata: dict[str, Any]
+
+
+@dataclass
+class BotReply:
+    """One bot message as the investor sees it, plus the audit the action attached."""
+
+    text: str = ""
+    buttons: list[ButtonJson] = field(default_factory=list)
+    custom: dict[str, Any] | None = None
+
+    def audit(self, key: str, *aliases: str) -> Any:
+        custom = self.custom or {}
+        return next((custom[k] for k in (key, *aliases) if custom.get(k) is not None), None)
+
+    @property
+    def entry_id(self) -> str | None:
+        value = self.audit("faq_id", "entry_id")
+        return str(value) if value is not None else None
+
+    @property
+    def entry_version(self) -> str | None:
+        value = self.audit("faq_version", "entry_version", "version")
+        return str(value) if value is not None else None
+
+    @property
+    def score(self) -> float | None:
+        value = self.audit("faq_score", "score")
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+    @property
+    def decision(self) -> str | None:
+        value = self.audit("faq_decision", "decision")
+        return str(value) if value is not None else None
+
+    @property
+    def language(self) -> str | None:
+        value = self.audit("lang", "language")
+        return str(value) if value is not None else None
+
+    @property
+    def kind(self) -> str | None:
+        value = self.audit("type")
+        return str(value) if value is not None else None
+
+
+def parse_items(items: object) -> list[BotReply]:
+    """Rebuild bot messages from REST channel items (see the module docstring); never raises."""
+    replies: list[BotReply] = []
+    open_text: BotReply | None = None  # text parts still being joined
+    last: BotReply | None = None  # the message a following ``custom`` item belongs to
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        text = item.get("text") if isinstance(item.get("text"), str) else None
+        buttons = _buttons(item.get("buttons"))
+        custom = item.get("custom") if isinstance(item.get("custom"), Mapping) else None
+        if text is not None and not buttons:
+            if open_text is None:
+                open_text = BotReply(text)
+                replies.append(open_text)
+            else:
+                open_text.text = f"{open_text.text}\n\n{text}"
+            last = open_text
+        elif buttons or text is not None:
+            last = BotReply(text or "", buttons)
+            replies.append(last)
+            open_text = None
+        if custom is not None:
+            last = _attach(replies, last, dict(custom))
+            open_text = None
+    return [r for r in replies if r.text or r.buttons]
+
+
+def _attach(replies: list[BotReply], last: BotReply | None, custom: dict[str, Any]) -> BotReply | None:
+    if isinstance(custom.get("text"), str) and (last is None or last.custom is not None):
+        reply = BotReply(custom["text"], _buttons(custom.get("buttons")), custom)
+        replies.append(reply)
+        return None
+    if last is not None and last.custom is None:
+        last.custom = custom
+    else:
+        log.debug("custom payload without a message to attach to: %s", custom)
+    return None
+
+
+def _buttons(value: object) -> list[ButtonJson]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        return []
+    out: list[ButtonJson] = []
+    for button in value:
+        if isinstance(button, Mapping) and isinstance(button.get("payload"), str):
+            title = button.get("title")
+            out.append({"title": str(title) if title is not None else button["payload"], "payload": button["payload"]})
+    return out
+
+
+class RasaClient:
+    """One pooled HTTP client to Rasa's REST channel, opened at start and closed at stop."""
+
+    def __init__(self, base_url: str, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+        self._timeout = timeout
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport, limits=limits)
+
+    async def send(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[BotReply]:
+        """The bot's replies to ``message``; RasaUnavailable if Rasa is down, failing or slow."""
+        body: RestRequest = {"sender": sender, "message": message, "metadata": metadata or {}}
+        try:
+            async with asyncio.timeout(self._timeout):  # the whole exchange, pool waits included
+                response = await self._http.post(REST_PATH, json=body)
+            response.raise_for_status()
+            items = response.json()
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            raise RasaUnavailable("Rasa did not answer in time", code="assistant_timeout") from exc
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RasaUnavailable(f"Rasa is unavailable: {exc!r}") from exc
+        return parse_items(items)
+
+    async def close(self) -> None:
+        await self._http.aclose()

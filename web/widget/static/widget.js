@@ -1,0 +1,675 @@
+// FundDesk chat widget: plain JS, no framework. Embed it with one tag:
+//
+//   <script src="https://HOST/widget.js" data-lang="zh"></script>
+//
+// Optional attributes: data-lang ("en" | "zh"; default: the browser's language), data-api (the
+// service's base URL; default: where this script came from), data-title (the panel's title).
+//
+// The served /widget.js wraps the vendored bundle (FundDeskVendor: Marked + DOMPurify) and this
+// file in one function, so nothing here becomes a global of the host page.
+//
+// Safety: investor text is only ever set as textContent; bot and staff answers are markdown
+// rendered by Marked (raw HTML in them is escaped, shown as text) and then sanitized by
+// DOMPurify (no scripts, no event handlers, no images, no javascript: links) before they
+// touch the DOM.
+
+var script = document.currentScript;
+if (script && !window.__funddeskWidgetLoaded) {
+  window.__funddeskWidgetLoaded = true; // embedded twice: one widget
+  start(script);
+}
+
+function start(script) {
+  "use strict";
+
+  var STRINGS = {
+    en: {
+      launcher: "Questions? Chat with us",
+      title: "Fund assistant",
+      subtitle: "Answers about buying, redeeming, fees and your account",
+      close: "Close chat",
+      log: "Conversation",
+      inputLabel: "Your question",
+      placeholder: "Ask a question…",
+      hint: "Press Enter to send, Shift+Enter for a new line.",
+      send: "Send",
+      greeting:
+        "Hi! I can answer questions about buying and redeeming funds, fees, cut-off times, NAV, dividends and your account.",
+      you: "You",
+      bot: "Assistant",
+      staff: "Staff",
+      system: "Notice",
+      typing: "The assistant is typing…",
+      staffTyping: "A staff member is typing…",
+      choices: "Suggested replies",
+      reconnecting: "Connection lost. Reconnecting…",
+      offline: "You are offline. Messages will send when you reconnect.",
+      sendFailed: "Your message could not be sent.",
+      retry: "Try again",
+      tooMany: "You are sending messages too quickly. Please wait a moment and try again.",
+      tooLong: "Messages can be at most 2,000 characters.",
+      expired: "That conversation is no longer available, so a new one has started.",
+      failed: "Something went wrong. Please try again.",
+      left: "{n} characters left",
+    },
+    zh: {
+      launcher: "有问题？在线咨询",
+      title: "基金智能客服",
+      subtitle: "解答申购、赎回、费用和账户等问题",
+      close: "关闭对话",
+      log: "对话记录",
+      inputLabel: "您的问题",
+      placeholder: "请输入您的问题…",
+      hint: "按回车发送，Shift+回车换行。",
+      send: "发送",
+      greeting: "您好！我可以解答基金申购、赎回、费用、交易截止时间、净值、分红和账户等问题。",
+      you: "您",
+      bot: "智能客服",
+      staff: "人工客服",
+      system: "提示",
+      typing: "客服正在输入…",
+      staffTyping: "人工客服正在输入…",
+      choices: "建议的回复",
+      reconnecting: "网络连接已断开，正在重新连接…",
+      offline: "您已离线，恢复网络后即可发送消息。",
+      sendFailed: "消息发送失败。",
+      retry: "重试",
+      tooMany: "您发送消息太频繁了，请稍候再试。",
+      tooLong: "消息最多 2000 个字符。",
+      expired: "原对话已失效，已为您开始新的对话。",
+      failed: "出了点问题，请重试。",
+      left: "还可输入 {n} 个字符",
+    },
+  };
+  var MAX_TEXT = 2000;
+  var COUNTER_FROM = 1800;
+
+  var lang = pickLang(script.getAttribute("data-lang"));
+  var t = STRINGS[lang];
+  var base = new URL(script.getAttribute("data-api") || ".", script.src || location.href);
+  var apiBase = new URL("api/v1/", base).href;
+  var storeKey = "funddesk:" + base.origin + base.pathname;
+
+  var vendor = FundDeskVendor; // eslint-disable-line no-undef
+  // Raw HTML inside markdown is shown as text, never parsed; DOMPurify then guards what Marked made.
+  var markdown = new vendor.Marked({
+    gfm: true,
+    breaks: true,
+    async: false,
+    renderer: {
+      html: function (token) {
+        return escapeHtml(token.text || token.raw || "");
+      },
+    },
+  });
+  var purify = vendor.DOMPurify;
+  purify.addHook("afterSanitizeAttributes", function (node) {
+    if (node.tagName === "A") {
+      node.setAttribute("target", "_blank");
+      node.setAttribute("rel", "noopener noreferrer nofollow");
+    }
+  });
+  var SAFE = {
+    ALLOWED_TAGS: ["a", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+      "i", "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul"],
+    ALLOWED_ATTR: ["href", "title"],
+    ALLOW_DATA_ATTR: false,
+  };
+
+  // -- state ----------------------------------------------------------------------------
+
+  var conversation = loadConversation(); // {id, token} or null
+  var seen = new Set(); // message ids rendered
+  var busy = false; // a turn is in flight
+  var remoteTyping = null; // "bot" | "staff" | null, from the WebSocket
+  var socket = null;
+  var socketAttempts = 0;
+  var reconnectTimer = null;
+  var historyLoaded = false;
+
+  // -- DOM ------------------------------------------------------------------------------
+
+  var host = document.createElement("div");
+  host.id = "funddesk-widget";
+  host.setAttribute("lang", lang === "zh" ? "zh-CN" : "en");
+  var root = host.attachShadow({ mode: "open" });
+  root.appendChild(el("link", { rel: "stylesheet", href: new URL("widget.css", base).href }));
+
+  var launcher = el("button", {
+    type: "button", class: "fd-launcher", "aria-expanded": "false", "aria-controls": "fd-panel",
+  });
+  launcher.appendChild(chatIcon());
+  launcher.appendChild(el("span", {}, t.launcher));
+
+  var panel = el("section", {
+    id: "fd-panel", class: "fd-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "fd-title",
+  });
+  panel.hidden = true;
+  var header = el("header", { class: "fd-header" });
+  var heading = el("div");
+  heading.appendChild(el("h2", { id: "fd-title" }, script.getAttribute("data-title") || t.title));
+  heading.appendChild(el("p", { class: "fd-subtitle" }, t.subtitle));
+  var closeButton = el("button", { type: "button", class: "fd-close", "aria-label": t.close }, "×");
+  header.appendChild(heading);
+  header.appendChild(closeButton);
+
+  var status = el("div", { class: "fd-status", role: "status", "aria-live": "polite" });
+  var log = el("div", {
+    class: "fd-log", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": t.log,
+    tabindex: "0",
+  });
+  var typing = el("div", { class: "fd-typing", role: "status" });
+  typing.hidden = true;
+  var dots = el("span", { class: "fd-dots", "aria-hidden": "true" });
+  dots.appendChild(el("span"));
+  dots.appendChild(el("span"));
+  dots.appendChild(el("span"));
+  var typingText = el("span", {}, t.typing);
+  typing.appendChild(dots);
+  typing.appendChild(typingText);
+
+  var counter = el("div", { class: "fd-counter", "aria-live": "polite" });
+  counter.hidden = true;
+  var form = el("form", { class: "fd-form", novalidate: "" });
+  var label = el("label", { for: "fd-input", class: "fd-sr-only" }, t.inputLabel);
+  var input = el("textarea", {
+    id: "fd-input", class: "fd-input", rows: "1", maxlength: String(MAX_TEXT), placeholder: t.placeholder,
+    "aria-describedby": "fd-hint", autocomplete: "off",
+  });
+  var hint = el("p", { id: "fd-hint", class: "fd-sr-only" }, t.hint);
+  var sendButton = el("button", { type: "submit", class: "fd-send" }, t.send);
+  sendButton.disabled = true;
+  form.appendChild(label);
+  form.appendChild(input);
+  form.appendChild(sendButton);
+  form.appendChild(hint);
+
+  panel.appendChild(header);
+  panel.appendChild(status);
+  panel.appendChild(log);
+  panel.appendChild(typing);
+  panel.appendChild(counter);
+  panel.appendChild(form);
+  root.appendChild(launcher);
+  root.appendChild(panel);
+  log.appendChild(introMessage());
+
+  whenBodyReady(function () {
+    document.body.appendChild(host);
+    if (conversation) loadHistory();
+    if (sessionGet("open") === "1") open(false);
+  });
+
+  // -- opening and closing --------------------------------------------------------------
+
+  launcher.addEventListener("click", function () {
+    open(true);
+  });
+  closeButton.addEventListener("click", close);
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+
+  function open(focusInput) {
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    sessionSet("open", "1");
+    scrollToEnd();
+    if (focusInput) input.focus();
+  }
+
+  function close() {
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    sessionSet("open", "0");
+    launcher.focus();
+  }
+
+  // -- typing and sending ---------------------------------------------------------------
+
+  input.addEventListener("input", function () {
+    autoGrow();
+    updateSendState();
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submit();
+  });
+
+  function submit() {
+    var text = input.value;
+    if (busy || !text.trim()) return;
+    if (text.length > MAX_TEXT) {
+      showStatus(t.tooLong);
+      return;
+    }
+    input.value = "";
+    autoGrow();
+    updateSendState();
+    send({ text: text }, text);
+  }
+
+  function updateSendState() {
+    sendButton.disabled = busy || !input.value.trim();
+    var left = MAX_TEXT - input.value.length;
+    counter.hidden = input.value.length < COUNTER_FROM;
+    counter.textContent = t.left.replace("{n}", String(Math.max(0, left)));
+  }
+
+  function autoGrow() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight + 2, 140) + "px";
+  }
+
+  function send(body, shown, retrying) {
+    var pending = addPending(shown);
+    setBusy(true);
+    return ensureConversation()
+      .then(function () {
+        return request("POST", "conversations/" + conversation.id + "/messages", body);
+      })
+      .then(function (response) {
+        if (response.status === 200) {
+          return response.json().then(function (data) {
+            settle(pending);
+            data.messages.forEach(addMessage);
+            refreshChoices();
+          });
+        }
+        if ((response.status === 401 || response.status === 404) && !retrying) {
+          pending.remove();
+          forgetConversation();
+          showStatus(t.expired);
+          setBusy(false);
+          return send(body, shown, true);
+        }
+        failed(pending, response.status === 429 ? t.tooMany : t.failed, body, shown);
+      })
+      .catch(function () {
+        failed(pending, navigator.onLine === false ? t.offline : t.sendFailed, body, shown);
+      })
+      .then(function () {
+        setBusy(false);
+      });
+  }
+
+  function failed(pending, message, body, shown) {
+    pending.classList.add("fd-msg--failed");
+    var note = el("p", { class: "fd-error", role: "alert" }, message + " ");
+    var retry = el("button", { type: "button" }, t.retry);
+    retry.addEventListener("click", function () {
+      pending.remove();
+      send(body, shown);
+      input.focus();
+    });
+    note.appendChild(retry);
+    pending.appendChild(note);
+  }
+
+  function setBusy(value) {
+    busy = value;
+    updateSendState();
+    renderTyping();
+  }
+
+  function ensureConversation() {
+    if (conversation) return Promise.resolve(conversation);
+    return request("POST", "conversations", { lang: lang }).then(function (response) {
+      if (response.status !== 201) throw new Error("could not start a conversation: " + response.status);
+      return response.json().then(function (data) {
+        conversation = { id: data.conversation_id, token: data.token };
+        saveConversation(conversation);
+        historyLoaded = true;
+        connect();
+        return conversation;
+      });
+    });
+  }
+
+  function request(method, path, body) {
+    var headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (conversation) headers.Authorization = "Bearer " + conversation.token;
+    return fetch(apiBase + path, {
+      method: method,
+      headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+      mode: "cors",
+    });
+  }
+
+  // -- the history ----------------------------------------------------------------------
+
+  function loadHistory() {
+    if (!conversation) return Promise.resolve();
+    var asked = conversation;
+    return request("GET", "conversations/" + asked.id + "/messages")
+      .then(function (response) {
+        if (asked !== conversation) return;
+        if (response.status === 401 || response.status === 404) {
+          forgetConversation();
+          return;
+        }
+        if (response.status !== 200) return;
+        return response.json().then(function (data) {
+          data.messages.forEach(addMessage);
+          refreshChoices();
+          historyLoaded = true;
+          if (!socket) connect();
+        });
+      })
+      .catch(function () {
+        scheduleReconnect(); // offline: try again with the WebSocket's backoff
+      });
+  }
+
+  function forgetConversation() {
+    conversation = null;
+    closeSocket();
+    saveConversation(null);
+    seen = new Set();
+    Array.prototype.slice.call(log.querySelectorAll(".fd-msg[data-id]")).forEach(function (node) {
+      node.remove();
+    });
+  }
+
+  // -- live updates (WebSocket, reconnecting with backoff) ------------------------------
+
+  function connect() {
+    if (!conversation || socket) return;
+    clearTimeout(reconnectTimer);
+    var url = new URL("conversations/" + conversation.id + "/ws", apiBase);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("token", conversation.token);
+    var ws;
+    try {
+      ws = new WebSocket(url.href);
+    } catch (error) {
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+    var opened = false;
+    ws.onopen = function () {
+      opened = true;
+      var wasDown = socketAttempts > 0;
+      socketAttempts = 0;
+      showStatus("");
+      if (wasDown || !historyLoaded) loadHistory(); // catch up on what was missed
+    };
+    ws.onmessage = function (event) {
+      var data;
+      try {
+        data = JSON.parse(event.data);
+      } catch (error) {
+        return;
+      }
+      if (data.type === "message" && data.message) {
+        addMessage(data.message);
+        refreshChoices();
+      } else if (data.type === "typing") {
+        remoteTyping = data.active ? data.role : null;
+        renderTyping();
+      }
+    };
+    ws.onclose = function () {
+      if (socket !== ws) return;
+      socket = null;
+      remoteTyping = null;
+      renderTyping();
+      if (!conversation) return;
+      if (opened || socketAttempts > 0) showStatus(navigator.onLine === false ? t.offline : t.reconnecting);
+      scheduleReconnect();
+    };
+  }
+
+  function scheduleReconnect() {
+    if (!conversation) return;
+    clearTimeout(reconnectTimer);
+    var delay = Math.min(30000, 1000 * Math.pow(2, socketAttempts)) * (0.5 + Math.random() / 2);
+    socketAttempts += 1;
+    if (socketAttempts > 2 && socketAttempts % 3 === 0) loadHistory(); // is the conversation still there?
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function closeSocket() {
+    clearTimeout(reconnectTimer);
+    if (socket) {
+      var ws = socket;
+      socket = null;
+      ws.close();
+    }
+  }
+
+  window.addEventListener("online", function () {
+    if (!conversation) return;
+    if (socket) {
+      showStatus(""); // the connection survived
+    } else {
+      socketAttempts = Math.max(socketAttempts, 1);
+      connect();
+    }
+  });
+  window.addEventListener("offline", function () {
+    if (conversation) showStatus(t.offline);
+  });
+
+  // -- rendering messages ---------------------------------------------------------------
+
+  function introMessage() {
+    var node = el("div", { class: "fd-msg fd-msg--intro" });
+    node.appendChild(el("span", { class: "fd-sr-only" }, t.bot + ": "));
+    node.appendChild(el("div", { class: "fd-bubble" }, t.greeting));
+    return node;
+  }
+
+  function addPending(text) {
+    var node = messageNode("investor", text);
+    node.classList.add("fd-msg--pending");
+    node.setAttribute("data-text", text);
+    log.appendChild(node);
+    scrollToEnd();
+    return node;
+  }
+
+  function settle(pending) {
+    pending.classList.remove("fd-msg--pending");
+  }
+
+  function addMessage(message) {
+    if (seen.has(message.id)) return;
+    seen.add(message.id);
+    if (message.role === "investor") {
+      var mine = adoptPending(message);
+      if (mine) return;
+    }
+    var node = messageNode(message.role, message.text, message.buttons || []);
+    node.setAttribute("data-id", String(message.id));
+    insertInOrder(node, message.id);
+    scrollToEnd();
+  }
+
+  function adoptPending(message) {
+    // The widget shows an investor's message at once; the server's copy (with its id) takes its place.
+    var pending = log.querySelectorAll(".fd-msg--investor:not([data-id])");
+    for (var i = 0; i < pending.length; i++) {
+      if (pending[i].getAttribute("data-text") === message.text) {
+        pending[i].setAttribute("data-id", String(message.id));
+        pending[i].removeAttribute("data-text");
+        return pending[i];
+      }
+    }
+    return null;
+  }
+
+  function insertInOrder(node, id) {
+    var later = null;
+    var rendered = log.querySelectorAll(".fd-msg[data-id]");
+    for (var i = 0; i < rendered.length; i++) {
+      if (Number(rendered[i].getAttribute("data-id")) > id) {
+        later = rendered[i];
+        break;
+      }
+    }
+    if (!later) later = log.querySelector(".fd-msg--pending:not([data-id])"); // before messages still sending
+    log.insertBefore(node, later);
+  }
+
+  function messageNode(role, text, buttons) {
+    var node = el("div", { class: "fd-msg fd-msg--" + role });
+    var who = { investor: t.you, bot: t.bot, staff: t.staff, system: t.system }[role] || t.system;
+    node.appendChild(el("span", { class: "fd-sr-only" }, who + ": "));
+    if (role === "staff") node.appendChild(el("span", { class: "fd-who", "aria-hidden": "true" }, who));
+    var bubble = el("div", { class: "fd-bubble" });
+    if (role === "bot" || role === "staff") {
+      bubble.innerHTML = renderMarkdown(text);
+    } else {
+      bubble.textContent = text; // investor and system text is never parsed as HTML
+    }
+    node.appendChild(bubble);
+    if (buttons && buttons.length) node.appendChild(choiceGroup(buttons));
+    return node;
+  }
+
+  function renderMarkdown(text) {
+    return purify.sanitize(markdown.parse(String(text)), SAFE);
+  }
+
+  function choiceGroup(buttons) {
+    var group = el("div", { class: "fd-choices", role: "group", "aria-label": t.choices });
+    var payloads = buttons.map(function (b) {
+      return b.payload;
+    });
+    if (payloads.indexOf("/affirm") >= 0 && payloads.indexOf("/deny") >= 0) group.classList.add("fd-feedback");
+    buttons.forEach(function (b) {
+      var button = el("button", { type: "button", class: "fd-choice" }, b.title);
+      button.addEventListener("click", function () {
+        if (busy || button.disabled) return;
+        button.setAttribute("aria-pressed", "true");
+        disableGroup(group);
+        send({ payload: b.payload }, b.title);
+        input.focus();
+      });
+      group.appendChild(button);
+    });
+    return group;
+  }
+
+  function disableGroup(group) {
+    Array.prototype.forEach.call(group.querySelectorAll("button"), function (button) {
+      button.disabled = true;
+    });
+  }
+
+  function refreshChoices() {
+    // Only the buttons after the investor's last message can still be clicked.
+    var messages = log.querySelectorAll(".fd-msg");
+    var afterLastInvestor = true;
+    for (var i = messages.length - 1; i >= 0; i--) {
+      if (messages[i].classList.contains("fd-msg--investor")) afterLastInvestor = false;
+      var group = messages[i].querySelector(".fd-choices");
+      if (group && !afterLastInvestor) disableGroup(group);
+    }
+  }
+
+  function renderTyping() {
+    var who = remoteTyping || (busy ? "bot" : null);
+    typing.hidden = !who;
+    typingText.textContent = who === "staff" ? t.staffTyping : t.typing;
+    if (who) scrollToEnd();
+  }
+
+  function showStatus(text) {
+    status.textContent = text;
+  }
+
+  function scrollToEnd() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // -- helpers --------------------------------------------------------------------------
+
+  function el(tag, attributes, text) {
+    var node = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) {
+      node.setAttribute(name, attributes[name]);
+    });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function chatIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
+    svg.appendChild(path);
+    return svg;
+  }
+
+  function pickLang(asked) {
+    if (asked === "en" || asked === "zh") return asked;
+    var preferred = (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+    return /^zh\b/i.test(preferred) ? "zh" : "en";
+  }
+
+  function whenBodyReady(callback) {
+    if (document.body) callback();
+    else document.addEventListener("DOMContentLoaded", callback);
+  }
+
+  function loadConversation() {
+    try {
+      var saved = JSON.parse(localStorage.getItem(storeKey) || "null");
+      return saved && saved.id && saved.token ? saved : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function saveConversation(value) {
+    try {
+      if (value) localStorage.setItem(storeKey, JSON.stringify(value));
+      else localStorage.removeItem(storeKey);
+    } catch (error) {
+      // storage disabled: the conversation lasts as long as the page
+    }
+  }
+
+  function sessionGet(name) {
+    try {
+      return sessionStorage.getItem(storeKey + ":" + name);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function sessionSet(name, value) {
+    try {
+      sessionStorage.setItem(storeKey + ":" + name, value);
+    } catch (error) {
+      // ignore
+    }
+  }
+}
