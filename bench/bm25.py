@@ -22,7 +22,7 @@ class Bm25:
     def scores(self, query: str) -> list[float]:
         terms = [t for t in tokens(query) if t in self._idf]
         out = []
-        for doc, length in zip(self._docs, self._lengths):
+        for doc, length in zip(self._docs, self._lengths, strict=False):
             norm = self._k1 * (1 - self._b + self._b * length / self._avg)
             out.append(sum(self._idf[t] * doc[t] * (self._k1 + 1) / (doc[t] + norm) for t in terms if t in doc))
         return out

@@ -47,11 +47,17 @@ def _fingerprint(model_dir: Path) -> str:
 class SentenceTransformerEmbedder:
     """A local sentence-transformers model; nothing is ever downloaded."""
 
-    def __init__(self, model: str = PACKAGED, *, batch_size: int = 64) -> None:
+    def __init__(self, model: str = PACKAGED, *, batch_size: int = 64, threads: int | None = 1) -> None:
         # Offline is a product rule, not a test convenience: a hub call at run time is a bug.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        if threads:
+            # One short question gains little from a second thread, and when Rasa, the web
+            # service and this process share two cores, spinning OpenMP threads cost 10x.
+            torch.set_num_threads(threads)
 
         path = packaged_model_path() if model == PACKAGED else Path(model).expanduser()
         if not path.is_dir():

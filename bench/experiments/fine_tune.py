@@ -96,7 +96,7 @@ def fine_tune(base_model: str, groups: Sequence[Sequence[str]], out_dir: Path, *
     if freeze_embeddings:
         # The token-embedding table is half the weights: freezing it makes steps cheaper and
         # keeps words that occur only in entries added after tuning where they were.
-        embeddings = cast("torch.nn.Module", getattr(model[0].auto_model, "embeddings"))
+        embeddings = cast("torch.nn.Module", model[0].auto_model.embeddings)
         for p in embeddings.parameters():
             p.requires_grad = False
     params = [p for p in model.parameters() if p.requires_grad]

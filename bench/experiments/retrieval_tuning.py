@@ -54,7 +54,7 @@ class Split:
 
     def groups(self) -> list[list[str]]:
         g: list[list[str]] = [[] for _ in range(self.n_entries)]
-        for t, e in zip(self.phr_text, self.phr_entry):
+        for t, e in zip(self.phr_text, self.phr_entry, strict=False):
             g[e].append(t)
         return g
 

@@ -49,3 +49,16 @@ def test_the_sqlite_database_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) 
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_the_command_line_upgrades_the_configured_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from funddesk.db.__main__ import main
+
+    monkeypatch.setenv("FUNDDESK_DATA_DIR", str(tmp_path))
+    assert main(["upgrade"]) == 0
+    assert f"at {migrate.head_revision()}" in capsys.readouterr().out
+    assert main(["downgrade", "base"]) == 0
+    assert "at None" in capsys.readouterr().out
+    assert (tmp_path / "funddesk.sqlite3").is_file()

@@ -165,6 +165,21 @@ def test_the_history_comes_back_after_a_reload(service: Settings, page: Page) ->
     assert len(stored(service, conversation_of(page)["id"])[0]) == 6
 
 
+def test_messages_sent_while_the_bot_is_answering_are_queued_and_answered_in_order(
+    service: Settings, page: Page
+) -> None:
+    page.goto(url(service))
+    widget = Widget(page)
+    widget.open()
+    widget.ask("How do I redeem? (slow)")
+    widget.ask("And the cut-off time?")  # while the first is still being answered
+    expect(widget.log.get_by_text("15:00")).to_be_visible(timeout=10_000)
+    texts = widget.bubbles()
+    assert texts.index("How do I redeem? (slow)") < texts.index("And the cut-off time?")
+    assert [t for t in texts if t.startswith(("Redemption", "Orders"))][0].startswith("Redemption")
+    assert stored(service, conversation_of(page)["id"])[0][3] == "And the cut-off time?"
+
+
 # -- safety -----------------------------------------------------------------------------------
 
 

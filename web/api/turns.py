@@ -55,9 +55,12 @@ def unavailable_text(lang: str, support_contact: str) -> str:
 
 @dataclass(frozen=True)
 class Stored:
+    """The investor's message as stored, and what the turn needs to know about its conversation."""
+
     message: Message
     state: State
-    lang: str
+    lang: str  # of this message
+    conversation_lang: str
 
 
 async def take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -> MessagesJson:
@@ -69,7 +72,7 @@ async def take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -
         await ctx.hub.publish(Typing(conversation_id, "bot", True))
         try:
             drafts = await _ask_bot(ctx, conversation_id, stored, incoming)
-            rows, state = await ctx.run_db(lambda s: _store_replies(s, conversation_id, drafts), write=True)
+            rows, state = await ctx.run_db(lambda s: _store_replies(s, stored, drafts), write=True)
         finally:
             await ctx.hub.publish(Typing(conversation_id, "bot", False))
         replies = [message_json(row) for row in rows]
@@ -93,7 +96,7 @@ def _store_incoming(session: Session, conversation_id: str, incoming: Incoming) 
         text = incoming.text or ""
         draft = MessageDraft(Role.INVESTOR, text, language=detect_lang(text, conversation.lang))
     [message] = repository.add_messages(session, conversation_id, [draft])
-    return Stored(message, conversation.state, draft.language or conversation.lang)
+    return Stored(message, conversation.state, draft.language or conversation.lang, conversation.lang)
 
 
 async def _ask_bot(ctx: WebContext, conversation_id: str, stored: Stored, incoming: Incoming) -> list[MessageDraft]:
@@ -127,11 +130,11 @@ def _draft(reply: BotReply, lang: str) -> MessageDraft:
     )
 
 
-def _store_replies(session: Session, conversation_id: str, drafts: list[MessageDraft]) -> tuple[list[Message], State]:
-    conversation = repository.find_conversation(session, conversation_id)
-    if conversation is None:  # deleted while the bot was thinking
-        raise NotFound("No such conversation.", code="conversation_not_found")
+def _store_replies(session: Session, stored: Stored, drafts: list[MessageDraft]) -> tuple[list[Message], State]:
+    """The replies, the feedback they record, and the conversation's new state and language."""
+    conversation_id = stored.message.conversation_id
     rows = repository.add_messages(session, conversation_id, drafts)
+    state, lang = stored.state, stored.conversation_lang
     for draft in drafts:
         meta = draft.meta or {}
         if meta.get("type") == "faq_feedback" and isinstance(meta.get("helpful"), bool):
@@ -143,10 +146,16 @@ def _store_replies(session: Session, conversation_id: str, drafts: list[MessageD
                 entry_version=_str_or_none(meta.get("faq_version")),
             )
         if meta.get("type") == "handoff_requested" and meta.get("staff_connected") is True:
-            repository.set_state(session, conversation, State.WAITING)
+            state = State.WAITING
         if draft.role is Role.BOT and draft.language in ("en", "zh"):
-            conversation.lang = draft.language
-    return rows, conversation.state
+            lang = draft.language
+    if (state, lang) != (stored.state, stored.conversation_lang):  # only then is the row read
+        conversation = repository.find_conversation(session, conversation_id)
+        if conversation is None:
+            raise NotFound("No such conversation.", code="conversation_not_found")
+        conversation.lang = lang
+        repository.set_state(session, conversation, state)
+    return rows, state
 
 
 def _str_or_none(value: object) -> str | None:

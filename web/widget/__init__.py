@@ -1,8 +1,9 @@
 """The embeddable chat widget (``/widget.js``, ``/widget.css``) and a demo fund-company page (``/``).
 
 ``/widget.js`` is one script: the vendored markdown renderer and sanitizer (``static/vendor.js``,
-built by esbuild from ``package-lock.json``) and the widget itself (``static/widget.js``, plain
-JS), wrapped in one function so nothing leaks into the host page. It is assembled when the
+built by esbuild from ``package-lock.json``), the widget's words (``static/strings.js``) and the
+widget itself (``static/widget.js``, plain JS), wrapped in one function so nothing leaks into the
+host page. It is assembled when the
 server starts, not at import time.
 """
 
@@ -28,10 +29,12 @@ bp = Blueprint("widget")
 __all__ = ["bp", "bundle", "setup"]
 
 
+BUNDLE = ("vendor.js", "strings.js", "widget.js")  # in this order, inside one function
+
+
 def bundle(static: Path = STATIC) -> bytes:
-    vendor = (static / "vendor.js").read_bytes()
-    widget = (static / "widget.js").read_bytes()
-    return b"/* FundDesk chat widget */\n(function () {\n" + vendor + b"\n" + widget + b"\n})();\n"
+    parts = b"\n".join((static / name).read_bytes() for name in BUNDLE)
+    return b"/* FundDesk chat widget */\n(function () {\n" + parts + b"\n})();\n"
 
 
 @bp.before_server_start

@@ -5,8 +5,9 @@
 // Optional attributes: data-lang ("en" | "zh"; default: the browser's language), data-api (the
 // service's base URL; default: where this script came from), data-title (the panel's title).
 //
-// The served /widget.js wraps the vendored bundle (FundDeskVendor: Marked + DOMPurify) and this
-// file in one function, so nothing here becomes a global of the host page.
+// The served /widget.js wraps the vendored bundle (FundDeskVendor: Marked + DOMPurify),
+// strings.js (STRINGS) and this file in one function, so nothing here becomes a global of the
+// host page.
 //
 // Safety: investor text is only ever set as textContent; bot and staff answers are markdown
 // rendered by Marked (raw HTML in them is escaped, shown as text) and then sanitized by
@@ -22,70 +23,11 @@ if (script && !window.__funddeskWidgetLoaded) {
 function start(script) {
   "use strict";
 
-  var STRINGS = {
-    en: {
-      launcher: "Questions? Chat with us",
-      title: "Fund assistant",
-      subtitle: "Answers about buying, redeeming, fees and your account",
-      close: "Close chat",
-      log: "Conversation",
-      inputLabel: "Your question",
-      placeholder: "Ask a question…",
-      hint: "Press Enter to send, Shift+Enter for a new line.",
-      send: "Send",
-      greeting:
-        "Hi! I can answer questions about buying and redeeming funds, fees, cut-off times, NAV, dividends and your account.",
-      you: "You",
-      bot: "Assistant",
-      staff: "Staff",
-      system: "Notice",
-      typing: "The assistant is typing…",
-      staffTyping: "A staff member is typing…",
-      choices: "Suggested replies",
-      reconnecting: "Connection lost. Reconnecting…",
-      offline: "You are offline. Messages will send when you reconnect.",
-      sendFailed: "Your message could not be sent.",
-      retry: "Try again",
-      tooMany: "You are sending messages too quickly. Please wait a moment and try again.",
-      tooLong: "Messages can be at most 2,000 characters.",
-      expired: "That conversation is no longer available, so a new one has started.",
-      failed: "Something went wrong. Please try again.",
-      left: "{n} characters left",
-    },
-    zh: {
-      launcher: "有问题？在线咨询",
-      title: "基金智能客服",
-      subtitle: "解答申购、赎回、费用和账户等问题",
-      close: "关闭对话",
-      log: "对话记录",
-      inputLabel: "您的问题",
-      placeholder: "请输入您的问题…",
-      hint: "按回车发送，Shift+回车换行。",
-      send: "发送",
-      greeting: "您好！我可以解答基金申购、赎回、费用、交易截止时间、净值、分红和账户等问题。",
-      you: "您",
-      bot: "智能客服",
-      staff: "人工客服",
-      system: "提示",
-      typing: "客服正在输入…",
-      staffTyping: "人工客服正在输入…",
-      choices: "建议的回复",
-      reconnecting: "网络连接已断开，正在重新连接…",
-      offline: "您已离线，恢复网络后即可发送消息。",
-      sendFailed: "消息发送失败。",
-      retry: "重试",
-      tooMany: "您发送消息太频繁了，请稍候再试。",
-      tooLong: "消息最多 2000 个字符。",
-      expired: "原对话已失效，已为您开始新的对话。",
-      failed: "出了点问题，请重试。",
-      left: "还可输入 {n} 个字符",
-    },
-  };
   var MAX_TEXT = 2000;
   var COUNTER_FROM = 1800;
 
   var lang = pickLang(script.getAttribute("data-lang"));
-  var t = STRINGS[lang];
+  var t = STRINGS[lang]; // from strings.js
   var base = new URL(script.getAttribute("data-api") || ".", script.src || location.href);
   var apiBase = new URL("api/v1/", base).href;
   var storeKey = "funddesk:" + base.origin + base.pathname;
@@ -120,12 +62,12 @@ function start(script) {
 
   var conversation = loadConversation(); // {id, token} or null
   var seen = new Set(); // message ids rendered
-  var busy = false; // a turn is in flight
+  var queue = Promise.resolve(); // messages are sent one after the other, in order
+  var inFlight = 0; // messages shown but not answered yet
   var remoteTyping = null; // "bot" | "staff" | null, from the WebSocket
   var socket = null;
   var socketAttempts = 0;
   var reconnectTimer = null;
-  var historyLoaded = false;
 
   // -- DOM ------------------------------------------------------------------------------
 
@@ -154,6 +96,7 @@ function start(script) {
   header.appendChild(closeButton);
 
   var status = el("div", { class: "fd-status", role: "status", "aria-live": "polite" });
+  var stateLine = el("div", { class: "fd-state", role: "status", "aria-live": "polite" });
   var log = el("div", {
     class: "fd-log", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": t.log,
     tabindex: "0",
@@ -186,6 +129,7 @@ function start(script) {
 
   panel.appendChild(header);
   panel.appendChild(status);
+  panel.appendChild(stateLine);
   panel.appendChild(log);
   panel.appendChild(typing);
   panel.appendChild(counter);
@@ -249,7 +193,7 @@ function start(script) {
 
   function submit() {
     var text = input.value;
-    if (busy || !text.trim()) return;
+    if (!text.trim()) return;
     if (text.length > MAX_TEXT) {
       showStatus(t.tooLong);
       return;
@@ -261,7 +205,7 @@ function start(script) {
   }
 
   function updateSendState() {
-    sendButton.disabled = busy || !input.value.trim();
+    sendButton.disabled = !input.value.trim();
     var left = MAX_TEXT - input.value.length;
     counter.hidden = input.value.length < COUNTER_FROM;
     counter.textContent = t.left.replace("{n}", String(Math.max(0, left)));
@@ -272,9 +216,21 @@ function start(script) {
     input.style.height = Math.min(input.scrollHeight + 2, 140) + "px";
   }
 
-  function send(body, shown, retrying) {
+  function send(body, shown) {
     var pending = addPending(shown);
-    setBusy(true);
+    inFlight += 1;
+    renderTyping();
+    queue = queue
+      .then(function () {
+        return deliver(body, shown, pending, false);
+      })
+      .then(function () {
+        inFlight -= 1;
+        renderTyping();
+      });
+  }
+
+  function deliver(body, shown, pending, retrying) {
     return ensureConversation()
       .then(function () {
         return request("POST", "conversations/" + conversation.id + "/messages", body);
@@ -285,14 +241,13 @@ function start(script) {
             settle(pending);
             data.messages.forEach(addMessage);
             refreshChoices();
+            showState(data.state);
           });
         }
         if ((response.status === 401 || response.status === 404) && !retrying) {
-          pending.remove();
           forgetConversation();
           showStatus(t.expired);
-          setBusy(false);
-          return send(body, shown, true);
+          return deliver(body, shown, pending, true);
         }
         failed(pending, response.status === 429 ? t.tooMany : t.failed, body, shown);
       })
@@ -300,7 +255,7 @@ function start(script) {
         failed(pending, navigator.onLine === false ? t.offline : t.sendFailed, body, shown);
       })
       .then(function () {
-        setBusy(false);
+        if (conversation && !socket) connect();
       });
   }
 
@@ -317,12 +272,6 @@ function start(script) {
     pending.appendChild(note);
   }
 
-  function setBusy(value) {
-    busy = value;
-    updateSendState();
-    renderTyping();
-  }
-
   function ensureConversation() {
     if (conversation) return Promise.resolve(conversation);
     return request("POST", "conversations", { lang: lang }).then(function (response) {
@@ -330,8 +279,7 @@ function start(script) {
       return response.json().then(function (data) {
         conversation = { id: data.conversation_id, token: data.token };
         saveConversation(conversation);
-        historyLoaded = true;
-        connect();
+        // live updates start once the first message is answered (see deliver)
         return conversation;
       });
     });
@@ -366,7 +314,7 @@ function start(script) {
         return response.json().then(function (data) {
           data.messages.forEach(addMessage);
           refreshChoices();
-          historyLoaded = true;
+          showState(data.state);
           if (!socket) connect();
         });
       })
@@ -404,10 +352,9 @@ function start(script) {
     var opened = false;
     ws.onopen = function () {
       opened = true;
-      var wasDown = socketAttempts > 0;
       socketAttempts = 0;
       showStatus("");
-      if (wasDown || !historyLoaded) loadHistory(); // catch up on what was missed
+      loadHistory(); // catch up on whatever happened while it was not connected
     };
     ws.onmessage = function (event) {
       var data;
@@ -419,6 +366,8 @@ function start(script) {
       if (data.type === "message" && data.message) {
         addMessage(data.message);
         refreshChoices();
+      } else if (data.type === "state" || data.type === "ready") {
+        showState(data.state);
       } else if (data.type === "typing") {
         remoteTyping = data.active ? data.role : null;
         renderTyping();
@@ -506,9 +455,12 @@ function start(script) {
     var pending = log.querySelectorAll(".fd-msg--investor:not([data-id])");
     for (var i = 0; i < pending.length; i++) {
       if (pending[i].getAttribute("data-text") === message.text) {
-        pending[i].setAttribute("data-id", String(message.id));
-        pending[i].removeAttribute("data-text");
-        return pending[i];
+        var node = pending[i];
+        node.setAttribute("data-id", String(message.id));
+        node.removeAttribute("data-text");
+        node.remove();
+        insertInOrder(node, message.id); // replies that arrived first move below it
+        return node;
       }
     }
     return null;
@@ -556,9 +508,10 @@ function start(script) {
     buttons.forEach(function (b) {
       var button = el("button", { type: "button", class: "fd-choice" }, b.title);
       button.addEventListener("click", function () {
-        if (busy || button.disabled) return;
+        if (button.disabled) return;
         button.setAttribute("aria-pressed", "true");
-        disableGroup(group);
+        group.classList.add("fd-used");
+        setGroupEnabled(group, false);
         send({ payload: b.payload }, b.title);
         input.focus();
       });
@@ -567,25 +520,25 @@ function start(script) {
     return group;
   }
 
-  function disableGroup(group) {
+  function setGroupEnabled(group, enabled) {
     Array.prototype.forEach.call(group.querySelectorAll("button"), function (button) {
-      button.disabled = true;
+      button.disabled = !enabled;
     });
   }
 
   function refreshChoices() {
-    // Only the buttons after the investor's last message can still be clicked.
+    // Only the buttons after the investor's last message, and not clicked yet, can be clicked.
     var messages = log.querySelectorAll(".fd-msg");
     var afterLastInvestor = true;
     for (var i = messages.length - 1; i >= 0; i--) {
       if (messages[i].classList.contains("fd-msg--investor")) afterLastInvestor = false;
       var group = messages[i].querySelector(".fd-choices");
-      if (group && !afterLastInvestor) disableGroup(group);
+      if (group) setGroupEnabled(group, afterLastInvestor && !group.classList.contains("fd-used"));
     }
   }
 
   function renderTyping() {
-    var who = remoteTyping || (busy ? "bot" : null);
+    var who = remoteTyping || (inFlight > 0 ? "bot" : null);
     typing.hidden = !who;
     typingText.textContent = who === "staff" ? t.staffTyping : t.typing;
     if (who) scrollToEnd();
@@ -593,6 +546,10 @@ function start(script) {
 
   function showStatus(text) {
     status.textContent = text;
+  }
+
+  function showState(state) {
+    stateLine.textContent = state === "waiting" ? t.waiting : state === "staff" ? t.withStaff : "";
   }
 
   function scrollToEnd() {

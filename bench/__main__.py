@@ -1,0 +1,80 @@
+"""``make bench``: run every benchmark and write bench/RESULTS.md (the only source of README figures)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import kb_bench
+
+OUT = Path(__file__).resolve().parent / "out"
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+RAW = Path(__file__).resolve().parent / "results.json"
+
+
+def machine() -> str:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor() or "unknown CPU",
+    )
+    load = os.getloadavg()[0]
+    return f"{os.cpu_count()} cores (`nproc`), {cpu}, Python {platform.python_version()}, load {load:.1f} at start"
+
+
+def _section(name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    print(f"bench: {name} ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    result = run()
+    result["_seconds"] = round(time.perf_counter() - started, 1)
+    print(f"bench: {name} done in {result['_seconds']} s: {json.dumps(result)}", file=sys.stderr, flush=True)
+    return result
+
+
+def _subprocess_json(module: str, *args: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
+    "public": lambda: kb_bench.public_sets(OUT),
+    "shipped": lambda: kb_bench.shipped(OUT),
+    "chinese_bm25": lambda: {"bm25_top1": kb_bench.chinese_bm25_bar()},
+    "scale": lambda: kb_bench.scale(OUT),
+    "hot_reload": lambda: kb_bench.hot_reload(OUT),
+    "bot": lambda: _subprocess_json("bench.bot_bench", "--train"),
+    "web": lambda: _subprocess_json("bench.web_bench"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("sections", nargs="*", help=f"any of {', '.join(SECTIONS)} (default: all)")
+    args = parser.parse_args(argv)
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    results: dict[str, Any] = json.loads(RAW.read_text()) if RAW.is_file() else {}
+    results["machine"] = machine()
+    results["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for name in args.sections or list(SECTIONS):
+        results[name] = _section(name, SECTIONS[name])
+        RAW.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    from bench.report import write_results
+
+    write_results(results, RESULTS)
+    print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Render bench/results.json as bench/RESULTS.md: what was measured, on what data, against which target."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _pct(value: Any) -> str:
+    return f"{100 * float(value):.1f}%" if isinstance(value, int | float) else "–"
+
+
+def _kb_table(results: dict[str, Any]) -> list[str]:
+    public = results.get("public", {})
+    rows = [
+        ("BANKING77, 10 phrasings per intent (held-out rows)", "banking77-10", "top1_accuracy", "≥ 86%"),
+        ("BANKING77, all remaining phrasings (15% held out)", "banking77-full", "top1_accuracy", "≥ 93.5%"),
+        ("CLINC150 answer accuracy (calibrated on half of val + oos_val)", "clinc150", "answer_accuracy", "≥ 90%"),
+        ("CLINC150 out-of-scope recall (same run)", "clinc150", "oos_recall", "≥ 80%"),
+    ]
+    lines = ["| set | measured | target | p95 ms |", "|---|---|---|---|"]
+    for label, key, metric, target in rows:
+        got = public.get(key, {})
+        lines.append(f"| {label} | {_pct(got.get(metric))} | {target} | {got.get('p95_ms', '–')} |")
+    return lines
+
+
+def _shipped(results: dict[str, Any]) -> list[str]:
+    shipped = results.get("shipped", {})
+    bm25 = results.get("chinese_bm25", {}).get("bm25_top1")
+    lines = [
+        "| paraphrase set | top-1 | answered right | wrong answers | clarify | fallback (in scope) | OOS recall |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for lang, got in sorted(shipped.items()):
+        if lang.startswith("_"):
+            continue
+        lines.append(
+            f"| shipped FAQ, {lang} ({got['in_scope']} + {got['out_of_scope']} out of scope) | "
+            f"{_pct(got['top1_accuracy'])} | {_pct(got['answer_accuracy'])} | {_pct(got['wrong_answer_rate'])} | "
+            f"{_pct(got['clarify_rate'])} | {_pct(got['fallback_rate'])} | {_pct(got['oos_recall'])} |"
+        )
+    if bm25 is not None:
+        bar = f"Plain BM25 over character unigrams + bigrams on the same Chinese questions: top-1 {_pct(bm25)}."
+        lines += ["", bar]
+    return lines
+
+
+def write_results(results: dict[str, Any], path: Path) -> None:
+    scale = results.get("scale", {})
+    reload_ = results.get("hot_reload", {})
+    parts = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` on {results.get('date', '?')}. Machine: {results.get('machine', '?')}.",
+        "The machine is shared: absolute times vary from run to run; accuracy figures do not.",
+        "",
+        "## Knowledge base: accuracy on public data (`knowledge_base eval`, default settings)",
+        "",
+        *_kb_table(results),
+        "",
+        "## Knowledge base: the shipped FAQ with paraphrases written for it (`bench/data/`)",
+        "",
+        "Thresholds calibrated on `bench/data/shipped_faq_dev.csv` (a separate dev set).",
+        "",
+        *_shipped(results),
+        "",
+        "## Knowledge base: scale and edits",
+        "",
+        f"- {scale.get('phrasings', '–')} phrasings ({scale.get('entries', '–')} entries, CLINC150 train): "
+        f"matching p50 {scale.get('p50_ms', '–')} ms, p95 {scale.get('p95_ms', '–')} ms per question, "
+        "question embedding included (target p95 ≤ 25 ms).",
+        f"- Full rebuild of those phrasings with a warm embedding cache: {scale.get('rebuild_warm_s', '–')} s "
+        f"({scale.get('embedded_on_rebuild', '–')} texts embedded; target ≤ 2 s).",
+        f"- Hot reload, saved edit (one changed answer + one new entry) to live: median "
+        f"{reload_.get('median_s', '–')} s, worst {reload_.get('max_s', '–')} s over {reload_.get('runs', '–')} "
+        "edits (target ≤ 3 s).",
+        "",
+    ]
+    for name in ("bot", "web"):
+        if name in results:
+            parts += [f"## {name}", "", "```json", json.dumps(results[name], indent=1, ensure_ascii=False), "```", ""]
+    path.write_text("\n".join(parts), encoding="utf-8")
