@@ -4,8 +4,9 @@ SHELL := /bin/bash
 
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 # The newest installed patch release of each minor version wins; override with PY311=/path/python.
-PY311 ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.11.*/bin/python)) $(shell command -v python3.11))
-PY310 ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.10.*/bin/python)) $(shell command -v python3.10))
+# (pyenv's shims exist for every version but fail outside the selected one: prefer real binaries.)
+PY311 ?= $(firstword $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.11.*/bin/python))) $(shell command -v python3.11))
+PY310 ?= $(firstword $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.10.*/bin/python))) $(shell command -v python3.10))
 
 VENV := .venv
 VENV_RASA := .venv-rasa
