@@ -273,7 +273,7 @@ def run(
     investors: int = 50,
     mean_interval: float = 5.0,
     duration: float = 30.0,
-    saturation_clients: tuple[int, ...] = (8, 32),
+    saturation_clients: tuple[int, ...] = (8, 16),
     saturation_seconds: float = 10.0,
     real: bool = False,
 ) -> dict[str, Any]:

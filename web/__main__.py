@@ -14,6 +14,7 @@ from web.app import create_app
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per call to Rasa
     settings = load()
     app = create_app(settings)
     app.run(host=settings.web_host, port=settings.web_port, single_process=True, access_log=False, motd=False)

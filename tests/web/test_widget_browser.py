@@ -176,7 +176,7 @@ def test_messages_sent_while_the_bot_is_answering_are_queued_and_answered_in_ord
     expect(widget.log.get_by_text("15:00")).to_be_visible(timeout=10_000)
     texts = widget.bubbles()
     assert texts.index("How do I redeem? (slow)") < texts.index("And the cut-off time?")
-    assert [t for t in texts if t.startswith(("Redemption", "Orders"))][0].startswith("Redemption")
+    assert next(t for t in texts if t.startswith(("Redemption", "Orders"))).startswith("Redemption")
     assert stored(service, conversation_of(page)["id"])[0][3] == "And the cut-off time?"
 
 

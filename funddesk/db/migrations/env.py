@@ -5,12 +5,13 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from funddesk.db import Base
 from funddesk.db.engine import database_url, make_engine
 from funddesk.settings import load
 
+MIGRATION_LOCK = 0x46554E44  # "FUND": the advisory lock taken while migrating PostgreSQL
 config = context.config
 if config.config_file_name is not None and config.get_section("loggers"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -34,6 +35,8 @@ def run_migrations_online() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":  # replicas starting together migrate one at a time
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
         connection.commit()
 
