@@ -96,6 +96,8 @@ class KnowledgeBase:
         self._index = FaqIndex([], np.zeros((0, embedder.dim), np.float32), embedder.name)
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._refitter: threading.Thread | None = None
+        self._refit_wanted = threading.Event()
         self._signature: tuple[tuple[str, int, int], ...] = ()
         self._built = False
         self.last_reload: ReloadReport | None = None
@@ -169,12 +171,15 @@ class KnowledgeBase:
         self.embed("warm-up")  # the first investor should not pay for lazy model initialisation
         if watch:
             self._watcher = threading.Thread(target=self._watch, name="kb-reload", daemon=True)
+            self._refitter = threading.Thread(target=self._refit_loop, name="kb-head", daemon=True)
             self._watcher.start()
+            self._refitter.start()
 
     def close(self) -> None:
         self._stop.set()
-        if self._watcher:
-            self._watcher.join(timeout=5)
+        for thread in (self._watcher, self._refitter):
+            if thread:
+                thread.join(timeout=30)
         if self._cache and self._owns_cache:
             self._cache.close()
 
@@ -231,16 +236,39 @@ class KnowledgeBase:
                 entries, locked, self._cache, previous=self._index, fit_head=first, progress=progress
             )
             self._index, self._good, self._built = index, good, True
-            if not first:  # the edit is live; now refit the head (seconds) and swap again
-                index = index.with_fitted_head()
-                self._index = index
-            if self._index_dir:
-                index.save(self._index_dir, {f: g.digest for f, g in good.items()})
+            if first:
+                self._save(index)
+            elif self._refitter is not None:  # the edit is live; the head catches up in the background
+                self._refit_wanted.set()
             log.info(
                 "knowledge base: %d entries, %d phrasings (%d embedded) in %.2fs",
                 report.entries, report.phrasings, report.embedded, report.seconds,
             )
-            return ReloadReport(True, len(digests), rejected, report)
+        if not first and self._refitter is None:
+            self.refit_head()
+        return ReloadReport(True, len(digests), rejected, report)
+
+    def refit_head(self) -> None:
+        """Fit the entry head on the live index (seconds) and swap it in, unless an edit overtook it."""
+        snapshot = self._index
+        fitted = snapshot.with_fitted_head()
+        with self._reload_lock:
+            if self._index is snapshot:
+                self._index = fitted
+                self._save(fitted)
+
+    def _save(self, index: FaqIndex) -> None:
+        if self._index_dir:
+            index.save(self._index_dir, {f: g.digest for f, g in self._good.items()})
+
+    def _refit_loop(self) -> None:
+        while not self._stop.is_set():
+            if self._refit_wanted.wait(timeout=self._interval):
+                self._refit_wanted.clear()
+                try:
+                    self.refit_head()
+                except Exception:  # keep serving with the carried-over head
+                    log.exception("refitting the entry head failed")
 
     def _unchanged(self, digests: dict[str, str]) -> list[ParsedFile]:
         return [ParsedFile(f, g.entries) for f, g in self._good.items() if digests.get(f) == g.digest]
