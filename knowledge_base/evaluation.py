@@ -65,7 +65,7 @@ def rank_all(kb: KnowledgeBase, questions: Sequence[Question]) -> list[Ranked]:
 def score(ranked: Sequence[Ranked], thresholds: Thresholds) -> dict[str, float | int]:
     in_scope = [r for r in ranked if r.question.expected]
     oos = [r for r in ranked if not r.question.expected]
-    top1 = answered = wrong = clarified = fell_back = 0
+    top1 = answered = wrong = clarified = clarify_hits = fell_back = 0
     for r in in_scope:
         decision = r.decide(thresholds)
         best = r.candidates[0].entry.id if r.candidates else None
@@ -74,6 +74,9 @@ def score(ranked: Sequence[Ranked], thresholds: Thresholds) -> dict[str, float |
             answered += best == r.question.expected
             wrong += best != r.question.expected
         clarified += decision.kind == "clarify"
+        clarify_hits += decision.kind == "clarify" and any(
+            c.entry.id == r.question.expected for c in decision.candidates
+        )
         fell_back += decision.kind == "fallback"
     oos_kinds = [r.decide(thresholds).kind for r in oos]
     oos_fallback, oos_answered = oos_kinds.count("fallback"), oos_kinds.count("answer")
@@ -89,6 +92,7 @@ def score(ranked: Sequence[Ranked], thresholds: Thresholds) -> dict[str, float |
         "p95_ms": round(float(np.percentile(times, 95)), 2),
         "wrong_answer_rate": _ratio(wrong, len(in_scope)),
         "clarify_rate": _ratio(clarified, len(in_scope)),
+        "clarify_hit_rate": _ratio(clarify_hits, len(in_scope)),
         "fallback_rate": _ratio(fell_back, len(in_scope)),
         "oos_answered_rate": _ratio(oos_answered, len(oos)),
     }
@@ -118,10 +122,16 @@ def calibrate(ranked: Sequence[Ranked], base: Thresholds) -> Thresholds:
 OOS_RECALL_FLOOR = 0.8
 
 
+# What one in-scope question is worth to the investor, by outcome: a right answer 1, a short list
+# holding the right entry (one more click) 0.6, a fallback 0, a wrong answer -0.5 (misled).
+CLARIFY_VALUE = 0.6
+WRONG_COST = 0.5
+
+
 def _fit(ranked: Sequence[Ranked], base: Thresholds) -> tuple[float, float]:
-    """Grid search: the most right answers, minus half the wrong ones (a wrong answer costs an
-    investor more than a clarifying question), among thresholds that send at least 80% of the
-    out-of-scope questions to fallback (or as many as any threshold manages, if none reaches it).
+    """Grid search for the answer threshold and margin with the most investor value (above),
+    among thresholds that send at least 80% of the out-of-scope questions to fallback (or as
+    many as any threshold manages, if none reaches it).
     """
     tops = [r.candidates[0].score for r in ranked if r.candidates]
     if not tops:
@@ -134,7 +144,7 @@ def _fit(ranked: Sequence[Ranked], base: Thresholds) -> tuple[float, float]:
             m = score(ranked, Thresholds(float(answer), float(margin), base.max_choices))
             value = (
                 min(float(m["oos_recall"]), OOS_RECALL_FLOOR) if m["out_of_scope"] else 0.0,
-                m["answer_accuracy"] - 0.5 * m["wrong_answer_rate"],
+                m["answer_accuracy"] + CLARIFY_VALUE * m["clarify_hit_rate"] - WRONG_COST * m["wrong_answer_rate"],
             )
             if value > best_value:
                 best, best_value = (float(answer), float(margin)), value

@@ -31,7 +31,7 @@ ZH_LEXICAL_WEIGHT = 0.8  # the packaged model barely reads Chinese; lean on char
 FUND_BONUS = 0.05  # a question naming a fund prefers that fund's own entries
 # A question naming no fund prefers generic entries: a fund's twin of a generic entry could only
 # be offered as a choice anyway, and one fund's fee schedule is the wrong answer for most investors.
-NO_FUND_PENALTY = 0.15
+NO_FUND_PENALTY = 0.25
 DENSE_NEIGHBOURS = 50
 
 
