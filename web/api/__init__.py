@@ -29,5 +29,11 @@ def setup(app: WebApp) -> None:
 
 @openapi.exclude()
 async def openapi_document(request: WebRequest) -> HTTPResponse:
-    """The OpenAPI document (sanic-ext builds it at start from the routes' definitions)."""
-    return json(SpecificationBuilder().build(request.app).serialize())  # type: ignore[no-untyped-call]
+    """The OpenAPI document (sanic-ext builds it at start from the routes' definitions).
+
+    sanic-ext's builder is a process-wide singleton, so another Sanic app started in the same
+    process (the action server in tests) would leak its routes in: keep only ours.
+    """
+    document = SpecificationBuilder().build(request.app).serialize()  # type: ignore[no-untyped-call]
+    document["paths"] = {path: item for path, item in document["paths"].items() if path.startswith("/api/v1/")}
+    return json(document)
