@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import socket
 import sqlite3
 import statistics
 import tempfile
@@ -24,8 +23,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.stats import percentile
 from funddesk import rasa_model, stack
 from funddesk.settings import Settings
+from funddesk.stack import free_port
 
 # Questions the shipped FAQ answers directly (English and Chinese); each request asks one.
 QUESTIONS = (
@@ -40,11 +41,6 @@ QUESTIONS = (
 )
 WARM_UP = 10
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def send(url: str, message: str, sender: str) -> tuple[float, list[dict[str, Any]]]:
@@ -63,11 +59,6 @@ def decision_of(messages: list[dict[str, Any]]) -> str | None:
         if custom.get("type") == "faq_match":
             return str(custom.get("faq_decision"))
     return None
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def time_training(root: Path) -> float:

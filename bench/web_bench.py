@@ -25,7 +25,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -41,9 +40,11 @@ from typing import Any
 
 import httpx
 
+from bench.stats import percentile
 from funddesk import rasa_model, stack
 from funddesk.db import Database, Role, database_url, repository
 from funddesk.settings import PROJECT_ROOT, Settings
+from funddesk.stack import free_port
 from web.fake_rasa import ENTRIES
 
 # What the fake bot answers (an answer, a clarify, a fallback); the real FAQ answers the first ones.
@@ -85,10 +86,6 @@ class Tally:
             "p95_ms": _ms(percentile(ordered, 0.95)) if ordered else None,
             "max_ms": _ms(ordered[-1]) if ordered else None,
         }
-
-
-def percentile(ordered: list[float], share: float) -> float:
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def _ms(seconds: float) -> float:
@@ -187,11 +184,6 @@ def persisted(settings: Settings, tally: Tally) -> dict[str, Any]:
 
 # -- the services -----------------------------------------------------------------------------
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -203,6 +203,13 @@ def running(services: Sequence[Service], grace: float = GRACE_SECONDS) -> Iterat
         stop(services, grace)
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (for tests and benchmarks that start servers)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
 def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import sqlite3
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import pytest
 
 from funddesk import rasa_model, stack
 from funddesk.settings import Settings
+from funddesk.stack import free_port
 from knowledge_base.embedder import Embedder, SentenceTransformerEmbedder
 from tests.conftest import SHIPPED_FAQ
 
@@ -59,11 +59,6 @@ def _post(url: str, body: dict[str, Any]) -> Any:
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.load(response)
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import stat
 import sys
 import time
@@ -12,13 +11,7 @@ import pytest
 
 from funddesk import stack
 from funddesk.settings import Settings, load
-from funddesk.stack import Service
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from funddesk.stack import Service, free_port
 
 
 def python_service(tmp_path: Path, code: str, health: str = "http://127.0.0.1:9/") -> Service:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import socket
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +15,7 @@ from sanic_testing.reusable import ReusableClient
 
 from funddesk.db import Database, Role, database_url, repository
 from funddesk.settings import Settings
+from funddesk.stack import free_port
 from tests.web.db_fixtures import migrated_engine, session
 from web.app import DEFAULT_MODULES, create_app
 from web.fake_rasa import FakeBot, mock_transport
@@ -23,11 +23,6 @@ from web.fake_rasa import FakeBot, mock_transport
 __all__ = ["migrated_engine", "session"]  # database fixtures, see db_fixtures.py
 _names = itertools.count()
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
