@@ -52,7 +52,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "scale": lambda: kb_bench.scale(OUT),
     "hot_reload": lambda: kb_bench.hot_reload(OUT),
     "bot": lambda: _subprocess_json("bench.bot_bench", "--train"),
-    "web": lambda: _subprocess_json("bench.web_bench"),
+    "web": lambda: _subprocess_json("bench.web_bench", "--real"),
 }
 
 
