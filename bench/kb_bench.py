@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from bench import bm25, datasets
 from funddesk import settings as config
 from knowledge_base.cache import EmbeddingCache
 from knowledge_base.embedder import load_embedder
+from knowledge_base.evaluation import read_questions
 from knowledge_base.index import FaqIndex
 from knowledge_base.lint import parse_tree
 from knowledge_base.service import KnowledgeBase
@@ -55,8 +55,8 @@ def chinese_bm25_bar() -> float:
     """Plain BM25 top-1 on the shipped Chinese entries with the Chinese paraphrase set."""
     entries = [e for pf in parse_tree(SHIPPED) for e in pf.entries if e.lang == "zh"]
     phrasings = [(e.id, p) for e in entries for p in e.phrasings]
-    with (DATA / "shipped_faq_zh.csv").open(newline="", encoding="utf-8") as handle:
-        questions = [(r["question"], r["expected_id"]) for r in csv.DictReader(handle) if r["expected_id"]]
+    asked = read_questions(DATA / "shipped_faq_zh.csv")
+    questions = [(q.text, q.expected) for q in asked if q.expected]
     return round(bm25.top1_accuracy(phrasings, questions), 4)
 
 

@@ -78,9 +78,8 @@ def _build(settings: config.Settings, args: argparse.Namespace) -> int:
 
 def _search(settings: config.Settings, args: argparse.Namespace) -> int:
     kb = _open(settings, persist=True)
-    match = kb.ask(args.question, fund=args.fund)
-    _, ranked = kb.rank(args.question, fund=match.fund, limit=args.limit)
-    for c in ranked:
+    match = kb.ask(args.question, fund=args.fund, limit=args.limit)
+    for c in match.ranked:
         scope = f" [funds {','.join(c.entry.funds)}]" if c.entry.funds else ""
         print(f"{c.score:.3f}  {c.entry.id}  {c.entry.question}{scope}")
     chosen = ", ".join(c.entry.id for c in match.decision.candidates) or "-"

@@ -6,16 +6,14 @@ The printed JSON is a contract other tools parse; add keys, never rename or remo
 from __future__ import annotations
 
 import csv
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from knowledge_base.lexical import detect_lang
 from knowledge_base.policy import Candidate, Decision, Thresholds, decide
-from knowledge_base.service import KnowledgeBase, find_fund
+from knowledge_base.service import KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -51,15 +49,8 @@ def read_questions(path: Path) -> list[Question]:
 
 def rank_all(kb: KnowledgeBase, questions: Sequence[Question]) -> list[Ranked]:
     """Rank every question, timing embedding + search per question (what an investor waits for)."""
-    out = []
-    for q in questions:
-        started = time.perf_counter()
-        fund = find_fund(q.text)
-        lang = detect_lang(q.text)
-        _, candidates = kb.rank(q.text, fund=fund)
-        decide(candidates, kb.thresholds, fund=fund, lang=lang)
-        out.append(Ranked(q, fund, lang, tuple(candidates), (time.perf_counter() - started) * 1000))
-    return out
+    matches = ((q, kb.ask(q.text)) for q in questions)
+    return [Ranked(q, m.fund, m.lang, m.ranked, m.elapsed_ms) for q, m in matches]
 
 
 def score(ranked: Sequence[Ranked], thresholds: Thresholds) -> dict[str, float | int]:

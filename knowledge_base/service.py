@@ -46,6 +46,7 @@ class Match:
     lang: str
     embedding: np.ndarray
     elapsed_ms: float
+    ranked: tuple[Candidate, ...] = ()  # the best entries the decision was made from
 
 
 @dataclass(frozen=True)
@@ -153,15 +154,15 @@ class KnowledgeBase:
         vector = self.embed(text)
         return vector, index.rank(vector, text, fund=fund, weights=self.weights, limit=limit)
 
-    def ask(self, text: str, *, fund: str | None = None) -> Match:
+    def ask(self, text: str, *, fund: str | None = None, limit: int = 5) -> Match:
         """Answer, clarify or fall back for one investor question."""
         started = time.perf_counter()
         fund = find_fund(text) or fund
-        vector, ranked = self.rank(text, fund=fund)
+        vector, ranked = self.rank(text, fund=fund, limit=limit)
         lang = detect_lang(text)
         decision = decide(ranked, self.thresholds, fund=fund, lang=lang)
         elapsed = (time.perf_counter() - started) * 1000
-        return Match(decision, fund, lang, vector, elapsed)
+        return Match(decision, fund, lang, vector, elapsed, tuple(ranked))
 
     # -- loading and hot reload ----------------------------------------------------------------
 
