@@ -40,6 +40,13 @@ class Settings:
     web_proxies_count: int = 0
     web_cors_origins: str = "*"
     redis_url: str = ""
+    teams_file: Path = PROJECT_ROOT / "knowledge_base" / "teams.yml"
+    default_team: str = "service-desk"
+    business_hours: str = "always"
+    timezone: str = "Asia/Shanghai"
+    staff_session_hours: float = 12.0
+    staff_cookie_secure: bool = False
+    reveal_roles: str = "lead,admin"
 
     @property
     def index_dir(self) -> Path:
@@ -86,7 +93,18 @@ HELP: dict[str, str] = {
     "`*` for any: the API is token-based, no cookies).",
     "redis_url": "Redis for pushing live messages across several web replicas, e.g. "
     "`redis://127.0.0.1:6379/0`. Empty: in-process only (one replica).",
+    "teams_file": "Support teams and their first-response targets (YAML); each team has a queue.",
+    "default_team": "Queue for hand-offs that neither an FAQ entry's `team` nor the fund's team routes.",
+    "business_hours": "When staff answer, in `timezone`: `always`, or e.g. `mon-fri 09:00-17:30; "
+    "sat 09:00-12:00`. Outside them investors may leave a message, which becomes a ticket.",
+    "timezone": "IANA time zone of `business_hours`, e.g. `Asia/Shanghai`.",
+    "staff_session_hours": "How long a console login lasts.",
+    "staff_cookie_secure": "`true` to send the console's session cookie over HTTPS only (set it in production).",
+    "reveal_roles": "Staff roles that may reveal an investor's masked personal data (each reveal is audited).",
 }
+
+
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 def _convert(kind: object, raw: str) -> object:
@@ -96,6 +114,10 @@ def _convert(kind: object, raw: str) -> object:
         return int(raw)
     if kind in ("float", float):
         return float(raw)
+    if kind in ("bool", bool):
+        if raw.strip().lower() not in _BOOLEANS:
+            raise ValueError("expected true or false")
+        return _BOOLEANS[raw.strip().lower()]
     return raw
 
 

@@ -251,6 +251,10 @@ def _banner(settings: Settings, services: Sequence[Service]) -> str:
     lines = ["", "FundDesk is running:"]
     if any(s.name == "web" for s in services):
         lines.append(f"  web:      http://{settings.web_host}:{settings.web_port}/")
+        lines.append(
+            f"  console:  http://{settings.web_host}:{settings.web_port}/console "
+            "(first admin: .venv/bin/python -m escalation users add NAME --role admin)"
+        )
     lines += [
         f'  chat:     curl -s {rest} -d \'{{"sender": "me", "message": "How do I redeem my shares?"}}\'',
         f"  rasa API: {settings.rasa_url} (token: FUNDDESK_RASA_TOKEN or {settings.data_dir / 'rasa_token'})",

@@ -13,6 +13,8 @@ from sanic import Request, Sanic
 from sanic.config import Config
 from sqlalchemy.orm import Session
 
+from escalation.hours import BusinessHours
+from escalation.teams import Router
 from funddesk.db import Database
 from funddesk.settings import Settings
 from web.hub import LocalHub
@@ -78,10 +80,14 @@ class WebContext:
     hub: LocalHub
     conversation_limit: RateLimiter
     client_limit: RateLimiter
+    login_limit: RateLimiter
     turn_locks: KeyedLocks
     token_hashes: TokenHashes
     widget_assets: dict[str, tuple[bytes, str]]
     demo_html: str
+    router: Router  # which team's queue a hand-off goes to
+    hours: BusinessHours
+    console_assets: dict[str, tuple[bytes, str]]
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

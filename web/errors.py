@@ -3,12 +3,15 @@
     WebError                      (500: a bug or an outage we did not foresee)
      ├── BadRequest               400: malformed JSON, empty text, text too long, unknown button
      ├── Unauthorized             401: missing or wrong token
+     ├── Forbidden                403: the wrong role or team, or a missing CSRF token (staff)
      ├── NotFound                 404: unknown conversation
+     ├── Conflict                 409: the state moved on (staff: someone else claimed it)
      ├── PayloadTooLarge          413: body over ``web_max_body`` (raised by Sanic, mapped here)
      ├── TooManyRequests          429: a rate limit; carries ``retry_after`` seconds
      └── RasaUnavailable          503: Rasa down, failing or slow (the API answers politely instead)
 
-Every error body is ``{"error": {"code": "...", "message": "..."}}``. Expected errors (4xx) are
+The staff side's own refusals (:mod:`escalation.errors`) carry their status and are answered
+the same way. Every error body is ``{"error": {"code": "...", "message": "..."}}``. Expected errors (4xx) are
 quiet; anything else is logged with its traceback and answered with a generic 500.
 """
 
@@ -20,6 +23,8 @@ from typing import Any, ClassVar, TypedDict
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
+
+from escalation.errors import EscalationError
 
 log = logging.getLogger("web")
 
@@ -58,8 +63,16 @@ class Unauthorized(WebError):
         return {"WWW-Authenticate": 'Bearer realm="funddesk"'}
 
 
+class Forbidden(WebError):
+    status, default_code, quiet = 403, "forbidden", True
+
+
 class NotFound(WebError):
     status, default_code, quiet = 404, "not_found", True
+
+
+class Conflict(WebError):
+    status, default_code, quiet = 409, "conflict", True
 
 
 class PayloadTooLarge(WebError):
@@ -99,6 +112,10 @@ async def _web_error(request: Request, exc: WebError) -> HTTPResponse:
     return error_response(exc.status, exc.code, exc.message, exc.headers())
 
 
+async def _escalation_error(request: Request, exc: EscalationError) -> HTTPResponse:
+    return error_response(exc.status, exc.code, exc.message)
+
+
 async def _sanic_error(request: Request, exc: SanicException) -> HTTPResponse:
     status = int(exc.status_code)
     if status >= 500:
@@ -117,5 +134,6 @@ async def _unexpected(request: Request, exc: Exception) -> HTTPResponse:
 def install(app: Sanic[Any, Any]) -> None:
     """The one boundary: domain errors, Sanic's own and anything unforeseen, all as JSON."""
     app.error_handler.add(WebError, _web_error)
+    app.error_handler.add(EscalationError, _escalation_error)
     app.error_handler.add(SanicException, _sanic_error)
     app.error_handler.add(Exception, _unexpected)

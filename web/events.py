@@ -1,8 +1,12 @@
-"""What the web service pushes to a conversation's listeners (WebSocket clients, later the console).
+"""What the web service pushes live, and on which channel.
 
-Each event has a stable ``name`` and serialises to the JSON a WebSocket client receives:
-``{"type": "message", "message": {...}}``, ``{"type": "state", "state": "waiting"}``,
-``{"type": "typing", "role": "bot", "active": true}``.
+Each event has a stable ``name``, a ``channel`` and serialises to the JSON a WebSocket client
+receives. The investor's channel (``conversation:<id>``) carries ``{"type": "message",
+"message": {...}}``, ``{"type": "state", "state": "waiting"}``, ``{"type": "typing", "role":
+"bot", "active": true}`` and ``{"type": "queue", "position": 2, "estimate_seconds": 240,
+"ticket": false}``. The staff side of a conversation (``staff:<id>``) and each team's queue
+(``team:<id>``) carry the console's events, which name their conversation since a console
+listens to several.
 """
 
 from __future__ import annotations
@@ -27,9 +31,22 @@ class MessageOut(TypedDict):
     buttons: list[ButtonOut]
     created_at: str
     payload: NotRequired[str]
+    author: NotRequired[str]  # a staff message's sender, as the investor sees it
 
 
-def message_json(message: Message) -> MessageOut:
+def investor_channel(conversation_id: str) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def staff_channel(conversation_id: str) -> str:
+    return f"staff:{conversation_id}"
+
+
+def team_channel(team_id: str) -> str:
+    return f"team:{team_id}"
+
+
+def message_json(message: Message, author: str | None = None) -> MessageOut:
     out: MessageOut = {
         "id": message.id,
         "role": str(message.role),
@@ -39,7 +56,13 @@ def message_json(message: Message) -> MessageOut:
     }
     if message.payload is not None:
         out["payload"] = message.payload
+    if author is not None:
+        out["author"] = author
     return out
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else _iso(moment)
 
 
 def _iso(moment: datetime) -> str:
@@ -52,6 +75,10 @@ class MessageCreated:
     conversation_id: str
     message: MessageOut
 
+    @property
+    def channel(self) -> str:
+        return investor_channel(self.conversation_id)
+
     def as_json(self) -> dict[str, Any]:
         return {"type": self.name, "message": self.message}
 
@@ -61,6 +88,10 @@ class StateChanged:
     name: ClassVar[str] = "state"
     conversation_id: str
     state: str
+
+    @property
+    def channel(self) -> str:
+        return investor_channel(self.conversation_id)
 
     def as_json(self) -> dict[str, Any]:
         return {"type": self.name, "state": self.state}
@@ -72,9 +103,72 @@ class Typing:
     conversation_id: str
     role: Literal["bot", "staff"]
     active: bool
+    author: str | None = None
+
+    @property
+    def channel(self) -> str:
+        return investor_channel(self.conversation_id)
 
     def as_json(self) -> dict[str, Any]:
-        return {"type": self.name, "role": self.role, "active": self.active}
+        out = {"type": self.name, "role": self.role, "active": self.active}
+        return out | {"author": self.author} if self.author else out
 
 
-Event = MessageCreated | StateChanged | Typing
+@dataclass(frozen=True)
+class QueuePosition:
+    """Tells a waiting investor where they are in the queue."""
+
+    name: ClassVar[str] = "queue"
+    conversation_id: str
+    position: int
+    estimate_seconds: int | None
+    ticket: bool
+
+    @property
+    def channel(self) -> str:
+        return investor_channel(self.conversation_id)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "type": self.name,
+            "position": self.position,
+            "estimate_seconds": self.estimate_seconds,
+            "ticket": self.ticket,
+        }
+
+
+@dataclass(frozen=True)
+class StaffEvent:
+    """An event of one conversation for the consoles watching it (staff only: notes, investor typing)."""
+
+    name: str  # message, typing or state
+    conversation_id: str
+    body: dict[str, Any]
+
+    @property
+    def channel(self) -> str:
+        return staff_channel(self.conversation_id)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"type": self.name, "conversation_id": self.conversation_id, **self.body}
+
+
+@dataclass(frozen=True)
+class QueueChanged:
+    """A team's queue gained or changed an item (``item``), or lost one (``item`` is None)."""
+
+    team_id: str
+    handoff_id: int
+    item: dict[str, Any] | None
+
+    @property
+    def channel(self) -> str:
+        return team_channel(self.team_id)
+
+    def as_json(self) -> dict[str, Any]:
+        if self.item is None:
+            return {"type": "queue_removed", "team_id": self.team_id, "handoff_id": self.handoff_id}
+        return {"type": "queue", "item": self.item}
+
+
+Event = MessageCreated | StateChanged | Typing | QueuePosition | StaffEvent | QueueChanged

@@ -1,12 +1,16 @@
-"""Live push: every event about a conversation reaches each of its listeners.
+"""Live push: every event on a channel reaches each listener of that channel.
+
+Channels are named in :mod:`web.events`: a conversation's investor side, its staff side, and
+each team's queue. A listener may listen to several channels and change them while it lives
+(the console watches the conversation it has open).
 
 :class:`LocalHub` fans out in process (one replica). :class:`RedisHub` is the seam for several
-replicas: it publishes every event to Redis (``funddesk:conversation:<id>``), and one reader task
-per replica delivers what Redis sends back to that replica's local listeners, so each listener
-sees each event once whichever replica produced it.
+replicas: it publishes every event to Redis (``funddesk:<channel>``), and one reader task per
+replica delivers what Redis sends back to that replica's local listeners, so each listener sees
+each event once whichever replica produced it.
 
 A listener is a bounded queue. One that falls behind by ``QUEUE_SIZE`` events is dropped (its
-WebSocket closes and the widget reconnects and reloads the history) rather than slowing everyone.
+WebSocket closes and the client reconnects and reloads) rather than slowing everyone.
 """
 
 from __future__ import annotations
@@ -24,14 +28,14 @@ from web.events import Event
 
 log = logging.getLogger("web.hub")
 QUEUE_SIZE = 256
-CHANNEL_PREFIX = "funddesk:conversation:"
+CHANNEL_PREFIX = "funddesk:"
 
 
 class Listener:
     """One subscriber's queue of JSON events; ``None`` means it was dropped."""
 
-    def __init__(self, conversation_id: str) -> None:
-        self.conversation_id = conversation_id
+    def __init__(self) -> None:
+        self.channels: set[str] = set()
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_SIZE)
 
     async def next(self) -> dict[str, Any] | None:
@@ -45,7 +49,11 @@ class Hub(Protocol):
 
     async def publish(self, event: Event) -> None: ...
 
-    def subscribe(self, conversation_id: str) -> contextlib.AbstractAsyncContextManager[Listener]: ...
+    def subscribe(self, *channels: str) -> contextlib.AbstractAsyncContextManager[Listener]: ...
+
+    def listen(self, listener: Listener, channel: str) -> None: ...
+
+    def unlisten(self, listener: Listener, channel: str) -> None: ...
 
 
 class LocalHub:
@@ -56,20 +64,31 @@ class LocalHub:
         return None
 
     async def close(self) -> None:
-        for listeners in list(self._listeners.values()):
-            for listener in list(listeners):
-                self._drop(listener)
+        for listener in {listener for listeners in self._listeners.values() for listener in listeners}:
+            self._drop(listener)
 
     async def publish(self, event: Event) -> None:
-        self.deliver(event.conversation_id, event.as_json())
+        self.deliver(event.channel, event.as_json())
 
-    def deliver(self, conversation_id: str, data: dict[str, Any]) -> None:
-        for listener in list(self._listeners.get(conversation_id, ())):
+    def deliver(self, channel: str, data: dict[str, Any]) -> None:
+        for listener in list(self._listeners.get(channel, ())):
             try:
                 listener.queue.put_nowait(data)
             except asyncio.QueueFull:
-                log.warning("dropping a slow listener of conversation %s", conversation_id)
+                log.warning("dropping a slow listener of %s", channel)
                 self._drop(listener)
+
+    def listen(self, listener: Listener, channel: str) -> None:
+        listener.channels.add(channel)
+        self._listeners[channel].add(listener)
+
+    def unlisten(self, listener: Listener, channel: str) -> None:
+        listener.channels.discard(channel)
+        listeners = self._listeners.get(channel)
+        if listeners is not None:
+            listeners.discard(listener)
+            if not listeners:
+                del self._listeners[channel]
 
     def _drop(self, listener: Listener) -> None:
         self._remove(listener)
@@ -78,25 +97,23 @@ class LocalHub:
         listener.queue.put_nowait(None)
 
     def _remove(self, listener: Listener) -> None:
-        listeners = self._listeners.get(listener.conversation_id)
-        if listeners is not None:
-            listeners.discard(listener)
-            if not listeners:
-                del self._listeners[listener.conversation_id]
+        for channel in list(listener.channels):
+            self.unlisten(listener, channel)
 
     @asynccontextmanager
-    async def subscribe(self, conversation_id: str) -> AsyncIterator[Listener]:
-        listener = Listener(conversation_id)
-        self._listeners[conversation_id].add(listener)
+    async def subscribe(self, *channels: str) -> AsyncIterator[Listener]:
+        listener = Listener()
+        for channel in channels:
+            self.listen(listener, channel)
         try:
             yield listener
         finally:
             self._remove(listener)
 
-    def listener_count(self, conversation_id: str | None = None) -> int:
-        if conversation_id is not None:
-            return len(self._listeners.get(conversation_id, ()))
-        return sum(len(listeners) for listeners in self._listeners.values())
+    def listener_count(self, channel: str | None = None) -> int:
+        if channel is not None:
+            return len(self._listeners.get(channel, ()))
+        return len({listener for listeners in self._listeners.values() for listener in listeners})
 
 
 class RedisHub(LocalHub):
@@ -124,7 +141,7 @@ class RedisHub(LocalHub):
         await super().close()
 
     async def publish(self, event: Event) -> None:
-        await self._redis.publish(CHANNEL_PREFIX + event.conversation_id, json.dumps(event.as_json()))
+        await self._redis.publish(CHANNEL_PREFIX + event.channel, json.dumps(event.as_json()))
 
     async def _read(self) -> None:
         while True:

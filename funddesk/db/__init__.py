@@ -9,15 +9,35 @@ from funddesk.db import migrate, repository
 from funddesk.db.base import Base
 from funddesk.db.engine import Database, database_url, make_engine
 from funddesk.db.models import Conversation, Feedback, Message, Role, State
+from funddesk.db.staff import (
+    AuditEntry,
+    CannedResponse,
+    Handoff,
+    HandoffStatus,
+    StaffRole,
+    StaffSession,
+    StaffUser,
+    Team,
+    TeamMember,
+)
 
 __all__ = [
+    "AuditEntry",
     "Base",
+    "CannedResponse",
     "Conversation",
     "Database",
     "Feedback",
+    "Handoff",
+    "HandoffStatus",
     "Message",
     "Role",
+    "StaffRole",
+    "StaffSession",
+    "StaffUser",
     "State",
+    "Team",
+    "TeamMember",
     "database_url",
     "make_engine",
     "migrate",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from funddesk.db.base import Base, Created, Lang, Updated, str_enum
@@ -58,6 +58,9 @@ class Message(Base):
     decision: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str | None] = mapped_column(String(8))
     meta: Mapped[dict[str, Any] | None]  # the bot's machine-readable payload, as received
+    # A staff note: shown to staff only, never to the investor.
+    internal: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[Created]
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")

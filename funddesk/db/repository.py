@@ -64,7 +64,10 @@ def create_conversation(session: Session, *, lang: str = "en") -> NewConversatio
     return NewConversation(conversation, token)
 
 
-def find_conversation(session: Session, conversation_id: str) -> Conversation | None:
+def find_conversation(session: Session, conversation_id: str, *, lock: bool = False) -> Conversation | None:
+    """``lock``: hold the row until the transaction ends (PostgreSQL; SQLite writers queue anyway)."""
+    if lock:
+        return session.get(Conversation, conversation_id, with_for_update=True, populate_existing=True)
     return session.get(Conversation, conversation_id)
 
 
@@ -84,8 +87,13 @@ def _columns(draft: MessageDraft) -> dict[str, Any]:
     return {name: getattr(draft, name) for name in MessageDraft.__dataclass_fields__}
 
 
-def history(session: Session, conversation_id: str, *, after_id: int = 0) -> Sequence[Message]:
+def history(
+    session: Session, conversation_id: str, *, after_id: int = 0, include_internal: bool = False
+) -> Sequence[Message]:
+    """The conversation's messages in order; staff notes only when ``include_internal`` (never for investors)."""
     query = select(Message).where(Message.conversation_id == conversation_id, Message.id > after_id)
+    if not include_internal:
+        query = query.where(Message.internal.is_(False))
     return session.scalars(query.order_by(Message.id)).all()
 
 

@@ -341,16 +341,20 @@ def test_a_handoff_with_staff_connected_moves_the_conversation_to_waiting_and_si
 # -- the rest of the surface ------------------------------------------------------------------
 
 
-def test_the_openapi_document_describes_the_investor_api(api: Api) -> None:
+def test_the_openapi_document_describes_the_investor_and_staff_apis(api: Api) -> None:
     response = api.request("get", "/api/v1/openapi.json")
     assert response.status_code == 200
     document = response.json()
-    assert set(document["paths"]) == {
+    investor = {path for path in document["paths"] if not path.startswith("/api/v1/staff/")}
+    assert investor == {
         "/api/v1/conversations",
         "/api/v1/conversations/{conversation_id}/messages",
         "/api/v1/conversations/{conversation_id}/ws",
     }
-    assert document["components"]["securitySchemes"]["token"] == {"type": "http", "scheme": "bearer"}
+    assert {"/api/v1/staff/session", "/api/v1/staff/queues", "/api/v1/staff/live"} <= set(document["paths"])
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["token"] == {"type": "http", "scheme": "bearer"}
+    assert schemes["staff_session"] == {"type": "apiKey", "in": "cookie", "name": "funddesk_staff"}
 
 
 def test_a_browser_on_another_site_may_call_the_api(api: Api) -> None:

@@ -9,15 +9,17 @@ import pytest
 
 from web import hub as hub_module
 from web.context import KeyedLocks
-from web.events import StateChanged, Typing
+from web.events import StateChanged, Typing, investor_channel
 from web.hub import LocalHub, RedisHub
 from web.ratelimit import RateLimiter
+
+A, B = investor_channel("a"), investor_channel("b")
 
 
 def test_an_event_reaches_every_listener_of_its_conversation_and_no_other() -> None:
     async def scenario() -> tuple[list[object], list[object], int]:
         hub = LocalHub()
-        async with hub.subscribe("a") as one, hub.subscribe("a") as two, hub.subscribe("b") as other:
+        async with hub.subscribe(A) as one, hub.subscribe(A) as two, hub.subscribe(B) as other:
             await hub.publish(StateChanged("a", "waiting"))
             got = [await one.next(), await two.next()]
             return got, [other.queue.qsize()], hub.listener_count()
@@ -30,7 +32,7 @@ def test_an_event_reaches_every_listener_of_its_conversation_and_no_other() -> N
 def test_listeners_are_forgotten_when_they_leave() -> None:
     async def scenario() -> int:
         hub = LocalHub()
-        async with hub.subscribe("a"):
+        async with hub.subscribe(A):
             pass
         return hub.listener_count()
 
@@ -44,10 +46,10 @@ def test_a_listener_that_falls_behind_is_dropped_instead_of_slowing_the_others(
 
     async def scenario() -> tuple[object, int]:
         hub = LocalHub()
-        async with hub.subscribe("a") as slow:
+        async with hub.subscribe(A) as slow:
             for _ in range(3):
                 await hub.publish(Typing("a", "bot", True))
-            return await slow.next(), hub.listener_count("a")
+            return await slow.next(), hub.listener_count(A)
 
     assert asyncio.run(scenario()) == (None, 0)
 
@@ -68,7 +70,7 @@ def test_through_redis_an_event_from_one_replica_reaches_listeners_on_another_on
         await first.start()
         await second.start()
         try:
-            async with second.subscribe("conv-redis-test") as listener:
+            async with second.subscribe(investor_channel("conv-redis-test")) as listener:
                 await asyncio.sleep(0.2)  # let both subscriptions settle
                 await first.publish(StateChanged("conv-redis-test", "staff"))
                 got = [await asyncio.wait_for(listener.next(), 5)]

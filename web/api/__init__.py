@@ -7,12 +7,12 @@ from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
-from web.api import conversations, live
+from web.api import conversations, live, staff
 from web.context import WebApp, WebRequest
 
 __all__ = ["setup"]
 
-TITLE = "FundDesk investor API"
+TITLE = "FundDesk API: investors and staff"
 DESCRIPTION = (
     "Conversations between investors and FundDesk's assistant. Errors are "
     '`{"error": {"code": "...", "message": "..."}}`.'
@@ -20,11 +20,13 @@ DESCRIPTION = (
 
 
 def setup(app: WebApp) -> None:
-    app.blueprint(Blueprint.group(conversations.bp, live.bp, version=1, version_prefix="/api/v"))
+    app.blueprint(Blueprint.group(conversations.bp, live.bp, staff.group(), version=1, version_prefix="/api/v"))
     live.document()
+    staff.document()
     app.add_route(openapi_document, "/api/v1/openapi.json", name="openapi_document")
     app.ext.openapi.describe(TITLE, version="1", description=DESCRIPTION)
     app.ext.openapi.add_security_scheme("token", "http", scheme="bearer")
+    app.ext.openapi.add_security_scheme("staff_session", "apiKey", location="cookie", name="funddesk_staff")
 
 
 @openapi.exclude()

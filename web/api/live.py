@@ -2,7 +2,8 @@
 
 The token is checked before the WebSocket upgrade, so a wrong one gets a plain 401/404 JSON
 answer. After the upgrade the server sends ``{"type": "ready", "state": ...}``, then every event
-of the conversation (see :mod:`web.events`). What the client sends is ignored. A client that
+of the conversation (see :mod:`web.events`). The client may send ``{"type": "typing", "active":
+true|false}`` while staff have the conversation (shown in the console); anything else is ignored. A client that
 falls too far behind is closed with code 1013; it should reconnect and reload the history.
 """
 
@@ -11,17 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from typing import Any
 
 from sanic import Blueprint
 from sanic.server.websockets.impl import WebsocketImplProtocol
 from sanic_ext import openapi
 
+from web import handoffs
 from web.api.access import authorize, bearer_token
 from web.context import WebRequest
+from web.events import investor_channel
 
 bp = Blueprint("live", url_prefix="/conversations")
 TRY_AGAIN_LATER = 1013
+TYPING_EVERY = 1.0  # seconds between "still typing" events passed on
 
 
 @bp.on_request
@@ -33,9 +38,12 @@ async def check_token(request: WebRequest) -> None:
 
 async def live(request: WebRequest, ws: WebsocketImplProtocol, conversation_id: str) -> None:
     hub = request.app.ctx.hub
-    async with hub.subscribe(conversation_id) as listener:
+    async with hub.subscribe(investor_channel(conversation_id)) as listener:
         await ws.send(json.dumps({"type": "ready", "state": str(request.ctx.conversation.state)}))
-        client_gone = asyncio.create_task(_until_closed(ws))
+        place = await request.app.ctx.run_db(lambda s: handoffs.position_of(request.app.ctx, s, conversation_id))
+        if place is not None:
+            await ws.send(json.dumps(place.as_json()))
+        client_gone = asyncio.create_task(_until_closed(request, ws, conversation_id))
         event: asyncio.Future[dict[str, Any] | None] | None = None
         try:
             while True:
@@ -63,10 +71,26 @@ async def _cancel(*tasks: asyncio.Future[Any] | None) -> None:
 bp.add_websocket_route(live, "/<conversation_id:str>/ws")
 
 
-async def _until_closed(ws: WebsocketImplProtocol) -> None:
-    """Read (and ignore) whatever the client sends, until it goes away."""
-    while await ws.recv() is not None:
-        pass
+async def _until_closed(request: WebRequest, ws: WebsocketImplProtocol, conversation_id: str) -> None:
+    """Read what the client sends (the investor's typing, passed on at most once a second) until it goes away."""
+    last: tuple[float, bool] = (0.0, False)
+    while (raw := await ws.recv()) is not None:
+        active = _typing(raw)
+        moment = time.monotonic()
+        if active is None or (active == last[1] and moment - last[0] < TYPING_EVERY):
+            continue
+        last = (moment, active)
+        await handoffs.investor_typing(request.app.ctx, conversation_id, active)
+
+
+def _typing(raw: str | bytes) -> bool | None:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and data.get("type") == "typing" and isinstance(data.get("active"), bool):
+        return bool(data["active"])
+    return None
 
 
 def document() -> None:

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
 from funddesk.db import Message, Role, State, repository
 from funddesk.db.repository import MessageDraft
+from web import handoffs, notices
 from web.api.payloads import Incoming, MessagesJson
 from web.context import WebContext
 from web.errors import BadRequest, NotFound, RasaUnavailable
-from web.events import MessageCreated, StateChanged, Typing, message_json
+from web.events import MessageCreated, MessageOut, StateChanged, Typing, message_json
 from web.rasa_client import BotReply
 
 log = logging.getLogger("web.turns")
@@ -67,20 +68,54 @@ async def take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -
     async with ctx.turn_locks.hold(conversation_id):
         stored = await ctx.run_db(lambda s: _store_incoming(s, conversation_id, incoming), write=True)
         await ctx.hub.publish(MessageCreated(conversation_id, message_json(stored.message)))
-        if stored.state is not State.BOT:  # a person has the conversation: the bot stays quiet
-            return {"messages": [], "state": str(stored.state)}
-        await ctx.hub.publish(Typing(conversation_id, "bot", True))
-        try:
-            drafts = await _ask_bot(ctx, conversation_id, stored, incoming)
-            rows, state = await ctx.run_db(lambda s: _store_replies(s, stored, drafts), write=True)
-        finally:
-            await ctx.hub.publish(Typing(conversation_id, "bot", False))
-        replies = [message_json(row) for row in rows]
-        for reply in replies:
-            await ctx.hub.publish(MessageCreated(conversation_id, reply))
-        if state is not stored.state:
-            await ctx.hub.publish(StateChanged(conversation_id, str(state)))
-        return {"messages": replies, "state": str(state)}
+        if stored.state is State.BOT:
+            return await _bot_turn(ctx, conversation_id, stored, _said(stored, incoming))
+        if incoming.payload == notices.BACK_TO_BOT:  # the investor leaves the queue
+            left = await ctx.run_db(lambda s: handoffs.cancel_by_investor(s, conversation_id), write=True)
+            await handoffs.publish(ctx, left)
+            back = replace(stored, state=State.BOT)
+            turn = await _bot_turn(ctx, conversation_id, back, notices.BACK_TO_BOT)
+            return {"messages": [*_messages_of(left), *turn["messages"]], "state": turn["state"]}
+        # People have the conversation: the message goes to them and the bot stays quiet.
+        await handoffs.publish(ctx, await ctx.run_db(lambda s: handoffs.investor_message(s, stored.message)))
+        return {"messages": [], "state": str(stored.state)}
+
+
+async def greet_back(ctx: WebContext, conversation_id: str) -> None:
+    """After staff hand a conversation back, the bot says so and carries on with its context."""
+    async with ctx.turn_locks.hold(conversation_id):
+        conversation = await ctx.run_db(lambda s: repository.find_conversation(s, conversation_id))
+        if conversation is None or conversation.state is not State.BOT:
+            return
+        last = await ctx.run_db(lambda s: repository.history(s, conversation_id)[-1])
+        stored = Stored(last, State.BOT, conversation.lang, conversation.lang)
+        await _bot_turn(ctx, conversation_id, stored, notices.BACK_TO_BOT)
+
+
+async def _bot_turn(ctx: WebContext, conversation_id: str, stored: Stored, said: str) -> MessagesJson:
+    await ctx.hub.publish(Typing(conversation_id, "bot", True))
+    try:
+        drafts = await _ask_bot(ctx, conversation_id, stored, said)
+        rows, state, handed = await ctx.run_db(lambda s: _store_replies(ctx, s, stored, drafts), write=True)
+    finally:
+        await ctx.hub.publish(Typing(conversation_id, "bot", False))
+    replies = [message_json(row) for row in rows]
+    for reply in replies:
+        await ctx.hub.publish(MessageCreated(conversation_id, reply))
+    if handed is not None:
+        await handoffs.publish(ctx, handed)
+        replies += _messages_of(handed)
+    elif state is not stored.state:
+        await ctx.hub.publish(StateChanged(conversation_id, str(state)))
+    return {"messages": replies, "state": str(state)}
+
+
+def _said(stored: Stored, incoming: Incoming) -> str:
+    return incoming.payload if incoming.payload is not None else stored.message.text
+
+
+def _messages_of(outcome: handoffs.Outcome) -> list[MessageOut]:
+    return [event.message for event in outcome.events if isinstance(event, MessageCreated)]
 
 
 def _store_incoming(session: Session, conversation_id: str, incoming: Incoming) -> Stored:
@@ -99,8 +134,7 @@ def _store_incoming(session: Session, conversation_id: str, incoming: Incoming) 
     return Stored(message, conversation.state, draft.language or conversation.lang, conversation.lang)
 
 
-async def _ask_bot(ctx: WebContext, conversation_id: str, stored: Stored, incoming: Incoming) -> list[MessageDraft]:
-    said = incoming.payload if incoming.payload is not None else stored.message.text
+async def _ask_bot(ctx: WebContext, conversation_id: str, stored: Stored, said: str) -> list[MessageDraft]:
     metadata = {"lang": stored.lang, "channel": "funddesk-web", "message_id": stored.message.id}
     try:
         replies = await ctx.rasa.send(conversation_id, said, metadata)
@@ -130,11 +164,23 @@ def _draft(reply: BotReply, lang: str) -> MessageDraft:
     )
 
 
-def _store_replies(session: Session, stored: Stored, drafts: list[MessageDraft]) -> tuple[list[Message], State]:
-    """The replies, the feedback they record, and the conversation's new state and language."""
+def _store_replies(
+    ctx: WebContext, session: Session, stored: Stored, drafts: list[MessageDraft]
+) -> tuple[list[Message], State, handoffs.Outcome | None]:
+    """The replies, the feedback they record, a hand-off they ask for, and the conversation's language.
+
+    If people took the conversation while the bot was thinking (the staff API can), the bot's
+    replies are dropped: the investor never gets two answers.
+    """
     conversation_id = stored.message.conversation_id
+    conversation = repository.find_conversation(session, conversation_id, lock=True)
+    if conversation is None:
+        raise NotFound("No such conversation.", code="conversation_not_found")
+    if conversation.state is not State.BOT:
+        log.info("conversation %s: with staff now, the bot's %d replies are dropped", conversation_id, len(drafts))
+        return [], conversation.state, None
     rows = repository.add_messages(session, conversation_id, drafts)
-    state, lang = stored.state, stored.conversation_lang
+    handoff_request: dict[str, object] | None = None
     for draft in drafts:
         meta = draft.meta or {}
         if meta.get("type") == "faq_feedback" and isinstance(meta.get("helpful"), bool):
@@ -145,17 +191,14 @@ def _store_replies(session: Session, stored: Stored, drafts: list[MessageDraft])
                 entry_id=_str_or_none(meta.get("faq_id")),
                 entry_version=_str_or_none(meta.get("faq_version")),
             )
-        if meta.get("type") == "handoff_requested" and meta.get("staff_connected") is True:
-            state = State.WAITING
+        if meta.get("type") == "handoff_requested":
+            handoff_request = meta
         if draft.role is Role.BOT and draft.language in ("en", "zh"):
-            lang = draft.language
-    if (state, lang) != (stored.state, stored.conversation_lang):  # only then is the row read
-        conversation = repository.find_conversation(session, conversation_id)
-        if conversation is None:
-            raise NotFound("No such conversation.", code="conversation_not_found")
-        conversation.lang = lang
-        repository.set_state(session, conversation, state)
-    return rows, state
+            conversation.lang = draft.language
+    if handoff_request is None:
+        return rows, State.BOT, None
+    handed = handoffs.request_from_bot(ctx, session, conversation_id, handoff_request, conversation.lang)
+    return rows, State.WAITING, handed
 
 
 def _str_or_none(value: object) -> str | None:

@@ -1,0 +1,2 @@
+"""Escalation: handing conversations to staff (queues, claims, the console's rules) and,
+from the question stream, spotting topics that spike."""

@@ -1,0 +1,64 @@
+"""Investors' personal data in what staff see: ID-card, bank-card and phone numbers are masked.
+
+Staff see the last four digits (enough to confirm with the investor); revealing the whole text
+is a separate, audited action. Masking errs on the side of hiding: any run of 16 to 19 digits is
+taken for a bank card, and a shorter one (13 to 15) when it passes the card (Luhn) check. Fund
+codes (6 digits), amounts and dates stay readable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+_SEP = r"[ \-]?"
+# 18-digit resident ID (last character may be X) and the old 15-digit form.
+_ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+# 13-19 digits, optionally grouped by spaces or dashes (as cards are written).
+_CARD = re.compile(r"(?<![\d])(\d(?:" + _SEP + r"\d){12,18})(?![\d])")
+# Mainland mobiles (optionally +86), landlines with area code, and international numbers.
+_PHONE = re.compile(
+    r"(?<![\d+])(?:(?:\+|00)86[ \-]?)?1[3-9]\d(?:[ \-]?\d){8}(?!\d)"
+    r"|(?<![\d])0\d{2,3}[ \-]\d{7,8}(?!\d)"
+    r"|(?<![\d+])\+\d{1,3}(?:[ \-]?\d){6,12}(?!\d)"
+)
+
+
+@dataclass(frozen=True)
+class Masked:
+    text: str
+    count: int  # how many numbers were masked
+
+    @property
+    def changed(self) -> bool:
+        return self.count > 0
+
+
+def mask(text: str) -> Masked:
+    count = 0
+
+    def hide(kind: str) -> Callable[[re.Match[str]], str]:
+        def replace(match: re.Match[str]) -> str:
+            nonlocal count
+            digits = re.sub(r"[^\dXx]", "", match.group(0))
+            if kind == "card" and len(digits) < 16 and not _luhn(digits):  # short runs: only real card numbers
+                return match.group(0)
+            count += 1
+            return f"[{kind} ••••{digits[-4:]}]"
+
+        return replace
+
+    for kind, pattern in (("id", _ID_CARD), ("phone", _PHONE), ("card", _CARD)):
+        text = pattern.sub(hide(kind), text)
+    return Masked(text, count)
+
+
+def _luhn(digits: str) -> bool:
+    if not digits.isdigit():
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0

@@ -1,0 +1,118 @@
+"""``/api/v1/staff/users`` (admins) and ``/api/v1/staff/audit`` (leads: their teams; admins: all)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint
+from sanic.response import HTTPResponse, json
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from escalation import access, accounts
+from funddesk.db import AuditEntry, StaffRole
+from web.api.staff import payloads
+from web.api.staff.auth import staff_of
+from web.api.staff.docs import staff_route
+from web.context import WebRequest
+from web.errors import BadRequest
+from web.staff_json import audit_json, user_json
+
+bp = Blueprint("staff_admin")
+AUDIT_PAGE = 100
+
+
+@bp.get("/users")
+@staff_route("Every staff account (admin)")
+async def list_users(request: WebRequest) -> HTTPResponse:
+    access.require_role(staff_of(request).user, StaffRole.ADMIN)
+    rows = await request.app.ctx.run_db(lambda s: [user_json(u) for u in accounts.users(s)])
+    return json({"users": rows})
+
+
+@bp.post("/users")
+@staff_route("Create a staff account (admin)", body=payloads.NewUserBody, status=201, errors=(401, 403, 409))
+async def create_user(request: WebRequest) -> HTTPResponse:
+    admin = staff_of(request).user
+    access.require_role(admin, StaffRole.ADMIN)
+    body = payloads.parse(request.body)
+    username = payloads.required_text(body, "username", limit=64)
+    password = payloads.required_text(body, "password", limit=1024)
+    role = payloads.role(body)
+    display = payloads.text(body, "display_name", limit=200, required=False)
+    teams = payloads.names(body, "teams") or []
+    assert role is not None
+
+    def create(session: Session) -> dict[str, Any]:
+        user = accounts.create_user(session, username, password, role=role, display_name=display, teams=teams)
+        access.audit(session, admin, "user_add", username=user.username, role=str(role), teams=teams)
+        return dict(user_json(user))
+
+    return json(await request.app.ctx.run_db(create, write=True), status=201)
+
+
+@bp.patch("/users/<user_id:int>")
+@staff_route(
+    "Change a staff account: role, teams, active, password, display name (admin)",
+    body=payloads.UserChangesBody,
+    errors=(401, 403, 404),
+)
+async def update_user(request: WebRequest, user_id: int) -> HTTPResponse:
+    admin = staff_of(request).user
+    access.require_role(admin, StaffRole.ADMIN)
+    body = payloads.parse(request.body)
+    role = payloads.role(body, required=False)
+    teams = payloads.names(body, "teams")
+    active = payloads.flag(body, "active") if "active" in body else None
+    password = payloads.text(body, "password", limit=1024, required=False)
+    display = payloads.text(body, "display_name", limit=200, required=False)
+    if user_id == admin.id and (active is False or (role is not None and role is not StaffRole.ADMIN)):
+        raise BadRequest("Admins cannot lock themselves out; ask another admin.", code="self_lockout")
+
+    def update(session: Session) -> dict[str, Any]:
+        user = accounts.find_user(session, user_id)
+        changed: list[str] = []
+        if role is not None:
+            user.role = role
+            changed.append("role")
+        if teams is not None:
+            accounts.set_teams(session, user, teams)
+            changed.append("teams")
+        if display is not None:
+            user.display_name = display
+            changed.append("display_name")
+        if password is not None:
+            accounts.set_password(user, password)
+            changed.append("password")
+        if active is not None:
+            user.active = active
+            changed.append("active")
+        if password is not None or active is False:
+            accounts.close_sessions_of(session, user)  # logged out everywhere
+        session.flush()
+        access.audit(session, admin, "user_update", username=user.username, changed=changed)
+        return dict(user_json(user))
+
+    return json(await request.app.ctx.run_db(update, write=True))
+
+
+@bp.get("/audit")
+@staff_route("The audit log, newest first (leads: their teams; admins: everything)")
+async def audit_log(request: WebRequest) -> HTTPResponse:
+    user = staff_of(request).user
+    access.require_role(user, StaffRole.LEAD, StaffRole.ADMIN)
+    try:
+        limit = min(int(request.args.get("limit", AUDIT_PAGE)), 500)
+        before = int(request.args.get("before_id", 0))
+    except ValueError as exc:
+        raise BadRequest("limit and before_id are whole numbers.", code="bad_query") from exc
+
+    def load(session: Session) -> dict[str, Any]:
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, limit))
+        if before:
+            query = query.where(AuditEntry.id < before)
+        if user.role is not StaffRole.ADMIN:  # their teams, and what they did themselves
+            query = query.where(or_(AuditEntry.team_id.in_(user.team_ids), AuditEntry.user_id == user.id))
+        return {"entries": [audit_json(e) for e in session.scalars(query)]}
+
+    return json(await request.app.ctx.run_db(load))

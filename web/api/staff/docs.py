@@ -1,0 +1,43 @@
+"""One way to describe a staff route in the OpenAPI document (all share the session and the errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sanic_ext import openapi
+
+from web.api import payloads as investor_payloads
+
+F = TypeVar("F", bound=Callable[..., Any])
+_ERRORS = {
+    400: "Malformed JSON or a bad value",
+    401: "No valid console session",
+    403: "Wrong role or team, or a missing X-CSRF-Token header",
+    404: "No such conversation, message, user or team",
+    409: "The state moved on (someone else claimed it, already resolved, taken username)",
+    429: "Too many login attempts from this address; see Retry-After",
+}
+
+
+def staff_route(
+    summary: str,
+    *,
+    body: type | None = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (401, 403),
+    public: bool = False,
+) -> Callable[[F], F]:
+    responses = [openapi.definitions.Response({"application/json": dict}, status=status, description="OK")]
+    responses += [
+        openapi.definitions.Response({"application/json": investor_payloads.Error}, status=s, description=_ERRORS[s])
+        for s in sorted(set(errors) | ({400} if body else set()))
+    ]
+    request_body = openapi.definitions.RequestBody({"application/json": body}, required=True) if body else None
+    return openapi.definition(
+        summary=summary,
+        body=request_body,
+        response=responses,
+        secured=None if public else {"staff_session": []},
+        tag="staff",
+    )

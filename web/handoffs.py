@@ -1,0 +1,322 @@
+"""Hand-offs as the web service runs them: each change is one database transaction
+(:mod:`escalation.handoff` does the state machine), then the live events that follow from it.
+
+After any change to a team's queue, the consoles watching that team get the changed item, and
+every investor still waiting in it gets their new place and estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from escalation import access, accounts
+from escalation import handoff as machine
+from escalation.errors import Conflict, Missing, NotAllowed
+from funddesk.db import Handoff, HandoffStatus, Message, Role, StaffUser, State, repository
+from funddesk.db.repository import MessageDraft
+from web import notices
+from web.context import WebContext
+from web.events import (
+    Event,
+    MessageCreated,
+    QueueChanged,
+    QueuePosition,
+    StaffEvent,
+    StateChanged,
+    Typing,
+    message_json,
+)
+from web.staff_json import ItemJson, StaffMessageJson, author_names, item_json
+from web.staff_json import message_json as staff_message_json
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Outcome:
+    """What one transaction changed: the events to publish once it has committed."""
+
+    events: list[Event]
+    teams: set[str]  # queues whose waiting investors get new places
+    item: ItemJson | None = None
+
+
+def request_from_bot(
+    ctx: WebContext, session: Session, conversation_id: str, meta: dict[str, Any], lang: str
+) -> Outcome:
+    """The bot asked for a person (``handoff_requested``): queue the conversation, tell the investor."""
+    team = ctx.router.route(entry_team=_str(meta.get("team")), fund_code=_str(meta.get("fund")))
+    reason = _str(meta.get("reason")) or "requested"
+    return open_handoff(
+        ctx,
+        session,
+        conversation_id,
+        team_id=team,
+        reason=reason if reason in machine.REASONS else "requested",
+        lang=lang,
+        fund_code=_str(meta.get("fund")),
+        entry_id=_str(meta.get("faq_id")),
+    )
+
+
+def open_handoff(
+    ctx: WebContext,
+    session: Session,
+    conversation_id: str,
+    *,
+    team_id: str,
+    reason: str,
+    lang: str,
+    fund_code: str | None = None,
+    entry_id: str | None = None,
+    by: StaffUser | None = None,
+) -> Outcome:
+    moment = now()
+    staffed = ctx.hours.is_open(moment) and accounts.online_count(session, team_id, moment) > 0
+    request = machine.Request(team_id, reason, lang, fund_code, entry_id, ticket=not staffed)
+    handoff, created = machine.open_handoff(session, conversation_id, request)
+    outcome = Outcome([], {handoff.team_id})
+    if created:
+        place = machine.position(session, handoff)
+        if handoff.ticket:
+            said = notices.ticket(lang, ctx.hours.next_opening(moment) if not ctx.hours.is_open(moment) else None)
+        else:
+            online = accounts.online_count(session, team_id, moment)
+            said = notices.queued(lang, place, machine.estimate_wait(session, team_id, place, online, moment))
+        outcome.events += _system(session, conversation_id, said, lang, buttons=notices.back_button(lang))
+        outcome.events.append(StateChanged(conversation_id, str(State.WAITING)))
+        outcome.events.append(StaffEvent("state", conversation_id, {"state": str(State.WAITING)}))
+        access.audit(session, by, "handoff", team_id=team_id, conversation_id=conversation_id, reason=reason)
+    outcome.item = item_json(session, handoff, moment)
+    outcome.events.append(QueueChanged(handoff.team_id, handoff.id, dict(outcome.item)))
+    return outcome
+
+
+def claim(ctx: WebContext, session: Session, user: StaffUser, conversation_id: str) -> Outcome:
+    handoff = _open_of(session, conversation_id)
+    access.require_team(user, handoff.team_id)
+    moment = now()
+    handoff = machine.claim(session, handoff.id, user, moment)
+    access.audit(session, user, "claim", team_id=handoff.team_id, conversation_id=conversation_id)
+    events = _system(
+        session, conversation_id, notices.text("joined", handoff.lang, name=user.display_name), handoff.lang
+    )
+    return _changed(session, handoff, moment, events, State.STAFF)
+
+
+def release(ctx: WebContext, session: Session, user: StaffUser, conversation_id: str) -> Outcome:
+    handoff = _open_of(session, conversation_id)
+    access.require_assignee_or_lead(user, handoff)
+    moment = now()
+    machine.release(session, handoff, moment)
+    access.audit(session, user, "release", team_id=handoff.team_id, conversation_id=conversation_id)
+    events = _system(session, conversation_id, notices.text("released", handoff.lang), handoff.lang)
+    return _changed(session, handoff, moment, events, State.WAITING)
+
+
+def transfer(
+    ctx: WebContext, session: Session, user: StaffUser, conversation_id: str, team_id: str, user_id: int | None
+) -> Outcome:
+    handoff = _open_of(session, conversation_id)
+    access.require_assignee_or_lead(user, handoff)
+    before, moment = handoff.team_id, now()
+    to = accounts.find_user(session, user_id) if user_id is not None else None
+    machine.transfer(session, handoff, moment, team_id=team_id, assignee=to)
+    access.audit(
+        session, user, "transfer", team_id=before, conversation_id=conversation_id, to_team=team_id, to_user=user_id
+    )
+    events = _system(session, conversation_id, notices.text("transferred", handoff.lang), handoff.lang)
+    outcome = _changed(session, handoff, moment, events, State.STAFF if to else State.WAITING)
+    if before != handoff.team_id:  # gone from the old queue
+        outcome.events.append(QueueChanged(before, handoff.id, None))
+        outcome.teams.add(before)
+    return outcome
+
+
+def resolve(ctx: WebContext, session: Session, user: StaffUser, conversation_id: str) -> Outcome:
+    handoff = _open_of(session, conversation_id)
+    access.require_assignee_or_lead(user, handoff)
+    moment = now()
+    machine.resolve(session, handoff, moment)
+    access.audit(session, user, "resolve", team_id=handoff.team_id, conversation_id=conversation_id)
+    said = notices.text("returned", handoff.lang, name=user.display_name)
+    return _closed(session, handoff, _system(session, conversation_id, said, handoff.lang))
+
+
+def cancel_by_investor(session: Session, conversation_id: str) -> Outcome:
+    handoff = _open_of(session, conversation_id)
+    machine.cancel(session, handoff, now())
+    access.audit(session, None, "investor_left_queue", team_id=handoff.team_id, conversation_id=conversation_id)
+    return _closed(
+        session, handoff, _system(session, conversation_id, notices.text("left_queue", handoff.lang), handoff.lang)
+    )
+
+
+def staff_message(
+    session: Session, user: StaffUser, conversation_id: str, text: str, *, internal: bool
+) -> tuple[Outcome, StaffMessageJson]:
+    """A reply to the investor, or an internal note only staff see. Replies need the conversation claimed."""
+    handoff = _open_of(session, conversation_id)
+    if internal:
+        access.require_team(user, handoff.team_id)
+    else:
+        access.require_assignee_or_lead(user, handoff)
+        if handoff.status is not HandoffStatus.ACTIVE:
+            raise Conflict("Claim the conversation before replying.", code="not_claimed")
+    moment = now()
+    draft = MessageDraft(Role.STAFF, text, language=handoff.lang)
+    [row] = repository.add_messages(session, conversation_id, [draft])
+    row.internal, row.author_id = internal, user.id
+    if not internal:
+        machine.note_staff_reply(handoff, moment)
+    session.flush()
+    access.audit(
+        session,
+        user,
+        "note" if internal else "reply",
+        team_id=handoff.team_id,
+        conversation_id=conversation_id,
+        message_id=row.id,
+    )
+    staff_json = staff_message_json(row, {user.id: user.display_name})
+    events: list[Event] = [StaffEvent("message", conversation_id, {"message": dict(staff_json)})]
+    if not internal:
+        events.append(MessageCreated(conversation_id, message_json(row, author=user.display_name)))
+    item = item_json(session, handoff, moment)
+    events.append(QueueChanged(handoff.team_id, handoff.id, dict(item)))
+    return Outcome(events, set(), item), staff_json
+
+
+def investor_message(session: Session, message: Message) -> Outcome:
+    """An investor's message while people have the conversation: it goes to the console."""
+    handoff = machine.open_handoff_of(session, message.conversation_id)
+    events: list[Event] = [
+        StaffEvent("message", message.conversation_id, {"message": dict(staff_message_json(message, {}))})
+    ]
+    if handoff is not None:
+        events.append(QueueChanged(handoff.team_id, handoff.id, dict(item_json(session, handoff, now()))))
+    return Outcome(events, set())
+
+
+def reveal(session: Session, user: StaffUser, conversation_id: str, message_id: int, reveal_roles: list[str]) -> str:
+    if not access.may_reveal(user, reveal_roles):
+        raise NotAllowed("Your role may not reveal personal data.", code="reveal_not_allowed")
+    team_id = team_of(session, conversation_id)
+    access.require_team(user, team_id)
+    message = session.get(Message, message_id)
+    if message is None or message.conversation_id != conversation_id:
+        raise Missing("No such message.", code="message_not_found")
+    access.audit(session, user, "reveal", team_id=team_id, conversation_id=conversation_id, message_id=message_id)
+    return message.text
+
+
+def team_of(session: Session, conversation_id: str) -> str:
+    """The team whose queue the conversation is (or last was) in."""
+    query = select(Handoff.team_id).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc())
+    team_id = session.scalars(query.limit(1)).first()
+    if team_id is None:
+        if repository.find_conversation(session, conversation_id) is None:
+            raise Missing("No such conversation.", code="conversation_not_found")
+        raise NotAllowed("That conversation has never been with staff.", code="not_handed_off")
+    return team_id
+
+
+def transcript(session: Session, conversation_id: str) -> list[StaffMessageJson]:
+    rows = list(repository.history(session, conversation_id, include_internal=True))
+    authors = author_names(session, rows)
+    return [staff_message_json(row, authors) for row in rows]
+
+
+def positions(ctx: WebContext, session: Session, team_id: str) -> list[Event]:
+    """Each waiting investor's place in the team's queue, and the estimate for it."""
+    moment = now()
+    waiting = session.scalars(
+        select(Handoff).where(Handoff.team_id == team_id, Handoff.status == HandoffStatus.WAITING).order_by(Handoff.id)
+    ).all()
+    if not waiting:
+        return []
+    online = accounts.online_count(session, team_id, moment)
+    events: list[Event] = []
+    for place, handoff in enumerate(waiting, 1):
+        estimate = machine.estimate_wait(session, team_id, place, online, moment)
+        events.append(QueuePosition(handoff.conversation_id, place, estimate, handoff.ticket))
+    return events
+
+
+def position_of(ctx: WebContext, session: Session, conversation_id: str) -> QueuePosition | None:
+    """A waiting investor's place, for a widget that (re)connects."""
+    handoff = machine.open_handoff_of(session, conversation_id)
+    if handoff is None or handoff.status is not HandoffStatus.WAITING:
+        return None
+    moment, place = now(), machine.position(session, handoff)
+    online = accounts.online_count(session, handoff.team_id, moment)
+    estimate = machine.estimate_wait(session, handoff.team_id, place, online, moment)
+    return QueuePosition(conversation_id, place, estimate, handoff.ticket)
+
+
+async def publish(ctx: WebContext, outcome: Outcome) -> None:
+    """Send what a committed change means to everyone listening, then the new queue places."""
+    for event in outcome.events:
+        await ctx.hub.publish(event)
+    for team_id in sorted(outcome.teams):
+        for event in await ctx.run_db(lambda s, t=team_id: positions(ctx, s, t)):  # type: ignore[misc]
+            await ctx.hub.publish(event)
+
+
+async def staff_typing(ctx: WebContext, user: StaffUser, conversation_id: str, active: bool) -> None:
+    await ctx.hub.publish(Typing(conversation_id, "staff", active, author=user.display_name))
+
+
+async def investor_typing(ctx: WebContext, conversation_id: str, active: bool) -> None:
+    await ctx.hub.publish(StaffEvent("typing", conversation_id, {"role": "investor", "active": active}))
+
+
+def _open_of(session: Session, conversation_id: str) -> Handoff:
+    handoff = machine.open_handoff_of(session, conversation_id)
+    if handoff is None:
+        if repository.find_conversation(session, conversation_id) is None:
+            raise Missing("No such conversation.", code="conversation_not_found")
+        raise Conflict("The conversation is with the bot, not in a queue.", code="not_in_queue")
+    return handoff
+
+
+def _system(
+    session: Session, conversation_id: str, said: str, lang: str, buttons: list[dict[str, str]] | None = None
+) -> list[Event]:
+    [row] = repository.add_messages(
+        session, conversation_id, [MessageDraft(Role.SYSTEM, said, buttons=buttons, language=lang)]
+    )
+    return [
+        MessageCreated(conversation_id, message_json(row)),
+        StaffEvent("message", conversation_id, {"message": dict(staff_message_json(row, {}))}),
+    ]
+
+
+def _changed(session: Session, handoff: Handoff, moment: datetime, events: list[Event], state: State) -> Outcome:
+    item = item_json(session, handoff, moment)
+    events += [
+        StateChanged(handoff.conversation_id, str(state)),
+        StaffEvent("state", handoff.conversation_id, {"state": str(state)}),
+        QueueChanged(handoff.team_id, handoff.id, dict(item)),
+    ]
+    return Outcome(events, {handoff.team_id}, item)
+
+
+def _closed(session: Session, handoff: Handoff, events: list[Event]) -> Outcome:
+    events += [
+        StateChanged(handoff.conversation_id, str(State.BOT)),
+        StaffEvent("state", handoff.conversation_id, {"state": str(State.BOT)}),
+        QueueChanged(handoff.team_id, handoff.id, None),
+    ]
+    return Outcome(events, {handoff.team_id})
+
+
+def _str(value: object) -> str | None:
+    return str(value) if isinstance(value, str | int) and str(value) else None

@@ -1,0 +1,180 @@
+"""The staff console's JSON: queue items, transcript messages (personal data masked), users, teams."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypedDict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from escalation import handoff as handoffs
+from escalation.masking import mask
+from escalation.sla import sla_state
+from funddesk.db import Handoff, Message, Role, StaffUser, Team
+from web.events import iso
+
+
+class PersonJson(TypedDict):
+    id: int
+    display_name: str
+
+
+class UserJson(TypedDict):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    teams: list[str]
+    active: bool
+
+
+class TeamJson(TypedDict):
+    id: str
+    name: str
+    sla_seconds: int
+    online: int
+
+
+class LastMessageJson(TypedDict):
+    role: str
+    text: str
+    created_at: str | None
+
+
+class ItemJson(TypedDict):
+    handoff_id: int
+    conversation_id: str
+    team_id: str
+    status: str
+    ticket: bool
+    reason: str
+    lang: str
+    fund_code: str | None
+    entry_id: str | None
+    created_at: str | None
+    claimed_at: str | None
+    first_response_at: str | None
+    assignee: PersonJson | None
+    position: int
+    sla_seconds: int
+    sla: str
+    last_message: LastMessageJson | None
+
+
+class MatchJson(TypedDict):
+    entry_id: str | None
+    entry_version: str | None
+    score: float | None
+    decision: str | None
+
+
+class StaffMessageJson(TypedDict):
+    id: int
+    role: str
+    text: str
+    masked: bool
+    internal: bool
+    author: str | None
+    created_at: str | None
+    buttons: list[dict[str, str]]
+    match: MatchJson | None
+
+
+def user_json(user: StaffUser) -> UserJson:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": str(user.role),
+        "teams": user.team_ids,
+        "active": user.active,
+    }
+
+
+def team_json(team: Team, online: int) -> TeamJson:
+    return {"id": team.id, "name": team.name, "sla_seconds": team.sla_seconds, "online": online}
+
+
+def message_json(message: Message, authors: dict[int, str]) -> StaffMessageJson:
+    # Investors type their personal data; staff see it masked until they reveal it (audited).
+    masked = mask(message.text) if message.role is Role.INVESTOR else None
+    match: MatchJson | None = None
+    if message.role is Role.BOT and message.decision is not None:
+        match = {
+            "entry_id": message.entry_id,
+            "entry_version": message.entry_version,
+            "score": message.score,
+            "decision": message.decision,
+        }
+    return {
+        "id": message.id,
+        "role": str(message.role),
+        "text": masked.text if masked else message.text,
+        "masked": bool(masked and masked.changed),
+        "internal": message.internal,
+        "author": authors.get(message.author_id) if message.author_id is not None else None,
+        "created_at": iso(message.created_at),
+        "buttons": [{"title": b["title"], "payload": b["payload"]} for b in message.buttons or ()],
+        "match": match,
+    }
+
+
+def author_names(session: Session, messages: list[Message]) -> dict[int, str]:
+    ids = {m.author_id for m in messages if m.author_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
+
+
+def item_json(session: Session, handoff: Handoff, now: datetime) -> ItemJson:
+    team = session.get(Team, handoff.team_id)
+    sla_seconds = team.sla_seconds if team else 120
+    last = session.scalars(
+        select(Message)
+        .where(Message.conversation_id == handoff.conversation_id, Message.internal.is_(False))
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
+    assignee: PersonJson | None = None
+    if handoff.assignee is not None:
+        assignee = {"id": handoff.assignee.id, "display_name": handoff.assignee.display_name}
+    return {
+        "handoff_id": handoff.id,
+        "conversation_id": handoff.conversation_id,
+        "team_id": handoff.team_id,
+        "status": str(handoff.status),
+        "ticket": handoff.ticket,
+        "reason": handoff.reason,
+        "lang": handoff.lang,
+        "fund_code": handoff.fund_code,
+        "entry_id": handoff.entry_id,
+        "created_at": iso(handoff.created_at),
+        "claimed_at": iso(handoff.claimed_at),
+        "first_response_at": iso(handoff.first_response_at),
+        "assignee": assignee,
+        "position": handoffs.position(session, handoff),
+        "sla_seconds": sla_seconds,
+        "sla": sla_state(handoff.created_at, handoff.first_response_at, sla_seconds, now),
+        "last_message": _last(last),
+    }
+
+
+def _last(message: Message | None) -> LastMessageJson | None:
+    if message is None:
+        return None
+    text = mask(message.text).text if message.role is Role.INVESTOR else message.text
+    return {"role": str(message.role), "text": text[:200], "created_at": iso(message.created_at)}
+
+
+def audit_json(entry: Any) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "username": entry.username,
+        "action": entry.action,
+        "team_id": entry.team_id,
+        "conversation_id": entry.conversation_id,
+        "detail": entry.detail,
+        "created_at": iso(entry.created_at),
+    }
