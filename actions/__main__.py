@@ -1,7 +1,8 @@
 """The action server: ``python -m actions`` (port: FUNDDESK_ACTIONS_PORT).
 
 rasa-sdk's Sanic app, run in a single process so the knowledge base (model, index and its
-hot-reload watcher) is loaded once, in ``before_server_start``, and closed on stop.
+hot-reload watcher) and the hand-off router (teams and funds files) are loaded once, in
+``before_server_start``, and the knowledge base is closed on stop.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
 from actions import runtime
+from escalation import accounts
+from escalation.spikes import SpikeWatch, pipeline_config
+from escalation.teams import Router, load_fund_teams, load_teams
 from funddesk import fund_lookup
+from funddesk.db import Database, database_url, migrate
 from funddesk.settings import Settings, load
 
 log = logging.getLogger("actions")
@@ -32,12 +37,20 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
     async def open_kb(app: Sanic[Any, Any]) -> None:
         from knowledge_base.service import KnowledgeBase  # heavy: numpy, faiss, the model
 
+        router = handoff_router(settings)  # first: a broken teams file stops the start at once
         app.ctx.kb = KnowledgeBase.open(settings, embedder=embedder)
-        runtime.install(app.ctx.kb, fund_lookup.display_names(fund_lookup.read_funds(settings.funds_file)))
-        log.info("knowledge base loaded from %s", settings.kb_dir)
+        names = fund_lookup.display_names(fund_lookup.read_funds(settings.funds_file))
+        runtime.install(app.ctx.kb, names, router)
+        log.info("knowledge base loaded from %s; hand-offs route to %d teams", settings.kb_dir, len(router.known))
+        app.ctx.spikes = open_spike_watch(settings, router, app.ctx.kb)
+        runtime.install_spikes(app.ctx.spikes)
 
     async def close_kb(app: Sanic[Any, Any]) -> None:
+        runtime.install_spikes(None)
         runtime.install(None)
+        spikes = getattr(app.ctx, "spikes", None)
+        if spikes is not None:
+            spikes.close()  # flushes the question log and saves the detector's state
         kb = getattr(app.ctx, "kb", None)
         if kb is not None:
             kb.close()
@@ -45,6 +58,36 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
     app.register_listener(open_kb, "before_server_start")
     app.register_listener(close_kb, "after_server_stop")
     return app
+
+
+def open_spike_watch(settings: Settings, router: Router, kb: Any) -> SpikeWatch:
+    """The question log and spike detector, on the conversations database (migrated first)."""
+    db = Database.from_url(database_url(settings.database_url, settings.data_dir))
+    migrate.upgrade(db.engine)
+    with db.session(write=True) as session:
+        accounts.sync_teams(session, load_teams(settings.teams_file))  # incidents name their team
+
+    def team_of_entry(entry_id: str) -> str | None:
+        entry = kb.entry(entry_id)
+        return entry.team if entry is not None else None
+
+    watch = SpikeWatch(
+        db,
+        router=router,
+        team_of_entry=team_of_entry,
+        state_file=settings.data_dir / "spikes_state.json",
+        timezone=settings.timezone,
+        webhook_url=settings.incident_webhook,
+        config=pipeline_config(settings.spike_warmup_minutes),
+    )
+    watch.start()
+    return watch
+
+
+def handoff_router(settings: Settings) -> Router:
+    """Routes hand-offs to the configured teams (a bad teams file is an error, not a silent default)."""
+    teams = frozenset(team.id for team in load_teams(settings.teams_file))
+    return Router(known=teams, fund_teams=load_fund_teams(settings.funds_file), default=settings.default_team)
 
 
 def main() -> None:

@@ -1,7 +1,12 @@
-"""Answering questions from the knowledge base: answer, clarify with choices, or fall back."""
+"""Answering questions from the knowledge base: answer, clarify with choices, or fall back.
+
+An answer from an entry marked ``escalate: true`` (complaints, suspected fraud) also hands the
+investor to staff, routed to the entry's team.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -10,10 +15,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from actions._sdk import Action, Event, intent_of, lang_of, send, text_of
+from actions.escalation import handoff_slots, handoff_to_staff
+from escalation.spikes import Asked, Observed
 from knowledge_base import replies
 from knowledge_base.entries import Entry
 from knowledge_base.policy import Candidate, Decision
-from knowledge_base.replies import Audit, Reply
+from knowledge_base.replies import Audit, Handoff, Reply
 
 
 class ActionAnswerFaq(Action):
@@ -45,13 +52,19 @@ def _choices(tracker: Tracker) -> list[dict[str, Any]]:
 
 def _answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, kb: runtime.KnowledgeBaseLike) -> list[Event]:
     fund = replies.resolve_fund(tracker.get_slot("fund_code"))
-    match = kb.ask(text_of(tracker), fund=fund)
+    question = text_of(tracker)
+    match = kb.ask(question, fund=fund)
     decision = match.decision
+    observed = runtime.observe(_asked(question, match, tracker.sender_id))
+    if observed.holding:  # the spike is the team's to answer, even where an FAQ entry seems close
+        return _hold(dispatcher, match, observed)
     fallbacks = replies.next_fallback_count(tracker.get_slot("fallback_count"), decision.kind)
-    audit = _audit(decision, match.lang, match.fund)
+    audit = replace(_audit(decision, match.lang, match.fund), incidents_opened=observed.opened)
+    handoff: Handoff | None = None
     if decision.kind == "answer" and decision.best is not None:
-        send(dispatcher, replies.answer_replies(decision.best, audit))
-        awaiting: str | None = "feedback"
+        handoff = _escalation(decision.best.entry, audit)
+        send(dispatcher, replies.answer_replies(decision.best, audit, handoff=handoff))
+        awaiting: str | None = None if handoff else "feedback"
     elif decision.kind == "clarify":
         send(dispatcher, [replies.clarify_reply(decision.candidates, audit, fund_names=runtime.fund_names())])
         awaiting = None
@@ -66,6 +79,39 @@ def _answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, kb: run
         SlotSet("faq_choices", choices if decision.kind == "clarify" else None),
         SlotSet("fallback_count", float(fallbacks)),
         SlotSet("awaiting", awaiting),
+        SlotSet("human_offer_reason", replies.FALLBACK if awaiting == "human_offer" else None),
+        *handoff_slots(handoff),
+    ]
+
+
+def _asked(question: str, match: runtime.MatchLike, conversation_id: str | None) -> Asked:
+    best = match.decision.best
+    return Asked(
+        question,
+        match.lang,
+        match.embedding,  # the one computed for matching: never embedded twice
+        conversation_id=conversation_id,
+        fund_code=match.fund,
+        entry_id=best.entry.id if best else None,
+        score=round(best.score, 4) if best else None,
+        decision=match.decision.kind,
+    )
+
+
+def _hold(dispatcher: CollectingDispatcher, match: runtime.MatchLike, observed: Observed) -> list[Event]:
+    """Part of an open, unanswered incident: say the team is on it (no fallback count, no hand-off offer)."""
+    best = match.decision.best
+    audit = Audit(None, None, round(best.score, 4) if best else None, "incident_hold", match.lang, match.fund,
+                  observed.opened)  # fmt: skip
+    send(dispatcher, [replies.incident_hold_reply(observed.label or "", audit)])
+    return [
+        SlotSet("lang", match.lang),
+        SlotSet("fund_code", match.fund),
+        *_audit_slots(audit),
+        SlotSet("faq_choices", None),
+        SlotSet("fallback_count", 0.0),
+        SlotSet("awaiting", None),
+        SlotSet("human_offer_reason", None),
     ]
 
 
@@ -80,14 +126,24 @@ def _answer_choice(dispatcher: CollectingDispatcher, tracker: Tracker, chosen: s
         return [*_audit_slots(audit), SlotSet("awaiting", None)]
     score = next((c.get("score") for c in _choices(tracker) if c["id"] == chosen), None)
     audit = Audit(entry.id, entry.version, score, "chosen", lang, fund)
-    send(dispatcher, replies.answer_replies(Candidate(entry, score or 0.0), audit))
+    handoff = _escalation(entry, audit)
+    send(dispatcher, replies.answer_replies(Candidate(entry, score or 0.0), audit, handoff=handoff))
     return [
         SlotSet("fund_code", fund),
         *_audit_slots(audit),
         SlotSet("faq_choices", None),
         SlotSet("fallback_count", 0.0),
-        SlotSet("awaiting", "feedback"),
+        SlotSet("awaiting", None if handoff else "feedback"),
+        SlotSet("human_offer_reason", None),
+        *handoff_slots(handoff),
     ]
+
+
+def _escalation(entry: Entry, audit: Audit) -> Handoff | None:
+    """The hand-off an ``escalate: true`` entry asks for, routed to its team first."""
+    if not entry.escalate:
+        return None
+    return handoff_to_staff(replies.FAQ_ESCALATE, audit.lang, faq_id=entry.id, fund=audit.fund)
 
 
 def _audit(decision: Decision, lang: str, fund: str | None) -> Audit:

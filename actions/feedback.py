@@ -30,4 +30,5 @@ class ActionFeedback(Action):
         return [
             SlotSet("faq_feedback", "helpful" if helpful else "unhelpful"),
             SlotSet("awaiting", None if helpful else "human_offer"),
+            SlotSet("human_offer_reason", None if helpful else replies.NEGATIVE_FEEDBACK),
         ]

@@ -1,4 +1,5 @@
-"""Where actions find the knowledge base the server loaded at start (never at import time)."""
+"""Where actions find what the server loaded at start (never at import time): the knowledge
+base, the funds' display names and the hand-off router."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Protocol
 
+import numpy as np
+
+from escalation.spikes import Asked, Observed
+from escalation.teams import Router
 from knowledge_base.entries import Entry
 from knowledge_base.policy import Decision
 
@@ -19,6 +24,9 @@ class MatchLike(Protocol):
 
     @property
     def lang(self) -> str: ...
+
+    @property
+    def embedding(self) -> np.ndarray | None: ...
 
 
 class KnowledgeBaseLike(Protocol):
@@ -35,13 +43,35 @@ class NotLoaded(RuntimeError):
 
 _current: KnowledgeBaseLike | None = None
 _fund_names: Mapping[str, str] = {}
+_router: Router | None = None
+class SpikeWatchLike(Protocol):
+    """The part of ``escalation.spikes.SpikeWatch`` the actions use."""
+
+    def observe(self, asked: Asked) -> Observed: ...
 
 
-def install(kb: KnowledgeBaseLike | None, fund_names: Mapping[str, str] | None = None) -> None:
-    """Make ``kb`` (and the display name of each fund code) what actions use; None unloads."""
-    global _current, _fund_names
+_spikes: SpikeWatchLike | None = None
+
+
+def install_spikes(spikes: SpikeWatchLike | None) -> None:
+    """The spike watch every question goes through (None: questions are not watched, e.g. in unit tests)."""
+    global _spikes
+    _spikes = spikes
+
+
+def observe(asked: Asked) -> Observed:
+    """Log and cluster a question, and say whether it belongs to an open incident."""
+    return _spikes.observe(asked) if _spikes is not None else Observed(None)
+
+
+def install(
+    kb: KnowledgeBaseLike | None, fund_names: Mapping[str, str] | None = None, router: Router | None = None
+) -> None:
+    """Make ``kb``, the display name of each fund code and ``router`` what actions use; None unloads."""
+    global _current, _fund_names, _router
     _current = kb
     _fund_names = dict(fund_names or {})
+    _router = router
 
 
 def knowledge_base() -> KnowledgeBaseLike:
@@ -54,11 +84,20 @@ def fund_names() -> Mapping[str, str]:
     return _fund_names
 
 
+def router() -> Router:
+    """Which staff queue a hand-off goes to (teams file, funds file, default team)."""
+    if _router is None:
+        raise NotLoaded("the hand-off router is not loaded: start the server with `python -m actions`")
+    return _router
+
+
 @contextmanager
-def installed(kb: KnowledgeBaseLike, fund_names: Mapping[str, str] | None = None) -> Iterator[KnowledgeBaseLike]:
-    """For tests: actions see ``kb`` inside the block."""
-    previous = (_current, _fund_names)
-    install(kb, fund_names)
+def installed(
+    kb: KnowledgeBaseLike, fund_names: Mapping[str, str] | None = None, router: Router | None = None
+) -> Iterator[KnowledgeBaseLike]:
+    """For tests: actions see ``kb`` (and ``router``) inside the block."""
+    previous = (_current, _fund_names, _router)
+    install(kb, fund_names, router)
     try:
         yield kb
     finally:

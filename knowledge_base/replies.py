@@ -19,6 +19,9 @@ from knowledge_base.policy import Candidate
 
 LANGS = ("en", "zh")
 FALLBACKS_BEFORE_HUMAN_OFFER = 2
+# Why an investor leaves the bot for staff (the web service's hand-off ``reason``).
+REQUESTED, FALLBACK, NEGATIVE_FEEDBACK, FAQ_ESCALATE = "requested", "fallback", "negative_feedback", "faq_escalate"
+OFFER_REASONS = (FALLBACK, NEGATIVE_FEEDBACK)  # what made the bot offer a person (slot human_offer_reason)
 
 _FUND_CODE = re.compile(r"\d{6}")
 _WORDLIKE = re.compile(r"[A-Za-z]{2,}|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -38,9 +41,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "sorry_feedback": "Sorry that didn't help. You can rephrase your question, or I can pass you to our staff.",
         "declined_human": "All right. Please try asking your question in a different way.",
         "choice_gone": "That question is no longer in our FAQ. Could you ask it again in your own words?",
-        "handoff": (
-            "I've noted that you'd like to talk to a person. Our staff console isn't connected yet, "
-            "so nobody can join this chat for now. I'm still here: ask me anything about our funds."
+        "handoff": "I'll pass you to our support staff.",
+        "back_from_staff": (
+            "You're back with the FundDesk assistant. Ask me anything about buying, selling or your account."
+        ),
+        "incident_hold": (
+            "Many investors are asking about this right now ({topic}). Our fund team is aware and is preparing "
+            "an answer; it will appear here as soon as it is published."
         ),
     },
     "zh": {
@@ -57,7 +64,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "sorry_feedback": "抱歉没能解决您的问题。您可以换个说法再问，或者转接人工客服。",
         "declined_human": "好的，请换个说法再问一次。",
         "choice_gone": "这个问题已不在常见问题库中，请用您自己的话再问一次。",
-        "handoff": "已记录您的人工服务请求。人工客服系统尚未接入，暂时无法转接真人。您可以继续向我提问。",
+        "handoff": "正在为您转接人工客服。",
+        "back_from_staff": "您已回到 FundDesk 智能助手。关于申购、赎回或您的账户，有任何问题都可以问我。",
+        "incident_hold": (
+            "目前有许多投资者在询问这个问题（{topic}）。基金团队已经知悉并正在准备答复，发布后会第一时间显示在这里。"
+        ),
     },
 }
 
@@ -77,7 +88,7 @@ class Button:
 
 @dataclass(frozen=True)
 class Reply:
-    """One bot message: ``custom`` is the machine-readable audit the web service reads."""
+    """One bot message: ``custom`` is the machine-readable payload the web service reads."""
 
     text: str
     buttons: tuple[Button, ...] = ()
@@ -94,9 +105,11 @@ class Audit:
     decision: str
     lang: str
     fund: str | None = None
+    incidents_opened: tuple[str, ...] = ()  # spikes this question set off (the web service shows them to staff)
 
     def as_custom(self) -> dict[str, Any]:
-        return {"type": "faq_match", **self.slots(), "lang": self.lang, "fund": self.fund}
+        custom = {"type": "faq_match", **self.slots(), "lang": self.lang, "fund": self.fund}
+        return custom | {"incidents_opened": list(self.incidents_opened)} if self.incidents_opened else custom
 
     def slots(self) -> dict[str, Any]:
         return {
@@ -105,6 +118,30 @@ class Audit:
             "faq_score": self.faq_score,
             "faq_decision": self.decision,
         }
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The investor leaves the bot for a staff queue: the web service opens the hand-off from this."""
+
+    team: str
+    reason: str  # REQUESTED, FALLBACK, NEGATIVE_FEEDBACK or FAQ_ESCALATE
+    lang: str
+    faq_id: str | None = None
+    fund: str | None = None
+
+    def as_custom(self) -> dict[str, Any]:
+        return {
+            "type": "handoff_requested",
+            "team": self.team,
+            "reason": self.reason,
+            "faq_id": self.faq_id,
+            "fund": self.fund,
+            "lang": self.lang,
+        }
+
+    def slots(self) -> dict[str, Any]:
+        return {"handoff_requested": True, "handoff_team": self.team, "handoff_reason": self.reason}
 
 
 # -- language and fund ------------------------------------------------------------------------
@@ -169,10 +206,18 @@ def feedback_prompt(lang: str) -> Reply:
     return Reply(text("feedback_prompt", lang), buttons)
 
 
-def answer_replies(candidate: Candidate, audit: Audit, *, ask_feedback: bool = True) -> list[Reply]:
-    """The entry's answer, carrying its audit, then (optionally) "Did that answer your question?"."""
+def answer_replies(
+    candidate: Candidate, audit: Audit, *, ask_feedback: bool = True, handoff: Handoff | None = None
+) -> list[Reply]:
+    """The entry's answer, carrying its audit, then (optionally) "Did that answer your question?".
+
+    An entry that hands the investor to staff (``escalate: true``) is followed by the hand-off
+    instead: nobody is asked for feedback on an answer that ends with "I'll pass you on".
+    """
     replies = [Reply(candidate.entry.answer, custom=audit.as_custom())]
-    if ask_feedback:
+    if handoff is not None:
+        replies.append(handoff_reply(handoff))
+    elif ask_feedback:
         replies.append(feedback_prompt(audit.lang))
     return replies
 
@@ -231,7 +276,27 @@ def feedback_reply(helpful: bool, lang: str) -> Reply:
     return Reply(text("glad", lang)) if helpful else human_offer(lang, "sorry_feedback")
 
 
-def handoff_reply(lang: str, *, team: str | None, faq_id: str | None, fund: str | None) -> Reply:
-    """Honest until the staff side exists: the request is recorded, nobody joins yet."""
-    custom = {"type": "handoff_requested", "team": team, "faq_id": faq_id, "fund": fund, "staff_connected": False}
-    return Reply(text("handoff", lang), custom=custom)
+# -- hand-off to staff and back ---------------------------------------------------------------
+
+
+def handoff_reason(awaiting: object, offered_because: object) -> str:
+    """Why the investor goes to staff: accepting an open offer names what made the bot offer it
+    (a typed "yes" and the offer's "Talk to a person" button alike); anything else is a request."""
+    if awaiting == "human_offer" and offered_because in OFFER_REASONS:
+        return str(offered_because)
+    return REQUESTED
+
+
+def handoff_reply(handoff: Handoff) -> Reply:
+    """Says what happens; the web service then tells the queue position (or that nobody is online)."""
+    return Reply(text("handoff", handoff.lang), custom=handoff.as_custom())
+
+
+def incident_hold_reply(topic: str, audit: Audit) -> Reply:
+    """While an incident is open and unanswered: an honest holding reply, no hand-off for each asker."""
+    topic = topic if len(topic) <= 80 else topic[:77] + "..."
+    return Reply(text("incident_hold", audit.lang).format(topic=topic), custom=audit.as_custom())
+
+
+def back_from_staff_reply(lang: str) -> Reply:
+    return Reply(text("back_from_staff", lang))

@@ -6,10 +6,12 @@ lines, buttons on their own item, and the action's audit as a ``custom`` item af
     python -m web.fake_rasa --port 5005      # then FUNDDESK_RASA_PORT=5005 python -m web
 
 Questions about redemption (or 赎回) and the cut-off time are answered, "fee" asks to clarify
-between two entries, "markdown test" answers with hostile HTML to show it is sanitized, and
-anything else falls back; a message containing "(slow)" is answered after a second (to watch
-the typing indicator). ``FakeBot.respond`` is the pure function behind it; ``mock_transport``
-wraps it for in-process tests.
+between two entries, "markdown test" answers with hostile HTML to show it is sanitized, "person"
+(or 人工) and the "Talk to a person" button hand off to staff (a ``handoff_requested`` payload,
+team ``service-desk``), ``/back_to_bot`` greets the investor back, and anything else falls
+back; a message containing "(slow)" is answered after a second (to watch the typing indicator).
+``FakeBot.respond`` is the pure function behind it; ``mock_transport`` wraps it for in-process
+tests.
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ TEXT = {
         "sorry": "Sorry that didn't help. You can rephrase your question, or I can pass you to our staff.",
         "person": "Talk to a person",
         "rephrase_button": "No, I'll rephrase",
-        "handoff": "I've noted that you'd like to talk to a person.",
+        "handoff": "I'll pass you to our support staff.",
+        "back": "You're back with the FundDesk assistant. Ask me anything about buying, selling or your account.",
     },
     "zh": {
         "feedback": "这个回答解决您的问题了吗？",
@@ -102,7 +105,8 @@ TEXT = {
         "sorry": "抱歉没能解决您的问题。您可以换个说法再问，或者转接人工客服。",
         "person": "转人工客服",
         "rephrase_button": "不用，我换个说法",
-        "handoff": "已记录您的人工服务请求。",
+        "handoff": "正在为您转接人工客服。",
+        "back": "您已回到 FundDesk 智能助手。关于申购、赎回或您的账户，有任何问题都可以问我。",
     },
 }
 _CHOOSE = re.compile(r"^/choose_faq(\{.*\})$")
@@ -143,10 +147,19 @@ class FakeBot:
                 {"title": t["rephrase_button"], "payload": "/deny"},
             ]
             return [{"text": t["sorry"], "buttons": buttons}, {"custom": feedback(last_id, False)}], None
-        if message == "/request_human":
-            custom = {"type": "handoff_requested", "team": None, "faq_id": last_id, "staff_connected": False}
-            return [{"text": t["handoff"]}, {"custom": custom}], None
         lowered = message.lower()
+        if message == "/request_human" or re.search(r"\bperson\b", lowered) or "人工" in message:
+            custom = {
+                "type": "handoff_requested",
+                "team": "service-desk",
+                "reason": "requested",
+                "faq_id": last_id,
+                "fund": None,
+                "lang": lang,
+            }
+            return [{"text": t["handoff"]}, {"custom": custom}], None
+        if message == "/back_to_bot":
+            return [{"text": t["back"]}], None
         if "fee" in lowered:
             buttons = [
                 {"title": ENTRIES[i].question, "payload": '/choose_faq{"faq_id":"' + i + '"}'}

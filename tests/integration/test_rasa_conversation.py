@@ -117,7 +117,14 @@ def test_two_fallbacks_in_a_row_offer_a_person_and_yes_escalates(bot: Bot) -> No
 
     handoff = bot.send("yes please", who)
     assert handoff[0]["text"] == TEXTS["en"]["handoff"]
-    assert handoff[1]["custom"]["type"] == "handoff_requested"
+    assert handoff[1]["custom"] == {
+        "type": "handoff_requested",
+        "team": "service-desk",  # no entry matched, no fund named: the default queue
+        "reason": "fallback",
+        "faq_id": None,
+        "fund": None,
+        "lang": "en",
+    }
     assert bot.tracker(who)["slots"]["handoff_requested"] is True
 
 
@@ -162,11 +169,69 @@ def test_an_unhelpful_answer_offers_rephrasing_or_a_person(bot: Bot) -> None:
     }
 
 
-def test_asking_for_a_person_is_recorded_and_the_bot_says_no_staff_is_connected_yet(bot: Bot) -> None:
+def test_asking_for_a_person_hands_off_to_the_team_of_the_last_answered_entry(bot: Bot) -> None:
     who = sender()
+    assert_answered(bot.send("怎么更换绑定的银行卡", who), "zh-change-bank-card")
     messages = bot.send("转人工", who)
     assert messages[0]["text"] == TEXTS["zh"]["handoff"]
+    assert messages[1]["custom"] == {
+        "type": "handoff_requested",
+        "team": SHIPPED["zh-change-bank-card"].team,
+        "reason": "requested",
+        "faq_id": "zh-change-bank-card",
+        "fund": None,
+        "lang": "zh",
+    }
     assert bot.tracker(who)["slots"]["handoff_requested"] is True
+
+
+def test_accepting_the_person_offered_after_an_unhelpful_answer_is_a_negative_feedback_hand_off(bot: Bot) -> None:
+    who = sender()
+    bot.send("what is the redemption fee for 900002?", who)
+    bot.send("/deny", who)
+    handoff = bot.send("/request_human", who)  # the offer's "Talk to a person" button
+    assert handoff[1]["custom"]["reason"] == "negative_feedback"
+    assert handoff[1]["custom"]["fund"] == "900002"
+    assert handoff[1]["custom"]["team"] == SHIPPED["fund-900002-redemption-fee"].team
+
+
+def test_a_suspected_fraud_is_answered_and_handed_to_compliance_without_a_feedback_question(bot: Bot) -> None:
+    who = sender()
+    messages = bot.send("someone redeemed my fund without my permission", who)
+    assert_answered(messages[:-2], "fraud-unauthorized-transaction")
+    assert messages[-2]["text"] == TEXTS["en"]["handoff"]
+    assert messages[-1]["custom"] == {
+        "type": "handoff_requested",
+        "team": "compliance",
+        "reason": "faq_escalate",
+        "faq_id": "fraud-unauthorized-transaction",
+        "fund": None,
+        "lang": "en",
+    }
+    assert all(m.get("text") != TEXTS["en"]["feedback_prompt"] for m in messages)
+    assert bot.tracker(who)["slots"]["awaiting"] is None
+
+
+def test_a_request_for_a_person_that_names_its_topic_goes_to_that_topics_team(bot: Bot) -> None:
+    who = sender()
+    assert_answered(bot.send("How can I update the bank card on my account?", who), "change-bank-card")
+    handoff = bot.send("I want to make a complaint about your service", who)[-1]["custom"]
+    assert (handoff["reason"], handoff["team"], handoff["faq_id"]) == ("requested", "complaints", "complaint-how")
+
+
+def test_back_from_staff_the_bot_greets_and_goes_on_with_its_context(bot: Bot) -> None:
+    who = sender()
+    bot.send("what is the redemption fee for 900002?", who)
+    bot.send("talk to a person", who)
+
+    back = bot.send("/back_to_bot", who)
+    assert [m.get("text") for m in back] == [TEXTS["en"]["back_from_staff"]]
+    slots = bot.tracker(who)["slots"]
+    assert (slots["handoff_requested"], slots["awaiting"], slots["fallback_count"]) == (False, None, 0)
+    assert (slots["fund_code"], slots["lang"]) == ("900002", "en")
+
+    follow_up = bot.send("and what does it cost to buy?", who)
+    assert audit(follow_up)["fund"] == "900002"
 
 
 def test_an_edited_answer_is_live_without_restarting_anything(bot: Bot) -> None:

@@ -17,7 +17,8 @@ with warnings.catch_warnings():
     import sanic_testing  # noqa: F401
 
 from actions import runtime
-from actions.__main__ import build_app
+from actions.__main__ import build_app, handoff_router
+from escalation.teams import BadTeamsFile
 from funddesk.settings import Settings
 from knowledge_base.embedder import HashingEmbedder
 from tests.conftest import WriteFaq
@@ -37,15 +38,17 @@ def app(faq_dir: Path, write_faq: WriteFaq, tmp_path: Path) -> Sanic[Any, Any]:
     return build_app(settings, embedder=HashingEmbedder())
 
 
-def action_call(action: str, text: str) -> dict[str, Any]:
-    latest = {"text": text, "intent": {"name": "ask_question"}, "entities": []}
-    tracker = {"sender_id": "t", "slots": {}, "latest_message": latest, "events": [], "paused": False}
+def action_call(action: str, text: str, intent: str = "ask_question", **slots: Any) -> dict[str, Any]:
+    latest = {"text": text, "intent": {"name": intent}, "entities": []}
+    tracker = {"sender_id": "t", "slots": slots, "latest_message": latest, "events": [], "paused": False}
     return {"next_action": action, "sender_id": "t", "tracker": tracker, "domain": {}, "version": rasa_sdk.__version__}
 
 
 def test_building_the_app_loads_nothing(app: Sanic[Any, Any]) -> None:
     with pytest.raises(runtime.NotLoaded):
         runtime.knowledge_base()
+    with pytest.raises(runtime.NotLoaded):
+        runtime.router()
 
 
 def test_the_server_answers_health_and_runs_actions_against_the_loaded_kb(app: Sanic[Any, Any]) -> None:
@@ -60,6 +63,31 @@ def test_the_server_answers_health_and_runs_actions_against_the_loaded_kb(app: S
     assert slots["faq_id"] == "change-bank-card"
 
 
+def test_the_server_routes_hand_offs_with_the_configured_teams(app: Sanic[Any, Any]) -> None:
+    _, response = app.test_client.post(
+        "/webhook", json=action_call("action_escalate", "talk to a person", "request_human", faq_id="change-bank-card")
+    )
+    assert response.status == 200
+    assert response.json["responses"][0]["custom"]["team"] == "service-desk"  # the entry has no team, no fund
+
+
+def test_the_router_reads_the_teams_file_and_the_funds_teams(tmp_path: Path) -> None:
+    teams = tmp_path / "teams.yml"
+    teams.write_text("teams:\n  - id: service-desk\n  - id: savings-plans\n", encoding="utf-8")
+    funds = tmp_path / "funds.yml"
+    funds.write_text('funds:\n  - code: "900003"\n    team: savings-plans\n', encoding="utf-8")
+    router = handoff_router(Settings(teams_file=teams, funds_file=funds, default_team="service-desk"))
+    assert router.route(entry_team="complaints", fund_code="900003") == "savings-plans"
+    assert router.route(entry_team=None, fund_code=None) == "service-desk"
+
+
+def test_a_broken_teams_file_is_an_error_not_a_silent_default_queue(tmp_path: Path) -> None:
+    broken = tmp_path / "teams.yml"
+    broken.write_text("teams: nobody\n", encoding="utf-8")
+    with pytest.raises(BadTeamsFile):
+        handoff_router(Settings(teams_file=broken))
+
+
 def test_the_knowledge_base_is_closed_when_the_server_stops(app: Sanic[Any, Any]) -> None:
     app.test_client.get("/health")
     with pytest.raises(runtime.NotLoaded):
@@ -70,6 +98,7 @@ def test_every_action_is_listed(app: Sanic[Any, Any]) -> None:
     _, response = app.test_client.get("/actions")
     assert {a["name"] for a in response.json} == {
         "action_answer_faq",
+        "action_back_from_staff",
         "action_decline_human",
         "action_detect_language",
         "action_escalate",

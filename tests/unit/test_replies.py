@@ -114,12 +114,57 @@ def test_negative_feedback_offers_a_person_and_positive_feedback_does_not() -> N
     assert replies.feedback_reply(True, "en").buttons == ()
 
 
-def test_the_handoff_reply_says_no_staff_is_connected_yet() -> None:
-    reply = replies.handoff_reply("en", team="trading-desk", faq_id="redemption-how", fund=None)
-    assert "isn't connected yet" in reply.text
-    assert reply.custom["type"] == "handoff_requested"
-    assert reply.custom["team"] == "trading-desk"
-    assert reply.custom["staff_connected"] is False
+def test_the_handoff_reply_says_staff_are_coming_and_tells_the_web_service_where_and_why() -> None:
+    handoff = replies.Handoff("trading-desk", replies.REQUESTED, "en", "redemption-how", "900001")
+    reply = replies.handoff_reply(handoff)
+    assert reply.text == "I'll pass you to our support staff."
+    assert reply.custom == {
+        "type": "handoff_requested",
+        "team": "trading-desk",
+        "reason": "requested",
+        "faq_id": "redemption-how",
+        "fund": "900001",
+        "lang": "en",
+    }
+    assert replies.handoff_reply(replies.Handoff("service-desk", "fallback", "zh")).text == "正在为您转接人工客服。"
+
+
+def test_a_handoff_is_recorded_in_slots() -> None:
+    assert replies.Handoff("complaints", replies.FAQ_ESCALATE, "zh").slots() == {
+        "handoff_requested": True,
+        "handoff_team": "complaints",
+        "handoff_reason": "faq_escalate",
+    }
+
+
+@pytest.mark.parametrize(
+    ("awaiting", "offered_because", "reason"),
+    [
+        ("human_offer", "fallback", "fallback"),
+        ("human_offer", "negative_feedback", "negative_feedback"),
+        ("human_offer", None, "requested"),  # an offer recorded before the reason was
+        ("feedback", "negative_feedback", "requested"),  # the offer is no longer open
+        (None, None, "requested"),
+    ],
+)
+def test_the_handoff_reason_is_what_made_the_bot_offer_a_person_or_else_a_request(
+    awaiting: str | None, offered_because: str | None, reason: str
+) -> None:
+    assert replies.handoff_reason(awaiting, offered_because) == reason
+
+
+def test_an_escalating_answer_is_followed_by_the_handoff_instead_of_the_feedback_question() -> None:
+    handoff = replies.Handoff("complaints", replies.FAQ_ESCALATE, "en", "complaint-how")
+    answer, notice = replies.answer_replies(Candidate(entry("complaint-how"), 0.9), audit(), handoff=handoff)
+    assert answer.custom["type"] == "faq_match"
+    assert notice == replies.handoff_reply(handoff)
+
+
+def test_back_from_staff_greets_in_the_conversation_language() -> None:
+    assert replies.back_from_staff_reply("en").text == (
+        "You're back with the FundDesk assistant. Ask me anything about buying, selling or your account."
+    )
+    assert replies.back_from_staff_reply("zh").text == replies.TEXTS["zh"]["back_from_staff"]
 
 
 @pytest.mark.parametrize(
