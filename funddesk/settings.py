@@ -47,6 +47,8 @@ class Settings:
     staff_session_hours: float = 12.0
     staff_cookie_secure: bool = False
     reveal_roles: str = "lead,admin"
+    incident_webhook: str = ""
+    spike_warmup_minutes: float = 60.0
 
     @property
     def index_dir(self) -> Path:
@@ -101,6 +103,9 @@ HELP: dict[str, str] = {
     "staff_session_hours": "How long a console login lasts.",
     "staff_cookie_secure": "`true` to send the console's session cookie over HTTPS only (set it in production).",
     "reveal_roles": "Staff roles that may reveal an investor's masked personal data (each reveal is audited).",
+    "incident_webhook": "URL that gets a JSON POST when a spike opens an incident (chat-ops, paging). Empty: none.",
+    "spike_warmup_minutes": "How long a fresh spike detector only learns before it may open incidents "
+    "(at first every topic is new). Its state is saved in `data_dir`, so this happens once.",
 }
 
 

@@ -171,4 +171,19 @@ class QueueChanged:
         return {"type": "queue", "item": self.item}
 
 
-Event = MessageCreated | StateChanged | Typing | QueuePosition | StaffEvent | QueueChanged
+@dataclass(frozen=True)
+class IncidentChanged:
+    """An incident of the team was opened, answered or closed (the console's incident list)."""
+
+    team_id: str
+    incident: dict[str, Any]
+
+    @property
+    def channel(self) -> str:
+        return team_channel(self.team_id)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"type": "incident", "incident": self.incident}
+
+
+Event = MessageCreated | StateChanged | Typing | QueuePosition | StaffEvent | QueueChanged | IncidentChanged

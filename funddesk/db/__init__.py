@@ -8,6 +8,7 @@ from __future__ import annotations
 from funddesk.db import migrate, repository
 from funddesk.db.base import Base
 from funddesk.db.engine import Database, database_url, make_engine
+from funddesk.db.incidents import Incident, IncidentConversation, IncidentStatus, Question
 from funddesk.db.models import Conversation, Feedback, Message, Role, State
 from funddesk.db.staff import (
     AuditEntry,
@@ -30,7 +31,11 @@ __all__ = [
     "Feedback",
     "Handoff",
     "HandoffStatus",
+    "Incident",
+    "IncidentConversation",
+    "IncidentStatus",
     "Message",
+    "Question",
     "Role",
     "StaffRole",
     "StaffSession",

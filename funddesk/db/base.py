@@ -47,4 +47,9 @@ Lang = Annotated[str, mapped_column(String(8), nullable=False, default="en")]
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[dict[str, str]]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[dict[str, str]]: JSON,
+        list[str]: JSON,
+        list[Any]: JSON,
+    }

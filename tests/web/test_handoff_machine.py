@@ -80,7 +80,7 @@ def test_a_transfer_to_an_agent_outside_the_team_is_refused(session: Session) ->
 
 
 def test_a_resolved_hand_off_cannot_be_resolved_twice(session: Session) -> None:
-    conversation, anna, _ = _setup(session)
+    conversation, _, _ = _setup(session)
     handoff, _ = machine.open_handoff(session, conversation, machine.Request("desk", "requested"))
     machine.resolve(session, handoff, NOW)
     with pytest.raises(Conflict):

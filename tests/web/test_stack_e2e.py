@@ -1,94 +1,30 @@
-"""The whole stack as ``make run`` starts it (Rasa + action server + web), driven through the web.
-
-Slow: Rasa loads its model (trained first if its inputs changed, cached in ``var/models``).
-"""
+"""The whole stack as ``make run`` starts it (Rasa + action server + web), driven through the web."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
-from funddesk import rasa_model
 from funddesk.db import Database, database_url, repository
-from funddesk.settings import PROJECT_ROOT, Settings
+from funddesk.settings import Settings
 from knowledge_base.parser import parse_file
 from tests.conftest import SHIPPED_FAQ
 from tests.web.browser import Widget, chromium
-from tests.web.conftest import free_port
+from tests.web.stack_fixture import running_stack, seed
 
 pytestmark = pytest.mark.integration
-STARTUP_S = 300
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """``python -m funddesk.stack`` on free ports, its data folder seeded with the trained model."""
-    model = rasa_model.train(Settings(), quiet=True)
     data = tmp_path_factory.mktemp("stack") / "var"
-    (data / "models").mkdir(parents=True)
-    if _same_device(model, data):
-        os.link(model, data / "models" / model.name)
-    else:
-        shutil.copy(model, data / "models")
-    _seed_embedding_cache(Settings().embedding_cache, data / "embeddings.sqlite")
-    settings = Settings(
-        data_dir=data, rasa_port=free_port(), actions_port=free_port(), web_port=free_port(), web_rate_client=1000
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDDESK_")}
-    env.update(
-        FUNDDESK_DATA_DIR=str(data),
-        FUNDDESK_RASA_PORT=str(settings.rasa_port),
-        FUNDDESK_ACTIONS_PORT=str(settings.actions_port),
-        FUNDDESK_WEB_PORT=str(settings.web_port),
-        FUNDDESK_WEB_RATE_CLIENT="1000",
-    )
-    out = (data / "stack.out").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "funddesk.stack"], cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-    )
-    try:
-        _wait_for_banner(process, data / "stack.out")
+    data.mkdir()
+    seed(data)
+    with running_stack(data) as settings:
         yield settings
-    finally:
-        process.send_signal(signal.SIGTERM)  # as Ctrl-C would: the stack stops every child
-        try:
-            assert process.wait(timeout=60) == 0, (data / "stack.out").read_text()[-3000:]
-        finally:
-            if process.poll() is None:
-                process.kill()
-            out.close()
-
-
-def _same_device(a: Path, b: Path) -> bool:
-    return a.stat().st_dev == b.stat().st_dev
-
-
-def _seed_embedding_cache(source: Path, target: Path) -> None:
-    if source.is_file():
-        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-            src.backup(dst)
-
-
-def _wait_for_banner(process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if "FundDesk is running" in log.read_text(errors="replace"):
-            return
-        if process.poll() is not None:
-            pytest.fail(f"the stack exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        time.sleep(1)
-    pytest.fail(f"the stack did not start within {STARTUP_S}s:\n{log.read_text()[-3000:]}")
 
 
 def _entries() -> dict[str, str]:

@@ -85,7 +85,9 @@ def test_a_claimed_conversation_is_a_live_chat_both_ways_and_the_bot_stays_quiet
             typing = await next_of(console, "typing", conversation_id=conversation)
             answer = (await api.http.post(url, json={"text": "My card ends 6222021234567890128"}, headers=auth)).json()
             seen = await next_of(console, "message", conversation_id=conversation)
-            return {"claimed": claimed, "reply": reply, "pushed": pushed, "typing": typing, "answer": answer, "seen": seen}
+            return {
+                "claimed": claimed, "reply": reply, "pushed": pushed, "typing": typing, "answer": answer, "seen": seen
+            }  # fmt: skip
 
     got = api.run(scenario())
     assert got["claimed"].status_code == 200 and got["claimed"].json()["status"] == "active"
@@ -127,7 +129,8 @@ def test_resolving_hands_the_conversation_back_to_the_bot_which_answers_again(ap
     history = api.request("get", f"/api/v1/conversations/{conversation}/messages", headers=auth).json()
     assert history["state"] == "bot"
     assert history["messages"][-2]["text"] == "Anna has handed you back to the assistant."
-    assert history["messages"][-1]["role"] == "bot" and "back with the FundDesk assistant" in history["messages"][-1]["text"]
+    greeting = history["messages"][-1]
+    assert greeting["role"] == "bot" and "back with the FundDesk assistant" in greeting["text"]
     answered = api.say(conversation, auth, text="How do I redeem?").json()
     assert answered["state"] == "bot" and answered["messages"][0]["role"] == "bot"
 

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from funddesk.db import Message, Role, State, repository
 from funddesk.db.repository import MessageDraft
-from web import handoffs, notices
+from web import handoffs, incidents, notices
 from web.api.payloads import Incoming, MessagesJson
 from web.context import WebContext
 from web.errors import BadRequest, NotFound, RasaUnavailable
-from web.events import MessageCreated, MessageOut, StateChanged, Typing, message_json
+from web.events import Event, MessageCreated, MessageOut, Typing, message_json
 from web.rasa_client import BotReply
 
 log = logging.getLogger("web.turns")
@@ -105,8 +105,6 @@ async def _bot_turn(ctx: WebContext, conversation_id: str, stored: Stored, said:
     if handed is not None:
         await handoffs.publish(ctx, handed)
         replies += _messages_of(handed)
-    elif state is not stored.state:
-        await ctx.hub.publish(StateChanged(conversation_id, str(state)))
     return {"messages": replies, "state": str(state)}
 
 
@@ -181,8 +179,12 @@ def _store_replies(
         return [], conversation.state, None
     rows = repository.add_messages(session, conversation_id, drafts)
     handoff_request: dict[str, object] | None = None
+    opened: list[Event] = []
     for draft in drafts:
         meta = draft.meta or {}
+        for key in meta.get("incidents_opened") or ():  # the detector opened these on this question
+            event = incidents.opened_event(session, str(key))
+            opened += [event] if event is not None else []
         if meta.get("type") == "faq_feedback" and isinstance(meta.get("helpful"), bool):
             repository.add_feedback(
                 session,
@@ -196,8 +198,9 @@ def _store_replies(
         if draft.role is Role.BOT and draft.language in ("en", "zh"):
             conversation.lang = draft.language
     if handoff_request is None:
-        return rows, State.BOT, None
+        return rows, State.BOT, handoffs.Outcome(opened, set()) if opened else None
     handed = handoffs.request_from_bot(ctx, session, conversation_id, handoff_request, conversation.lang)
+    handed.events += opened
     return rows, State.WAITING, handed
 
 

@@ -1,0 +1,215 @@
+"""Many count series at once: one :class:`SpikeDetector` per cluster, fed bucket by bucket.
+
+The bank owns the clock (buckets close as event time passes), the total traffic (whose own baseline feeds the
+share-of-traffic guard: when every topic is busier, a topic's expectation is scaled by how busy all the others
+are), the false-alarm budget (split over the live series) and a short history of counts against baseline per
+series, for the incident chart. A still-open bucket is checked on every question, so a burst alarms as soon as its
+partial count is already beyond what a whole bucket could explain.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from escalation.detector import DetectorConfig, SpikeDetector, Verdict, bucket_of
+
+TOTAL = "*"
+LIVE_LEVEL = 0.5
+SHARE_PRIOR = 5.0  # pseudo-counts that keep the share-of-traffic ratio steady on small totals
+
+
+@dataclass(frozen=True)
+class SpikeAlarm:
+    key: str
+    bucket: int
+    bucket_start: datetime
+    detected_at: datetime
+    count: float
+    expected: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class BankConfig:
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    warmup_buckets: int = 12  # a fresh bank learns for an hour first: at start-up every topic is "new"
+    history_buckets: int = 48  # counts vs baseline kept per series for the incident chart (4 h)
+    idle_days: float = 14.0  # a series without a question for this long is dropped
+
+
+class DetectorBank:
+    def __init__(self, config: BankConfig | None = None) -> None:
+        self.config = config or BankConfig()
+        self.detectors: dict[str, SpikeDetector] = {}
+        self.total = SpikeDetector(self.config.detector)
+        self.history: dict[str, deque[tuple[int, float, float]]] = {}
+        self.last_seen: dict[str, int] = {}
+        self.episodes: set[str] = set()  # series in an alarm episode: observed every bucket until it resets
+        self._live: float | None = None  # cached per bucket
+        self.first_bucket: int | None = None
+        self.bucket: int | None = None
+        self.counts: dict[str, float] = {}
+        self.total_count = 0.0
+
+    @property
+    def bucket_seconds(self) -> int:
+        return self.config.detector.bucket_seconds
+
+    def start_of(self, bucket: int) -> datetime:
+        return datetime(1970, 1, 1) + timedelta(seconds=bucket * self.bucket_seconds)
+
+    def add(self, moment: datetime, key: str, n: float = 1.0) -> list[SpikeAlarm]:
+        """Count ``n`` questions of ``key`` at ``moment`` (event time, never earlier than what came before)."""
+        alarms = self.advance(moment)
+        bucket = bucket_of(moment, self.bucket_seconds)
+        if self.bucket is None:
+            self.bucket = self.first_bucket = bucket
+        self.counts[key] = self.counts.get(key, 0.0) + n
+        self.total_count += n
+        self.last_seen[key] = bucket
+        detector = self.detectors.get(key) or self.detectors.setdefault(key, SpikeDetector(self.config.detector))
+        detector.idle(bucket)
+        count = self.counts[key]
+        verdict = detector.check(bucket, count, scale=self._scale(bucket, count, detector), live_series=self.live)
+        if verdict.alarm and self._armed(bucket):
+            detector.raise_alarm(bucket)
+            self.episodes.add(key)
+            alarms.append(self._alarm(key, verdict, moment))
+        return alarms
+
+    def advance(self, moment: datetime) -> list[SpikeAlarm]:
+        """Close every bucket that ended before ``moment``; returns the alarms of those buckets."""
+        target = bucket_of(moment, self.bucket_seconds)
+        alarms: list[SpikeAlarm] = []
+        while self.bucket is not None and self.bucket < target:
+            alarms += self._close(self.bucket)
+            self.bucket += 1
+        return alarms
+
+    @property
+    def live(self) -> float:
+        """Series that could raise a false alarm, for the budget split: a series counts fully from half a question
+        per bucket, a rarer one in proportion (a topic asked twice a day cannot reach ``min_count`` by chance)."""
+        if self._live is None:
+            self._live = max(1.0, sum(min(1.0, d.state.level / LIVE_LEVEL) for d in self.detectors.values()))
+        return self._live
+
+    def series(self, key: str) -> list[tuple[datetime, float, float]]:
+        """Recent closed buckets of ``key``: (bucket start, count, expected). Idle buckets were not observed: they
+        show as zero counts with the expectation of the next observed bucket."""
+        rows: list[tuple[datetime, float, float]] = []
+        history = list(self.history.get(key, ()))
+        if not history:
+            return rows
+        last = self.bucket - 1 if self.bucket is not None else None
+        if last is not None and history[-1][0] < last:
+            history.append((last, 0.0, self.expected(key)))
+        for (bucket, count, expected), following in zip(history, [*history[1:], None], strict=True):
+            rows.append((self.start_of(bucket), count, expected))
+            if following is not None:
+                gap = range(max(bucket + 1, following[0] - self.config.history_buckets), following[0])
+                rows += [(self.start_of(b), 0.0, following[2]) for b in gap]
+        return rows[-self.config.history_buckets :]
+
+    def expected(self, key: str) -> float:
+        detector = self.detectors.get(key)
+        return detector.expected(self.bucket or 0) if detector else 0.0
+
+    def rename(self, old: str, new: str) -> None:
+        """A merged cluster's series lives on under the surviving id (the survivor keeps its own baseline)."""
+        self.detectors.pop(old, None)
+        self.episodes.discard(old)
+        self.history.pop(old, None)
+        self.last_seen.pop(old, None)
+        if old in self.counts:
+            self.counts[new] = self.counts.get(new, 0.0) + self.counts.pop(old)
+
+    def _close(self, bucket: int) -> list[SpikeAlarm]:
+        """Decide on ``bucket`` for every series that had questions or is in an episode; the others are idle (an
+        empty bucket cannot alarm) and catch up when next needed, so a close costs the active series only."""
+        alarms = []
+        self._live = None
+        live = self.live
+        armed = self._armed(bucket)
+        end = self.start_of(bucket + 1)
+        for key in sorted(set(self.counts) | self.episodes):
+            detector = self.detectors[key]
+            detector.idle(bucket)
+            count = self.counts.get(key, 0.0)
+            verdict = detector.observe(
+                bucket, count, scale=self._scale(bucket, count, detector), live_series=live, armed=armed
+            )
+            if verdict.alarm:
+                alarms.append(self._alarm(key, verdict, end))
+            self._remember(key, verdict)
+            if detector.state.in_episode:
+                self.episodes.add(key)
+            else:
+                self.episodes.discard(key)
+        self.total.observe(bucket, self.total_count, armed=False)
+        if bucket % self.config.detector.buckets_per_day == 0:
+            self._evict(bucket)
+        self.counts.clear()
+        self.total_count = 0.0
+        return alarms
+
+    def _scale(self, bucket: int, count: float, detector: SpikeDetector) -> float:
+        """How much busier all other topics are than their baseline (1 when they are not)."""
+        others = self.total_count - count
+        others_expected = max(0.0, self.total.expected(bucket) - detector.expected(bucket))
+        return max(1.0, (others + SHARE_PRIOR) / (others_expected + SHARE_PRIOR))
+
+    def _armed(self, bucket: int) -> bool:
+        return self.first_bucket is not None and bucket - self.first_bucket >= self.config.warmup_buckets
+
+    def _alarm(self, key: str, verdict: Verdict, moment: datetime) -> SpikeAlarm:
+        start = self.start_of(verdict.bucket)
+        return SpikeAlarm(key, verdict.bucket, start, moment, verdict.count, verdict.expected, verdict.p_value)
+
+    def _remember(self, key: str, verdict: Verdict) -> None:
+        history = self.history.get(key)
+        if history is None:
+            history = self.history[key] = deque(maxlen=self.config.history_buckets)
+        history.append((verdict.bucket, verdict.count, verdict.expected))
+
+    def _evict(self, bucket: int) -> None:
+        idle = self.config.idle_days * self.config.detector.buckets_per_day
+        for key in [k for k, seen in self.last_seen.items() if bucket - seen > idle]:
+            self.detectors.pop(key, None)
+            self.history.pop(key, None)
+            self.episodes.discard(key)
+            del self.last_seen[key]
+
+    # -- persistence -----------------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "detectors": {key: d.to_dict() for key, d in self.detectors.items()},
+            "total": self.total.to_dict(),
+            "history": {key: [list(row) for row in rows] for key, rows in self.history.items()},
+            "last_seen": dict(self.last_seen),
+            "first_bucket": self.first_bucket,
+            "bucket": self.bucket,
+            "counts": dict(self.counts),
+            "total_count": self.total_count,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], config: BankConfig | None = None) -> DetectorBank:
+        bank = cls(config)
+        c = bank.config
+        bank.detectors = {k: SpikeDetector.from_dict(v, c.detector) for k, v in data["detectors"].items()}
+        bank.total = SpikeDetector.from_dict(data["total"], c.detector)
+        bank.history = {
+            k: deque(((int(b), float(n), float(e)) for b, n, e in rows), maxlen=c.history_buckets)
+            for k, rows in data["history"].items()
+        }
+        bank.last_seen = {k: int(v) for k, v in data["last_seen"].items()}
+        bank.episodes = {k for k, d in bank.detectors.items() if d.state.in_episode}
+        bank.first_bucket, bank.bucket = data["first_bucket"], data["bucket"]
+        bank.counts = {k: float(v) for k, v in data["counts"].items()}
+        bank.total_count = float(data["total_count"])
+        return bank

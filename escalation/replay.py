@@ -1,0 +1,158 @@
+"""``replay-counts`` and ``replay-questions``: the service's detector and pipeline over a CSV, in event time.
+
+Both outputs are contracts (issue 6). ``replay-counts FILE.csv`` (header ``timestamp,value``, one bucket per row)
+prints each alarm's timestamp as written in the file, then ``{"points": N, "alarms": M}``. ``replay-questions
+FILE.csv`` (header ``timestamp,text`` and optionally ``fund_code``) prints one JSON object per opened incident, then
+``{"questions": N, "clusters": K, "incidents": M}``. Bad input is reported as ``file:line: message`` on stderr
+with exit status 2, before anything is printed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from escalation.detector import SpikeDetector, bucket_of
+from escalation.pipeline import Incident, Question, QuestionPipeline
+
+EMBED_BATCH = 256
+
+
+class InputError(Exception):
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    stamp: str
+    moment: datetime
+    fields: dict[str, str]
+
+
+def main(argv: list[str]) -> int:
+    command, args = argv[0], argv[1:]
+    if len(args) != 1:
+        print(f"usage: python -m escalation {command} FILE.csv", file=sys.stderr)
+        return 2
+    try:
+        if command == "replay-counts":
+            return replay_counts(args[0])
+        return replay_questions(args[0])
+    except InputError as error:
+        print(error, file=sys.stderr)
+        return 2
+
+
+def replay_counts(path: str) -> int:
+    rows = list(_read(path, required=("timestamp", "value"), optional=()))
+    values = [_value(path, row) for row in rows]
+    detector = SpikeDetector()
+    previous: int | None = None
+    buckets = []
+    for row in rows:
+        bucket = bucket_of(row.moment, detector.config.bucket_seconds)
+        if previous is not None and bucket <= previous:
+            raise InputError(path, row.line, "timestamp is not in a later bucket than the row before it")
+        buckets.append(previous := bucket)
+    alarms = 0
+    for row, bucket, value in zip(rows, buckets, values, strict=True):
+        if detector.observe(bucket, value).alarm:
+            alarms += 1
+            print(row.stamp)
+    print(json.dumps({"points": len(rows), "alarms": alarms}))
+    return 0
+
+
+def replay_questions(path: str) -> int:
+    from funddesk import settings
+    from knowledge_base.embedder import load_embedder
+
+    rows = sorted(_read(path, required=("timestamp", "text"), optional=("fund_code",)), key=lambda r: r.moment)
+    for row in rows:
+        if not row.fields["text"].strip():
+            raise InputError(path, row.line, "empty text")
+    embedder = load_embedder(settings.load().embedding_model)
+    pipeline = QuestionPipeline()
+    incidents = 0
+    for start in range(0, len(rows), EMBED_BATCH):
+        batch = rows[start : start + EMBED_BATCH]
+        vectors = embedder.encode([row.fields["text"] for row in batch])
+        for row, vector in zip(batch, vectors, strict=True):
+            fund = row.fields.get("fund_code", "").strip() or None
+            for incident in pipeline.add(Question(row.moment, row.fields["text"], vector, fund_code=fund)).opened:
+                incidents += 1
+                print(json.dumps(_incident_json(incident), ensure_ascii=False))
+    if rows:  # the last bucket is complete once the file ends
+        for incident in pipeline.tick(rows[-1].moment + timedelta(seconds=pipeline.bank.bucket_seconds)):
+            incidents += 1
+            print(json.dumps(_incident_json(incident), ensure_ascii=False))
+    summary = {"questions": len(rows), "clusters": pipeline.clusterer.next_id - 1, "incidents": incidents}
+    print(json.dumps(summary))
+    return 0
+
+
+def _incident_json(incident: Incident) -> dict[str, object]:
+    return {
+        "detected_at": incident.detected_at,
+        "cluster": incident.cluster_id,
+        "fund_code": incident.fund_code,
+        "count": incident.count,
+        "samples": incident.samples,
+        "label": incident.label,
+        "incident": incident.id,
+        "started_at": incident.started_at,
+        "baseline": incident.baseline,
+    }
+
+
+def _read(path: str, *, required: tuple[str, ...], optional: tuple[str, ...]) -> Iterator[Row]:
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise InputError(path, 0, f"cannot open: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise InputError(path, 0, f"not UTF-8: {error}") from error
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        allowed = set(required) | set(optional)
+        if not set(required) <= set(header) or not set(header) <= allowed or len(set(header)) != len(header):
+            wanted = ",".join(required) + "".join(f"[,{name}]" for name in optional)
+            raise InputError(path, 1, f"header must be {wanted}, got {','.join(header) or 'nothing'}")
+        for cells in reader:
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                raise InputError(path, reader.line_num, f"expected {len(header)} fields, got {len(cells)}")
+            fields = dict(zip(header, cells, strict=True))
+            yield Row(reader.line_num, fields["timestamp"], _moment(path, reader.line_num, fields["timestamp"]), fields)
+    except csv.Error as error:
+        raise InputError(path, reader.line_num, f"unreadable CSV: {error}") from error
+
+
+def _moment(path: str, line: int, stamp: str) -> datetime:
+    try:
+        # Wall-clock time as written: trading hours are local to the market, whatever the offset.
+        return datetime.fromisoformat(stamp.strip()).replace(tzinfo=None)
+    except ValueError:
+        raise InputError(path, line, f"bad timestamp {stamp!r} (want ISO 8601, e.g. 2015-02-26 21:42:53)") from None
+
+
+def _value(path: str, row: Row) -> float:
+    raw = row.fields["value"]
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(path, row.line, f"bad value {raw!r} (want a count)") from None
+    if not math.isfinite(value) or value < 0:
+        raise InputError(path, row.line, f"bad value {raw!r} (want a count >= 0)")
+    return value

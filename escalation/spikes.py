@@ -1,0 +1,332 @@
+"""Spike watch in the action path: every question the bot is asked goes through here.
+
+:meth:`SpikeWatch.observe` runs :class:`escalation.pipeline.QuestionPipeline` on the question
+(with the embedding the matcher computed: nothing is embedded twice) and answers at once whether
+the question belongs to an open incident. The database work happens off the action's path: a
+writer thread logs questions in batches, attaches conversations to incidents, reads back what
+staff did (answered, closed) and saves the pipeline's state to a file, so clusters, baselines
+and detector state survive a restart. Opening an incident is the exception: it is written before
+``observe`` returns, so the web service can show it the moment the bot's reply reaches it.
+
+One action server process owns one pipeline. Several replicas would each see part of the
+traffic; a shared detector (e.g. in Redis) is the way to scale this out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from escalation.pipeline import Incident as Spike
+from escalation.pipeline import PipelineConfig, QuestionPipeline
+from escalation.pipeline import Question as PipelineQuestion
+from escalation.teams import Router
+from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question
+
+log = logging.getLogger("escalation.spikes")
+FLUSH_EVERY = 0.5  # seconds between writer passes
+SAVE_EVERY = 30.0  # seconds between state snapshots
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question as the bot saw it."""
+
+    text: str
+    lang: str
+    embedding: np.ndarray | None
+    conversation_id: str | None = None
+    fund_code: str | None = None
+    entry_id: str | None = None
+    score: float | None = None
+    decision: str | None = None
+    moment: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Observed:
+    cluster_id: str | None
+    incident: str | None = None  # the open incident's key
+    label: str | None = None  # what the incident is about
+    holding: bool = False  # open and unanswered: the bot says the team is preparing an answer
+    opened: tuple[str, ...] = ()  # incidents this question opened
+
+
+class SpikeWatch:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        router: Router,
+        team_of_entry: Callable[[str], str | None],
+        state_file: Path,
+        timezone: str = "Asia/Shanghai",
+        webhook_url: str = "",
+        config: PipelineConfig | None = None,
+    ) -> None:
+        self.db = db
+        self.router = router
+        self.team_of_entry = team_of_entry
+        self.state_file = state_file
+        self.zone = ZoneInfo(timezone)
+        self.webhook_url = webhook_url
+        self.pipeline = _load(state_file, config)
+        self._lock = threading.Lock()
+        self._rows: queue.SimpleQueue[tuple[Asked, str, str | None]] = queue.SimpleQueue()
+        self._status: dict[str, IncidentStatus] = {}
+        self._backfill: set[str] = set()  # incidents opened since the last flush
+        self._stop = threading.Event()
+        self._writer = threading.Thread(target=self._write_loop, name="funddesk-spikes", daemon=True)
+        self._saved_at = time.monotonic()
+
+    def start(self) -> None:
+        self.sync_status()
+        self._writer.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._writer.is_alive():
+            self._writer.join(timeout=10)
+        self._flush()
+        self.save()
+
+    def observe(self, asked: Asked) -> Observed:
+        if asked.embedding is None:
+            return Observed(None)
+        # The detector's clock is the fund company's: trading hours and weekdays are local.
+        local = asked.moment.astimezone(self.zone).replace(tzinfo=None)
+        question = PipelineQuestion(
+            moment=local,
+            text=asked.text,
+            embedding=np.asarray(asked.embedding, dtype=np.float32),
+            lang=asked.lang,
+            fund_code=asked.fund_code,
+            entry_id=asked.entry_id,
+            score=asked.score,
+            decision=asked.decision,
+            conversation_id=asked.conversation_id,
+        )
+        with self._lock:
+            added = self.pipeline.add(question)
+            opened = [self._open(spike, asked.moment) for spike in added.opened]
+            spike = added.incident
+            key = spike.id if spike is not None else None
+            status = self._status.get(key) if key else None
+        self._rows.put((asked, added.cluster_id, key))
+        if spike is None or status is IncidentStatus.CLOSED:
+            return Observed(added.cluster_id, opened=tuple(opened))
+        return Observed(
+            added.cluster_id,
+            incident=key,
+            label=spike.label,
+            holding=status is not IncidentStatus.ANSWERED,
+            opened=tuple(opened),
+        )
+
+    def save(self) -> None:
+        with self._lock:
+            state = self.pipeline.to_dict()
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.state_file.with_suffix(".tmp")
+        partial.write_text(json.dumps(state, default=_jsonable), encoding="utf-8")
+        os.replace(partial, self.state_file)  # a crash mid-write leaves the previous snapshot
+
+    # -- opening an incident ---------------------------------------------------------------------
+
+    def _open(self, spike: Spike, moment: datetime) -> str:
+        team = self._team(spike)
+        row = Incident(
+            key=spike.id,
+            cluster_id=spike.cluster_id,
+            label=spike.label,
+            fund_code=spike.fund_code,
+            team_id=team,
+            status=IncidentStatus.OPEN,
+            started_at=_utc(spike.started_at, self.zone),
+            detected_at=moment,
+            count=spike.count,
+            baseline=spike.baseline,
+            samples=list(spike.samples),
+            series=[list(point) for point in spike.series],
+        )
+        with self.db.session(write=True) as session:
+            if session.scalars(select(Incident.id).where(Incident.key == spike.id)).first() is None:
+                session.add(row)
+        self._status[spike.id] = IncidentStatus.OPEN
+        self._backfill.add(spike.id)
+        log.warning("incident %s opened for team %s: %r (%d questions)", spike.id, team, spike.label, spike.count)
+        if self.webhook_url:
+            threading.Thread(target=self._notify, args=(spike, team), daemon=True).start()
+        return spike.id
+
+    def _team(self, spike: Spike) -> str:
+        for entry_id, _ in self.pipeline.team_votes(spike.id).most_common():
+            team = self.team_of_entry(entry_id)
+            if team:
+                return self.router.route(entry_team=team, fund_code=spike.fund_code)
+        return self.router.route(entry_team=None, fund_code=spike.fund_code)
+
+    def _notify(self, spike: Spike, team: str) -> None:
+        body = {
+            "type": "incident_opened",
+            "incident": spike.id,
+            "team": team,
+            "label": spike.label,
+            "fund_code": spike.fund_code,
+            "detected_at": spike.detected_at,
+            "count": spike.count,
+            "baseline_per_bucket": spike.baseline,
+            "samples": spike.samples,
+        }
+        for attempt in range(3):
+            try:
+                httpx.post(self.webhook_url, json=body, timeout=5.0).raise_for_status()
+                return
+            except httpx.HTTPError as exc:
+                log.warning("incident webhook failed (attempt %d): %s", attempt + 1, exc)
+                time.sleep(2**attempt)
+
+    # -- the writer thread -------------------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        while not self._stop.wait(FLUSH_EVERY):
+            try:
+                self._flush()
+                self.sync_status()
+                if time.monotonic() - self._saved_at > SAVE_EVERY:
+                    self.save()
+                    self._saved_at = time.monotonic()
+            except Exception:  # the log must not take the bot down; the next pass retries
+                log.exception("spike watch: writing failed")
+
+    def _flush(self) -> None:
+        batch: list[tuple[Asked, str, str | None]] = []
+        while not self._rows.empty():
+            batch.append(self._rows.get_nowait())
+        with self._lock:
+            backfill, self._backfill = self._backfill, set()
+        if not batch and not backfill:
+            return
+        with self.db.session(write=True) as session:
+            ids = _incident_ids(session, {key for _, _, key in batch if key} | backfill)
+            for asked, cluster_id, key in batch:
+                session.add(_question_row(asked, cluster_id, ids.get(key or "")))
+                if key in ids and asked.conversation_id:
+                    link = IncidentConversation(
+                        incident_id=ids[key], conversation_id=asked.conversation_id, asked_at=asked.moment
+                    )
+                    session.merge(link)
+            session.flush()
+            for key in backfill & ids.keys():
+                self._link_earlier(session, key, ids[key])
+            with self._lock:
+                for key, incident_id in ids.items():
+                    spike = self.pipeline.incidents.get(key)
+                    if spike is not None:
+                        session.execute(
+                            update(Incident)
+                            .where(Incident.id == incident_id)
+                            .values(
+                                count=spike.count, samples=list(spike.samples), series=[list(p) for p in spike.series]
+                            )
+                        )
+
+    def _link_earlier(self, session: Session, key: str, incident_id: int) -> None:
+        """Those who asked in the spike before it was detected get the answer too, once there is one."""
+        with self._lock:
+            spike = self.pipeline.incidents.get(key)
+            clusters = list(spike.clusters) if spike is not None else []
+            started = _utc(spike.started_at, self.zone) if spike is not None else None
+        if not clusters or started is None:
+            return
+        earlier = session.execute(
+            select(Question.id, Question.conversation_id, Question.asked_at).where(
+                Question.cluster_id.in_(clusters), Question.asked_at >= started, Question.incident_id.is_(None)
+            )
+        ).all()
+        for question_id, conversation_id, asked_at in earlier:
+            session.execute(update(Question).where(Question.id == question_id).values(incident_id=incident_id))
+            if conversation_id:
+                link = IncidentConversation(incident_id=incident_id, conversation_id=conversation_id, asked_at=asked_at)
+                session.merge(link)
+
+    def sync_status(self) -> None:
+        """What staff did in the console: answered incidents stop the holding reply, closed ones end."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(Incident.key, Incident.status).where(Incident.status != IncidentStatus.CLOSED)
+            )
+            live = {key: status for key, status in rows}
+        with self._lock:
+            for key, spike in self.pipeline.incidents.items():
+                if spike.open and key not in live and key in self._status:
+                    self.pipeline.close(key)  # closed by staff
+                    self._status[key] = IncidentStatus.CLOSED
+            self._status.update(live)
+
+
+def pipeline_config(warmup_minutes: float) -> PipelineConfig:
+    """The service's pipeline: the defaults, with the configured learning period."""
+    base = PipelineConfig()
+    buckets = math.ceil(warmup_minutes * 60 / base.bank.detector.bucket_seconds)
+    return replace(base, bank=replace(base.bank, warmup_buckets=max(0, buckets)))
+
+
+def _load(state_file: Path, config: PipelineConfig | None) -> QuestionPipeline:
+    if state_file.is_file():
+        try:
+            return QuestionPipeline.from_dict(json.loads(state_file.read_text(encoding="utf-8")), config)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.error("%s is unreadable (%s): starting the spike watch afresh", state_file, exc)
+    return QuestionPipeline(config)
+
+
+def _incident_ids(session: Session, keys: set[str]) -> dict[str, int]:
+    if not keys:
+        return {}
+    return {key: id_ for key, id_ in session.execute(select(Incident.key, Incident.id).where(Incident.key.in_(keys)))}
+
+
+def _question_row(asked: Asked, cluster_id: str, incident_id: int | None) -> Question:
+    vector = None if asked.embedding is None else np.asarray(asked.embedding, dtype=np.float32).tobytes()
+    return Question(
+        conversation_id=asked.conversation_id,
+        asked_at=asked.moment,
+        text=asked.text[:2000],
+        lang=asked.lang,
+        fund_code=asked.fund_code,
+        embedding=vector,
+        entry_id=asked.entry_id,
+        score=asked.score,
+        decision=asked.decision,
+        cluster_id=cluster_id,
+        incident_id=incident_id,
+    )
+
+
+def _utc(local: str, zone: ZoneInfo) -> datetime:
+    return datetime.fromisoformat(local).replace(tzinfo=zone).astimezone(UTC)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot save {type(value).__name__}")

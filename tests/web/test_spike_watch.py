@@ -1,0 +1,112 @@
+"""The spike watch in the action path, on a real database: questions logged, a burst opens one
+incident for the right team, staff's answer ends the holding reply, and state survives a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select, update
+
+from escalation import accounts
+from escalation.spikes import Asked, SpikeWatch, pipeline_config
+from escalation.teams import Router, TeamConfig
+from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, make_engine, migrate
+
+ROUTER = Router(frozenset({"desk", "ir"}), {"900001": "ir"}, "desk")
+T0 = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # a Monday, 09:30 in Shanghai
+rng = np.random.default_rng(0)
+TOPICS = rng.normal(size=(6, 32)).astype(np.float32)
+
+
+def vector(topic: int) -> np.ndarray:
+    noisy = TOPICS[topic] + rng.normal(scale=0.05, size=32).astype(np.float32)
+    return noisy / np.linalg.norm(noisy)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(make_engine(f"sqlite:///{tmp_path / 'spikes.sqlite3'}"))
+    migrate.upgrade(database.engine)
+    with database.session(write=True) as session:
+        accounts.sync_teams(session, [TeamConfig("desk", "Desk"), TeamConfig("ir", "IR")])
+    yield database
+    database.dispose()
+
+
+def watch(db: Database, tmp_path: Path) -> SpikeWatch:
+    return SpikeWatch(
+        db,
+        router=ROUTER,
+        team_of_entry=lambda entry_id: "ir" if entry_id == "nav" else None,
+        state_file=tmp_path / "spikes.json",
+        config=pipeline_config(0),
+    )
+
+
+def quiet_traffic(spikes: SpikeWatch, start: datetime, hours: int) -> datetime:
+    moment = start
+    for _ in range(hours * 12):  # a question of each usual topic every 5 minutes
+        for topic in range(1, 6):
+            spikes.observe(Asked(f"usual question {topic}", "en", vector(topic), moment=moment))
+        moment += timedelta(minutes=5)
+    return moment
+
+
+def test_a_burst_of_a_new_question_opens_one_incident_for_the_owning_team(db: Database, tmp_path: Path) -> None:
+    spikes = watch(db, tmp_path)
+    moment = quiet_traffic(spikes, T0, 2)
+    seen = []
+    for i in range(40):  # 40 investors in 10 minutes ask about fund 900001's drop
+        asked = Asked("why did 900001 drop 5% today?", "en", vector(0), f"conv{i}", "900001", "nav", 0.3, "fallback",
+                      moment=moment + timedelta(seconds=15 * i))  # fmt: skip
+        seen.append(spikes.observe(asked))
+    spikes.close()
+    opened = [o for o in seen if o.opened]
+    assert len(opened) == 1
+    assert all(o.holding for o in seen[seen.index(opened[0]) :])
+    with db.session() as session:
+        [incident] = session.scalars(select(Incident)).all()
+        assert incident.team_id == "ir" and incident.fund_code == "900001"
+        assert incident.status is IncidentStatus.OPEN and incident.count >= 10
+        assert session.scalar(select(func.count()).select_from(Question)) == 2 * 12 * 5 + 40
+        # Everyone who asked in the spike, before it was detected too, will get the answer.
+        assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
+
+
+def test_once_staff_answer_the_holding_reply_stops(db: Database, tmp_path: Path) -> None:
+    spikes = watch(db, tmp_path)
+    moment = quiet_traffic(spikes, T0, 2)
+    for i in range(40):
+        spikes.observe(
+            Asked("why did 900001 drop?", "en", vector(0), f"c{i}", "900001", moment=moment + timedelta(seconds=15 * i))
+        )
+    with db.session(write=True) as session:
+        session.execute(update(Incident).values(status=IncidentStatus.ANSWERED))
+    spikes.sync_status()
+    later = spikes.observe(
+        Asked("why did 900001 drop?", "en", vector(0), "late", "900001", moment=moment + timedelta(minutes=11))
+    )
+    spikes.close()
+    assert later.incident is not None and not later.holding
+
+
+def test_the_watch_picks_up_where_it_left_off_after_a_restart(db: Database, tmp_path: Path) -> None:
+    first = watch(db, tmp_path)
+    moment = quiet_traffic(first, T0, 1)
+    first.close()
+    second = watch(db, tmp_path)
+    assert second.pipeline.questions == first.pipeline.questions
+    assert sorted(second.pipeline.clusterer.clusters) == sorted(first.pipeline.clusterer.clusters)
+    same = second.observe(Asked("usual question 1", "en", vector(1), moment=moment))
+    assert same.cluster_id in first.pipeline.clusterer.clusters
+    second.close()
+
+
+def test_a_question_without_an_embedding_is_not_clustered(db: Database, tmp_path: Path) -> None:
+    spikes = watch(db, tmp_path)
+    assert spikes.observe(Asked("hello", "en", None)).cluster_id is None
+    spikes.close()
