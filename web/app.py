@@ -21,6 +21,9 @@ from sanic import Sanic
 from sanic.response import HTTPResponse, json
 from sanic_ext import Extend, openapi
 
+from escalation import accounts
+from escalation.hours import BusinessHours
+from escalation.teams import Router, load_fund_teams, load_teams
 from funddesk.db import Database, database_url, migrate
 from funddesk.settings import Settings
 from web import errors
@@ -30,8 +33,9 @@ from web.rasa_client import RasaClient
 from web.ratelimit import RateLimiter
 
 log = logging.getLogger("web")
-DEFAULT_MODULES = ("web.widget", "web.api")
-WEBSOCKET_MAX_SIZE = 4096  # clients only listen
+DEFAULT_MODULES = ("web.widget", "web.console", "web.api")
+WEBSOCKET_MAX_SIZE = 4096  # clients send only small commands (typing, watch)
+LOGINS_PER_MINUTE = 10  # per client address
 
 
 def create_app(
@@ -75,11 +79,18 @@ def _open(rasa_transport: httpx.AsyncBaseTransport | None) -> Any:
         ctx, settings = app.ctx, app.ctx.settings
         ctx.db = Database.from_url(database_url(settings.database_url, settings.data_dir))
         await asyncio.to_thread(migrate.upgrade, ctx.db.engine)
+        ctx.hours = BusinessHours.parse(settings.business_hours, settings.timezone)
+        teams = load_teams(settings.teams_file)
+        if settings.default_team not in {t.id for t in teams}:
+            raise ValueError(f"FUNDDESK_DEFAULT_TEAM={settings.default_team!r} is not a team in {settings.teams_file}")
+        await ctx.run_db(lambda s: accounts.sync_teams(s, teams), write=True)
+        ctx.router = Router(frozenset(t.id for t in teams), load_fund_teams(settings.funds_file), settings.default_team)
         ctx.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout, transport=rasa_transport)
         ctx.hub = make_hub(settings.redis_url)
         await ctx.hub.start()
         ctx.conversation_limit = RateLimiter(settings.web_rate_conversation)
         ctx.client_limit = RateLimiter(settings.web_rate_client)
+        ctx.login_limit = RateLimiter(LOGINS_PER_MINUTE)
         ctx.turn_locks = KeyedLocks()
         ctx.token_hashes = TokenHashes()
         log.info("web service ready: database %s, rasa %s", ctx.db.engine.url.render_as_string(), settings.rasa_url)

@@ -88,13 +88,15 @@ class StateChanged:
     name: ClassVar[str] = "state"
     conversation_id: str
     state: str
+    author: str | None = None  # who took the conversation (state "staff")
 
     @property
     def channel(self) -> str:
         return investor_channel(self.conversation_id)
 
     def as_json(self) -> dict[str, Any]:
-        return {"type": self.name, "state": self.state}
+        out = {"type": self.name, "state": self.state}
+        return out | {"author": self.author} if self.author else out
 
 
 @dataclass(frozen=True)

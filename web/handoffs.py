@@ -133,7 +133,8 @@ def transfer(
         session, user, "transfer", team_id=before, conversation_id=conversation_id, to_team=team_id, to_user=user_id
     )
     events = _system(session, conversation_id, notices.text("transferred", handoff.lang), handoff.lang)
-    outcome = _changed(session, handoff, moment, events, State.STAFF if to else State.WAITING)
+    author = to.display_name if to else None
+    outcome = _changed(session, handoff, moment, events, State.STAFF if to else State.WAITING, author=author)
     if before != handoff.team_id:  # gone from the old queue
         outcome.events.append(QueueChanged(before, handoff.id, None))
         outcome.teams.add(before)
@@ -299,10 +300,12 @@ def _system(
     ]
 
 
-def _changed(session: Session, handoff: Handoff, moment: datetime, events: list[Event], state: State) -> Outcome:
+def _changed(
+    session: Session, handoff: Handoff, moment: datetime, events: list[Event], state: State, author: str | None = None
+) -> Outcome:
     item = item_json(session, handoff, moment)
     events += [
-        StateChanged(handoff.conversation_id, str(state)),
+        StateChanged(handoff.conversation_id, str(state), author),
         StaffEvent("state", handoff.conversation_id, {"state": str(state)}),
         QueueChanged(handoff.team_id, handoff.id, dict(item)),
     ]

@@ -1,10 +1,10 @@
 """The embeddable chat widget (``/widget.js``, ``/widget.css``) and a demo fund-company page (``/``).
 
 ``/widget.js`` is one script: the vendored markdown renderer and sanitizer (``static/vendor.js``,
-built by esbuild from ``package-lock.json``), the widget's words (``static/strings.js``) and the
-widget itself (``static/widget.js``, plain JS), wrapped in one function so nothing leaks into the
-host page. It is assembled when the
-server starts, not at import time.
+built by esbuild from ``package-lock.json``), the widget's words (``static/strings.js``), its live
+connection (``static/live.js``), the hand-off status line (``static/handoff.js``) and the widget
+itself (``static/widget.js``, plain JS), wrapped in one function so nothing leaks into the host
+page. It is assembled when the server starts, not at import time.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ bp = Blueprint("widget")
 __all__ = ["bp", "bundle", "setup"]
 
 
-BUNDLE = ("vendor.js", "strings.js", "widget.js")  # in this order, inside one function
+# In this order, inside one function: the vendored libraries, the words, the live connection,
+# the hand-off status line, then the widget that uses them all.
+BUNDLE = ("vendor.js", "strings.js", "live.js", "handoff.js", "widget.js")
 
 
 def bundle(static: Path = STATIC) -> bytes:

@@ -1,5 +1,5 @@
 // The widget's words, in English and Chinese (data-lang, or the browser's language, picks one).
-// Part of the served /widget.js: vendor.js, then this file, then widget.js, in one function.
+// Part of the served /widget.js: vendor.js, this file, live.js, handoff.js and widget.js, in one function.
 
 var STRINGS = {
   en: {
@@ -30,8 +30,13 @@ var STRINGS = {
     expired: "That conversation is no longer available, so a new one has started.",
     failed: "Something went wrong. Please try again.",
     left: "{n} characters left",
-    waiting: "Waiting for a member of staff to join…",
+    waiting: "Connecting you to a person…",
+    position: "You are number {n} in the queue",
+    estimate: " (about {m} min)",
+    ticket: "No one is available right now. Leave a message and our staff will reply here.",
     withStaff: "You are chatting with a member of staff.",
+    withStaffNamed: "You are chatting with {name}",
+    staffTypingNamed: "{name} is typing…",
   },
   zh: {
     launcher: "有问题？在线咨询",
@@ -60,7 +65,12 @@ var STRINGS = {
     expired: "原对话已失效，已为您开始新的对话。",
     failed: "出了点问题，请重试。",
     left: "还可输入 {n} 个字符",
-    waiting: "正在为您转接人工客服，请稍候…",
+    waiting: "正在为您转接人工客服…",
+    position: "您目前排在第 {n} 位",
+    estimate: "（预计约 {m} 分钟）",
+    ticket: "当前暂无客服在线。请留言，客服人员会在这里回复您。",
     withStaff: "人工客服已接入。",
+    withStaffNamed: "{name} 正在为您服务",
+    staffTypingNamed: "{name} 正在输入…",
   },
 };

@@ -6,8 +6,8 @@
 // service's base URL; default: where this script came from), data-title (the panel's title).
 //
 // The served /widget.js wraps the vendored bundle (FundDeskVendor: Marked + DOMPurify),
-// strings.js (STRINGS) and this file in one function, so nothing here becomes a global of the
-// host page.
+// strings.js (STRINGS), live.js (LiveConnection), handoff.js (HandoffStatus, TypingSender) and
+// this file in one function, so nothing here becomes a global of the host page.
 //
 // Safety: investor text is only ever set as textContent; bot and staff answers are markdown
 // rendered by Marked (raw HTML in them is escaped, shown as text) and then sanitized by
@@ -65,9 +65,20 @@ function start(script) {
   var queue = Promise.resolve(); // messages are sent one after the other, in order
   var inFlight = 0; // messages shown but not answered yet
   var remoteTyping = null; // "bot" | "staff" | null, from the WebSocket
-  var socket = null;
-  var socketAttempts = 0;
-  var reconnectTimer = null;
+  var live = LiveConnection({
+    url: socketUrl,
+    onOpen: function () {
+      showStatus("");
+      loadHistory(); // catch up on whatever happened while it was not connected
+    },
+    onEvent: onLiveEvent,
+    onDrop: function (show) {
+      remoteTyping = null;
+      renderTyping();
+      if (show) showStatus(navigator.onLine === false ? t.offline : t.reconnecting);
+    },
+    onLongOutage: loadHistory,
+  });
 
   // -- DOM ------------------------------------------------------------------------------
 
@@ -137,6 +148,10 @@ function start(script) {
   root.appendChild(launcher);
   root.appendChild(panel);
   log.appendChild(introMessage());
+  var handoff = HandoffStatus(t, stateLine);
+  var investorTyping = TypingSender(function (active) {
+    live.send({ type: "typing", active: active });
+  });
 
   whenBodyReady(function () {
     document.body.appendChild(host);
@@ -179,6 +194,7 @@ function start(script) {
   input.addEventListener("input", function () {
     autoGrow();
     updateSendState();
+    if (handoff.state() !== "bot" && input.value.trim()) investorTyping.typed(); // staff see it
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
@@ -201,6 +217,7 @@ function start(script) {
     input.value = "";
     autoGrow();
     updateSendState();
+    investorTyping.stop();
     send({ text: text }, text);
   }
 
@@ -255,7 +272,7 @@ function start(script) {
         failed(pending, navigator.onLine === false ? t.offline : t.sendFailed, body, shown);
       })
       .then(function () {
-        if (conversation && !socket) connect();
+        live.connect();
       });
   }
 
@@ -315,17 +332,18 @@ function start(script) {
           data.messages.forEach(addMessage);
           refreshChoices();
           showState(data.state);
-          if (!socket) connect();
+          live.connect();
         });
       })
       .catch(function () {
-        scheduleReconnect(); // offline: try again with the WebSocket's backoff
+        live.retry(); // offline: try again with the WebSocket's backoff
       });
   }
 
   function forgetConversation() {
     conversation = null;
-    closeSocket();
+    live.close();
+    showState("bot");
     saveConversation(null);
     seen = new Set();
     Array.prototype.slice.call(log.querySelectorAll(".fd-msg[data-id]")).forEach(function (node) {
@@ -333,84 +351,32 @@ function start(script) {
     });
   }
 
-  // -- live updates (WebSocket, reconnecting with backoff) ------------------------------
+  // -- live updates (live.js: a WebSocket, reconnecting with backoff) --------------------
 
-  function connect() {
-    if (!conversation || socket) return;
-    clearTimeout(reconnectTimer);
+  function socketUrl() {
+    if (!conversation) return null;
     var url = new URL("conversations/" + conversation.id + "/ws", apiBase);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("token", conversation.token);
-    var ws;
-    try {
-      ws = new WebSocket(url.href);
-    } catch (error) {
-      scheduleReconnect();
-      return;
-    }
-    socket = ws;
-    var opened = false;
-    ws.onopen = function () {
-      opened = true;
-      socketAttempts = 0;
-      showStatus("");
-      loadHistory(); // catch up on whatever happened while it was not connected
-    };
-    ws.onmessage = function (event) {
-      var data;
-      try {
-        data = JSON.parse(event.data);
-      } catch (error) {
-        return;
-      }
-      if (data.type === "message" && data.message) {
-        addMessage(data.message);
-        refreshChoices();
-      } else if (data.type === "state" || data.type === "ready") {
-        showState(data.state);
-      } else if (data.type === "typing") {
-        remoteTyping = data.active ? data.role : null;
-        renderTyping();
-      }
-    };
-    ws.onclose = function () {
-      if (socket !== ws) return;
-      socket = null;
-      remoteTyping = null;
+    return url.href;
+  }
+
+  function onLiveEvent(data) {
+    if (data.type === "message" && data.message) {
+      addMessage(data.message);
+      refreshChoices();
+    } else if (data.type === "state" || data.type === "ready") {
+      if (data.author) handoff.setStaff(data.author); // who claimed it
+      showState(data.state);
+    } else if (data.type === "queue") {
+      handoff.setQueue(data);
+    } else if (data.type === "typing") {
+      remoteTyping = data.active ? data.role : null;
+      if (data.role === "staff" && data.author) handoff.setStaff(data.author);
       renderTyping();
-      if (!conversation) return;
-      if (opened || socketAttempts > 0) showStatus(navigator.onLine === false ? t.offline : t.reconnecting);
-      scheduleReconnect();
-    };
-  }
-
-  function scheduleReconnect() {
-    if (!conversation) return;
-    clearTimeout(reconnectTimer);
-    var delay = Math.min(30000, 1000 * Math.pow(2, socketAttempts)) * (0.5 + Math.random() / 2);
-    socketAttempts += 1;
-    if (socketAttempts > 2 && socketAttempts % 3 === 0) loadHistory(); // is the conversation still there?
-    reconnectTimer = setTimeout(connect, delay);
-  }
-
-  function closeSocket() {
-    clearTimeout(reconnectTimer);
-    if (socket) {
-      var ws = socket;
-      socket = null;
-      ws.close();
     }
   }
 
-  window.addEventListener("online", function () {
-    if (!conversation) return;
-    if (socket) {
-      showStatus(""); // the connection survived
-    } else {
-      socketAttempts = Math.max(socketAttempts, 1);
-      connect();
-    }
-  });
   window.addEventListener("offline", function () {
     if (conversation) showStatus(t.offline);
   });
@@ -444,7 +410,8 @@ function start(script) {
       var mine = adoptPending(message);
       if (mine) return;
     }
-    var node = messageNode(message.role, message.text, message.buttons || []);
+    if (message.role === "staff" && message.author) handoff.setStaff(message.author);
+    var node = messageNode(message.role, message.text, message.buttons || [], message.author);
     node.setAttribute("data-id", String(message.id));
     insertInOrder(node, message.id);
     scrollToEnd();
@@ -479,9 +446,10 @@ function start(script) {
     log.insertBefore(node, later);
   }
 
-  function messageNode(role, text, buttons) {
+  function messageNode(role, text, buttons, author) {
     var node = el("div", { class: "fd-msg fd-msg--" + role });
-    var who = { investor: t.you, bot: t.bot, staff: t.staff, system: t.system }[role] || t.system;
+    var who = (role === "staff" && author) || { investor: t.you, bot: t.bot, staff: t.staff, system: t.system }[role];
+    who = who || t.system;
     node.appendChild(el("span", { class: "fd-sr-only" }, who + ": "));
     if (role === "staff") node.appendChild(el("span", { class: "fd-who", "aria-hidden": "true" }, who));
     var bubble = el("div", { class: "fd-bubble" });
@@ -538,9 +506,12 @@ function start(script) {
   }
 
   function renderTyping() {
-    var who = remoteTyping || (inFlight > 0 ? "bot" : null);
+    // While people have the conversation the bot is not asked, so it is never "typing" then.
+    var who = remoteTyping || (inFlight > 0 && handoff.state() === "bot" ? "bot" : null);
     typing.hidden = !who;
-    typingText.textContent = who === "staff" ? t.staffTyping : t.typing;
+    var name = handoff.staffName();
+    if (who !== "staff") typingText.textContent = t.typing;
+    else typingText.textContent = name ? t.staffTypingNamed.replace("{name}", name) : t.staffTyping;
     if (who) scrollToEnd();
   }
 
@@ -549,7 +520,9 @@ function start(script) {
   }
 
   function showState(state) {
-    stateLine.textContent = state === "waiting" ? t.waiting : state === "staff" ? t.withStaff : "";
+    handoff.setState(state); // the line under the header (handoff.js)
+    if (state === "bot") investorTyping.stop();
+    renderTyping();
   }
 
   function scrollToEnd() {

@@ -1,0 +1,76 @@
+"""The staff console: one page (``/console``) and its script and styles, over the staff JSON API.
+
+``/console/console.js`` is the console's plain-JS files (``static/*.js``, in ``BUNDLE`` order)
+wrapped in one function, so nothing becomes a global. The page's CSP allows only the service's
+own scripts and styles, and the script never parses data as HTML, so an investor's message is
+always text. Everything is assembled when the server starts, not at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from sanic import Blueprint
+from sanic.response import HTTPResponse, raw
+from sanic_ext import openapi
+
+from web.context import WebApp, WebRequest
+
+STATIC = Path(__file__).resolve().parent / "static"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
+    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+# Staff must get a new console as soon as it is deployed: revalidate every time (ETag).
+CACHE = "no-cache"
+
+bp = Blueprint("console", url_prefix="/console")
+__all__ = ["BUNDLE", "CSP", "bp", "bundle", "setup"]
+
+# Helpers first, then the API client and live connection, the views, and the boot code last.
+BUNDLE = ("dom.js", "api.js", "live.js", "queue.js", "conversation.js", "composer.js", "admin.js", "console.js")
+
+
+def bundle(static: Path = STATIC) -> bytes:
+    parts = b"\n".join((static / name).read_bytes() for name in BUNDLE)
+    return b'/* FundDesk staff console */\n(function () {\n"use strict";\n' + parts + b"\n})();\n"
+
+
+@bp.before_server_start
+async def assemble(app: WebApp) -> None:
+    app.ctx.console_assets = {
+        "console.js": (bundle(), "text/javascript; charset=utf-8"),
+        "console.css": ((STATIC / "console.css").read_bytes(), "text/css; charset=utf-8"),
+        "index.html": ((STATIC / "index.html").read_bytes(), "text/html; charset=utf-8"),
+    }
+
+
+def _asset(request: WebRequest, name: str, extra: dict[str, str] | None = None) -> HTTPResponse:
+    body, content_type = request.app.ctx.console_assets[name]
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"Cache-Control": CACHE, "ETag": etag, "X-Content-Type-Options": "nosniff", **(extra or {})}
+    if request.headers.get("if-none-match") == etag:
+        return raw(b"", status=304, headers=headers)
+    return raw(body, content_type=content_type, headers=headers)
+
+
+@bp.get("")
+async def page(request: WebRequest) -> HTTPResponse:
+    """The console's single page; the script shows the login form or the queues."""
+    return _asset(request, "index.html", {"Content-Security-Policy": CSP, "Referrer-Policy": "same-origin"})
+
+
+@bp.get("/console.js")
+async def console_js(request: WebRequest) -> HTTPResponse:
+    return _asset(request, "console.js")
+
+
+@bp.get("/console.css")
+async def console_css(request: WebRequest) -> HTTPResponse:
+    return _asset(request, "console.css")
+
+
+def setup(app: WebApp) -> None:
+    app.blueprint(bp)
+    openapi.exclude(bp=bp)  # a page and its assets, not API (after registering: that fills bp.routes)

@@ -1,0 +1,137 @@
+// api.js: the staff JSON API (/api/v1/staff/...). The session is an HttpOnly cookie the browser
+// sends by itself; every state-changing request also carries the session's CSRF token. Errors
+// are {"error": {"code", "message"}}: they reject with an ApiError, and a 401 (the session
+// ended) also calls onUnauthorized so the console can show the login form.
+
+var API_BASE = "/api/v1/staff/";
+
+function ApiError(status, code, message) {
+  this.status = status;
+  this.code = code;
+  this.message = message;
+}
+
+function StaffApi(onUnauthorized) {
+  var csrf = null;
+
+  function request(method, path, body) {
+    var headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
+    return fetch(API_BASE + path, {
+      method: method,
+      headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    }).then(function (response) {
+      if (response.status === 204) return null;
+      return response
+        .json()
+        .catch(function () {
+          return null;
+        })
+        .then(function (data) {
+          if (response.ok) return data;
+          var error = (data && data.error) || {};
+          var failure = new ApiError(response.status, error.code || "http_" + response.status, error.message || "");
+          if (response.status === 401 && path !== "session") onUnauthorized();
+          throw failure;
+        });
+    });
+  }
+
+  function remember(session) {
+    csrf = session.csrf_token;
+    return session;
+  }
+
+  function conversation(cid, action) {
+    return "conversations/" + encodeURIComponent(cid) + (action ? "/" + action : "");
+  }
+
+  return {
+    session: function () {
+      return request("GET", "session").then(remember);
+    },
+    login: function (username, password) {
+      return request("POST", "session", { username: username, password: password }).then(remember);
+    },
+    logout: function () {
+      return request("DELETE", "session").then(function () {
+        csrf = null;
+      });
+    },
+    forget: function () {
+      csrf = null;
+    },
+    teams: function () {
+      return request("GET", "teams");
+    },
+    queues: function () {
+      return request("GET", "queues");
+    },
+    conversation: function (cid) {
+      return request("GET", conversation(cid));
+    },
+    claim: function (cid) {
+      return request("POST", conversation(cid, "claim"));
+    },
+    release: function (cid) {
+      return request("POST", conversation(cid, "release"));
+    },
+    transfer: function (cid, teamId, userId) {
+      var body = { team_id: teamId };
+      if (userId) body.user_id = userId;
+      return request("POST", conversation(cid, "transfer"), body);
+    },
+    resolve: function (cid) {
+      return request("POST", conversation(cid, "resolve"));
+    },
+    say: function (cid, text, internal) {
+      return request("POST", conversation(cid, "messages"), { text: text, internal: internal });
+    },
+    typing: function (cid, active) {
+      return request("POST", conversation(cid, "typing"), { active: active });
+    },
+    reveal: function (cid, messageId) {
+      return request("POST", conversation(cid, "messages/" + messageId + "/reveal"));
+    },
+    canned: function (teamId) {
+      return request("GET", "teams/" + encodeURIComponent(teamId) + "/canned");
+    },
+    addCanned: function (teamId, shortcut, text) {
+      return request("POST", "teams/" + encodeURIComponent(teamId) + "/canned", { shortcut: shortcut, text: text });
+    },
+    deleteCanned: function (teamId, id) {
+      return request("DELETE", "teams/" + encodeURIComponent(teamId) + "/canned/" + id);
+    },
+    updateTeam: function (teamId, changes) {
+      return request("PATCH", "teams/" + encodeURIComponent(teamId), changes);
+    },
+    createTeam: function (team) {
+      return request("POST", "teams", team);
+    },
+    audit: function (beforeId) {
+      return request("GET", "audit?limit=100" + (beforeId ? "&before_id=" + beforeId : ""));
+    },
+    users: function () {
+      return request("GET", "users");
+    },
+    createUser: function (user) {
+      return request("POST", "users", user);
+    },
+    updateUser: function (id, changes) {
+      return request("PATCH", "users/" + id, changes);
+    },
+  };
+}
+
+// What to tell staff when a request failed (after the caller handled the errors it expects).
+function problem(error) {
+  if (error instanceof ApiError) {
+    if (error.status === 403) return T.forbidden + (error.message ? " " + error.message : "");
+    return fill(T.failed, { message: error.message || error.code });
+  }
+  return fill(T.failed, { message: String((error && error.message) || error) });
+}

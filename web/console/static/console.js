@@ -1,0 +1,215 @@
+// console.js: the page itself. It asks for the session (the login form if there is none),
+// builds the header, the queues and the conversation view, and routes the WebSocket's events
+// to them. After a reconnect it reloads the queues and the open conversation.
+
+function Console(root) {
+  var session = null;
+  var teams = [];
+  var view = "queues";
+  var connection = el("span", { class: "conn", role: "status" });
+
+  var app = {
+    session: {},
+    user: function () {
+      return session.user;
+    },
+    teams: function () {
+      return teams;
+    },
+    teamName: function (id) {
+      var team = teams.filter(function (t) {
+        return t.id === id;
+      })[0];
+      return team ? team.name : id;
+    },
+    reloadTeams: reloadTeams,
+    openConversation: function (cid) {
+      showView("queues");
+      app.conversation.open(cid);
+      app.queue.refresh();
+    },
+    openConversationId: function () {
+      return app.conversation ? app.conversation.current() : null;
+    },
+    claim: claim,
+  };
+  app.api = StaffApi(showLogin);
+  app.live = StaffLive({ onEvent: onEvent, onStatus: onStatus });
+  app.queue = QueueView(app);
+  app.conversation = ConversationView(app);
+  app.admin = AdminView(app);
+
+  app.api.session().then(showConsole, function (error) {
+    if (error.status !== 401) toast(problem(error), "error");
+    showLogin();
+  });
+
+  // -- signing in and out -------------------------------------------------------------
+
+  function showLogin() {
+    session = null;
+    app.live.stop();
+    app.conversation.close();
+    app.api.forget();
+    var username = el("input", { name: "username", autocomplete: "username", required: true });
+    var password = el("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+    var error = el("p", { class: "login__error", role: "alert" });
+    var submit = el("button", { type: "submit", class: "primary", text: T.signIn });
+    var form = el("form", { class: "login", "aria-labelledby": "login-title" }, [
+      el("h1", { id: "login-title", text: T.title }),
+      field(T.username, username),
+      field(T.password, password),
+      error,
+      submit,
+    ]);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      submit.disabled = true;
+      error.textContent = "";
+      app.api
+        .login(username.value, password.value)
+        .then(showConsole, function (failure) {
+          error.textContent = failure.status === 401 ? T.badLogin : T.loginFailed;
+          password.value = "";
+          password.focus();
+        })
+        .then(function () {
+          submit.disabled = false;
+        });
+    });
+    clear(root).appendChild(el("main", { class: "login-page" }, form));
+    root.removeAttribute("aria-busy");
+    username.focus();
+  }
+
+  function logout() {
+    app.api.logout().then(showLogin, showLogin);
+  }
+
+  function showConsole(data) {
+    session = data;
+    app.session = data;
+    view = "queues";
+    clear(root);
+    root.appendChild(header());
+    root.appendChild(el("main", { class: "workspace", id: "workspace" }));
+    root.removeAttribute("aria-busy");
+    showView("queues");
+    reloadTeams();
+    reloadQueues();
+    app.live.start();
+  }
+
+  function header() {
+    var user = session.user;
+    var nav = el("nav", { class: "top__nav", "aria-label": "Console" });
+    var pages = ["queues"];
+    if (user.role !== "agent") pages.push("settings", "audit");
+    if (user.role === "admin") pages.push("users", "teams");
+    pages.forEach(function (page) {
+      nav.appendChild(button(T.nav[page], function () {
+        showView(page);
+      }, { "data-page": page }));
+    });
+    return el("header", { class: "top" }, [
+      el("span", { class: "top__brand", text: "FundDesk" }),
+      nav,
+      connection,
+      el("span", { class: "top__user" }, [
+        el("span", { class: "top__name", text: user.display_name }),
+        el("span", { class: "top__role", text: T.roles[user.role] || user.role }),
+      ]),
+      button(T.logout, logout, { class: "top__logout" }),
+    ]);
+  }
+
+  function showView(page) {
+    var workspace = document.getElementById("workspace");
+    if (!workspace) return;
+    Array.prototype.forEach.call(root.querySelectorAll(".top__nav button"), function (b) {
+      if (b.getAttribute("data-page") === page) b.setAttribute("aria-current", "page");
+      else b.removeAttribute("aria-current");
+    });
+    if (page === view && workspace.firstChild) return;
+    view = page;
+    clear(workspace);
+    if (page === "queues") {
+      workspace.className = "workspace workspace--queues";
+      append(workspace, [app.queue.root, app.conversation.root]);
+    } else {
+      workspace.className = "workspace";
+      workspace.appendChild(app.admin.root);
+      app.admin.show(page);
+    }
+  }
+
+  // -- data ---------------------------------------------------------------------------
+
+  function reloadTeams() {
+    return app.api.teams().then(function (data) {
+      teams = data.teams;
+    }, function () {});
+  }
+
+  function reloadQueues() {
+    return app.api.queues().then(function (data) {
+      app.queue.load(data.queues);
+    }, function (error) {
+      if (error.status !== 401) toast(problem(error), "error");
+    });
+  }
+
+  function claim(cid, handoffId) {
+    return app.api
+      .claim(cid)
+      .then(function (item) {
+        app.queue.upsert(item);
+        app.openConversation(cid);
+        app.conversation.onItem(item);
+      })
+      .catch(function (error) {
+        if (error.status === 409) {
+          app.queue.notice(handoffId, T.takenByOther);
+          toast(T.takenByOther, "error");
+        } else {
+          toast(problem(error), "error");
+        }
+        reloadQueues();
+        if (app.conversation.current() === cid) app.conversation.reload();
+      });
+  }
+
+  // -- live events ----------------------------------------------------------------------
+
+  function onStatus(connected, code, attempts) {
+    connection.textContent = connected ? T.live : T.reconnecting;
+    connection.className = "conn conn--" + (connected ? "live" : "down");
+    // Logged out elsewhere (4401), or failing for a while: is the session still there?
+    if (!connected && (code === 4401 || attempts % 3 === 2)) {
+      app.api.session().catch(function (error) {
+        if (error.status === 401) showLogin();
+      });
+    }
+  }
+
+  function onEvent(data) {
+    if (data.type === "ready") {
+      if (data.user && session) session.user = data.user;
+      onStatus(true);
+      // Subscribed (and counted online) by now: a fresh load misses nothing said meanwhile.
+      reloadQueues();
+      app.conversation.reload();
+    } else if (data.type === "queue" && data.item) {
+      app.queue.upsert(data.item);
+      app.conversation.onItem(data.item);
+    } else if (data.type === "queue_removed") {
+      app.queue.remove(data.team_id, data.handoff_id);
+    } else {
+      app.conversation.onEvent(data);
+    }
+  }
+
+  return app;
+}
+
+Console(document.getElementById("app"));
