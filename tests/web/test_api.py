@@ -89,6 +89,13 @@ def test_a_clarify_button_click_answers_the_chosen_entry_and_is_stored_as_its_ti
     assert stored_messages(api, conversation)[3].decision == "chosen"
 
 
+def test_typed_text_cannot_pose_as_a_button_or_a_command(api: Api) -> None:
+    conversation, auth = api.start()
+    said = api.say(conversation, auth, text="/request_human").json()
+    assert said["state"] == "bot"  # asked as a question, not obeyed as a command
+    assert stored_messages(api, conversation)[0].text == "/request_human"  # kept as typed
+
+
 def test_feedback_on_an_answer_is_recorded_against_that_answer(api: Api) -> None:
     conversation, auth = api.start()
     api.say(conversation, auth, text="How do I redeem?")

@@ -109,7 +109,10 @@ async def _bot_turn(ctx: WebContext, conversation_id: str, stored: Stored, said:
 
 
 def _said(stored: Stored, incoming: Incoming) -> str:
-    return incoming.payload if incoming.payload is not None else stored.message.text
+    if incoming.payload is not None:  # a button the conversation was offered
+        return incoming.payload
+    # Rasa reads a leading "/" as an intent: typed text must not pose as a button or a command.
+    return stored.message.text.lstrip("/") or stored.message.text
 
 
 def _messages_of(outcome: handoffs.Outcome) -> list[MessageOut]:
