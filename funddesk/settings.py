@@ -48,7 +48,7 @@ class Settings:
     staff_cookie_secure: bool = False
     reveal_roles: str = "lead,admin"
     incident_webhook: str = ""
-    spike_warmup_minutes: float = 60.0
+    spike_warmup_minutes: float = 1440.0
 
     @property
     def index_dir(self) -> Path:

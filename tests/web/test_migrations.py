@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,23 @@ def test_the_command_line_upgrades_the_configured_database(
     assert main(["downgrade", "base"]) == 0
     assert "at None" in capsys.readouterr().out
     assert (tmp_path / "funddesk.sqlite3").is_file()
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+
+
+def test_services_starting_together_migrate_one_sqlite_file_without_tripping_over_each_other(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'together.sqlite3'}"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_migrate, args=(url,)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    engine = make_engine(url)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    engine.dispose()

@@ -2,8 +2,8 @@
 the API, an incident reaches the owning team's queue, staff publish one answer, and the bot gives
 it to a new investor (and pushes it to those who asked).
 
-The data folder starts with two hours of ordinary traffic already seen by the spike detector (as
-a service that has been running would have), so the detector is past its learning period.
+The data folder starts with a day of ordinary traffic already seen by the spike detector (as a
+service that has been running would have), so the detector is past its learning period.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ PASSWORD = "a long password"
 
 
 def _seed_history(data: Path, settings: Settings) -> None:
-    """Two hours of ordinary questions, ending now, through the same spike watch the action server runs."""
+    """A day of ordinary questions, ending now, through the same spike watch the action server runs."""
     db = Database.from_url(database_url("", data))
     migrate.upgrade(db.engine)
     teams = load_teams(settings.teams_file)
@@ -50,7 +50,7 @@ def _seed_history(data: Path, settings: Settings) -> None:
     vectors = load_embedder(settings.embedding_model).encode(list(USUAL))
     watch = SpikeWatch(db, router=router, team_of_entry=lambda _: None, state_file=data / "spikes_state.json",
                        timezone=settings.timezone, config=pipeline_config(settings.spike_warmup_minutes))  # fmt: skip
-    moment = datetime.now(UTC) - timedelta(hours=2)
+    moment = datetime.now(UTC) - timedelta(hours=25)
     while moment < datetime.now(UTC) - timedelta(minutes=1):
         for text, vector in zip(USUAL, vectors, strict=True):
             watch.observe(Asked(text, "en", vector, moment=moment))
