@@ -17,7 +17,7 @@ import yaml
 
 from escalation.errors import Invalid
 from knowledge_base.lexical import detect_lang
-from knowledge_base.parser import parse_text
+from knowledge_base.parser import parse_text, phrasing_key
 
 FOLDER = "incidents"
 MAX_PHRASINGS = 20
@@ -39,7 +39,12 @@ def render(
     front = {"team": team, "lang": lang, "tags": ["incident"]}
     if fund_code:
         front["funds"] = [fund_code]
-    bullets = list(dict.fromkeys(p for p in (_one_line(p) for p in phrasings) if p and p != question))
+    # Phrasings the parser would call duplicates (of each other or of the heading) are dropped here.
+    kept = {phrasing_key(question): question}
+    for phrasing in (_one_line(p) for p in phrasings):
+        if phrasing:
+            kept.setdefault(phrasing_key(phrasing), phrasing)
+    bullets = list(kept.values())[1:]
     lines = ["---", yaml.safe_dump(front, allow_unicode=True, sort_keys=True).strip(), "---", ""]
     lines.append(f"## {question} {{#{entry_id(incident_id)}}}")
     lines += [f"- {p}" for p in bullets[:MAX_PHRASINGS]]

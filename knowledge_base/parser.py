@@ -488,19 +488,19 @@ def _strip_blank(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
 def _check_alternatives(
     line: int, question: str | None, alternatives: list[tuple[int, str]], report: _Report
 ) -> None:
-    seen: dict[str, int] = {_normalise(question): line} if question else {}
+    seen: dict[str, int] = {phrasing_key(question): line} if question else {}
     for number, text in alternatives:
         if not text:
             report.error(number, "empty alternative phrasing")
             continue
-        key = _normalise(text)
+        key = phrasing_key(text)
         if key in seen:
             report.error(number, f"duplicate phrasing '{text}' (same as line {seen[key]})")
         else:
             seen[key] = number
 
 
-def _normalise(phrasing: str) -> str:
+def phrasing_key(phrasing: str) -> str:
     """Phrasings that differ only in case, spacing, width or final punctuation are the same."""
     folded = " ".join(unicodedata.normalize("NFKC", phrasing).casefold().split())
     return folded.rstrip("?!.。？！ ")

@@ -210,9 +210,14 @@ def mock_transport(bot: FakeBot | None = None) -> httpx.MockTransport:
     return httpx.MockTransport(handle)
 
 
-def serve(host: str = "127.0.0.1", port: int = 0, *, delay: float = 0.0) -> ThreadingHTTPServer:
-    """A threaded HTTP server on ``host:port`` (0: any free port); call ``serve_forever`` on it."""
-    bot = FakeBot()
+def serve(
+    host: str = "127.0.0.1", port: int = 0, *, delay: float = 0.0, bot: FakeBot | None = None
+) -> ThreadingHTTPServer:
+    """A threaded HTTP server on ``host:port`` (0: any free port); call ``serve_forever`` on it.
+
+    ``bot``: a ``FakeBot`` subclass a test teaches one more reply (as ``mock_transport`` takes one).
+    """
+    bot = bot or FakeBot()
     server = ThreadingHTTPServer((host, port), _handler(bot.respond, delay))
     server.daemon_threads = True
     return server

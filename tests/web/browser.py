@@ -1,18 +1,25 @@
-"""Playwright on Debian's chromium (browser downloads are not possible here), and what it needs.
+"""Playwright on Debian's chromium (browser downloads are not possible here), and what it needs:
+pages that fail the test on any dialog, script error or CSP violation, the widget and the staff
+console found the way a person finds them.
 
 ``make browser`` (a dependency of ``make test``) installs ``/usr/bin/chromium``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Locator, Page, expect, sync_playwright
+
+from funddesk.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "correct horse battery"  # every member of staff the browser tests create
+NewPage = Callable[[], Page]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
@@ -68,3 +75,76 @@ class Widget:
 
     def bubbles(self) -> list[str]:
         return [text.strip() for text in self.page.locator(".fd-msg:not(.fd-msg--intro) .fd-bubble").all_inner_texts()]
+
+
+@contextmanager
+def strict_pages(browser: Browser) -> Iterator[NewPage]:
+    """Pages in fresh browser contexts; on leaving, fails if any showed a dialog (alert), a script error or a
+    CSP violation."""
+    contexts: list[BrowserContext] = []
+    problems: list[str] = []
+
+    def dialog(dialog: Dialog) -> None:
+        problems.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+    def console(line: ConsoleMessage) -> None:
+        if "Content Security Policy" in line.text:
+            problems.append(line.text)
+
+    def make() -> Page:
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+        contexts.append(context)
+        opened = context.new_page()
+        opened.on("dialog", dialog)
+        opened.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        opened.on("console", console)
+        return opened
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert problems == []
+
+
+def url(settings: Settings, path: str = "/") -> str:
+    return f"http://{settings.web_host}:{settings.web_port}{path}"
+
+
+def conversation_of(page: Page) -> str:
+    """The id of the conversation the widget on ``page`` saved."""
+    saved = page.evaluate(
+        "Object.entries(localStorage).filter(([key]) => key.startsWith('funddesk:')).map(([, value]) => value)"
+    )
+    assert len(saved) == 1, saved
+    return str(re.search(r'"id":"([^"]+)"', saved[0]).group(1))  # type: ignore[union-attr]
+
+
+class Console:
+    """The staff console on a page, found the way a person (or a screen reader) finds it."""
+
+    def __init__(self, page: Page, settings: Settings) -> None:
+        self.page = page
+        self.settings = settings
+
+    def log_in(self, username: str, password: str = PASSWORD) -> None:
+        self.page.goto(url(self.settings, "/console"))
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.get_by_role("button", name="Log out")).to_be_visible()
+        expect(self.page.locator(".conn")).to_have_text("Live")  # online: hand-offs queue, not tickets
+
+    def queue(self, name: str = "Service desk") -> Locator:
+        return self.page.get_by_role("region", name=re.compile("^" + name))
+
+    def card(self, conversation_id: str) -> Locator:
+        return self.page.locator(f'.q-item[data-conversation="{conversation_id}"]')
+
+    @property
+    def transcript(self) -> Locator:
+        return self.page.get_by_role("log", name="Transcript")
+
+    @property
+    def reply(self) -> Locator:
+        return self.page.get_by_role("textbox", name="Reply to the investor")

@@ -8,24 +8,23 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Locator, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, WebSocketRoute, expect
 
 from escalation import accounts
 from funddesk import stack
 from funddesk.db import CannedResponse, Database, StaffRole, database_url
 from funddesk.settings import PROJECT_ROOT, Settings
 from funddesk.stack import free_port
-from tests.web.browser import Widget, chromium
+from tests.web.browser import PASSWORD, Console, NewPage, Widget, chromium, conversation_of, strict_pages, url
 from web import fake_rasa
 
 pytestmark = pytest.mark.integration
 SCREENSHOT = PROJECT_ROOT / "docs" / "console.png"
-PASSWORD = "correct horse battery"
 TEAM = "service-desk"  # where the fake bot routes "talk to a person"
 CANNED = "Redemption money usually reaches your bank card within T+1 to T+4 trading days."
 STAFF = (
@@ -75,78 +74,11 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-NewPage = Callable[[], Page]
-
-
 @pytest.fixture
 def new_page(browser: Browser) -> Iterator[NewPage]:
     """Pages in fresh browser contexts that fail the test on any dialog (alert), script error or CSP violation."""
-    contexts: list[BrowserContext] = []
-    problems: list[str] = []
-
-    def dialog(dialog: Dialog) -> None:
-        problems.append(f"dialog: {dialog.message}")
-        dialog.dismiss()
-
-    def console(line: ConsoleMessage) -> None:
-        if "Content Security Policy" in line.text:
-            problems.append(line.text)
-
-    def make() -> Page:
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
-        contexts.append(context)
-        opened = context.new_page()
-        opened.on("dialog", dialog)
-        opened.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-        opened.on("console", console)
-        return opened
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert problems == []
-
-
-def url(settings: Settings, path: str = "/") -> str:
-    return f"http://{settings.web_host}:{settings.web_port}{path}"
-
-
-class Console:
-    """The staff console on a page, found the way a person (or a screen reader) finds it."""
-
-    def __init__(self, page: Page, settings: Settings) -> None:
-        self.page = page
-        self.settings = settings
-
-    def log_in(self, username: str, password: str = PASSWORD) -> None:
-        self.page.goto(url(self.settings, "/console"))
-        self.page.get_by_label("Username").fill(username)
-        self.page.get_by_label("Password").fill(password)
-        self.page.get_by_role("button", name="Sign in").click()
-        expect(self.page.get_by_role("button", name="Log out")).to_be_visible()
-        expect(self.page.locator(".conn")).to_have_text("Live")  # online: hand-offs queue, not tickets
-
-    def queue(self, name: str = "Service desk") -> Locator:
-        return self.page.get_by_role("region", name=re.compile("^" + name))
-
-    def card(self, conversation_id: str) -> Locator:
-        return self.page.locator(f'.q-item[data-conversation="{conversation_id}"]')
-
-    @property
-    def transcript(self) -> Locator:
-        return self.page.get_by_role("log", name="Transcript")
-
-    @property
-    def reply(self) -> Locator:
-        return self.page.get_by_role("textbox", name="Reply to the investor")
-
-
-def conversation_of(page: Page) -> str:
-    saved = page.evaluate(
-        "Object.entries(localStorage).filter(([key]) => key.startsWith('funddesk:')).map(([, value]) => value)"
-    )
-    assert len(saved) == 1, saved
-    return str(re.search(r'"id":"([^"]+)"', saved[0]).group(1))  # type: ignore[union-attr]
+    with strict_pages(browser) as make:
+        yield make
 
 
 def investor_asks_for_a_person(settings: Settings, *texts: str) -> str:

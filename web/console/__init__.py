@@ -29,7 +29,18 @@ bp = Blueprint("console", url_prefix="/console")
 __all__ = ["BUNDLE", "CSP", "bp", "bundle", "setup"]
 
 # Helpers first, then the API client and live connection, the views, and the boot code last.
-BUNDLE = ("dom.js", "api.js", "live.js", "queue.js", "conversation.js", "composer.js", "admin.js", "console.js")
+BUNDLE = (
+    "dom.js",
+    "api.js",
+    "live.js",
+    "queue.js",
+    "incidents.js",
+    "incident.js",
+    "conversation.js",
+    "composer.js",
+    "admin.js",
+    "console.js",
+)
 
 
 def bundle(static: Path = STATIC) -> bytes:

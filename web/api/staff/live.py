@@ -1,10 +1,11 @@
 """``/api/v1/staff/live``: the console's WebSocket.
 
-The server pushes the queues of the user's teams (``queue`` / ``queue_removed``) and, for each
-conversation the console watches, its messages, the investor's typing and state changes. The
-console sends ``{"type": "watch" | "unwatch", "conversation_id": ...}``. While the socket is
-open the user counts as online for their teams; every ``HEARTBEAT`` seconds the session is
-checked again, so a logout or a deactivated account closes the socket (code 4401).
+The server pushes the queues of the user's teams (``queue`` / ``queue_removed``), their incidents
+(``incident``: opened, answered or closed) and, for each conversation the console watches, its
+messages, the investor's typing and state changes. The console sends ``{"type": "watch" |
+"unwatch", "conversation_id": ...}``. While the socket is open the user counts as online for their
+teams; every ``HEARTBEAT`` seconds the session is checked again, so a logout or a deactivated
+account closes the socket (code 4401).
 
 Cookies ride along on WebSocket upgrades from any site, so the Origin must be this service's.
 """
@@ -127,7 +128,8 @@ def document() -> None:
         summary="The console's live updates (WebSocket)",
         description="Upgrade to a WebSocket with the session cookie. Server → console: "
         '`{"type": "ready", "user", "teams"}`, `{"type": "queue", "item"}`, `{"type": "queue_removed", '
-        '"team_id", "handoff_id"}`, and for watched conversations `{"type": "message" | "typing" | "state", '
+        '"team_id", "handoff_id"}`, `{"type": "incident", "incident"}` (opened, answered or closed: upsert '
+        'by id), and for watched conversations `{"type": "message" | "typing" | "state", '
         '"conversation_id", ...}`. Console → server: `{"type": "watch" | "unwatch", "conversation_id"}`.',
         secured={"staff_session": []},
         tag="staff",

@@ -124,6 +124,20 @@ function StaffApi(onUnauthorized) {
     updateUser: function (id, changes) {
       return request("PATCH", "users/" + id, changes);
     },
+    incidents: function () {
+      return request("GET", "incidents");
+    },
+    incident: function (id) {
+      return request("GET", "incidents/" + id);
+    },
+    answerIncident: function (id, answer, question) {
+      var body = { answer: answer };
+      if (question) body.question = question; // none: the incident's own question is the heading
+      return request("POST", "incidents/" + id + "/answer", body);
+    },
+    closeIncident: function (id, retire) {
+      return request("POST", "incidents/" + id + "/close", { retire: retire });
+    },
   };
 }
 

@@ -1,11 +1,12 @@
 // console.js: the page itself. It asks for the session (the login form if there is none),
-// builds the header, the queues and the conversation view, and routes the WebSocket's events
-// to them. After a reconnect it reloads the queues and the open conversation.
+// builds the header, the queues and the right-hand pane (a conversation or an incident), and
+// routes the WebSocket's events to them. After a reconnect it reloads what it may have missed.
 
 function Console(root) {
   var session = null;
   var teams = [];
   var view = "queues";
+  var pane = "conversation"; // what the right-hand pane of the queues shows: "conversation" | "incident"
   var connection = el("span", { class: "conn", role: "status" });
 
   var app = {
@@ -24,17 +25,26 @@ function Console(root) {
     },
     reloadTeams: reloadTeams,
     openConversation: function (cid) {
-      showView("queues");
+      showPane("conversation");
       app.conversation.open(cid);
       app.queue.refresh();
+      app.incidents.refresh();
     },
     openConversationId: function () {
-      return app.conversation ? app.conversation.current() : null;
+      return app.conversation && pane === "conversation" ? app.conversation.current() : null;
+    },
+    showIncident: function () {
+      showPane("incident");
+      app.queue.refresh();
+    },
+    pane: function () {
+      return pane;
     },
     claim: claim,
   };
   app.api = StaffApi(showLogin);
   app.live = StaffLive({ onEvent: onEvent, onStatus: onStatus });
+  app.incidents = IncidentsView(app);
   app.queue = QueueView(app);
   app.conversation = ConversationView(app);
   app.admin = AdminView(app);
@@ -48,6 +58,8 @@ function Console(root) {
 
   function showLogin() {
     session = null;
+    pane = "conversation";
+    app.incidents.reset();
     app.live.stop();
     app.conversation.close();
     app.api.forget();
@@ -92,11 +104,13 @@ function Console(root) {
     view = "queues";
     clear(root);
     root.appendChild(header());
+    root.appendChild(app.incidents.alerts);
     root.appendChild(el("main", { class: "workspace", id: "workspace" }));
     root.removeAttribute("aria-busy");
     showView("queues");
     reloadTeams();
     reloadQueues();
+    reloadIncidents();
     app.live.start();
   }
 
@@ -135,12 +149,24 @@ function Console(root) {
     clear(workspace);
     if (page === "queues") {
       workspace.className = "workspace workspace--queues";
-      append(workspace, [app.queue.root, app.conversation.root]);
+      append(workspace, [app.queue.root, paneRoot()]);
     } else {
       workspace.className = "workspace";
       workspace.appendChild(app.admin.root);
       app.admin.show(page);
     }
+  }
+
+  function paneRoot() {
+    return pane === "incident" ? app.incidents.detailRoot : app.conversation.root;
+  }
+
+  function showPane(next) {
+    var workspace = document.getElementById("workspace");
+    var old = paneRoot();
+    pane = next;
+    if (view === "queues" && workspace && old.parentNode === workspace) workspace.replaceChild(paneRoot(), old);
+    else showView("queues");
   }
 
   // -- data ---------------------------------------------------------------------------
@@ -154,6 +180,14 @@ function Console(root) {
   function reloadQueues() {
     return app.api.queues().then(function (data) {
       app.queue.load(data.queues);
+    }, function (error) {
+      if (error.status !== 401) toast(problem(error), "error");
+    });
+  }
+
+  function reloadIncidents() {
+    return app.api.incidents().then(function (data) {
+      app.incidents.load(data.incidents);
     }, function (error) {
       if (error.status !== 401) toast(problem(error), "error");
     });
@@ -198,7 +232,10 @@ function Console(root) {
       onStatus(true);
       // Subscribed (and counted online) by now: a fresh load misses nothing said meanwhile.
       reloadQueues();
+      reloadIncidents();
       app.conversation.reload();
+    } else if (data.type === "incident" && data.incident) {
+      app.incidents.upsert(data.incident, true);
     } else if (data.type === "queue" && data.item) {
       app.queue.upsert(data.item);
       app.conversation.onItem(data.item);

@@ -1,6 +1,6 @@
 // FundDesk staff console: plain JS, no framework, no build step. The served /console/console.js
-// is dom.js, api.js, live.js, queue.js, conversation.js, composer.js, admin.js and console.js
-// (in that order) inside one function.
+// is dom.js, api.js, live.js, queue.js, incidents.js, incident.js, conversation.js, composer.js,
+// admin.js and console.js (in that order) inside one function.
 //
 // dom.js: the words and the helpers every part uses. Safety rule for the whole console: data
 // (an investor's message, a name, a canned response) reaches the DOM only through textContent
@@ -102,6 +102,48 @@ var T = {
   deactivate: "Deactivate",
   activate: "Activate",
   noEntries: "Nothing yet.",
+  incidents: {
+    title: "Incidents",
+    count: "{n} open",
+    answeredCount: "{n} answered",
+    status: { open: "Open · no answer yet", answered: "Answered", closed: "Closed" },
+    fresh: "New",
+    heading: "Incident {id}",
+    openIt: "Open incident",
+    asked: "{count} questions so far",
+    baseline: "expected {baseline} per 5 minutes",
+    since: "since {time}",
+    conversations: "{n} conversations",
+    oneConversation: "1 conversation",
+    alert: "New incident in {team}: “{label}” ({count} questions so far)",
+    view: "View incident",
+    dismiss: "Dismiss",
+    team: "Team",
+    fund: "Fund",
+    volume: "Questions",
+    askedIn: "Asked in",
+    started: "Started",
+    detected: "Detected",
+    answeredAt: "Answered",
+    closedAt: "Closed",
+    chart: "Questions per 5 minutes (bars) against the expected baseline (line)",
+    samples: "What investors are asking",
+    published: "Published answer",
+    entry: "FAQ entry {id}",
+    question: "Heading (optional: the incident's question otherwise)",
+    answer: "Answer to everyone asking (Markdown)",
+    publish: "Publish to everyone asking",
+    update: "Publish the update",
+    edit: "Edit the answer",
+    empty: "Write the answer first.",
+    publishedToast: "Answer published: the bot gives it from now on, and those who asked get it.",
+    retire: "Also retire the FAQ entry (the bot stops giving this answer)",
+    close: "Close incident",
+    closedToast: "Incident closed.",
+    retiredToast: "Incident closed and its FAQ entry retired.",
+    closedNote: "This incident is closed.",
+    back: "Back to the conversation",
+  },
 };
 
 function el(tag, attributes, children) {

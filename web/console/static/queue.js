@@ -36,6 +36,7 @@ function QueueView(app) {
     var list = el("ul", { class: "queue__items", "aria-labelledby": headingId });
     var section = el("section", { class: "queue", "aria-labelledby": headingId, "data-team": team.id }, [
       el("h2", { id: headingId, class: "queue__title" }, [el("span", { text: team.name }), counts]),
+      app.incidents.section(team), // a spike in this team's topics, above the people waiting
       list,
     ]);
     root.appendChild(section);

@@ -1,0 +1,298 @@
+"""Incidents in the staff console, in a real browser (Debian's chromium): a spike shows above the
+owning team's queue with its chart, staff publish one answer that reaches the investors who asked,
+and close it; a new one arrives live with an alert. ``python -m web`` runs in front of a fake Rasa
+that says, for some questions, that the spike detector has just opened an incident (as the action
+server does), so the web service announces it to the console the real way."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from escalation import accounts
+from funddesk import stack
+from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, StaffRole, database_url
+from funddesk.settings import Settings
+from funddesk.stack import free_port
+from tests.web.browser import PASSWORD, Console, NewPage, Widget, chromium, conversation_of, strict_pages, url
+from web import fake_rasa
+
+pytestmark = pytest.mark.integration
+TEAM, TEAM_NAME = "investor-relations", "Investor relations"
+LABEL = "Why did fund 900001 drop 5% today?"
+SAMPLES = ["why did 900001 fall today", "900001 dropped 5%?"]
+ANSWER = "The fund's NAV fell with the CSI 300 index today. Nothing is wrong with your holding."
+XSS = '<img src=x onerror="window.__xss=1">'
+HOLDING = "We're aware many investors are asking about this; the fund team is preparing an answer."
+
+
+class SpikingBot(fake_rasa.FakeBot):
+    """The fake bot, plus: for a question in ``opens``, a holding reply naming the incident the detector opened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opens: dict[str, str] = {}
+
+    def respond(self, body: Any) -> list[fake_rasa.Item]:
+        key = self.opens.get(str(body.get("message", ""))) if isinstance(body, dict) else None
+        if key is None:
+            return super().respond(body)
+        audit = fake_rasa.audit(None, "incident_hold", "en", 0.9) | {"incidents_opened": [key]}
+        sender = body.get("sender", "default")
+        return [{"recipient_id": sender, "text": HOLDING}, {"recipient_id": sender, "custom": audit}]
+
+
+@pytest.fixture(scope="module")
+def bot() -> SpikingBot:
+    return SpikingBot()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, bot: SpikingBot) -> Iterator[Settings]:
+    """The web service; published answers go to a temporary FAQ folder, never the repository's."""
+    rasa = fake_rasa.serve("127.0.0.1", 0, bot=bot)
+    threading.Thread(target=rasa.serve_forever, daemon=True).start()
+    root = tmp_path_factory.mktemp("incidents")
+    settings = Settings(
+        data_dir=root / "var",
+        kb_dir=root / "faq",
+        rasa_port=int(rasa.server_address[1]),
+        web_port=free_port(),
+        web_rate_client=10_000,
+    )
+    web = stack.web_service(settings)
+    assert web is not None
+    with stack.running([web]):  # started: the schema is migrated and the teams exist
+        with database(settings) as db, db.session(write=True) as session:
+            accounts.create_user(session, "ivy", PASSWORD, role=StaffRole.AGENT, display_name="Ivy Ma", teams=[TEAM])
+            accounts.create_user(session, "leo", PASSWORD, role=StaffRole.LEAD, display_name="Leo Wu", teams=[TEAM])
+        yield settings
+    rasa.shutdown()
+    rasa.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[NewPage]:
+    """Pages in fresh browser contexts that fail the test on any dialog (alert), script error or CSP violation."""
+    with strict_pages(browser) as make:
+        yield make
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[Database]:
+    """The app's database, opened beside the running service (as the command-line tools do)."""
+    db = Database.from_url(database_url("", settings.data_dir))
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+_keys = iter(range(1, 1_000_000))
+
+
+def open_incident(
+    settings: Settings, *, label: str = LABEL, samples: list[str] | None = None, asked_by: tuple[str, ...] = ()
+) -> tuple[int, str]:
+    """An open incident of the team, as the detector writes it; ``asked_by`` conversations are attached to it."""
+    key, started = f"k{next(_keys)}", datetime.now(UTC) - timedelta(minutes=12)
+    with database(settings) as db, db.session(write=True) as session:
+        row = Incident(
+            key=key, cluster_id=f"c-{key}", label=label, fund_code="900001", team_id=TEAM,
+            status=IncidentStatus.OPEN, started_at=started, detected_at=started + timedelta(minutes=5), count=34,
+            baseline=0.4, samples=samples if samples is not None else SAMPLES,
+            series=[[(started + timedelta(minutes=5 * i)).isoformat(), c, 0.4] for i, c in enumerate((0, 9, 25))],
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        for conversation_id in asked_by:
+            session.add(IncidentConversation(incident_id=row.id, conversation_id=conversation_id, asked_at=started))
+        return row.id, key
+
+
+def investor_asks(settings: Settings, text: str) -> str:
+    """Through the investor API: a new conversation that asks ``text``."""
+    with httpx.Client(base_url=url(settings)) as client:
+        started = client.post("/api/v1/conversations", json={"lang": "en"}).json()
+        headers = {"Authorization": f"Bearer {started['token']}"}
+        path = f"/api/v1/conversations/{started['conversation_id']}/messages"
+        assert client.post(path, json={"text": text}, headers=headers).status_code == 200
+    return str(started["conversation_id"])
+
+
+def incidents_of_the_team(console: Console) -> Locator:
+    return console.page.get_by_role("region", name=f"Incidents · {TEAM_NAME}")
+
+
+def incident_card(console: Console, incident_id: int) -> Locator:
+    return console.page.locator(f'.inc[data-incident="{incident_id}"]')
+
+
+def log_in_and_wait_for_the_incidents(console: Console, username: str) -> list[str]:
+    """Logs in; returns the list of incident listings fetched, which grows only if the console asks again."""
+    fetched: list[str] = []
+    console.page.on(
+        "requestfinished", lambda r: fetched.append(r.url) if r.url.endswith("/api/v1/staff/incidents") else None
+    )
+    console.log_in(username)
+    deadline = time.monotonic() + 5
+    while len(fetched) < 2 and time.monotonic() < deadline:  # at start, and again when the WebSocket is ready
+        console.page.wait_for_timeout(50)
+    assert len(fetched) == 2, fetched
+    return fetched
+
+
+def chart_width(page: Page) -> int:
+    """The chart image's natural width once it has loaded (0: it did not)."""
+    width = page.locator(".inc-chart__img").evaluate(
+        "img => img.decode().then(() => img.naturalWidth, () => 0)"
+    )  # fmt: skip
+    return int(width)
+
+
+# -- one answer for everyone ---------------------------------------------------------------------
+
+
+def test_staff_see_an_incident_with_its_chart_publish_one_answer_to_those_who_asked_and_retire_it(
+    service: Settings, new_page: NewPage
+) -> None:
+    investor = new_page()
+    investor.goto(url(service))
+    widget = Widget(investor)
+    widget.open()
+    widget.ask("How long until my redemption money arrives?")
+    expect(widget.log.get_by_text("Did that answer your question?")).to_be_visible()
+    incident, _ = open_incident(service, asked_by=(conversation_of(investor),))
+
+    console = Console(new_page(), service)
+    console.log_in("ivy")
+    card = incidents_of_the_team(console).locator(incident_card(console, incident))
+    expect(card).to_contain_text(LABEL)
+    expect(card).to_contain_text("Open · no answer yet")
+    expect(card).to_contain_text("900001")
+    expect(card).to_contain_text("34 questions so far")
+    expect(card.get_by_text("1 conversation", exact=True)).to_be_visible()
+    card.get_by_role("button", name=f"Open incident: {LABEL}").click()
+
+    pane = console.page.get_by_role("region", name=f"Incident {incident}")
+    expect(pane.get_by_role("heading", name=f"Incident {incident}")).to_be_focused()
+    expect(pane.locator(".inc-facts")).to_contain_text("expected 0.4 per 5 minutes")
+    for sample in SAMPLES:
+        expect(pane.get_by_role("listitem").filter(has_text=sample)).to_be_visible()
+    assert chart_width(console.page) > 0  # the server's SVG, allowed by the console's CSP
+
+    pane.get_by_role("button", name="Publish to everyone asking").click()
+    expect(pane.get_by_role("alert")).to_have_text("Write the answer first.")  # nothing sent
+    pane.get_by_label("Answer to everyone asking (Markdown)").fill(ANSWER)
+    pane.get_by_role("button", name="Publish to everyone asking").click()
+
+    published = pane.get_by_role("region", name="Published answer")
+    expect(published).to_contain_text(ANSWER)
+    expect(published).to_contain_text(f"FAQ entry incident-{incident}")
+    expect(pane.locator(".inc-detail__status")).to_have_text("Answered")
+    expect(card).to_contain_text("Answered")
+    expect(widget.log.locator(".fd-msg--bot", has_text="Nothing is wrong with your holding")).to_be_visible()  # pushed
+    entry = service.kb_dir / "incidents" / f"incident-{incident}.md"
+    assert ANSWER in entry.read_text(encoding="utf-8")
+
+    pane.get_by_label("Also retire the FAQ entry (the bot stops giving this answer)").check()
+    pane.get_by_role("button", name="Close incident").click()
+    expect(console.page.locator(".toast")).to_have_text("Incident closed and its FAQ entry retired.")
+    expect(pane.locator(".inc-detail__status")).to_have_text("Closed")
+    expect(pane.get_by_role("button", name="Close incident")).to_be_hidden()
+    expect(card).to_have_count(0)  # off the team's list
+    assert not entry.exists()
+
+
+def test_an_answer_the_faq_would_refuse_is_explained_in_the_form(service: Settings, new_page: NewPage) -> None:
+    incident, _ = open_incident(service)
+    console = Console(new_page(), service)
+    console.log_in("ivy")
+    incident_card(console, incident).get_by_role("button", name=re.compile("^Open incident")).click()
+    pane = console.page.get_by_role("region", name=f"Incident {incident}")
+    pane.get_by_label("Answer to everyone asking (Markdown)").fill("## A heading of its own {#other-id}")
+    pane.get_by_role("button", name="Publish to everyone asking").click()
+    expect(pane.get_by_role("alert")).to_contain_text("would not be a valid FAQ entry")
+    expect(pane.locator(".inc-detail__status")).to_have_text("Open · no answer yet")
+
+
+# -- live --------------------------------------------------------------------------------------
+
+
+def test_a_new_incident_arrives_live_with_an_alert_and_another_members_answer_shows_at_once(
+    service: Settings, new_page: NewPage, bot: SpikingBot
+) -> None:
+    console = Console(new_page(), service)
+    fetched = log_in_and_wait_for_the_incidents(console, "ivy")
+    question = "Why is 900001 down so much this afternoon?"
+    incident, key = open_incident(service, label=question)
+    bot.opens[question] = key
+    investor_asks(service, question)  # the detector opened it on this question: the console hears it now
+
+    alert = console.page.get_by_role("alert").filter(has_text="New incident")
+    expect(alert).to_have_text(re.compile(f"New incident in {TEAM_NAME}: “{re.escape(question)}”"))
+    card = incident_card(console, incident)
+    expect(card.locator(".badge--new")).to_have_text("New")
+    expect(console.page).to_have_title("(1) FundDesk staff console")
+    assert len(fetched) == 2  # it came over the WebSocket, not from asking the server again
+
+    alert.get_by_role("button", name="View incident").click()
+    pane = console.page.get_by_role("region", name=f"Incident {incident}")
+    expect(pane.locator(".inc-detail__label")).to_have_text(question)
+    expect(alert).to_have_count(0)
+    expect(card.locator(".badge--new")).to_have_count(0)
+    expect(console.page).to_have_title("FundDesk staff console")
+
+    lead = httpx.Client(base_url=url(service))  # Leo, in his own console, publishes meanwhile
+    csrf = lead.post("/api/v1/staff/session", json={"username": "leo", "password": PASSWORD}).json()["csrf_token"]
+    answered = lead.post(
+        f"/api/v1/staff/incidents/{incident}/answer", json={"answer": ANSWER}, headers={"X-CSRF-Token": csrf}
+    )
+    assert answered.status_code == 200, answered.text
+    lead.close()
+    expect(pane.locator(".inc-detail__status")).to_have_text("Answered")
+    expect(pane.get_by_role("region", name="Published answer")).to_contain_text(ANSWER)
+    expect(card).to_contain_text("Answered")
+    assert len(fetched) == 2
+
+
+# -- safety ------------------------------------------------------------------------------------
+
+
+def test_html_in_an_incidents_label_and_samples_shows_as_text_and_nothing_runs(
+    service: Settings, new_page: NewPage, bot: SpikingBot
+) -> None:
+    console = Console(new_page(), service)
+    log_in_and_wait_for_the_incidents(console, "ivy")
+    question = "What happened to 900001?"
+    incident, key = open_incident(service, label=XSS, samples=[XSS, "<script>window.__xss=1</script>"])
+    bot.opens[question] = key
+    investor_asks(service, question)
+
+    alert = console.page.get_by_role("alert").filter(has_text="New incident")
+    expect(alert).to_contain_text(XSS)  # the alert too, as text
+    card = incident_card(console, incident)
+    expect(card.locator(".inc__label")).to_have_text(XSS)
+    card.get_by_role("button", name=re.compile("^Open incident")).click()
+    pane = console.page.get_by_role("region", name=f"Incident {incident}")
+    expect(pane.locator(".inc-detail__label")).to_have_text(XSS)
+    expect(pane.locator(".inc-samples li")).to_have_text([XSS, "<script>window.__xss=1</script>"])
+    assert chart_width(console.page) > 0  # the label is in the chart's title too, escaped
+    console.page.wait_for_timeout(300)  # time for any handler to fire (new_page fails the test on a dialog)
+    assert console.page.evaluate("typeof window.__xss") == "undefined"
+    assert console.page.locator("#app img:not(.inc-chart__img), #app script, [onerror], [onload]").count() == 0

@@ -1,0 +1,211 @@
+// incident.js: one incident in the right-hand pane. Staff read the evidence (counts against the
+// baseline, the chart, what investors ask), publish one answer (it becomes an FAQ entry and goes
+// to everyone who asked), and close it, optionally retiring that entry. Live updates redraw the
+// facts but never the form, so an answer being written is not lost.
+
+function IncidentDetail(app, changed) {
+  var shown = null; // the Incident on screen
+  var editing = false; // an answered incident's form is open for an update
+
+  var title = el("h2", { id: "inc-title", class: "conv__title", tabindex: "-1" });
+  var label = el("p", { class: "inc-detail__label" });
+  var status = el("p", { class: "inc-detail__status", role: "status" });
+  var facts = el("dl", { class: "inc-facts" });
+  var chart = el("img", { class: "inc-chart__img", width: "640", height: "220" });
+  var figure = el("figure", { class: "inc-chart" }, [chart, el("figcaption", { text: T.incidents.chart })]);
+  var samples = el("ul", { class: "inc-samples" });
+
+  var answerHeading = el("h3", { id: "inc-answer-title", tabindex: "-1", text: T.incidents.published });
+  var answerText = el("div", { class: "inc-answer__text" });
+  var answerMeta = el("p", { class: "inc-answer__meta" });
+  var edit = button(T.incidents.edit, function () {
+    editing = true;
+    answer.value = (shown && shown.answer) || "";
+    render();
+    answer.focus();
+  }, { "aria-expanded": "false" });
+  var published = el("section", { class: "inc-answer", "aria-labelledby": "inc-answer-title" }, [
+    answerHeading, answerText, answerMeta, edit,
+  ]);
+
+  var question = el("input", { maxlength: "300", autocomplete: "off" });
+  var answer = el("textarea", { rows: "6", maxlength: "8000", required: true });
+  var publish = el("button", { type: "submit", class: "primary", text: T.incidents.publish });
+  var formStatus = el("p", { class: "inc-form__status", role: "alert" });
+  var cancel = button(T.cancel, function () {
+    editing = false;
+    form.reset();
+    formStatus.textContent = "";
+    render();
+    edit.focus();
+  });
+  var form = el("form", { class: "inc-form", novalidate: true }, [
+    field(T.incidents.question, question),
+    field(T.incidents.answer, answer),
+    formStatus,
+    el("div", { class: "inc-form__row" }, [publish, cancel]),
+  ]);
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submit();
+  });
+
+  var retire = el("input", { type: "checkbox" });
+  var closeButton = button(T.incidents.close, closeIt, { class: "danger" });
+  var closing = el("div", { class: "inc-close" }, [
+    el("label", { class: "inc-close__retire" }, [retire, " " + T.incidents.retire]),
+    closeButton,
+  ]);
+  var closedNote = el("p", { class: "inc-closed", text: T.incidents.closedNote });
+  var back = button(T.incidents.back, function () {
+    var cid = app.conversation.current();
+    if (cid) app.openConversation(cid);
+  }, { class: "link inc-back" });
+
+  var body = el("div", { class: "inc-detail__body" }, [
+    label, status, facts, figure,
+    el("h3", { text: T.incidents.samples }), samples,
+    published, form, closing, closedNote,
+  ]);
+  var root = el("section", { class: "conv inc-detail", "aria-labelledby": "inc-title" }, [back, title, body]);
+
+  function open(incident) {
+    var other = !shown || shown.id !== incident.id;
+    shown = incident;
+    if (other) {
+      editing = false;
+      form.reset();
+      retire.checked = false;
+      formStatus.textContent = "";
+    }
+    render();
+    title.focus();
+    reload();
+  }
+
+  function reload() {
+    // The server's word: the list may not have this incident (closed, or opened from the alert early).
+    var asked = shown && shown.id;
+    if (!asked) return;
+    app.api.incident(asked).then(function (fresh) {
+      if (shown && shown.id === fresh.id) update(fresh);
+    }, function (error) {
+      toast(problem(error), "error");
+    });
+  }
+
+  function update(incident) {
+    if (!shown || shown.id !== incident.id) return;
+    shown = incident;
+    render();
+  }
+
+  function render() {
+    var incident = shown;
+    var state = incident.status;
+    back.hidden = !app.conversation.current();
+    title.textContent = fill(T.incidents.heading, { id: incident.id });
+    label.textContent = incident.label || "";
+    body.hidden = !state; // only the id so far (from an alert): the rest comes with reload()
+    if (!state) return;
+    clear(status).appendChild(statusBadge(state));
+    renderFacts(incident);
+    var src = incident.chart + "?v=" + incident.count + "-" + state; // a new image when the counts move on
+    if (chart.getAttribute("src") !== src) chart.setAttribute("src", src);
+    chart.setAttribute("alt", fill(T.incidents.asked, { count: incident.count }) + ", " +
+      fill(T.incidents.baseline, { baseline: incident.baseline }));
+    clear(samples);
+    (incident.samples || []).forEach(function (sample) {
+      samples.appendChild(el("li", { text: sample }));
+    });
+    published.hidden = !incident.answer;
+    answerText.textContent = incident.answer || "";
+    answerMeta.textContent = [
+      incident.entry_id ? fill(T.incidents.entry, { id: incident.entry_id }) : "",
+      incident.answered_at ? T.incidents.answeredAt + " " + dateTime(incident.answered_at) : "",
+    ].filter(Boolean).join(" · ");
+    edit.hidden = state !== "answered" || editing;
+    edit.setAttribute("aria-expanded", String(editing));
+    form.hidden = state === "closed" || (state === "answered" && !editing);
+    publish.textContent = state === "answered" ? T.incidents.update : T.incidents.publish;
+    cancel.hidden = !editing;
+    closing.hidden = state === "closed";
+    retire.disabled = !incident.entry_id;
+    if (retire.disabled) retire.checked = false;
+    closedNote.hidden = state !== "closed";
+  }
+
+  function renderFacts(incident) {
+    var rows = [
+      [T.incidents.team, app.teamName(incident.team_id)],
+      [T.incidents.fund, incident.fund_code || T.noFund],
+      [T.incidents.volume, fill(T.incidents.asked, { count: incident.count }) + " · " +
+        fill(T.incidents.baseline, { baseline: incident.baseline })],
+      [T.incidents.askedIn, conversations(incident.conversations)],
+      [T.incidents.started, dateTime(incident.started_at)],
+      [T.incidents.detected, dateTime(incident.detected_at)],
+    ];
+    if (incident.closed_at) rows.push([T.incidents.closedAt, dateTime(incident.closed_at)]);
+    clear(facts);
+    rows.forEach(function (row) {
+      append(facts, [el("dt", { text: row[0] }), el("dd", { text: row[1] })]);
+    });
+  }
+
+  function submit() {
+    var id = shown.id;
+    var text = answer.value.trim();
+    if (!text) {
+      formStatus.textContent = T.incidents.empty;
+      answer.focus();
+      return;
+    }
+    formStatus.textContent = "";
+    publish.disabled = true;
+    app.api
+      .answerIncident(id, text, question.value.trim())
+      .then(function (incident) {
+        editing = false;
+        form.reset();
+        changed(incident);
+        toast(T.incidents.publishedToast);
+        if (shown && shown.id === id) answerHeading.focus(); // the form is gone: show what was published
+      }, function (error) {
+        if (error.status === 400) formStatus.textContent = error.message || problem(error); // e.g. not valid FAQ
+        else toast(problem(error), "error");
+        if (error.status === 409) reload(); // closed meanwhile
+      })
+      .then(function () {
+        publish.disabled = false;
+      });
+  }
+
+  function closeIt() {
+    var id = shown.id;
+    var retiring = retire.checked && !retire.disabled;
+    closeButton.disabled = true;
+    app.api
+      .closeIncident(id, retiring)
+      .then(function (incident) {
+        changed(incident);
+        toast(retiring ? T.incidents.retiredToast : T.incidents.closedToast);
+        if (shown && shown.id === id) title.focus();
+      }, function (error) {
+        toast(problem(error), "error");
+        reload();
+      })
+      .then(function () {
+        closeButton.disabled = false;
+      });
+  }
+
+  return {
+    root: root,
+    open: open,
+    reload: reload,
+    update: update,
+    current: function () {
+      return shown ? shown.id : null;
+    },
+  };
+}
