@@ -8,13 +8,13 @@ always text. Everything is assembled when the server starts, not at import time.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from sanic import Blueprint
-from sanic.response import HTTPResponse, raw
+from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
+from web import assets
 from web.context import WebApp, WebRequest
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -44,8 +44,7 @@ BUNDLE = (
 
 
 def bundle(static: Path = STATIC) -> bytes:
-    parts = b"\n".join((static / name).read_bytes() for name in BUNDLE)
-    return b'/* FundDesk staff console */\n(function () {\n"use strict";\n' + parts + b"\n})();\n"
+    return assets.bundle(static, BUNDLE, "FundDesk staff console", '"use strict";\n')
 
 
 @bp.before_server_start
@@ -58,12 +57,7 @@ async def assemble(app: WebApp) -> None:
 
 
 def _asset(request: WebRequest, name: str, extra: dict[str, str] | None = None) -> HTTPResponse:
-    body, content_type = request.app.ctx.console_assets[name]
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"Cache-Control": CACHE, "ETag": etag, "X-Content-Type-Options": "nosniff", **(extra or {})}
-    if request.headers.get("if-none-match") == etag:
-        return raw(b"", status=304, headers=headers)
-    return raw(body, content_type=content_type, headers=headers)
+    return assets.serve(request, request.app.ctx.console_assets, name, cache=CACHE, extra=extra)
 
 
 @bp.get("")

@@ -9,13 +9,13 @@ page. It is assembled when the server starts, not at import time.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from sanic import Blueprint
 from sanic.response import HTTPResponse, raw
 from sanic_ext import openapi
 
+from web import assets
 from web.context import WebApp, WebRequest
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -35,8 +35,7 @@ BUNDLE = ("vendor.js", "strings.js", "live.js", "handoff.js", "widget.js")
 
 
 def bundle(static: Path = STATIC) -> bytes:
-    parts = b"\n".join((static / name).read_bytes() for name in BUNDLE)
-    return b"/* FundDesk chat widget */\n(function () {\n" + parts + b"\n})();\n"
+    return assets.bundle(static, BUNDLE, "FundDesk chat widget")
 
 
 @bp.before_server_start
@@ -50,12 +49,7 @@ async def assemble(app: WebApp) -> None:
 
 
 def _asset(request: WebRequest, name: str) -> HTTPResponse:
-    body, content_type = request.app.ctx.widget_assets[name]
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"Cache-Control": CACHE, "ETag": etag, "X-Content-Type-Options": "nosniff"}
-    if request.headers.get("if-none-match") == etag:
-        return raw(b"", status=304, headers=headers)
-    return raw(body, content_type=content_type, headers=headers)
+    return assets.serve(request, request.app.ctx.widget_assets, name, cache=CACHE)
 
 
 @bp.get("/widget.js")
