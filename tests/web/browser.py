@@ -148,3 +148,16 @@ class Console:
     @property
     def reply(self) -> Locator:
         return self.page.get_by_role("textbox", name="Reply to the investor")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[NewPage]:
+    """Pages in fresh browser contexts that fail the test on any dialog (alert), script error or CSP violation."""
+    with strict_pages(browser) as make:
+        yield make

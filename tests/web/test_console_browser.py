@@ -13,17 +13,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, WebSocketRoute, expect
+from playwright.sync_api import WebSocketRoute, expect
 
 from escalation import accounts
 from funddesk import stack
 from funddesk.db import CannedResponse, Database, StaffRole, database_url
 from funddesk.settings import PROJECT_ROOT, Settings
 from funddesk.stack import free_port
-from tests.web.browser import PASSWORD, Console, NewPage, Widget, chromium, conversation_of, strict_pages, url
+from tests.web.browser import PASSWORD, Console, NewPage, Widget, browser, conversation_of, new_page, url
 from web import fake_rasa
 
 pytestmark = pytest.mark.integration
+__all__ = ["browser", "new_page"]  # fixtures, see tests/web/browser.py
 SCREENSHOT = PROJECT_ROOT / "docs" / "console.png"
 TEAM = "service-desk"  # where the fake bot routes "talk to a person"
 CANNED = "Redemption money usually reaches your bank card within T+1 to T+4 trading days."
@@ -66,19 +67,6 @@ def _add_staff(settings: Settings) -> None:
             session.add(CannedResponse(team_id=TEAM, shortcut="redemption-time", text=CANNED))
     finally:
         db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[NewPage]:
-    """Pages in fresh browser contexts that fail the test on any dialog (alert), script error or CSP violation."""
-    with strict_pages(browser) as make:
-        yield make
 
 
 def investor_asks_for_a_person(settings: Settings, *texts: str) -> str:

@@ -16,17 +16,18 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from escalation import accounts
 from funddesk import stack
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, StaffRole, database_url
 from funddesk.settings import Settings
 from funddesk.stack import free_port
-from tests.web.browser import PASSWORD, Console, NewPage, Widget, chromium, conversation_of, strict_pages, url
+from tests.web.browser import PASSWORD, Console, NewPage, Widget, browser, conversation_of, new_page, url
 from web import fake_rasa
 
 pytestmark = pytest.mark.integration
+__all__ = ["browser", "new_page"]  # fixtures, see tests/web/browser.py
 TEAM, TEAM_NAME = "investor-relations", "Investor relations"
 LABEL = "Why did fund 900001 drop 5% today?"
 SAMPLES = ["why did 900001 fall today", "900001 dropped 5%?"]
@@ -78,19 +79,6 @@ def service(tmp_path_factory: pytest.TempPathFactory, bot: SpikingBot) -> Iterat
         yield settings
     rasa.shutdown()
     rasa.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[NewPage]:
-    """Pages in fresh browser contexts that fail the test on any dialog (alert), script error or CSP violation."""
-    with strict_pages(browser) as make:
-        yield make
 
 
 @contextmanager
