@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import kb_bench
+from bench import kb_bench, side_by_side, spikes_bench
 
 OUT = Path(__file__).resolve().parent / "out"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -53,6 +53,9 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "hot_reload": lambda: kb_bench.hot_reload(OUT),
     "bot": lambda: _subprocess_json("bench.bot_bench", "--train"),
     "web": lambda: _subprocess_json("bench.web_bench", "--real"),
+    "handoff": lambda: _subprocess_json("bench.handoff_bench"),
+    "side_by_side": lambda: side_by_side.run(machine()),
+    "spikes": lambda: spikes_bench.run(OUT),
 }
 
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import comparison
+
 
 def _pct(value: Any) -> str:
     return f"{100 * float(value):.1f}%" if isinstance(value, int | float) else "–"
@@ -47,6 +49,72 @@ def _shipped(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _handoff(figures: dict[str, Any] | None) -> list[str]:
+    if not figures:
+        return []
+    rows = [
+        "## Staff live chat: delivery through the WebSockets (`python -m bench.handoff_bench`)",
+        "",
+        f"{figures['agents']} agents online, {figures['live_conversations']} live staff conversations (investor and "
+        f"agent taking turns every {figures['mean_gap_s']} s on average) and {figures['waiting_investors']} "
+        f"investors waiting in the queue with their widgets connected, for {figures['duration_s']} s; web service "
+        f"in front of the fake Rasa. Errors: {figures['errors']}. Target: p95 ≤ 100 ms both ways.",
+        "",
+        "| direction | messages | p50 | p95 | max |",
+        "|---|---|---|---|---|",
+    ]
+    for key, label in (("staff_to_investor", "staff → investor"), ("investor_to_staff", "investor → staff")):
+        row = figures[key]
+        rows.append(f"| {label} | {row['messages']} | {row['p50_ms']} ms | {row['p95_ms']} ms | {row['max_ms']} ms |")
+    return [*rows, ""]
+
+
+def _spikes(figures: dict[str, Any] | None) -> list[str]:
+    """Spike detection (``bench/spikes_bench.py``): NAB realTweets, the synthetic NAV swing, throughput."""
+    if not figures:
+        return []
+    nab = figures["nab"]
+    lines = [
+        "## Spike detection (`python -m bench spikes`, default detector settings)",
+        "",
+        "NAB realTweets (3 series), normalized scores; targets ≥ 82 standard and ≥ 75 reward-low-FP "
+        "(published with thresholds tuned on the data: ARTime 81.8, contextOSE 74.5, Numenta HTM 68.0).",
+        "",
+        "| series | standard | reward low FP | windows caught | false positives |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in nab.items():
+        if name != "overall":
+            lines.append(
+                f"| {name} | {row['standard']} | {row['reward_low_FP_rate']} | {row['windows_caught']} | "
+                f"{row['false_positives']} |"
+            )
+    overall = nab["overall"]
+    lines += [f"| **all three** | **{overall['standard']}** | **{overall['reward_low_FP_rate']}** | | |", ""]
+    swing = figures["nav_swing"]
+    delays = ", ".join(f"{k}: {'missed' if v is None else f'{v} min'}" for k, v in swing["detection_minutes"].items())
+    lines += [
+        f"Synthetic NAV swing: {swing['days']} days, {swing['questions']} BANKING77 questions with trading-hour "
+        f"seasonality; three topics (an intent for one fund each, baseline {swing['topic_baseline_per_bucket']} "
+        f"per 5 min at peak) burst at 3x, 5x and 10x for 30 min. Burst start to incident: "
+        f"{delays} (target ≤ 10 min for 5x and 10x). False incidents: {swing['false_incidents']} (target 0).",
+        "",
+    ]
+    speed = figures["throughput"]
+    growth = ", ".join(f"{n} after {q}" for q, n in speed["clusters_at"])
+    lines += [
+        f"Pipeline (clustering + detection + incidents, embeddings given): {speed['per_second']} questions/s over "
+        f"{speed['questions']} questions in a simulated month (target ≥ 500/s); clusters {growth}; state "
+        f"{speed['state_json_mb']} MB as JSON, {speed['state_memory_mb']} MB in memory.",
+        "",
+        "| clustering threshold (BANKING77) | clusters | purity | cohesion |",
+        "|---|---|---|---|",
+    ]
+    for threshold, row in figures["clustering"].items():
+        lines.append(f"| {threshold} | {row['clusters']} | {row['purity']} | {row['cohesion']} |")
+    return [*lines, ""]
+
+
 def write_results(results: dict[str, Any], path: Path) -> None:
     scale = results.get("scale", {})
     reload_ = results.get("hot_reload", {})
@@ -80,6 +148,9 @@ def write_results(results: dict[str, Any], path: Path) -> None:
         "edits (target ≤ 3 s).",
         "",
     ]
+    parts += comparison.markdown(results)
+    parts += _handoff(results.get("handoff"))
+    parts += _spikes(results.get("spikes"))
     for name in ("bot", "web"):
         if name in results:
             parts += [f"## {name}", "", "```json", json.dumps(results[name], indent=1, ensure_ascii=False), "```", ""]

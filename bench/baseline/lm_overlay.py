@@ -1,0 +1,34 @@
+"""``rasa[transformers]`` for the strong baseline only: a package folder put on ``PYTHONPATH``.
+
+``.venv-rasa`` holds FundDesk's Rasa and nothing else (no transformers), so the extra packages
+LanguageModelFeaturizer needs are pip-installed once (``--no-deps``, pinned in
+``requirements-lm.txt``) into ``<work>/lm-site-<hash>`` and only the strong baseline's processes
+(the weight exporter, ``rasa train``, ``rasa run``) see them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+from funddesk import rasa_model
+
+REQUIREMENTS = Path(__file__).resolve().parent / "requirements-lm.txt"
+
+
+def ensure(work: Path) -> Path:
+    """The package folder, installed first if this requirements file has not been installed yet."""
+    key = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
+    folder = work / f"lm-site-{key}"
+    if (folder / ".complete").is_file():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    python = rasa_model.rasa_venv() / "bin" / "python"
+    command = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(folder)]
+    done = subprocess.run([*command, "-r", str(REQUIREMENTS)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"installing {REQUIREMENTS.name} failed:\n{done.stderr[-2000:]}")
+    (folder / ".complete").touch()
+    return folder

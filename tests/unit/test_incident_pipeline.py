@@ -1,0 +1,56 @@
+"""The question pipeline opens one incident per spike, attaches later questions to it and survives a restart."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from escalation.pipeline import Question, QuestionPipeline
+from knowledge_base.embedder import HashingEmbedder
+
+START = datetime(2026, 3, 2, 9, 0)
+EMBED = HashingEmbedder()
+ROUTINE = ["how do I redeem my shares", "what is the subscription fee", "when is the cut-off time"]
+NAV = "why did 110022 fall today?"
+
+
+def stream(burst_minutes: int = 60) -> list[Question]:
+    questions = [
+        Question(START + timedelta(minutes=m), ROUTINE[m % 3], EMBED.encode([ROUTINE[m % 3]])[0])
+        for m in range(0, 2 * 24 * 60, 5)
+    ]
+    burst = START + timedelta(days=1, hours=2)
+    vector = EMBED.encode([NAV])[0]
+    questions += [
+        Question(burst + timedelta(seconds=20 * i), NAV, vector, fund_code="110022", conversation_id=f"conv{i}")
+        for i in range(3 * burst_minutes)
+    ]
+    return sorted(questions, key=lambda q: q.moment)
+
+
+def run(pipeline: QuestionPipeline, questions: list[Question]) -> list[str]:
+    return [incident.id for q in questions for incident in pipeline.add(q).opened]
+
+
+def test_an_hour_long_burst_opens_one_incident_and_every_later_question_attaches() -> None:
+    pipeline = QuestionPipeline()
+    assert run(pipeline, stream()) == ["i1"]
+    incident = pipeline.incidents["i1"]
+    assert (incident.fund_code, incident.label) == ("110022", NAV)
+    assert 170 <= incident.count <= 180  # the questions from the spike's first bucket on
+    # Conversations attach from detection on (earlier ones in the first bucket are in the service's question log).
+    assert incident.conversations[-1] == "conv179" and len(set(incident.conversations)) > 150
+    peak = max(pipeline.chart("i1"), key=lambda row: row[1])
+    assert peak[1] >= 15 > 10 * peak[2]  # the chart shows counts far above the baseline
+    later = Question(START + timedelta(days=2, hours=1), NAV, EMBED.encode([NAV])[0], fund_code="110022")
+    assert pipeline.add(later).incident is incident  # still open: the bot gives the holding reply
+
+
+def test_a_restored_pipeline_keeps_the_open_incident() -> None:
+    questions = stream()
+    first = QuestionPipeline()
+    cut = len(questions) - 60
+    run(first, questions[:cut])
+    second = QuestionPipeline.from_dict(json.loads(json.dumps(first.to_dict())))
+    assert run(second, questions[cut:]) == run(first, questions[cut:]) == []
+    assert second.incidents["i1"].count == first.incidents["i1"].count

@@ -1,0 +1,94 @@
+"""``replay-counts`` and ``replay-questions`` print exactly what other tools parse (issue 6 contract)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from escalation.__main__ import main
+
+START = datetime(2026, 3, 2)  # a Monday
+
+
+@pytest.fixture(autouse=True)
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNDDESK_EMBEDDING_MODEL", "hashing")
+
+
+def counts_csv(path: Path, spike_at: int) -> tuple[Path, list[str]]:
+    stamps = [(START + timedelta(minutes=5 * i)).strftime("%Y-%m-%d %H:%M:%S") for i in range(3 * 288)]
+    values = [3 if i % 2 else 4 for i in range(len(stamps))]
+    for i in range(spike_at, spike_at + 6):
+        values[i] = 60
+    path.write_text("timestamp,value\n" + "".join(f"{s},{v}\n" for s, v in zip(stamps, values, strict=True)))
+    return path, stamps
+
+
+def test_replay_counts_prints_each_alarm_timestamp_as_written_then_a_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, stamps = counts_csv(tmp_path / "counts.csv", spike_at=2 * 288 + 100)
+    assert main(["replay-counts", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [stamps[2 * 288 + 100], json.dumps({"points": len(stamps), "alarms": 1})]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("time,value\n2026-03-02 00:00:00,1\n", ":1: header must be timestamp,value"),
+        ("timestamp,value\n2026-03-02 00:00:00,1\n2026-03-02 00:05:00,many\n", ":3: bad value 'many'"),
+        ("timestamp,value\nyesterday,1\n", ":2: bad timestamp 'yesterday'"),
+        ("timestamp,value\n2026-03-02 00:05:00,1\n2026-03-02 00:00:00,1\n", ":3: timestamp is not in a later bucket"),
+        ("timestamp,value\n2026-03-02 00:00:00,-4\n", ":2: bad value '-4'"),
+    ],
+)
+def test_replay_counts_reports_bad_input_as_file_line_message_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    assert main(["replay-counts", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"{path}{message}")
+
+
+def test_replay_counts_on_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay-counts", str(tmp_path / "missing.csv")]) == 2
+    assert "missing.csv:0: cannot open" in capsys.readouterr().err
+
+
+def test_replay_questions_opens_one_incident_for_a_burst_of_one_new_question(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = ["timestamp,text,fund_code"]
+    routine = ["how do I redeem my shares", "what is the subscription fee", "when is the cut-off time"]
+    for minute in range(0, 3 * 24 * 60, 7):  # three days of routine questions, no fund
+        rows.append(f"{START + timedelta(minutes=minute)},{routine[minute % 3]},")
+    burst = START + timedelta(days=2, hours=10)
+    for i in range(40):  # 40 times in ten minutes, for one fund
+        rows.append(f"{burst + timedelta(seconds=15 * i)},why did 110022 fall today?,110022")
+    path = tmp_path / "questions.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert main(["replay-questions", str(path)]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    incidents, summary = out[:-1], out[-1]
+    assert len(incidents) == 1
+    incident = incidents[0]
+    assert incident.keys() >= {"detected_at", "cluster", "fund_code", "count", "samples"}
+    assert incident["fund_code"] == "110022"
+    assert incident["samples"] == ["why did 110022 fall today?"]
+    assert datetime.fromisoformat(incident["detected_at"]) - burst <= timedelta(minutes=10)
+    assert summary == {"questions": len(rows) - 1, "clusters": summary["clusters"], "incidents": 1}
+    assert summary["clusters"] >= 4
+
+
+def test_replay_questions_rejects_a_file_without_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text("timestamp,question\n2026-03-02 10:00:00,hello\n")
+    assert main(["replay-questions", str(path)]) == 2
+    assert ":1: header must be timestamp,text[,fund_code]" in capsys.readouterr().err

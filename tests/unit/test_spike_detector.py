@@ -1,0 +1,219 @@
+"""The spike detector on constructed count series: one alarm per burst, none on quiet or market-wide weeks."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta
+
+from escalation.bank import DetectorBank
+from escalation.detector import DetectorConfig, SpikeDetector, bucket_of, upper_tail
+
+START = datetime(2026, 3, 2)  # a Monday
+BUCKET = timedelta(minutes=5)
+
+
+def trading_rate(moment: datetime, peak: float) -> float:
+    """Questions per 5 minutes: busy in trading hours on weekdays, quiet at night and at weekends."""
+    minutes = moment.hour * 60 + moment.minute
+    if moment.weekday() >= 5:
+        return 0.1 * peak
+    if 9 * 60 + 30 <= minutes < 15 * 60:
+        return peak
+    return 0.25 * peak if 8 * 60 <= minutes < 22 * 60 else 0.03 * peak
+
+
+def poisson(rng: random.Random, rate: float) -> int:
+    count, total = 0, rng.expovariate(1.0)
+    while total < rate:
+        count += 1
+        total += rng.expovariate(1.0)
+    return count
+
+
+def week(rng: random.Random, peak: float, days: int = 7) -> list[tuple[datetime, int]]:
+    moments = [START + i * BUCKET for i in range(days * 288)]
+    return [(m, poisson(rng, trading_rate(m, peak))) for m in moments]
+
+
+def alarms_of(series: list[tuple[datetime, int]], detector: SpikeDetector | None = None) -> list[int]:
+    detector = detector or SpikeDetector()
+    return [i for i, (moment, count) in enumerate(series) if detector.observe(bucket_of(moment), count).alarm]
+
+
+def test_a_quiet_week_of_seasonal_traffic_fires_never_after_a_first_day_of_learning() -> None:
+    # On its very first day a series has never seen the market open (the bank does not alarm on its first day).
+    for seed in range(3):
+        assert [i for i in alarms_of(week(random.Random(seed), peak=6.0, days=8)) if i >= 288] == []
+
+
+def test_a_burst_fires_once_within_its_first_buckets() -> None:
+    series = week(random.Random(1), peak=6.0, days=5)
+    burst = 3 * 288 + 12 * 12  # Thursday 12:00
+    for i in range(burst, burst + 12):  # an hour at 5x
+        series[i] = (series[i][0], series[i][1] + poisson(random.Random(i), 4 * 6.0))
+    assert alarms_of(series) in ([burst], [burst + 1])
+
+
+def test_three_questions_on_a_quiet_topic_are_not_a_spike() -> None:
+    series = week(random.Random(2), peak=0.2, days=3)
+    series[2 * 288 + 150] = (series[2 * 288 + 150][0], 3)
+    assert alarms_of(series) == []
+
+
+def test_a_brand_new_question_asked_40_times_in_ten_minutes_fires() -> None:
+    detector = SpikeDetector()
+    bucket = bucket_of(START + timedelta(hours=10))
+    assert detector.observe(bucket, 20).alarm
+
+
+def test_the_noise_floor_is_poisson_for_small_counts() -> None:
+    assert upper_tail(1, 0.5, 0.0) > 0.3
+    assert upper_tail(20, 0.5, 0.0) < 1e-20
+    assert upper_tail(20, 0.5, 0.5) > upper_tail(20, 0.5, 0.0)  # overdispersion widens the tail
+
+
+def market_week(bank: DetectorBank, rise: float) -> list[str]:
+    """20 topics for three days; on Wednesday from 9:00 every topic is ``rise`` times as busy.
+
+    Each minute of a bucket adds every topic's questions of that minute, so topics interleave as in real traffic.
+    """
+    rng = random.Random(3)
+    alarms = []
+    for day in range(3):
+        for i in range(288):
+            moment = START + timedelta(days=day) + i * BUCKET
+            factor = rise if day == 2 and 9 * 12 <= i < 15 * 12 else 1.0
+            for minute in range(5):
+                for topic in range(20):
+                    count = poisson(rng, factor * trading_rate(moment, 1.0 + topic) / 5)
+                    if count:
+                        alarms += [a.key for a in bank.add(moment + timedelta(minutes=minute), f"t{topic}", count)]
+    return alarms
+
+
+def test_a_market_wide_rise_does_not_fire_a_topic() -> None:
+    assert market_week(DetectorBank(), rise=4.0) == []
+
+
+def test_without_the_share_of_traffic_guard_the_same_rise_would_fire() -> None:
+    bank = DetectorBank()
+    bank._scale = lambda *args: 1.0  # type: ignore[method-assign]
+    assert market_week(bank, rise=4.0) != []
+
+
+def test_the_false_alarm_budget_is_split_across_live_series() -> None:
+    config = DetectorConfig()
+    assert config.alpha(1000) == config.alpha(1) / 1000
+
+
+def test_a_restored_detector_makes_the_same_later_decisions() -> None:
+    series = week(random.Random(4), peak=6.0, days=4)
+    for i in range(3 * 288 + 100, 3 * 288 + 110):
+        series[i] = (series[i][0], series[i][1] + 40)
+    original = SpikeDetector()
+    alarms_of(series[: 2 * 288], original)
+    restored = SpikeDetector.from_dict(json.loads(json.dumps(original.to_dict())))
+    assert alarms_of(series[2 * 288 :], restored) == alarms_of(series[2 * 288 :], original) != []
+
+
+def test_a_restored_bank_makes_the_same_later_decisions() -> None:
+    rng = random.Random(5)
+    events = [(START + timedelta(seconds=rng.randrange(3 * 86400)), f"t{rng.randrange(5)}") for _ in range(3000)]
+    events += [(START + timedelta(days=2, hours=11, seconds=s), "t9") for s in range(0, 600, 15)]
+    events.sort()
+    first = DetectorBank()
+    for moment, key in events[:1500]:
+        first.add(moment, key)
+    second = DetectorBank.from_dict(json.loads(json.dumps(first.to_dict())))
+    later = [[(a.key, a.bucket) for a in bank.add(m, k)] for bank in (first, second) for m, k in events[1500:]]
+    assert later[: len(events) - 1500] == later[len(events) - 1500 :]
+    assert ["t9"] in [[key for key, _ in row] for row in later]
+
+
+def test_decisions_are_causal_later_data_never_changes_earlier_alarms() -> None:
+    series = week(random.Random(6), peak=6.0, days=4)
+    for i in range(2 * 288 + 130, 2 * 288 + 140):
+        series[i] = (series[i][0], series[i][1] + 60)
+    full = alarms_of(series)
+    cut = 2 * 288 + 135
+    assert [i for i in full if i < cut] == alarms_of(series[:cut])
+
+
+MANY_SERIES = 850  # the false-alarm budget of one series among as many as the NAV-swing benchmark has
+
+
+def thursday_burst(counts: list[int], seed: int = 5) -> tuple[list[tuple[datetime, int]], int]:
+    """Four days of a small topic (2 questions per bucket at peak), with ``counts`` from Thursday 13:30."""
+    series = week(random.Random(seed), peak=2.0, days=4)
+    burst = 3 * 288 + 13 * 12 + 6
+    for offset, count in enumerate(counts):
+        series[burst + offset] = (series[burst + offset][0], count)
+    return series, burst
+
+
+def alarms_among_many(series: list[tuple[datetime, int]], config: DetectorConfig | None = None) -> list[int]:
+    detector = SpikeDetector(config)
+    return [
+        i
+        for i, (moment, count) in enumerate(series)
+        if detector.observe(bucket_of(moment), count, live_series=MANY_SERIES).alarm and i >= 288
+    ]
+
+
+def test_a_five_fold_rise_over_two_buckets_fires_within_ten_minutes() -> None:
+    series, burst = thursday_burst([10, 10, 10])
+    assert alarms_among_many(series) == [burst + 1]  # decided when the second bucket closes: 10 minutes in
+
+
+def test_judged_one_bucket_at_a_time_the_same_rise_would_not_fire() -> None:
+    series, _ = thursday_burst([10, 10, 10])
+    assert alarms_among_many(series, DetectorConfig(window_buckets=1)) == []
+
+
+def test_the_still_open_bucket_completes_a_window_before_it_closes() -> None:
+    series, burst = thursday_burst([10])
+    detector = SpikeDetector()
+    for moment, count in series[: burst + 1]:
+        detector.observe(bucket_of(moment), count, live_series=MANY_SERIES)
+    next_bucket = bucket_of(series[burst][0]) + 1
+    assert not detector.check(next_bucket, 3, live_series=MANY_SERIES).alarm
+    assert detector.check(next_bucket, 10, live_series=MANY_SERIES).alarm
+
+
+def test_a_quiet_small_topic_among_many_fires_never() -> None:
+    for seed in range(4):
+        series, _ = thursday_burst([], seed)
+        assert alarms_among_many(series) == []
+
+
+def test_a_burst_does_not_widen_its_own_noise_floor() -> None:
+    series, burst = thursday_burst([])
+    detector = SpikeDetector()
+    for moment, count in series[:burst]:
+        detector.observe(bucket_of(moment), count)
+    before = detector.dispersion
+    detector.observe(bucket_of(series[burst][0]), 25)
+    assert detector.dispersion <= before
+
+
+def test_three_routine_spikes_in_a_row_are_still_routine() -> None:
+    series = week(random.Random(7), peak=2.0, days=5)
+    for day, size in ((1, 60), (2, 45), (3, 45)):  # a one-bucket spike at noon, Tuesday to Thursday
+        noon = day * 288 + 144
+        series[noon] = (series[noon][0], size)
+    friday_noon = 4 * 288 + 144  # then three slightly smaller ones in a row
+    for i in range(friday_noon, friday_noon + 3):
+        series[i] = (series[i][0], 40)
+    assert [i for i in alarms_of(series) if i >= 2 * 288] == []
+
+
+def test_series_that_went_idle_stop_counting_towards_the_false_alarm_budget() -> None:
+    bank = DetectorBank()
+    for minute in range(0, 120):  # 20 topics, each asked about once a minute for two hours
+        for topic in range(20):
+            bank.add(START + timedelta(hours=10, minutes=minute), f"t{topic}")
+    busy = bank.live
+    for minute in range(120, 24 * 60):  # then only one of them, for a day
+        bank.add(START + timedelta(hours=10, minutes=minute), "t0")
+    assert busy > 15 and bank.live < 3
