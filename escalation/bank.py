@@ -19,6 +19,7 @@ from escalation.detector import DetectorConfig, SpikeDetector, Verdict, bucket_o
 TOTAL = "*"
 LIVE_LEVEL = 0.5
 SHARE_PRIOR = 5.0  # pseudo-counts that keep the share-of-traffic ratio steady on small totals
+LIVE_EVERY = 12  # buckets between recounts of the live series (a pass over every series: hourly is plenty)
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class SpikeAlarm:
 @dataclass(frozen=True)
 class BankConfig:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
-    warmup_buckets: int = 12  # a fresh bank learns for an hour first: at start-up every topic is "new"
+    # A fresh bank learns for a day first: at start-up every topic is "new" and no profile knows the market open.
+    warmup_buckets: int = 288
     history_buckets: int = 48  # counts vs baseline kept per series for the incident chart (4 h)
     idle_days: float = 14.0  # a series without a question for this long is dropped
 
@@ -48,7 +50,7 @@ class DetectorBank:
         self.history: dict[str, deque[tuple[int, float, float]]] = {}
         self.last_seen: dict[str, int] = {}
         self.episodes: set[str] = set()  # series in an alarm episode: observed every bucket until it resets
-        self._live: float | None = None  # cached per bucket
+        self._live: float | None = None  # recounted every ``LIVE_EVERY`` buckets (and kept in the state)
         self.first_bucket: int | None = None
         self.bucket: int | None = None
         self.counts: dict[str, float] = {}
@@ -92,9 +94,11 @@ class DetectorBank:
     @property
     def live(self) -> float:
         """Series that could raise a false alarm, for the budget split: a series counts fully from half a question
-        per bucket, a rarer one in proportion (a topic asked twice a day cannot reach ``min_count`` by chance)."""
+        per bucket, a rarer one in proportion (a topic asked twice a day cannot reach ``min_count`` by chance), by
+        its level as of now (a series that went quiet hours ago no longer takes a share of the budget)."""
         if self._live is None:
-            self._live = max(1.0, sum(min(1.0, d.state.level / LIVE_LEVEL) for d in self.detectors.values()))
+            now = self.bucket or 0
+            self._live = max(1.0, sum(min(1.0, d.current_level(now) / LIVE_LEVEL) for d in self.detectors.values()))
         return self._live
 
     def series(self, key: str) -> list[tuple[datetime, float, float]]:
@@ -131,7 +135,8 @@ class DetectorBank:
         """Decide on ``bucket`` for every series that had questions or is in an episode; the others are idle (an
         empty bucket cannot alarm) and catch up when next needed, so a close costs the active series only."""
         alarms = []
-        self._live = None
+        if bucket % LIVE_EVERY == 0:
+            self._live = None
         live = self.live
         armed = self._armed(bucket)
         end = self.start_of(bucket + 1)
@@ -195,6 +200,7 @@ class DetectorBank:
             "bucket": self.bucket,
             "counts": dict(self.counts),
             "total_count": self.total_count,
+            "live": self._live,
         }
 
     @classmethod
@@ -212,4 +218,5 @@ class DetectorBank:
         bank.first_bucket, bank.bucket = data["first_bucket"], data["bucket"]
         bank.counts = {k: float(v) for k, v in data["counts"].items()}
         bank.total_count = float(data["total_count"])
+        bank._live = data.get("live")
         return bank

@@ -5,9 +5,10 @@ A question joins the nearest cluster of its fund when the cosine similarity to t
 own centroids, so "why did NAV fall" for two funds are two topics. A cluster keeps its id for life. When two
 centroids of one fund drift together, the younger cluster is absorbed by the older one and the merge is recorded.
 
-Memory is bounded: a cluster keeps its centroid, counts, a per-day count history, its label (the member closest to
-the centroid so far, with its vector) and a small reservoir of sample questions (never every member); beyond ``max_clusters`` the longest-idle clusters are evicted to a summary that the
-caller can persist. Vectors are given unit-normalised (the matcher's embedding) and are never recomputed.
+Memory is bounded: a cluster keeps its centroid, counts, a per-day count history, its label (the member closest
+to the centroid so far, with its vector) and a small reservoir of sample questions, never every member; beyond
+``max_clusters`` the longest-idle clusters are evicted to a summary that the caller can persist. Vectors are given
+unit-normalised (the matcher's embedding) and are never recomputed.
 """
 
 from __future__ import annotations

@@ -6,10 +6,16 @@ learned online, rescaled by how busy the last hours were relative to that profil
 level while a slot has little history. The noise model is negative binomial (Poisson plus learned overdispersion),
 so three questions on a quiet topic are never a spike while 40 are. An alarm needs all of:
 
-- a tail probability below the false-alarm budget of this series (the bank splits a global budget across series);
+- a tail probability below the false-alarm budget of this series (the bank splits a global budget across series),
+  over the last 1, 2 or 3 buckets (the still-open one included; the budget is split over the windows too): a small
+  topic at 5x its rate is not significant in one bucket but is over two. Windows pool only where Poisson noise
+  dominates a bucket's variance; the learned overdispersion (the baseline's own error) is taken as shared by a
+  window's buckets, so pooling never averages it away, and a burst's outlying buckets never teach it;
 - a practical size: at least ``min_count`` and ``min_ratio`` times the expected count;
 - novelty: the excess over the expected count beats the series' own record excess (decaying over days), so a topic
-  that bursts routinely stops paging people while a topic that never moved fires at once.
+  that bursts routinely stops paging people while a topic that never moved fires at once. A window's records are of
+  past bursts only (significant windows that ended before this one began), and its excess per bucket must also beat
+  the record single bucket: three routine spikes in a row are still routine.
 
 After an alarm the series stays in its episode until counts are back to normal for ``reset_buckets`` buckets and
 ``cooldown_buckets`` have passed. Decisions at bucket t use only buckets up to t; the state is plain JSON.
@@ -53,14 +59,18 @@ class DetectorConfig:
     cooldown_buckets: int = 12
     novelty_halflife_days: float = 5.0
     novelty_margin: float = 1.1  # the excess over expected must beat the decayed record excess by this factor
+    # A burst is judged over the last 1..window_buckets buckets (the open one included): a sustained rise of a small
+    # topic is significant over 10 minutes long before any single bucket is. The budget is split over the windows.
+    window_buckets: int = 3
 
     @property
     def buckets_per_day(self) -> int:
         return DAY_SECONDS // self.bucket_seconds
 
-    def alpha(self, live_series: float) -> float:
-        """Per-bucket tail probability for one series: the global daily budget split Bonferroni-style."""
-        return self.false_alarms_per_day / self.buckets_per_day / max(1, live_series)
+    def alpha(self, live_series: float, windows: int = 1) -> float:
+        """Per-bucket tail probability for one series and window: the global daily budget split Bonferroni-style
+        over series and over the windows tested."""
+        return self.false_alarms_per_day / self.buckets_per_day / max(1, live_series) / max(1, windows)
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,11 @@ class SeriesState:
     last_alarm: int | None = None
     record_excess: float = 0.0  # the largest excess over expected seen, as of ``record_bucket``
     record_bucket: int = 0
+    recent: list[list[float]] = field(default_factory=list)  # [bucket, count, expected] of the last closed buckets
+    # Record excess of windows of 1, 2, ... buckets, each as of the buckets before the longest window ending now.
+    window_records: list[float] = field(default_factory=list)
+    routine_excess: float = 0.0  # the largest excess of a bucket that was significant enough to alarm but routine
+    pending: list[list[float]] = field(default_factory=list)  # [bucket, excess of window 1, 2, ...] not yet a record
 
 
 def upper_tail(count: float, mean: float, dispersion: float) -> float:
@@ -149,6 +164,15 @@ class SpikeDetector:
         trust = weight / (weight + self._profile_trust)
         return max(trust * seasonal + (1.0 - trust) * s.level, MIN_EXPECTED)
 
+    def current_level(self, bucket: int) -> float:
+        """The robust level as of ``bucket``, counting the idle buckets since the last observed one as empty
+        (without learning from them: the bank catches idle series up lazily)."""
+        s = self.state
+        gap = 0 if s.last_bucket is None else bucket - s.last_bucket - 1
+        if gap <= 0:
+            return s.level
+        return s.level * (self._level_cap / (self._level_cap + 1.0)) ** gap
+
     @property
     def dispersion(self) -> float:
         s = self.state
@@ -163,13 +187,38 @@ class SpikeDetector:
         """Would this (possibly partial) count alarm now? Learns nothing; a partial count is compared with a whole
         bucket's expectation, so an early alarm here is one the closed bucket would raise too."""
         expected = self.expected(bucket) * max(1.0, scale)
-        p_value = self.p_value(count, expected) if self._big_enough(count, expected) else 1.0
-        alarm = (
-            self._may_alarm(bucket)
-            and p_value < self.config.alpha(live_series)
-            and self._novel(bucket, count - expected)
-        )
-        return Verdict(bucket, count, expected, p_value, alarm)
+        if not self._may_alarm(bucket):
+            return Verdict(bucket, count, expected, 1.0, False)
+        # Pooling buckets only gains power where Poisson noise dominates the bucket's variance; where learned
+        # overdispersion dominates (large counts), a longer window sees the same relative noise and would only add
+        # false alarms on slow level shifts, so such a series is judged on its single bucket.
+        pooled = self.dispersion * expected <= 1.0
+        windows = self._windows(bucket, count, expected) if pooled else [(count, expected)]
+        alpha = self.config.alpha(live_series, self.config.window_buckets if pooled else 1)
+        best = 1.0
+        for size, (total, mean) in enumerate(windows, start=1):
+            if not self._big_enough(total, mean):
+                continue
+            # The overdispersion (the baseline's own error) is taken as shared by the window's buckets, so it does not
+            # average out over a window: only the Poisson part does.
+            p_value = upper_tail(total, mean, self.dispersion)
+            best = min(best, p_value)
+            if p_value < alpha and self._novel(bucket, total - mean, size):
+                return Verdict(bucket, count, expected, p_value, True)
+        return Verdict(bucket, count, expected, best, False)
+
+    def _windows(self, bucket: int, count: float, expected: float) -> list[tuple[float, float]]:
+        """(count, expected) summed over the last 1, 2, ... buckets ending with ``bucket``, as far as history goes
+        back without a gap (an expectation is the one each bucket had when it was decided: a burst does not raise
+        its own bar)."""
+        windows = [(count, expected)]
+        total, mean, previous = count, expected, bucket
+        for past, past_count, past_expected in reversed(self.state.recent):
+            if len(windows) >= self.config.window_buckets or int(past) != previous - 1:
+                break
+            total, mean, previous = total + past_count, mean + past_expected, int(past)
+            windows.append((total, mean))
+        return windows
 
     def observe(
         self, bucket: int, count: float, *, scale: float = 1.0, live_series: float = 1, armed: bool = True
@@ -188,7 +237,7 @@ class SpikeDetector:
         if verdict.alarm:
             self.raise_alarm(bucket)
         self._track_episode(bucket, count, verdict.expected)
-        self._track_record(bucket, count - verdict.expected)
+        self._track_records(bucket, count, verdict.expected, live_series)
         self._learn(bucket, count)
         s.last_bucket = bucket
         s.buckets += 1
@@ -207,14 +256,27 @@ class SpikeDetector:
         s = self.state
         return not s.in_episode and (s.last_alarm is None or bucket - s.last_alarm >= self.config.cooldown_buckets)
 
-    def _novel(self, bucket: int, excess: float) -> bool:
-        """False when the series had as large an excess lately: it bursts like this routinely."""
-        return excess > self.config.novelty_margin * self._record(bucket)
+    def _novel(self, bucket: int, excess: float, size: int = 1) -> bool:
+        """False when the series had as large an excess lately: it bursts like this routinely. A window of several
+        buckets must also beat, per bucket, the record single bucket from before it (three routine spikes in a row
+        are still routine spikes)."""
+        margin = self.config.novelty_margin
+        if size == 1:
+            return excess > margin * self._record(bucket)
+        single = max(self._record(bucket, 1, True), self._decayed(self.state.routine_excess, bucket))
+        return excess > margin * self._record(bucket, size) and excess / size > margin * single
 
-    def _record(self, bucket: int) -> float:
+    def _record(self, bucket: int, size: int = 1, before_window: bool = False) -> float:
         s = self.state
+        if size == 1 and not before_window:
+            record = s.record_excess
+        else:
+            record = s.window_records[size - 1] if size <= len(s.window_records) else 0.0
+        return self._decayed(record, bucket)
+
+    def _decayed(self, record: float, bucket: int) -> float:
         halflife = self.config.novelty_halflife_days * self.config.buckets_per_day
-        return float(s.record_excess * 0.5 ** ((bucket - s.record_bucket) / halflife))
+        return float(record * 0.5 ** ((bucket - self.state.record_bucket) / halflife))
 
     def _track_episode(self, bucket: int, count: float, expected: float) -> None:
         s = self.state
@@ -225,10 +287,32 @@ class SpikeDetector:
         if s.quiet_run >= self.config.reset_buckets and cooled:
             s.in_episode = False
 
-    def _track_record(self, bucket: int, excess: float) -> None:
+    def _track_records(self, bucket: int, count: float, expected: float, live_series: float) -> None:
+        """The single bucket's record (for the single-bucket test) is updated at once with any excess, as it always
+        was. Windows are judged against records of bursts, not noise: an excess counts only when its window was
+        significant for this series alone (the largest of a week of Poisson noise would otherwise set a bar that a
+        real 5x rise of a small topic cannot clear), and only once it is entirely past the longest window (else a
+        burst's first buckets, significant but not yet alarming, would raise the bar for the same burst a few minutes
+        later), except a bucket that was significant enough to alarm and did not: that one was routine at once."""
         s = self.state
-        s.record_excess = max(excess, self._record(bucket))
+        longest = self.config.window_buckets
+        bar = self.config.alpha(1, longest)
+        excesses = [
+            total - mean if self.p_value(total, mean) < bar else 0.0
+            for size, (total, mean) in enumerate(self._windows(bucket, count, expected), start=1)
+        ]
+        routine = excesses[0] > 0 and self.p_value(count, expected) < self.config.alpha(live_series, longest)
+        s.routine_excess = max(count - expected if routine else 0.0, self._decayed(s.routine_excess, bucket))
+        s.pending = [*s.pending, [bucket, *excesses]]
+        due = [row for row in s.pending if row[0] <= bucket - longest]
+        s.pending = [row for row in s.pending if row[0] > bucket - longest]
+        records = []
+        for size in range(1, longest + 1):
+            candidates = [row[size] for row in due if len(row) > size]
+            records.append(max([*candidates, self._record(bucket, size, True)]))
+        s.record_excess, s.window_records = max(count - expected, self._record(bucket)), records
         s.record_bucket = bucket
+        s.recent = [*s.recent, [bucket, count, expected]][-(longest - 1) :] if longest > 1 else []
 
     def _learn(self, bucket: int, count: float) -> None:
         s = self.state
@@ -246,10 +330,13 @@ class SpikeDetector:
         s.profile_weight[slot] = min(s.profile_weight[slot] + 1.0, self._profile_cap)
         # Overdispersion is learned from counts clipped at the Poisson spread: bursts must not teach the model that
         # bursts are noise (which would fatten the tail until nothing is surprising).
+        # A count beyond the current spread altogether is an outlier, not evidence about the noise, and is left out:
+        # else a burst's first buckets widen the tail that judges the same burst a few minutes later.
+        outlier = count > expected + self.config.clip_sigmas * max(spread, 1.0)
         quiet = min(count, expected + self.config.clip_sigmas * math.sqrt(max(expected, 1.0)))
         decay = self._dispersion_decay
-        s.dispersion_num = decay * s.dispersion_num + (quiet - expected) ** 2 - expected
-        s.dispersion_den = decay * s.dispersion_den + expected**2
+        s.dispersion_num = decay * s.dispersion_num + (0.0 if outlier else (quiet - expected) ** 2 - expected)
+        s.dispersion_den = decay * s.dispersion_den + (0.0 if outlier else expected**2)
 
     def idle(self, bucket: int) -> None:
         """Learn that every bucket after the last observed one and before ``bucket`` had no question.
@@ -280,8 +367,12 @@ class SpikeDetector:
             if n:
                 slot_shrink, s.profile_weight[slot] = _decay_towards_zero(s.profile_weight[slot], self._profile_cap, n)
                 s.profile[slot] *= slot_shrink
-        s.dispersion_num *= self._dispersion_decay**gap
-        s.dispersion_den *= self._dispersion_decay**gap
+        # Each empty bucket adds (0 - m)^2 - m to the dispersion sums, m being about the slots' mean.
+        mean = max(MIN_EXPECTED, seen / max(1, sum(zeros)) if seen > 0 else s.level / max(shrink, 1e-9))
+        kept = self._dispersion_decay**gap
+        added = (1.0 - kept) / (1.0 - self._dispersion_decay)
+        s.dispersion_num = s.dispersion_num * kept + added * (mean * mean - mean)
+        s.dispersion_den = s.dispersion_den * kept + added * mean * mean
         if s.in_episode:
             s.quiet_run += gap
             self._track_episode(bucket - 1, 0.0, 0.0)
