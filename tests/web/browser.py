@@ -8,14 +8,19 @@ console found the way a person finds them.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Locator, Page, expect, sync_playwright
 
+from funddesk import stack
 from funddesk.settings import Settings
+from funddesk.stack import free_port
+from web import fake_rasa
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse battery"  # every member of staff the browser tests create
@@ -161,3 +166,21 @@ def new_page(browser: Browser) -> Iterator[NewPage]:
     """Pages in fresh browser contexts that fail the test on any dialog (alert), script error or CSP violation."""
     with strict_pages(browser) as make:
         yield make
+
+
+@contextmanager
+def web_with_fake_rasa(data_dir: Path, bot: fake_rasa.FakeBot | None = None, **changes: object) -> Iterator[Settings]:
+    """``python -m web`` in front of the fake Rasa, as the browser tests drive it; started means migrated."""
+    rasa = fake_rasa.serve("127.0.0.1", 0, bot=bot)
+    threading.Thread(target=rasa.serve_forever, daemon=True).start()
+    port = int(rasa.server_address[1])
+    base = Settings(data_dir=data_dir, rasa_port=port, web_port=free_port(), web_rate_client=10_000)
+    settings = replace(base, **changes)  # type: ignore[arg-type]
+    web = stack.web_service(settings)
+    assert web is not None
+    try:
+        with stack.running([web]):
+            yield settings
+    finally:
+        rasa.shutdown()
+        rasa.server_close()

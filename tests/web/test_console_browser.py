@@ -16,12 +16,19 @@ import pytest
 from playwright.sync_api import WebSocketRoute, expect
 
 from escalation import accounts
-from funddesk import stack
 from funddesk.db import CannedResponse, Database, StaffRole, database_url
 from funddesk.settings import PROJECT_ROOT, Settings
-from funddesk.stack import free_port
-from tests.web.browser import PASSWORD, Console, NewPage, Widget, browser, conversation_of, new_page, url
-from web import fake_rasa
+from tests.web.browser import (
+    PASSWORD,
+    Console,
+    NewPage,
+    Widget,
+    browser,
+    conversation_of,
+    new_page,
+    url,
+    web_with_fake_rasa,
+)
 
 pytestmark = pytest.mark.integration
 __all__ = ["browser", "new_page"]  # fixtures, see tests/web/browser.py
@@ -40,21 +47,9 @@ XSS = ('<img src=x onerror="window.__xss=1">', "<script>window.__xss=1</script>"
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """``python -m web`` in front of the fake Rasa; the service desk has two agents and a lead."""
-    rasa = fake_rasa.serve("127.0.0.1", 0)
-    threading.Thread(target=rasa.serve_forever, daemon=True).start()
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("console") / "var",
-        rasa_port=int(rasa.server_address[1]),
-        web_port=free_port(),
-        web_rate_client=10_000,
-    )
-    web = stack.web_service(settings)
-    assert web is not None
-    with stack.running([web]):  # started: the schema is migrated and the teams exist
+    with web_with_fake_rasa(tmp_path_factory.mktemp("console") / "var") as settings:
         _add_staff(settings)
         yield settings
-    rasa.shutdown()
-    rasa.server_close()
 
 
 def _add_staff(settings: Settings) -> None:

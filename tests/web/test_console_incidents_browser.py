@@ -7,7 +7,6 @@ server does), so the web service announces it to the console the real way."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,11 +18,19 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from escalation import accounts
-from funddesk import stack
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, StaffRole, database_url
 from funddesk.settings import Settings
-from funddesk.stack import free_port
-from tests.web.browser import PASSWORD, Console, NewPage, Widget, browser, conversation_of, new_page, url
+from tests.web.browser import (
+    PASSWORD,
+    Console,
+    NewPage,
+    Widget,
+    browser,
+    conversation_of,
+    new_page,
+    url,
+    web_with_fake_rasa,
+)
 from web import fake_rasa
 
 pytestmark = pytest.mark.integration
@@ -60,25 +67,12 @@ def bot() -> SpikingBot:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, bot: SpikingBot) -> Iterator[Settings]:
     """The web service; published answers go to a temporary FAQ folder, never the repository's."""
-    rasa = fake_rasa.serve("127.0.0.1", 0, bot=bot)
-    threading.Thread(target=rasa.serve_forever, daemon=True).start()
     root = tmp_path_factory.mktemp("incidents")
-    settings = Settings(
-        data_dir=root / "var",
-        kb_dir=root / "faq",
-        rasa_port=int(rasa.server_address[1]),
-        web_port=free_port(),
-        web_rate_client=10_000,
-    )
-    web = stack.web_service(settings)
-    assert web is not None
-    with stack.running([web]):  # started: the schema is migrated and the teams exist
+    with web_with_fake_rasa(root / "var", bot, kb_dir=root / "faq") as settings:
         with database(settings) as db, db.session(write=True) as session:
             accounts.create_user(session, "ivy", PASSWORD, role=StaffRole.AGENT, display_name="Ivy Ma", teams=[TEAM])
             accounts.create_user(session, "leo", PASSWORD, role=StaffRole.LEAD, display_name="Leo Wu", teams=[TEAM])
         yield settings
-    rasa.shutdown()
-    rasa.server_close()
 
 
 @contextmanager
