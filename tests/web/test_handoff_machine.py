@@ -43,6 +43,14 @@ def test_a_conversation_goes_bot_waiting_staff_and_back_to_bot(session: Session)
     assert machine.get(session, handoff.id).status is HandoffStatus.RESOLVED
 
 
+def test_a_message_left_while_nobody_was_there_waits_as_a_ticket_until_someone_claims_it(session: Session) -> None:
+    conversation, anna, _ = _setup(session)
+    ticket, _ = machine.open_handoff(session, conversation, machine.Request("desk", "requested", ticket=True))
+    assert ticket.ticket and ticket.status is HandoffStatus.WAITING and machine.position(session, ticket) == 1
+    machine.claim(session, ticket.id, anna, NOW)
+    assert _state(session, conversation) is State.STAFF
+
+
 def test_asking_twice_keeps_one_open_hand_off(session: Session) -> None:
     conversation, _, _ = _setup(session)
     first, _ = machine.open_handoff(session, conversation, machine.Request("desk", "requested"))
