@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from escalation.errors import Conflict, Invalid, Missing
-from funddesk.db import Conversation, Handoff, HandoffStatus, State, Team
+from funddesk.db import Conversation, Handoff, HandoffStatus, State, Team, repository
 from funddesk.db.base import as_utc
 from funddesk.db.staff import StaffUser
 
@@ -199,8 +199,7 @@ def _require(handoff: Handoff, *statuses: HandoffStatus) -> None:
 
 
 def _conversation(session: Session, conversation_id: str, *, lock: bool = False) -> Conversation:
-    query = select(Conversation).where(Conversation.id == conversation_id)
-    conversation = session.scalars(query.with_for_update() if lock else query).first()
+    conversation = repository.find_conversation(session, conversation_id, lock=lock)
     if conversation is None:
         raise Missing("No such conversation.", code="conversation_not_found")
     return conversation

@@ -57,11 +57,12 @@ async def queues(request: WebRequest) -> HTTPResponse:
 async def teams(request: WebRequest) -> HTTPResponse:
     def load(session: Session) -> dict[str, Any]:
         moment, out = now(), []
+        active = [u for u in accounts.users(session) if u.active]  # read once, not per team
         for team in accounts.teams(session):
             members = [
                 {"id": u.id, "display_name": u.display_name, "role": str(u.role)}
-                for u in accounts.users(session)
-                if team.id in u.team_ids and u.active
+                for u in active
+                if team.id in u.team_ids
             ]
             out.append({**team_json(team, accounts.online_count(session, team.id, moment)), "members": members})
         return {"teams": out}
