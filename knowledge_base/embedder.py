@@ -45,14 +45,19 @@ def _fingerprint(model_dir: Path) -> str:
 
 
 class SentenceTransformerEmbedder:
-    """A local sentence-transformers model; nothing is ever downloaded."""
+    """A local sentence-transformers model folder; nothing is ever downloaded.
+
+    Folders that are plain mean-pooled transformers (the packaged model is) are run directly by
+    :mod:`knowledge_base.pooled_embedder`, with the same vectors and less memory.
+    """
 
     def __init__(self, model: str = PACKAGED, *, batch_size: int = 64, threads: int | None = 1) -> None:
         # Offline is a product rule, not a test convenience: a hub call at run time is a bug.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
-        from sentence_transformers import SentenceTransformer
+
+        from knowledge_base import pooled_embedder
 
         if threads:
             # One short question gains little from a second thread, and when Rasa, the web
@@ -62,7 +67,8 @@ class SentenceTransformerEmbedder:
         path = packaged_model_path() if model == PACKAGED else Path(model).expanduser()
         if not path.is_dir():
             raise FileNotFoundError(f"embedding model folder not found: {path}")
-        self._model: SentenceTransformer = SentenceTransformer(str(path), device="cpu")
+        self._pooled = pooled_embedder.PooledTransformer(path, batch_size) if pooled_embedder.supports(path) else None
+        self._model: SentenceTransformer | None = None if self._pooled else _sentence_transformer(path)
         self._batch_size = batch_size
         self._name = f"{path.name}@{_fingerprint(path)}"
         self.path = path
@@ -73,8 +79,10 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
-        model = self._model
-        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        if self._pooled is not None:
+            return self._pooled.dim
+        assert self._model is not None
+        get = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = get()
         assert dim is not None
         return int(dim)
@@ -82,6 +90,9 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._pooled is not None:
+            return self._pooled.encode(list(texts))
+        assert self._model is not None
         vectors = self._model.encode(
             list(texts),
             batch_size=self._batch_size,
@@ -90,6 +101,12 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def _sentence_transformer(path: Path) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(path), device="cpu")
 
 
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")

@@ -139,3 +139,28 @@ def test_the_paraphrase_files_name_only_existing_entries(shipped: KnowledgeBase)
         with (PROJECT / "bench" / "data" / name).open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 assert not row["expected_id"] or shipped.entry(row["expected_id"]), (name, row)
+
+
+def test_the_packaged_model_runs_without_sentence_transformers_and_gives_its_exact_vectors() -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from knowledge_base import pooled_embedder
+    from knowledge_base.embedder import SentenceTransformerEmbedder, packaged_model_path
+
+    texts = ["How long until my redemption money arrives?", "赎回的钱多久到账", "hi", "fee " * 400]
+    path = packaged_model_path()
+    assert pooled_embedder.supports(path)
+    ours = SentenceTransformerEmbedder().encode(texts)
+    theirs = SentenceTransformer(str(path), device="cpu").encode(texts, normalize_embeddings=True)
+    assert abs(ours - theirs).max() < 1e-5
+
+
+def test_a_model_folder_with_another_pooling_goes_through_sentence_transformers(tmp_path: Path) -> None:
+    from knowledge_base import pooled_embedder
+    from knowledge_base.embedder import packaged_model_path
+
+    folder = tmp_path / "cls-model"
+    shutil.copytree(packaged_model_path(), folder)
+    pooling = folder / "1_Pooling" / "config.json"
+    pooling.write_text(pooling.read_text().replace('"pooling_mode_cls_token": false', '"pooling_mode_cls_token": true'))
+    assert not pooled_embedder.supports(folder)

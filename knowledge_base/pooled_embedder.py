@@ -1,0 +1,83 @@
+"""Mean-pooled transformer embeddings without importing sentence-transformers at serving time.
+
+A sentence-transformers folder made of exactly a Transformer, a mean Pooling and (optionally) a
+Normalize module, as all-MiniLM-L6-v2 is, is just ``AutoModel`` + masked mean + L2 norm. Doing
+that directly gives the same vectors (tests/integration compares them) while the action server
+skips sentence-transformers' import, which costs about 175 MiB of resident memory (scipy,
+scikit-learn, PIL, ...) on this machine. Any other layout keeps going through sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_TRANSFORMER = "sentence_transformers.models.Transformer"
+_POOLING = "sentence_transformers.models.Pooling"
+_NORMALIZE = "sentence_transformers.models.Normalize"
+_OTHER_POOLING_MODES = ("cls_token", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens", "lasttoken")
+
+
+def supports(path: Path) -> bool:
+    """True when ``path`` is Transformer → mean Pooling → Normalize, with nothing else."""
+    try:
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        types = [m["type"] for m in modules]
+        if types != [_TRANSFORMER, _POOLING, _NORMALIZE] or modules[0].get("path", "") != "":
+            return False
+        pooling = json.loads((path / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return False
+    other = any(pooling.get(f"pooling_mode_{mode}") for mode in _OTHER_POOLING_MODES)
+    return bool(pooling.get("pooling_mode_mean_tokens")) and not other
+
+
+class PooledTransformer:
+    """The ``encode`` of a :func:`supports` folder: tokenise, run, masked mean, L2-normalise."""
+
+    def __init__(self, path: Path, batch_size: int) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self._torch = torch
+        config = _read(path / "sentence_bert_config.json")
+        self._max_length = int(config.get("max_seq_length") or 512)
+        self._lower = bool(config.get("do_lower_case"))
+        self._tokenizer: Any = AutoTokenizer.from_pretrained(str(path))
+        self._model: Any = AutoModel.from_pretrained(str(path)).eval()
+        self._batch_size = batch_size
+        self.dim = int(self._model.config.hidden_size)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        # Longest first, as sentence-transformers batches, so a batch pads to similar lengths.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            batch = [texts[i].lower() if self._lower else texts[i] for i in rows]
+            out[rows] = self._encode_batch(batch)
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        tokens = self._tokenizer(
+            texts, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
+        )
+        with torch.inference_mode():
+            hidden = self._model(**tokens).last_hidden_state
+            mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            unit = torch.nn.functional.normalize(mean, p=2, dim=1)
+        return np.asarray(unit.numpy(), dtype=np.float32)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
