@@ -13,8 +13,9 @@ from web.context import WebRequest
 Assets = dict[str, tuple[bytes, str]]  # name -> (body, content type)
 
 
-def bundle(static: Path, names: Sequence[str], banner: str, prologue: str = "") -> bytes:
-    """Plain-JS files concatenated inside one function, so nothing leaks into the page's globals."""
+def bundle(static: Path, names: Sequence[str | Path], banner: str, prologue: str = "") -> bytes:
+    """Plain-JS files (relative to ``static``, or absolute) concatenated inside one function, so
+    nothing leaks into the page's globals."""
     parts = b"\n".join((static / name).read_bytes() for name in names)
     return f"/* {banner} */\n(function () {{\n{prologue}".encode() + parts + b"\n})();\n"
 

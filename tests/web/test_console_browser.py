@@ -180,6 +180,22 @@ def test_an_investors_html_shows_as_text_in_the_console_and_nothing_runs(service
     assert console.page.locator("#app img, #app script, #app iframe, [onerror], [onload]").count() == 0
 
 
+def test_a_bot_answer_shows_its_markdown_in_the_console_and_html_in_it_as_text(
+    service: Settings, new_page: NewPage
+) -> None:
+    console = Console(new_page(), service)
+    console.log_in("alice")
+    cid = investor_asks_for_a_person(service)
+    console.card(cid).get_by_role("button", name=re.compile("^Open")).click()
+    answer = console.transcript.locator(".msg--bot .msg__text", has_text="Bold and a link")
+    expect(answer.locator("strong")).to_have_text("Bold")
+    link = answer.get_by_role("link", name="link")
+    expect(link).to_have_attribute("href", "https://example.com")
+    expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
+    expect(answer).to_contain_text("<script>alert(2)</script>")
+    assert answer.locator("img, script").count() == 0
+
+
 def test_when_two_agents_claim_at_once_the_slower_one_is_told_someone_else_took_it(
     service: Settings, new_page: NewPage
 ) -> None:

@@ -34,9 +34,11 @@ def test_the_bundle_lists_every_script_of_the_console_and_each_stays_small() -> 
     assert all(len((STATIC / name).read_text().splitlines()) < 400 for name in BUNDLE)
 
 
-def test_no_console_script_parses_data_as_html() -> None:
+def test_no_console_script_parses_data_as_html_except_through_the_sanitizing_markdown_renderer() -> None:
     sink = re.compile(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function")
-    assert [name for name in BUNDLE if sink.search((STATIC / name).read_text())] == []
+    sanitized = re.compile(r"\.innerHTML = renderMarkdown\(")
+    lines = [(name, line) for name in BUNDLE for line in (STATIC / name).read_text().splitlines()]
+    assert [(name, line) for name, line in lines if sink.search(sanitized.sub("", line))] == []
 
 
 def test_the_console_is_not_in_the_api_document(make_api: MakeApi) -> None:

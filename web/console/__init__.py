@@ -1,9 +1,11 @@
 """The staff console: one page (``/console``) and its script and styles, over the staff JSON API.
 
 ``/console/console.js`` is the console's plain-JS files (``static/*.js``, in ``BUNDLE`` order)
-wrapped in one function, so nothing becomes a global. The page's CSP allows only the service's
-own scripts and styles, and the script never parses data as HTML, so an investor's message is
-always text. Everything is assembled when the server starts, not at import time.
+wrapped in one function, so nothing becomes a global, after the widget's markdown renderer
+(``vendor.js`` + ``markdown.js``: bot and staff answers look as the investor saw them). The page's
+CSP allows only the service's own scripts and styles; an investor's message is always set as
+text, and rendered markdown is sanitized by DOMPurify first. Everything is assembled when the
+server starts, not at import time.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sanic import Blueprint
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from web import assets
+from web import assets, widget
 from web.context import WebApp, WebRequest
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -43,8 +45,12 @@ BUNDLE = (
 )
 
 
+# The widget's markdown renderer, so bot and staff answers render exactly as in the widget.
+SHARED = (widget.STATIC / "vendor.js", widget.STATIC / "markdown.js")
+
+
 def bundle(static: Path = STATIC) -> bytes:
-    return assets.bundle(static, BUNDLE, "FundDesk staff console", '"use strict";\n')
+    return assets.bundle(static, [*SHARED, *BUNDLE], "FundDesk staff console", '"use strict";\n')
 
 
 @bp.before_server_start

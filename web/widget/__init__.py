@@ -1,7 +1,8 @@
 """The embeddable chat widget (``/widget.js``, ``/widget.css``) and a demo fund-company page (``/``).
 
 ``/widget.js`` is one script: the vendored markdown renderer and sanitizer (``static/vendor.js``,
-built by esbuild from ``package-lock.json``), the widget's words (``static/strings.js``), its live
+built by esbuild from ``package-lock.json``) and FundDesk's settings for them (``static/markdown.js``,
+shared with the staff console), the widget's words (``static/strings.js``), its live
 connection (``static/live.js``), the hand-off status line (``static/handoff.js``) and the widget
 itself (``static/widget.js``, plain JS), wrapped in one function so nothing leaks into the host
 page. It is assembled when the server starts, not at import time.
@@ -26,12 +27,12 @@ DEMO_CSP = (
 )
 
 bp = Blueprint("widget")
-__all__ = ["bp", "bundle", "setup"]
+__all__ = ["STATIC", "bp", "bundle", "setup"]
 
 
-# In this order, inside one function: the vendored libraries, the words, the live connection,
-# the hand-off status line, then the widget that uses them all.
-BUNDLE = ("vendor.js", "strings.js", "live.js", "handoff.js", "widget.js")
+# In this order, inside one function: the vendored libraries and the markdown renderer, the words,
+# the live connection, the hand-off status line, then the widget that uses them all.
+BUNDLE = ("vendor.js", "markdown.js", "strings.js", "live.js", "handoff.js", "widget.js")
 
 
 def bundle(static: Path = STATIC) -> bytes:

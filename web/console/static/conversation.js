@@ -109,7 +109,13 @@ function ConversationView(app) {
     var head = el("div", { class: "msg__head" }, [label]);
     if (message.internal) head.appendChild(el("span", { class: "msg__internal", text: T.internalNote }));
     head.appendChild(el("time", { class: "msg__time", datetime: message.created_at, text: clockTime(message.created_at) }));
-    var text = el("div", { class: "msg__text", text: message.text });
+    var text = el("div", { class: "msg__text" });
+    if ((role === "bot" || role === "staff") && !message.masked) {
+      text.classList.add("msg__text--markdown");
+      text.innerHTML = renderMarkdown(message.text); // eslint-disable-line no-undef -- markdown.js: sanitized
+    } else {
+      text.textContent = message.text; // investor and system text is never parsed as HTML
+    }
     var node = el("article", { class: classes, "data-id": message.id }, [head, text]);
     if (message.masked) node.appendChild(maskedNote(message, text));
     if (message.buttons && message.buttons.length) {

@@ -6,13 +6,12 @@
 // service's base URL; default: where this script came from), data-title (the panel's title).
 //
 // The served /widget.js wraps the vendored bundle (FundDeskVendor: Marked + DOMPurify),
-// strings.js (STRINGS), live.js (LiveConnection), handoff.js (HandoffStatus, TypingSender) and
-// this file in one function, so nothing here becomes a global of the host page.
+// markdown.js (renderMarkdown), strings.js (STRINGS), live.js (LiveConnection), handoff.js
+// (HandoffStatus, TypingSender) and // this file in one function, so nothing here becomes a global of the host page.
 //
-// Safety: investor text is only ever set as textContent; bot and staff answers are markdown
-// rendered by Marked (raw HTML in them is escaped, shown as text) and then sanitized by
-// DOMPurify (no scripts, no event handlers, no images, no javascript: links) before they
-// touch the DOM.
+// Safety: investor text is only ever set as textContent; bot and staff answers go through
+// renderMarkdown (markdown.js: Marked with raw HTML escaped, then DOMPurify) before they touch
+// the DOM.
 
 var script = document.currentScript;
 if (script && !window.__funddeskWidgetLoaded) {
@@ -31,32 +30,6 @@ function start(script) {
   var base = new URL(script.getAttribute("data-api") || ".", script.src || location.href);
   var apiBase = new URL("api/v1/", base).href;
   var storeKey = "funddesk:" + base.origin + base.pathname;
-
-  var vendor = FundDeskVendor; // eslint-disable-line no-undef
-  // Raw HTML inside markdown is shown as text, never parsed; DOMPurify then guards what Marked made.
-  var markdown = new vendor.Marked({
-    gfm: true,
-    breaks: true,
-    async: false,
-    renderer: {
-      html: function (token) {
-        return escapeHtml(token.text || token.raw || "");
-      },
-    },
-  });
-  var purify = vendor.DOMPurify;
-  purify.addHook("afterSanitizeAttributes", function (node) {
-    if (node.tagName === "A") {
-      node.setAttribute("target", "_blank");
-      node.setAttribute("rel", "noopener noreferrer nofollow");
-    }
-  });
-  var SAFE = {
-    ALLOWED_TAGS: ["a", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-      "i", "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul"],
-    ALLOWED_ATTR: ["href", "title"],
-    ALLOW_DATA_ATTR: false,
-  };
 
   // -- state ----------------------------------------------------------------------------
 
@@ -463,10 +436,6 @@ function start(script) {
     return node;
   }
 
-  function renderMarkdown(text) {
-    return purify.sanitize(markdown.parse(String(text)), SAFE);
-  }
-
   function choiceGroup(buttons) {
     var group = el("div", { class: "fd-choices", role: "group", "aria-label": t.choices });
     var payloads = buttons.map(function (b) {
@@ -538,12 +507,6 @@ function start(script) {
     });
     if (text !== undefined) node.textContent = text;
     return node;
-  }
-
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
   }
 
   function chatIcon() {
