@@ -225,6 +225,10 @@ def _training_note(side: dict[str, Any]) -> list[str]:
             f"- baseline edit-to-live: regenerate + `rasa train` {edit['train_s']} s, `PUT /model` {edit['load_s']} s, "
             f"{edit['median_s']} s until both new answers were served"
         )
+    by_process = side.get("shipped", {}).get("funddesk_memory_by_process", {})
+    if by_process:
+        parts = ", ".join(f"{name} {got['rss_mb']:.0f} MiB" for name, got in by_process.items())
+        lines.append(f"- FundDesk's resident memory by process: {parts}")
     stages = side.get("stages_s", {})
     lines += [f"- stage `{name}`: {seconds} s" for name, seconds in stages.items()]
     return lines

@@ -182,6 +182,7 @@ def _shipped(
         pids = {"funddesk": [s.process.pid for s in services if s.process]}
         pids.update({name: [server.pid] for name, server in servers.items() if server.pid})
         result["memory"] = {name: procmem.rss_mb(found) for name, found in pids.items()}
+        result["funddesk_memory_by_process"] = {s.name: procmem.rss_mb([s.process.pid]) for s in services if s.process}
         result["disk_mb"] = {
             "funddesk": procmem.folder_mb(dialog, OUT / "funddesk-shipped-var" / "index", packaged_model_path()),
             **{v: training[f"shipped/{v}"]["disk_mb"] for v in variants},

@@ -37,6 +37,7 @@ def side() -> dict[str, Any]:
                 "recommended": {"median_s": 640.0, "train_s": 600.0, "load_s": 38.0},
             },
             "memory": {"funddesk": {"rss_mb": 1400.0}, "recommended": {"rss_mb": 900.0}},
+            "funddesk_memory_by_process": {"rasa": {"rss_mb": 950.0}, "actions": {"rss_mb": 450.0}},
             "disk_mb": {"funddesk": 107.0, "recommended": 30.0},
         },
         "banking77": {
@@ -81,6 +82,7 @@ def test_results_markdown_has_the_table_the_ratios_and_the_targets() -> None:
     text = "\n".join(comparison.markdown(results))
     assert "| BANKING77 as FAQ (10 per intent), held-out rows: top-1 | 86.0% | 54.0% | 1.59 |" in text
     assert "**NOT met**: p95 latency no worse" in text
+    assert "- FundDesk's resident memory by process: rasa 950 MiB, actions 450 MiB" in text
 
 
 def test_plots_are_written_as_png_files(tmp_path: Path) -> None:
