@@ -17,29 +17,24 @@ The format (the contract fund teams write to)::
     The answer: markdown kept verbatim, up to the next ``##`` heading.
 
 Ids come from ``{#id}`` or, failing that, from the question (see :func:`make_id`).
-``parse_text`` is pure; ``parse_file`` adds reading bytes and decoding them.
+``parse_text`` is pure; ``parse_file`` adds reading bytes and decoding them. The front matter is
+checked by :mod:`knowledge_base.front_matter`.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
-import yaml
+from knowledge_base.entries import Entry, ParsedFile, Problem
+from knowledge_base.front_matter import Meta, Report, read_front_matter
 
-from knowledge_base.entries import LANGS, Entry, ParsedFile, Problem
-
-FRONT_MATTER_KEYS = ("escalate", "funds", "lang", "tags", "team")
 MAX_ANSWER_CHARS = 1500
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
-TEAM_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _NOT_A_HEADING = re.compile(r"^ {0,3}##[^#\s]")
@@ -48,33 +43,6 @@ _ID_SUFFIX = re.compile(r"\{#([^{}]*)\}$")
 _BULLET = re.compile(r"^ {0,3}[-*+](?:[ \t]+(.*))?$")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
-_INT_TAG = "tag:yaml.org,2002:int"
-_T = TypeVar("_T")
-
-
-@dataclass
-class _Report:
-    """Collects the problems of one file."""
-
-    path: str
-    problems: list[Problem] = field(default_factory=list)
-
-    def error(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.path, line, message))
-
-    def warning(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.path, line, message, "warning"))
-
-
-@dataclass(frozen=True)
-class _Meta:
-    """The front-matter settings every entry of a file inherits."""
-
-    team: str | None = None
-    lang: str = "en"
-    funds: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    escalate: bool = False
 
 
 @dataclass
@@ -122,9 +90,9 @@ def parse_text(text: str, path: str) -> ParsedFile:
     ``entries`` holds every entry with a question and a usable id, even when the file has
     errors elsewhere: serve a file only when ``ok``.
     """
-    report = _Report(path)
+    report = Report(path)
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    meta, body_start = _read_front_matter(lines, report)
+    meta, body_start = read_front_matter(lines, report)
     if body_start is None:
         return ParsedFile(path, problems=tuple(report.problems))
     title, sections = _scan(lines, body_start, report)
@@ -135,184 +103,10 @@ def parse_text(text: str, path: str) -> ParsedFile:
     return ParsedFile(path, tuple(entries), tuple(problems))
 
 
-# -- front matter -------------------------------------------------------------------------
-
-
-def _read_front_matter(lines: list[str], report: _Report) -> tuple[_Meta, int | None]:
-    """Validate the front matter; return it and the index of the first body line.
-
-    The index is None when the front matter never ends, since then nothing can be trusted.
-    """
-    if lines[0].rstrip() != "---":
-        return _Meta(), 0
-    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
-    if end is None:
-        report.error(1, "front matter is never closed: add a '---' line after it")
-        return _Meta(), None
-    node = _load_yaml("\n".join(lines[1:end]), report)
-    if node is None:
-        return _Meta(), end + 1
-    if not isinstance(node, yaml.MappingNode):
-        report.error(
-            _line_of(node), f"front matter must be a mapping of keys to values, not {_kind(node)}"
-        )
-        return _Meta(), end + 1
-    return _meta_from(node, report), end + 1
-
-
-def _load_yaml(text: str, report: _Report) -> yaml.Node | None:
-    """Compose the YAML (keeping line numbers and scalars as written), or report why not."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is not None:
-            loader.construct_document(node)  # surfaces bad tags and values now, not later
-    except yaml.MarkedYAMLError as exc:
-        line = 2 + exc.problem_mark.line if exc.problem_mark is not None else 1
-        report.error(line, f"invalid YAML in front matter: {exc.problem or exc}")
-        return None
-    except yaml.YAMLError as exc:
-        report.error(1, f"invalid YAML in front matter: {exc}")
-        return None
-    finally:
-        loader.dispose()
-    return node
-
-
-def _line_of(node: yaml.Node) -> int:
-    return 2 + node.start_mark.line  # the YAML starts on the file's line 2
-
-
-def _meta_from(mapping: yaml.MappingNode, report: _Report) -> _Meta:
-    values: dict[str, yaml.Node] = {}
-    first_line: dict[str, int] = {}
-    for key_node, value_node in mapping.value:
-        key, line = str(key_node.value), _line_of(key_node)
-        if key not in FRONT_MATTER_KEYS:
-            report.error(line, _unknown_key_message(key))
-        elif key in first_line:
-            report.error(
-                line, f"duplicate front-matter key '{key}' (first at line {first_line[key]})"
-            )
-        else:
-            first_line[key], values[key] = line, value_node
-
-    def checked(key: str, check: Callable[[yaml.Node, _Report], _T | None]) -> _T | None:
-        return check(values[key], report) if key in values else None
-
-    team, lang = checked("team", _team), checked("lang", _lang)
-    funds, tags = checked("funds", _funds), checked("tags", _tags)
-    escalate = checked("escalate", _escalate)
-    return _Meta(team, lang or "en", funds or (), tags or (), bool(escalate))
-
-
-def _unknown_key_message(key: str) -> str:
-    close = difflib.get_close_matches(key.lower(), FRONT_MATTER_KEYS, n=1, cutoff=0.6)
-    if close:
-        return f"unknown front-matter key '{key}' (did you mean '{close[0]}'?)"
-    return f"unknown front-matter key '{key}' (allowed: {', '.join(FRONT_MATTER_KEYS)})"
-
-
-def _team(node: yaml.Node, report: _Report) -> str | None:
-    value = _scalar(node)
-    if isinstance(value, str) and TEAM_RE.fullmatch(value):
-        return value
-    report.error(
-        _line_of(node),
-        "team must be lowercase letters, digits and '-', like 'redemption-desk', "
-        f"not {_show(node)}",
-    )
-    return None
-
-
-def _lang(node: yaml.Node, report: _Report) -> str | None:
-    value = _scalar(node)
-    if isinstance(value, str) and value in LANGS:
-        return value
-    report.error(_line_of(node), f"lang must be 'en' or 'zh', not {_show(node)}")
-    return None
-
-
-def _escalate(node: yaml.Node, report: _Report) -> bool | None:
-    value = _scalar(node)
-    if isinstance(value, bool):
-        return value
-    report.error(_line_of(node), f"escalate must be true or false, not {_show(node)}")
-    return None
-
-
-def _funds(node: yaml.Node, report: _Report) -> tuple[str, ...] | None:
-    if not isinstance(node, yaml.SequenceNode):
-        report.error(
-            _line_of(node),
-            f'funds must be a list of 6-digit fund codes like ["110022"], not {_show(node)}',
-        )
-        return None
-    codes = [_fund_code(item, report) for item in node.value]
-    return tuple(c for c in codes if c is not None) if None not in codes else None
-
-
-def _fund_code(node: yaml.Node, report: _Report) -> str | None:
-    """A fund code as written: unquoted numbers keep their digits (YAML reads 012345 as octal)."""
-    value = _scalar(node)
-    text: str
-    if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and str(node.value).isdigit():
-        text = str(node.value).zfill(6)
-    elif isinstance(value, str):
-        text = value.strip()
-    else:
-        report.error(_line_of(node), f"fund code must be a string of 6 digits, not {_show(node)}")
-        return None
-    if len(text) == 6 and text.isascii() and text.isdigit():
-        return text
-    report.error(_line_of(node), f"fund code '{text}' is not 6 digits")
-    return None
-
-
-def _tags(node: yaml.Node, report: _Report) -> tuple[str, ...] | None:
-    if not isinstance(node, yaml.SequenceNode):
-        report.error(_line_of(node), f"tags must be a list of strings, not {_show(node)}")
-        return None
-    tags: list[str] = []
-    for item in node.value:
-        value = _scalar(item)
-        if isinstance(value, str) and value.strip():
-            tags.append(value.strip())
-        else:
-            report.error(_line_of(item), f"each tag must be a non-empty string, not {_show(item)}")
-    return tuple(tags) if len(tags) == len(node.value) else None
-
-
-def _scalar(node: yaml.Node) -> object:
-    """The Python value of a scalar node (None for lists and mappings)."""
-    if not isinstance(node, yaml.ScalarNode):
-        return None
-    value: object = yaml.SafeLoader("").construct_object(node)
-    return value
-
-
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    return _show(node)
-
-
-def _show(node: yaml.Node) -> str:
-    """How to name a value in a message: strings quoted, other scalars as written."""
-    if not isinstance(node, yaml.ScalarNode):
-        return _kind(node)
-    value = _scalar(node)
-    if value is None:
-        return "an empty value"
-    return f"'{value}'" if isinstance(value, str) else str(node.value)
-
-
 # -- markdown structure -------------------------------------------------------------------
 
 
-def _scan(lines: list[str], start: int, report: _Report) -> tuple[str | None, list[_Section]]:
+def _scan(lines: list[str], start: int, report: Report) -> tuple[str | None, list[_Section]]:
     """Split the body into the title and ``##`` sections; ``##`` inside code fences is text."""
     title: str | None = None
     title_line = 0
@@ -376,7 +170,7 @@ def _next_fence_state(
 
 
 def _build_entries(
-    sections: list[_Section], meta: _Meta, title: str | None, report: _Report
+    sections: list[_Section], meta: Meta, title: str | None, report: Report
 ) -> list[Entry]:
     entries: list[Entry] = []
     first_line: dict[str, int] = {}
@@ -397,7 +191,7 @@ def _build_entries(
 
 
 def _build_entry(
-    section: _Section, meta: _Meta, title: str | None, report: _Report
+    section: _Section, meta: Meta, title: str | None, report: Report
 ) -> Entry | None:
     heading = _read_heading(section, report)
     alternatives, answer_lines = _split_body(section.body)
@@ -433,7 +227,7 @@ def _build_entry(
     )
 
 
-def _read_heading(section: _Section, report: _Report) -> tuple[str, str] | None:
+def _read_heading(section: _Section, report: Report) -> tuple[str, str] | None:
     """The question and id of a ``##`` heading, or None after reporting why there are none."""
     text = _CLOSING_HASHES.sub("", section.heading).strip()
     match = _ID_SUFFIX.search(text)
@@ -486,7 +280,7 @@ def _strip_blank(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
 
 
 def _check_alternatives(
-    line: int, question: str | None, alternatives: list[tuple[int, str]], report: _Report
+    line: int, question: str | None, alternatives: list[tuple[int, str]], report: Report
 ) -> None:
     seen: dict[str, int] = {phrasing_key(question): line} if question else {}
     for number, text in alternatives:
@@ -506,7 +300,7 @@ def phrasing_key(phrasing: str) -> str:
     return folded.rstrip("?!.。？！ ")
 
 
-def _check_lang(line: int, question: str, lang: str, report: _Report) -> None:
+def _check_lang(line: int, question: str, lang: str, report: Report) -> None:
     """Warn when the question's script contradicts ``lang``.
 
     Chinese characters are weighed against Latin *letters* for ``en`` and against Latin

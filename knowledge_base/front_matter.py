@@ -1,0 +1,217 @@
+"""The YAML front matter of a FAQ file: the settings its entries inherit, checked key by key.
+
+Each key's value is checked on its own YAML node, so every problem names the file's line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import yaml
+
+from knowledge_base.entries import LANGS, Problem
+
+FRONT_MATTER_KEYS = ("escalate", "funds", "lang", "tags", "team")
+TEAM_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+_INT_TAG = "tag:yaml.org,2002:int"
+_T = TypeVar("_T")
+
+
+@dataclass
+class Report:
+    """Collects the problems of one file."""
+
+    path: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+    def warning(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message, "warning"))
+
+
+@dataclass(frozen=True)
+class Meta:
+    """The front-matter settings every entry of a file inherits."""
+
+    team: str | None = None
+    lang: str = "en"
+    funds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    escalate: bool = False
+
+
+def read_front_matter(lines: list[str], report: Report) -> tuple[Meta, int | None]:
+    """Validate the front matter; return it and the index of the first body line.
+
+    The index is None when the front matter never ends, since then nothing can be trusted.
+    """
+    if lines[0].rstrip() != "---":
+        return Meta(), 0
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
+    if end is None:
+        report.error(1, "front matter is never closed: add a '---' line after it")
+        return Meta(), None
+    node = _load_yaml("\n".join(lines[1:end]), report)
+    if node is None:
+        return Meta(), end + 1
+    if not isinstance(node, yaml.MappingNode):
+        report.error(
+            _line_of(node), f"front matter must be a mapping of keys to values, not {_kind(node)}"
+        )
+        return Meta(), end + 1
+    return _meta_from(node, report), end + 1
+
+
+def _load_yaml(text: str, report: Report) -> yaml.Node | None:
+    """Compose the YAML (keeping line numbers and scalars as written), or report why not."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            loader.construct_document(node)  # surfaces bad tags and values now, not later
+    except yaml.MarkedYAMLError as exc:
+        line = 2 + exc.problem_mark.line if exc.problem_mark is not None else 1
+        report.error(line, f"invalid YAML in front matter: {exc.problem or exc}")
+        return None
+    except yaml.YAMLError as exc:
+        report.error(1, f"invalid YAML in front matter: {exc}")
+        return None
+    finally:
+        loader.dispose()
+    return node
+
+
+def _line_of(node: yaml.Node) -> int:
+    return 2 + node.start_mark.line  # the YAML starts on the file's line 2
+
+
+def _meta_from(mapping: yaml.MappingNode, report: Report) -> Meta:
+    values: dict[str, yaml.Node] = {}
+    first_line: dict[str, int] = {}
+    for key_node, value_node in mapping.value:
+        key, line = str(key_node.value), _line_of(key_node)
+        if key not in FRONT_MATTER_KEYS:
+            report.error(line, _unknown_key_message(key))
+        elif key in first_line:
+            report.error(
+                line, f"duplicate front-matter key '{key}' (first at line {first_line[key]})"
+            )
+        else:
+            first_line[key], values[key] = line, value_node
+
+    def checked(key: str, check: Callable[[yaml.Node, Report], _T | None]) -> _T | None:
+        return check(values[key], report) if key in values else None
+
+    team, lang = checked("team", _team), checked("lang", _lang)
+    funds, tags = checked("funds", _funds), checked("tags", _tags)
+    escalate = checked("escalate", _escalate)
+    return Meta(team, lang or "en", funds or (), tags or (), bool(escalate))
+
+
+def _unknown_key_message(key: str) -> str:
+    close = difflib.get_close_matches(key.lower(), FRONT_MATTER_KEYS, n=1, cutoff=0.6)
+    if close:
+        return f"unknown front-matter key '{key}' (did you mean '{close[0]}'?)"
+    return f"unknown front-matter key '{key}' (allowed: {', '.join(FRONT_MATTER_KEYS)})"
+
+
+def _team(node: yaml.Node, report: Report) -> str | None:
+    value = _scalar(node)
+    if isinstance(value, str) and TEAM_RE.fullmatch(value):
+        return value
+    report.error(
+        _line_of(node),
+        "team must be lowercase letters, digits and '-', like 'redemption-desk', "
+        f"not {_show(node)}",
+    )
+    return None
+
+
+def _lang(node: yaml.Node, report: Report) -> str | None:
+    value = _scalar(node)
+    if isinstance(value, str) and value in LANGS:
+        return value
+    report.error(_line_of(node), f"lang must be 'en' or 'zh', not {_show(node)}")
+    return None
+
+
+def _escalate(node: yaml.Node, report: Report) -> bool | None:
+    value = _scalar(node)
+    if isinstance(value, bool):
+        return value
+    report.error(_line_of(node), f"escalate must be true or false, not {_show(node)}")
+    return None
+
+
+def _funds(node: yaml.Node, report: Report) -> tuple[str, ...] | None:
+    if not isinstance(node, yaml.SequenceNode):
+        report.error(
+            _line_of(node),
+            f'funds must be a list of 6-digit fund codes like ["110022"], not {_show(node)}',
+        )
+        return None
+    codes = [_fund_code(item, report) for item in node.value]
+    return tuple(c for c in codes if c is not None) if None not in codes else None
+
+
+def _fund_code(node: yaml.Node, report: Report) -> str | None:
+    """A fund code as written: unquoted numbers keep their digits (YAML reads 012345 as octal)."""
+    value = _scalar(node)
+    text: str
+    if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and str(node.value).isdigit():
+        text = str(node.value).zfill(6)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        report.error(_line_of(node), f"fund code must be a string of 6 digits, not {_show(node)}")
+        return None
+    if len(text) == 6 and text.isascii() and text.isdigit():
+        return text
+    report.error(_line_of(node), f"fund code '{text}' is not 6 digits")
+    return None
+
+
+def _tags(node: yaml.Node, report: Report) -> tuple[str, ...] | None:
+    if not isinstance(node, yaml.SequenceNode):
+        report.error(_line_of(node), f"tags must be a list of strings, not {_show(node)}")
+        return None
+    tags: list[str] = []
+    for item in node.value:
+        value = _scalar(item)
+        if isinstance(value, str) and value.strip():
+            tags.append(value.strip())
+        else:
+            report.error(_line_of(item), f"each tag must be a non-empty string, not {_show(item)}")
+    return tuple(tags) if len(tags) == len(node.value) else None
+
+
+def _scalar(node: yaml.Node) -> object:
+    """The Python value of a scalar node (None for lists and mappings)."""
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    value: object = yaml.SafeLoader("").construct_object(node)
+    return value
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    return _show(node)
+
+
+def _show(node: yaml.Node) -> str:
+    """How to name a value in a message: strings quoted, other scalars as written."""
+    if not isinstance(node, yaml.ScalarNode):
+        return _kind(node)
+    value = _scalar(node)
+    if value is None:
+        return "an empty value"
+    return f"'{value}'" if isinstance(value, str) else str(node.value)
