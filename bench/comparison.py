@@ -219,12 +219,12 @@ def _training_note(side: dict[str, Any]) -> list[str]:
         f"model {got['model_mb']} MiB"
         for name, got in side.get("training", {}).items()
     ]
-    edit = side.get("shipped", {}).get("edit_to_live", {}).get("recommended")
-    if edit:
-        lines.append(
-            f"- baseline edit-to-live: regenerate + `rasa train` {edit['train_s']} s, `PUT /model` {edit['load_s']} s, "
-            f"{edit['median_s']} s until both new answers were served"
-        )
+    for bot, edit in side.get("shipped", {}).get("edit_to_live", {}).items():
+        if bot != "funddesk":
+            lines.append(
+                f"- {bot} baseline edit-to-live: regenerate + `rasa train` {edit['train_s']} s, "
+                f"`PUT /model` {edit['load_s']} s, {edit['median_s']} s until both new answers were served"
+            )
     by_process = side.get("shipped", {}).get("funddesk_memory_by_process", {})
     if by_process:
         parts = ", ".join(f"{name} {got['rss_mb']:.0f} MiB" for name, got in by_process.items())

@@ -188,8 +188,9 @@ def _shipped(
             **{v: training[f"shipped/{v}"]["disk_mb"] for v in variants},
         }
         result["edit_to_live"] = {"funddesk": _funddesk_edits(kb_copy, urls["funddesk"])}
-        if baseline_edit and "recommended" in servers:  # the strong baseline would retrain for longer still
-            result["edit_to_live"]["recommended"] = _baseline_edit(servers["recommended"])
+        if baseline_edit:
+            for variant, server in servers.items():
+                result["edit_to_live"][variant] = _baseline_edit(server, variant)
     return result
 
 
@@ -223,14 +224,14 @@ def _funddesk_edits(kb_copy: Path, url: str) -> dict[str, Any]:
     return {"runs_s": timings, "median_s": sorted(timings)[len(timings) // 2]}
 
 
-def _baseline_edit(server: RasaServer) -> dict[str, Any]:
+def _baseline_edit(server: RasaServer, variant: str) -> dict[str, Any]:
     """What a Rasa user does: regenerate the project, ``rasa train`` (its cache kept), ``PUT /model``."""
-    kb_copy = OUT / "baseline-edit" / "faq"
+    kb_copy = OUT / f"baseline-edit-{variant}" / "faq"
     shutil.rmtree(kb_copy.parent, ignore_errors=True)
     shutil.copytree(builds.SHIPPED, kb_copy)
     started = time.monotonic()
     edit = edit_to_live.apply(kb_copy, 0)
-    model = builds.build("shipped", "recommended", builds.WORK, kb=kb_copy)
+    model = builds.build("shipped", variant, builds.WORK, kb=kb_copy)
     trained = time.monotonic()
     server.load_model(model.path)
     loaded = time.monotonic()
