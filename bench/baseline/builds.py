@@ -57,7 +57,10 @@ def built(name: str, variant: str, work: Path = WORK, *, kb: Path | None = None)
 def _project(name: str, variant: str, work: Path, kb: Path | None) -> tuple[RasaProject, tuple[Path, ...]]:
     converted = strong_weights(work) if variant == "strong" else None
     project = project_for(name, entries_of(kb or kb_dir(name, work)), variant, converted)
-    return project, (converted.folder, lm_overlay.REQUIREMENTS) if converted else ()
+    if converted is None:
+        return project, ()
+    components = (lm_overlay.COMPONENTS,) if project.language == "zh" else ()  # the Jieba workaround
+    return project, (converted.folder, lm_overlay.REQUIREMENTS, *components)
 
 
 def strong_weights(work: Path = WORK) -> weights.ConvertedWeights:

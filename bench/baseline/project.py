@@ -8,7 +8,8 @@ because every Rasa starter bot has them and DIETClassifier needs at least two in
 Two pipelines (:data:`VARIANTS`): ``recommended`` is Rasa's documented default NLU pipeline with
 an FAQ ResponseSelector; ``strong`` adds LanguageModelFeaturizer with the all-MiniLM-L6-v2
 weights FundDesk embeds with. A knowledge base with Chinese entries uses JiebaTokenizer (as the
-Rasa docs advise for Chinese; it splits English on spaces too), otherwise WhitespaceTokenizer.
+Rasa docs advise for Chinese; it splits English on spaces too), otherwise WhitespaceTokenizer;
+the strong variant's Jieba drops whitespace tokens (:data:`JIEBA_FOR_LM`).
 """
 
 from __future__ import annotations
@@ -94,8 +95,14 @@ def generate(
     return RasaProject(name, variant, language, documents)
 
 
+# Rasa's JiebaTokenizer breaks LanguageModelFeaturizer on mixed Chinese/English text (RasaHQ/rasa#10578);
+# the strong variant uses the usual workaround, a Jieba tokenizer that drops whitespace tokens.
+JIEBA_FOR_LM = "jieba_words.JiebaWordsTokenizer"  # bench/baseline/rasa_components/jieba_words.py
+
+
 def pipeline(language: str, variant: str, lm_weights: Path | None = None) -> list[dict[str, Any]]:
-    tokenizer = "JiebaTokenizer" if language == "zh" else "WhitespaceTokenizer"
+    jieba = JIEBA_FOR_LM if variant == "strong" else "JiebaTokenizer"
+    tokenizer = jieba if language == "zh" else "WhitespaceTokenizer"
     language_model = [{"name": "LanguageModelFeaturizer", "model_name": "bert", "model_weights": str(lm_weights)}]
     return [
         {"name": tokenizer},

@@ -16,7 +16,7 @@ from bench.baseline.serving import parse_of
 from bench.baseline.tf_export import pt_name
 from knowledge_base.entries import Entry
 from knowledge_base.lint import parse_tree
-from tests.conftest import WriteFaq
+from tests.conftest import PROJECT, WriteFaq
 
 EN = """
     ---
@@ -108,6 +108,15 @@ def test_recommended_pipeline_selects_responses_and_falls_back_at_rasas_default(
 def test_strong_pipeline_gives_the_language_model_local_weights(entries: list[Entry], tmp_path: Path) -> None:
     pipeline = baseline.generate("tiny", entries, "strong", lm_weights=tmp_path).documents["config.yml"]["pipeline"]
     assert pipeline[1] == {"name": "LanguageModelFeaturizer", "model_name": "bert", "model_weights": str(tmp_path)}
+
+
+def test_strong_pipeline_on_chinese_tokenizes_with_jieba_minus_the_spaces_the_language_model_drops(
+    entries: list[Entry], tmp_path: Path
+) -> None:
+    pipeline = baseline.generate("tiny", entries, "strong", lm_weights=tmp_path).documents["config.yml"]["pipeline"]
+    assert pipeline[0] == {"name": "jieba_words.JiebaWordsTokenizer"}
+    component = PROJECT / "bench" / "baseline" / "rasa_components" / "jieba_words.py"
+    assert "class JiebaWordsTokenizer(JiebaTokenizer)" in component.read_text(encoding="utf-8")
 
 
 def test_strong_pipeline_without_weights_is_refused(entries: list[Entry]) -> None:
