@@ -188,4 +188,22 @@ class IncidentChanged:
         return {"type": "incident", "incident": self.incident}
 
 
-Event = MessageCreated | StateChanged | Typing | QueuePosition | StaffEvent | QueueChanged | IncidentChanged
+@dataclass(frozen=True)
+class PresenceChanged:
+    """A console of one of the team's members connected or went away: how many are online now."""
+
+    team_id: str
+    online: int
+
+    @property
+    def channel(self) -> str:
+        return team_channel(self.team_id)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"type": "presence", "team_id": self.team_id, "online": self.online}
+
+
+Event = (
+    MessageCreated | StateChanged | Typing | QueuePosition  # the investor's channel
+    | StaffEvent | QueueChanged | IncidentChanged | PresenceChanged  # the console's channels
+)

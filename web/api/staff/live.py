@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from sanic import Blueprint
 from sanic.server.websockets.impl import WebsocketImplProtocol
 from sanic_ext import openapi
+from sqlalchemy.orm import Session
 
 from escalation import access, accounts
 from escalation.errors import EscalationError
@@ -29,7 +30,7 @@ from web import handoffs
 from web.api.staff.auth import COOKIE, Staff, current, staff_of
 from web.context import WebContext, WebRequest
 from web.errors import Forbidden
-from web.events import staff_channel, team_channel
+from web.events import PresenceChanged, staff_channel, team_channel
 from web.hub import Listener
 from web.staff_json import user_json
 
@@ -70,7 +71,7 @@ async def _serve(request: WebRequest, ws: WebsocketImplProtocol, staff: Staff, l
                 if await current(ctx, request.cookies.get(COOKIE)) is None:
                     await ws.close(LOGGED_OUT, "logged out")
                     return
-                await _online(ctx, staff, True)
+                await _online(ctx, staff, True, announce=False)
                 continue
             if event in done:
                 data = event.result()
@@ -114,10 +115,21 @@ async def _command(ctx: WebContext, ws: WebsocketImplProtocol, staff: Staff, lis
     ctx.hub.listen(listener, staff_channel(conversation_id))
 
 
-async def _online(ctx: WebContext, staff: Staff, online: bool) -> None:
+async def _online(ctx: WebContext, staff: Staff, online: bool, *, announce: bool = True) -> None:
+    """Mark the console's session online (until the next heartbeat is due) or offline; on connect
+    and disconnect, tell the consoles of the user's teams how many members are online now."""
     until = handoffs.now() + accounts.ONLINE_FOR if online else None
+
+    def mark(session: Session) -> list[PresenceChanged]:
+        accounts.mark_online(session, staff.session_id, until)
+        if not announce:
+            return []
+        moment = handoffs.now()
+        return [PresenceChanged(t, accounts.online_count(session, t, moment)) for t in staff.user.team_ids]
+
     with contextlib.suppress(Exception):  # presence is best effort; the socket matters more
-        await ctx.run_db(lambda s: accounts.mark_online(s, staff.session_id, until), write=True)
+        for event in await ctx.run_db(mark, write=True):
+            await ctx.hub.publish(event)
 
 
 bp.add_websocket_route(live, "/live")
@@ -129,8 +141,9 @@ def document() -> None:
         description="Upgrade to a WebSocket with the session cookie. Server → console: "
         '`{"type": "ready", "user", "teams"}`, `{"type": "queue", "item"}`, `{"type": "queue_removed", '
         '"team_id", "handoff_id"}`, `{"type": "incident", "incident"}` (opened, answered or closed: upsert '
-        'by id), and for watched conversations `{"type": "message" | "typing" | "state", '
-        '"conversation_id", ...}`. Console → server: `{"type": "watch" | "unwatch", "conversation_id"}`.',
+        'by id), `{"type": "presence", "team_id", "online"}` (a member\'s console connected or went away), '
+        'and for watched conversations `{"type": "message" | "typing" | "state", "conversation_id", ...}`. '
+        'Console → server: `{"type": "watch" | "unwatch", "conversation_id"}`.',
         secured={"staff_session": []},
         tag="staff",
     )

@@ -81,7 +81,8 @@ function Console(root) {
       app.api
         .login(username.value, password.value)
         .then(showConsole, function (failure) {
-          error.textContent = failure.status === 401 ? T.badLogin : T.loginFailed;
+          var limited = failure.status === 429 && failure.message; // "please wait", from the server
+          error.textContent = failure.status === 401 ? T.badLogin : limited ? failure.message : T.loginFailed;
           password.value = "";
           password.focus();
         })
@@ -241,6 +242,8 @@ function Console(root) {
       app.conversation.onItem(data.item);
     } else if (data.type === "queue_removed") {
       app.queue.remove(data.team_id, data.handoff_id);
+    } else if (data.type === "presence") {
+      app.queue.presence(data.team_id, data.online);
     } else {
       app.conversation.onEvent(data);
     }

@@ -62,6 +62,13 @@ function QueueView(app) {
     });
   }
 
+  function presence(teamId, online) {
+    var column = columns.get(teamId);
+    if (!column) return;
+    column.team.online = online;
+    render(column);
+  }
+
   function find(conversationId) {
     var found = null;
     columns.forEach(function (column) {
@@ -192,6 +199,7 @@ function QueueView(app) {
     load: load,
     upsert: upsert,
     remove: remove,
+    presence: presence,
     find: find,
     notice: notice,
     refresh: function () {
