@@ -34,8 +34,10 @@ def machine() -> str:
 def _section(name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     print(f"bench: {name} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
+    measured = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
     result = run()
     result["_seconds"] = round(time.perf_counter() - started, 1)
+    result["_measured"] = measured
     print(f"bench: {name} done in {result['_seconds']} s: {json.dumps(result)}", file=sys.stderr, flush=True)
     return result
 

@@ -115,14 +115,26 @@ def _spikes(figures: dict[str, Any] | None) -> list[str]:
     return [*lines, ""]
 
 
+def _when(results: dict[str, Any]) -> list[str]:
+    lines = []
+    for name, section in results.items():
+        if isinstance(section, dict) and "_seconds" in section:
+            measured = section.get("_measured") or {}
+            lines.append(f"- `{name}`: {measured.get('date', '?')}, {measured.get('machine', '?')}")
+    return lines
+
+
 def write_results(results: dict[str, Any], path: Path) -> None:
     scale = results.get("scale", {})
     reload_ = results.get("hot_reload", {})
     parts = [
         "# Benchmark results",
         "",
-        f"Written by `make bench` on {results.get('date', '?')}. Machine: {results.get('machine', '?')}.",
+        f"Last written by `make bench` on {results.get('date', '?')}. Machine: {results.get('machine', '?')}.",
         "The machine is shared: absolute times vary from run to run; accuracy figures do not.",
+        "`python -m bench SECTION` reruns one section; when and where each was measured:",
+        "",
+        *_when(results),
         "",
         "## Knowledge base: accuracy on public data (`knowledge_base eval`, default settings)",
         "",

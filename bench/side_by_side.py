@@ -23,6 +23,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -292,7 +293,10 @@ def _save(found: dict[str, Any]) -> None:
     from bench.report import write_results
 
     results = json.loads(RAW.read_text(encoding="utf-8")) if RAW.is_file() else {}
-    results["side_by_side"] = {**found, "_seconds": round(sum(found["stages_s"].values()), 1)}
+    seconds = round(sum(found["stages_s"].values()), 1)
+    started = (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M UTC")
+    measured = {"date": started, "machine": found["machine"]}
+    results["side_by_side"] = {**found, "_seconds": seconds, "_measured": measured}
     RAW.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     write_results(results, RESULTS)
 
