@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
@@ -88,9 +88,11 @@ class WebContext:
     router: Router  # which team's queue a hand-off goes to
     hours: BusinessHours
     console_assets: dict[str, tuple[bytes, str]]
+    consoles: Counter[str]  # open console WebSockets per staff session, in this process
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.consoles = Counter()
 
     async def run_db(self, work: Callable[[Session], T], *, write: bool = False) -> T:
         """Run one unit of work in a worker thread (the database drivers block)."""

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from escalation import accounts
 from funddesk.db import Database, StaffRole, database_url
 from funddesk.settings import Settings
-from tests.web.browser import PASSWORD, Console, NewPage, browser, new_page, web_with_fake_rasa
+from tests.web.browser import PASSWORD, Console, NewPage, browser, new_page, url, web_with_fake_rasa
 
 pytestmark = pytest.mark.integration
 __all__ = ["browser", "new_page"]  # fixtures, see tests/web/browser.py
@@ -43,3 +43,17 @@ def test_a_team_column_counts_its_members_online_as_their_consoles_come_and_go(
     expect(counts).to_contain_text(" · 2 online")  # live: alice's console is not reloaded
     bob.page.close()
     expect(counts).to_contain_text(" · 1 online")
+
+
+def test_closing_a_second_tab_leaves_its_agent_online(service: Settings, new_page: NewPage) -> None:
+    alice = Console(new_page(), service)
+    alice.log_in("alice")
+    counts = alice.page.locator(f'.queue[data-team="{TEAM}"] .queue__counts')
+    expect(counts).to_contain_text(" · 1 online")
+    second_tab = alice.page.context.new_page()  # same browser, same session cookie
+    second_tab.goto(url(service, "/console"))
+    expect(second_tab.locator(".conn--live")).to_be_visible()
+    second_tab.close()
+    bob = Console(new_page(), service)
+    bob.log_in("bob")
+    expect(counts).to_contain_text(" · 2 online")  # alice's first tab still counts her

@@ -52,12 +52,16 @@ async def live(request: WebRequest, ws: WebsocketImplProtocol) -> None:
     ctx, staff = request.app.ctx, staff_of(request)
     teams = await ctx.run_db(lambda s: access.visible_teams(staff.user, [t.id for t in accounts.teams(s)]))
     async with ctx.hub.subscribe(*(team_channel(t) for t in teams)) as listener:
+        ctx.consoles[staff.session_id] += 1
         await _online(ctx, staff, True)
         try:
             await ws.send(json.dumps({"type": "ready", "user": user_json(staff.user), "teams": teams}))
             await _serve(request, ws, staff, listener)
         finally:
-            await _online(ctx, staff, False)
+            ctx.consoles[staff.session_id] -= 1
+            if ctx.consoles[staff.session_id] <= 0:  # the session's last tab here closed
+                del ctx.consoles[staff.session_id]
+                await _online(ctx, staff, False)
 
 
 async def _serve(request: WebRequest, ws: WebsocketImplProtocol, staff: Staff, listener: Listener) -> None:
