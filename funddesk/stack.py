@@ -89,7 +89,7 @@ def rasa_service(settings: Settings, model: Path, token: str, *, root: Path = PR
     origins = [f"http://{host}:{settings.web_port}" for host in (settings.web_host, "localhost")]
     command = [
         str(rasa_model.rasa_executable(root)), "run",
-        "--enable-api", "--auth-token", token,
+        "--enable-api", f"--auth-token={token}",  # one argument: a urlsafe token may start with "-"
         "-i", settings.rasa_host, "-p", str(settings.rasa_port),
         "--model", str(model),
         "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",

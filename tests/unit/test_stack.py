@@ -50,6 +50,17 @@ def test_every_child_learns_the_generated_token(tmp_path: Path) -> None:
     assert all(s.env["FUNDDESK_RASA_TOKEN"] == settings.rasa_token for s in services)
 
 
+def test_a_token_that_starts_with_a_dash_reaches_rasa_as_the_tokens_value(tmp_path: Path) -> None:
+    # secrets.token_urlsafe starts with "-" one time in 64; as a separate argument, Rasa's
+    # argparse would take it for an option and exit with 2.
+    rasa = tmp_path / ".venv-rasa" / "bin" / "rasa"
+    rasa.parent.mkdir(parents=True)
+    rasa.touch()
+    settings = Settings(data_dir=tmp_path, rasa_port=6005, actions_port=6055)
+    service = stack.rasa_service(settings, tmp_path / "m.tar.gz", "-PJqXd6", root=tmp_path)
+    assert "--auth-token=-PJqXd6" in service.command
+
+
 def test_the_rasa_command_serves_the_model_with_the_api_behind_the_token(tmp_path: Path) -> None:
     rasa = tmp_path / ".venv-rasa" / "bin" / "rasa"
     rasa.parent.mkdir(parents=True)
@@ -57,7 +68,7 @@ def test_the_rasa_command_serves_the_model_with_the_api_behind_the_token(tmp_pat
     settings = Settings(data_dir=tmp_path, rasa_port=6005, actions_port=6055)
     service = stack.rasa_service(settings, tmp_path / "m.tar.gz", "tok", root=tmp_path)
     command = " ".join(service.command)
-    assert "run --enable-api --auth-token tok -i 127.0.0.1 -p 6005" in command
+    assert "run --enable-api --auth-token=tok -i 127.0.0.1 -p 6005" in command
     assert f"--model {tmp_path / 'm.tar.gz'}" in command
     assert "--endpoints bot/endpoints.yml --credentials bot/credentials.yml" in command
     assert service.env["FUNDDESK_ACTIONS_PORT"] == "6055"
