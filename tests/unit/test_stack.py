@@ -40,9 +40,7 @@ def test_a_token_is_generated_once_and_kept_private(tmp_path: Path) -> None:
 
 
 def test_every_child_learns_the_generated_token(tmp_path: Path) -> None:
-    rasa = tmp_path / ".venv-rasa" / "bin" / "rasa"
-    rasa.parent.mkdir(parents=True)
-    rasa.touch()
+    _fake_rasa(tmp_path)
     settings = stack.with_token(Settings(data_dir=tmp_path / "var"))
     services = stack.plan(settings, tmp_path / "m.tar.gz", tmp_path)
     assert [s.name for s in services] == ["rasa", "actions"]
@@ -53,18 +51,14 @@ def test_every_child_learns_the_generated_token(tmp_path: Path) -> None:
 def test_a_token_that_starts_with_a_dash_reaches_rasa_as_the_tokens_value(tmp_path: Path) -> None:
     # secrets.token_urlsafe starts with "-" one time in 64; as a separate argument, Rasa's
     # argparse would take it for an option and exit with 2.
-    rasa = tmp_path / ".venv-rasa" / "bin" / "rasa"
-    rasa.parent.mkdir(parents=True)
-    rasa.touch()
+    _fake_rasa(tmp_path)
     settings = Settings(data_dir=tmp_path, rasa_port=6005, actions_port=6055)
     service = stack.rasa_service(settings, tmp_path / "m.tar.gz", "-PJqXd6", root=tmp_path)
     assert "--auth-token=-PJqXd6" in service.command
 
 
 def test_the_rasa_command_serves_the_model_with_the_api_behind_the_token(tmp_path: Path) -> None:
-    rasa = tmp_path / ".venv-rasa" / "bin" / "rasa"
-    rasa.parent.mkdir(parents=True)
-    rasa.touch()
+    _fake_rasa(tmp_path)
     settings = Settings(data_dir=tmp_path, rasa_port=6005, actions_port=6055)
     service = stack.rasa_service(settings, tmp_path / "m.tar.gz", "tok", root=tmp_path)
     command = " ".join(service.command)
@@ -120,3 +114,10 @@ def test_a_service_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_pat
     stack.stop([service], grace=0.5)
     assert service.process is not None and service.process.returncode == -9
     assert time.monotonic() - started < 5
+
+
+def _fake_rasa(root: Path) -> None:
+    """An empty ``.venv-rasa/bin/rasa``: the commands are built, never run."""
+    rasa = root / ".venv-rasa" / "bin" / "rasa"
+    rasa.parent.mkdir(parents=True)
+    rasa.touch()
