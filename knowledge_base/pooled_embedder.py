@@ -1,7 +1,7 @@
 """Mean-pooled transformer embeddings without importing sentence-transformers at serving time.
 
-A sentence-transformers folder made of exactly a Transformer, a mean Pooling and (optionally) a
-Normalize module, as all-MiniLM-L6-v2 is, is just ``AutoModel`` + masked mean + L2 norm. Doing
+A sentence-transformers folder made of exactly a Transformer, a mean Pooling and a Normalize
+module, as all-MiniLM-L6-v2 is, is just ``AutoModel`` + masked mean + L2 norm. Doing
 that directly gives the same vectors (tests/integration compares them) without importing
 sentence-transformers: 70 MiB less resident memory in a process that only embeds, about 10 MiB
 in the action server (which loads SciPy anyway). Any other layout goes through sentence-transformers.

@@ -7,7 +7,8 @@
 //
 // The served /widget.js wraps the vendored bundle (FundDeskVendor: Marked + DOMPurify),
 // markdown.js (renderMarkdown), strings.js (STRINGS), live.js (LiveConnection), handoff.js
-// (HandoffStatus, TypingSender) and // this file in one function, so nothing here becomes a global of the host page.
+// (HandoffStatus, TypingSender) and this file in one function, so nothing here becomes a global
+// of the host page.
 //
 // Safety: investor text is only ever set as textContent; bot and staff answers go through
 // renderMarkdown (markdown.js: Marked with raw HTML escaped, then DOMPurify) before they touch
