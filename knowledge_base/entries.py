@@ -21,6 +21,20 @@ class Problem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
+@dataclass
+class Report:
+    """Collects the problems of one file while it is parsed."""
+
+    path: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+    def warning(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message, "warning"))
+
+
 @dataclass(frozen=True)
 class Entry:
     """One ``##`` section of a FAQ file: a question, its phrasings and its answer."""

@@ -8,31 +8,17 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 import yaml
 
-from knowledge_base.entries import LANGS, Problem
+from knowledge_base.entries import LANGS, Report
 
 FRONT_MATTER_KEYS = ("escalate", "funds", "lang", "tags", "team")
 TEAM_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _INT_TAG = "tag:yaml.org,2002:int"
 _T = TypeVar("_T")
-
-
-@dataclass
-class Report:
-    """Collects the problems of one file."""
-
-    path: str
-    problems: list[Problem] = field(default_factory=list)
-
-    def error(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.path, line, message))
-
-    def warning(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.path, line, message, "warning"))
 
 
 @dataclass(frozen=True)

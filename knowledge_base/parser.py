@@ -29,8 +29,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge_base.entries import Entry, ParsedFile, Problem
-from knowledge_base.front_matter import Meta, Report, read_front_matter
+from knowledge_base.entries import Entry, ParsedFile, Problem, Report
+from knowledge_base.front_matter import Meta, read_front_matter
 
 MAX_ANSWER_CHARS = 1500
 
