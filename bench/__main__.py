@@ -31,13 +31,22 @@ def machine() -> str:
     return f"{os.cpu_count()} cores (`nproc`), {cpu}, Python {platform.python_version()}, load {load:.1f} at start"
 
 
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def measured(started: datetime, on: str) -> dict[str, str]:
+    """When (UTC) and on what machine a section's figures were measured."""
+    return {"date": stamp(started), "machine": on}
+
+
 def _section(name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     print(f"bench: {name} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    measured = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
+    when = measured(datetime.now(UTC), machine())
     result = run()
     result["_seconds"] = round(time.perf_counter() - started, 1)
-    result["_measured"] = measured
+    result["_measured"] = when
     print(f"bench: {name} done in {result['_seconds']} s: {json.dumps(result)}", file=sys.stderr, flush=True)
     return result
 
@@ -70,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
     results: dict[str, Any] = json.loads(RAW.read_text()) if RAW.is_file() else {}
     results["machine"] = machine()
-    results["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    results["date"] = stamp(datetime.now(UTC))
     for name in args.sections or list(SECTIONS):
         results[name] = _section(name, SECTIONS[name])
         RAW.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")

@@ -289,14 +289,13 @@ def _ratio(ours: float | None, theirs: float | None) -> float | None:
 
 def _save(found: dict[str, Any]) -> None:
     """What ``python -m bench side_by_side`` records, for a run started with this module's options."""
-    from bench.__main__ import RAW, RESULTS
+    from bench.__main__ import RAW, RESULTS, measured
     from bench.report import write_results
 
     results = json.loads(RAW.read_text(encoding="utf-8")) if RAW.is_file() else {}
     seconds = round(sum(found["stages_s"].values()), 1)
-    started = (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M UTC")
-    measured = {"date": started, "machine": found["machine"]}
-    results["side_by_side"] = {**found, "_seconds": seconds, "_measured": measured}
+    started = datetime.now(UTC) - timedelta(seconds=seconds)
+    results["side_by_side"] = {**found, "_seconds": seconds, "_measured": measured(started, found["machine"])}
     RAW.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     write_results(results, RESULTS)
 
