@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 
-from knowledge_base.lexical import tokens
+_RUN = re.compile(r"[a-z]+|\d+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def tokens(text: str) -> list[str]:
+    """The bar's own plain terms, independent of FundDesk's: lowercase words, digit runs, and
+    Chinese character unigrams + bigrams. No normalisation, no segmentation, no synonyms."""
+    out: list[str] = []
+    for run in _RUN.findall(text.lower()):
+        if _CJK.match(run):
+            out.extend(run)
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            out.append(run)
+    return out
 
 
 class Bm25:

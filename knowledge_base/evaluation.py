@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge_base.calibration import Outcomes, fit_thresholds
 from knowledge_base.policy import Candidate, Decision, Thresholds, decide
 from knowledge_base.service import KnowledgeBase
 
@@ -96,47 +97,35 @@ def _ratio(part: int, whole: int) -> float:
 def calibrate(ranked: Sequence[Ranked], base: Thresholds) -> Thresholds:
     """Fit the answer threshold and margin on a labelled dev set, separately per language.
 
-    English (or the only language) sets the defaults; every other language with questions in
-    the dev set gets its own pair in ``by_lang``.
+    See :mod:`knowledge_base.calibration` for what is maximised and the out-of-scope floor (with
+    its confidence bound). English (or the only language) sets the defaults; every other
+    language with questions in the dev set gets its own pair in ``by_lang``.
     """
     by_lang: dict[str, list[Ranked]] = {}
     for r in ranked:
         by_lang.setdefault(r.lang, []).append(r)
     if not by_lang:
         return base
-    main = "en" if "en" in by_lang else next(iter(by_lang))
-    answer, margin = _fit(by_lang[main], base)
-    others = {lang: _fit(group, base) for lang, group in by_lang.items() if lang != main}
-    return Thresholds(answer, margin, base.max_choices, others)
+    fitted = {lang: _fit(group, base) for lang, group in by_lang.items()}
+    main = "en" if "en" in fitted else next(iter(fitted))
+    answer, margin = fitted[main]
+    return Thresholds(answer, margin, base.max_choices, {k: v for k, v in fitted.items() if k != main})
 
 
-OOS_RECALL_FLOOR = 0.8
-
-
-# What one in-scope question is worth to the investor, by outcome: a right answer 1, a short list
-# holding the right entry (one more click) 0.6, a fallback 0, a wrong answer -0.5 (misled).
-CLARIFY_VALUE = 0.6
-WRONG_COST = 0.5
+def outcomes(ranked: Sequence[Ranked]) -> Outcomes:
+    return Outcomes.of(
+        [
+            (
+                [c.score for c in r.candidates],
+                [c.entry.id == r.question.expected for c in r.candidates],
+                bool(r.candidates and r.candidates[0].entry.funds and r.fund is None),
+            )
+            for r in ranked
+        ]
+    )
 
 
 def _fit(ranked: Sequence[Ranked], base: Thresholds) -> tuple[float, float]:
-    """Grid search for the answer threshold and margin with the most investor value (above),
-    among thresholds that send at least 80% of the out-of-scope questions to fallback (or as
-    many as any threshold manages, if none reaches it).
-    """
-    tops = [r.candidates[0].score for r in ranked if r.candidates]
-    if not tops:
-        return base.answer, base.margin
-    answers = np.unique(np.round(np.quantile(tops, np.linspace(0.0, 1.0, 41)), 3))
-    margins = np.round(np.arange(0.0, 0.151, 0.01), 3)
-    best, best_value = (base.answer, base.margin), (-np.inf, -np.inf)
-    for answer in answers:
-        for margin in margins:
-            m = score(ranked, Thresholds(float(answer), float(margin), base.max_choices))
-            value = (
-                min(float(m["oos_recall"]), OOS_RECALL_FLOOR) if m["out_of_scope"] else 0.0,
-                m["answer_accuracy"] + CLARIFY_VALUE * m["clarify_hit_rate"] - WRONG_COST * m["wrong_answer_rate"],
-            )
-            if value > best_value:
-                best, best_value = (float(answer), float(margin)), value
-    return best
+    in_scope = outcomes([r for r in ranked if r.question.expected])
+    out_of_scope = outcomes([r for r in ranked if not r.question.expected])
+    return fit_thresholds(in_scope, out_of_scope, base).thresholds

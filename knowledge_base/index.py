@@ -1,7 +1,19 @@
-"""The searchable index: FAISS over every phrasing, a lexical channel, and fund scoping.
+"""The searchable index: FAISS over every phrasing, a BM25 lexical channel, language and fund scoping.
 
 An index is immutable once built; the live service swaps whole indexes, so a request never
 sees a half-built one.
+
+Which entries may answer a question is decided before any score is compared: entries in the
+question's language (when the knowledge base has any), generic entries, and the entries of the
+fund the question names, never another fund's. A fund's own entry and a generic one then compete
+on meaning alone: naming a fund adds nothing to any score.
+
+A fund's entry often specialises a generic one (its redemption fee, the generic redemption
+fee). Such *twins* are found when the index is built, as mutual nearest neighbours (each is the
+other's closest, by the lexical channel, among the generic entries and that fund's entries of
+its language): no threshold decides it. When the best match is one of a pair of twins, the
+question's scope picks which of the two answers: the fund's when the fund is named, the generic
+one when no fund is (one fund's fee schedule is the wrong answer for most investors).
 """
 
 from __future__ import annotations
@@ -11,8 +23,8 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
@@ -20,28 +32,30 @@ import numpy as np
 
 from knowledge_base.cache import EmbeddingCache, embed_with_cache
 from knowledge_base.embedder import Embedder
-from knowledge_base.entries import Entry
-from knowledge_base.lexical import LexicalIndex, detect_lang
+from knowledge_base.entries import LANGS, Entry
+from knowledge_base.lexical import LexicalIndex, Tokenizer
 from knowledge_base.policy import Candidate
 from knowledge_base.scoring import HEAD_WEIGHT, Head, aggregate
 
-FORMAT = 2
-ANSWER_WEIGHT = 0.3  # answer words count a little in the lexical channel: they carry the vocabulary
-ZH_LEXICAL_WEIGHT = 0.8  # the packaged model barely reads Chinese; lean on characters instead
-FUND_BONUS = 0.15  # a question naming a fund prefers its own entries (best of 0.05-0.2 on the dev set)
-# A question naming no fund prefers generic entries: a fund's twin of a generic entry could only
-# be offered as a choice anyway, and one fund's fee schedule is the wrong answer for most investors.
-NO_FUND_PENALTY = 0.25
+FORMAT = 3
 DENSE_NEIGHBOURS = 50
+NEUTRAL_WEIGHT = 0.5  # no evidence either way: both channels count the same
 
 
 @dataclass(frozen=True)
 class Weights:
-    lexical: float = 0.35
-    lexical_zh: float = ZH_LEXICAL_WEIGHT
+    """The lexical channel's weight per question language; the dense channel gets the rest."""
 
-    def for_text(self, text: str) -> float:
-        return max(self.lexical, self.lexical_zh) if detect_lang(text) == "zh" else self.lexical
+    lexical: Mapping[str, float] = field(default_factory=dict)
+    default: float = NEUTRAL_WEIGHT
+
+    def for_lang(self, lang: str) -> float:
+        return float(self.lexical.get(lang, self.default))
+
+    @classmethod
+    def fixed(cls, weight: float) -> Weights:
+        """One weight for every language (an operator's override)."""
+        return cls({lang: weight for lang in LANGS}, weight)
 
 
 @dataclass(frozen=True)
@@ -52,27 +66,43 @@ class BuildReport:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Who may answer one question: its language and the fund it names (None: none named)."""
+
+    lang: str
+    fund: str | None = None
+
+
 class FaqIndex:
-    def __init__(self, entries: Sequence[Entry], vectors: np.ndarray, model: str, head: Head | None = None) -> None:
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        vectors: np.ndarray,
+        model: str,
+        head: Head | None = None,
+        tokenizer: Tokenizer | None = None,
+    ) -> None:
         self.entries = tuple(entries)
         self.model = model
         self.head = head
-        self.phrase_entry = np.array(
-            [i for i, e in enumerate(self.entries) for _ in e.phrasings], dtype=np.int64
-        )
+        self.tokenizer = tokenizer or Tokenizer()
+        self.phrase_entry = np.array([i for i, e in enumerate(self.entries) for _ in e.phrasings], dtype=np.int64)
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self._dense = faiss.IndexFlatIP(self.vectors.shape[1])
         if len(self.vectors):
             self._dense.add(self.vectors)
-        self._lexical = LexicalIndex(
-            [[*((p, 1.0) for p in e.phrasings), (e.answer, ANSWER_WEIGHT)] for e in self.entries]
+        self.lexical = LexicalIndex(
+            [e.phrasings for e in self.entries], [e.answer for e in self.entries], self.tokenizer
         )
         self._by_id = {e.id: e for e in self.entries}
-        self._scoped = np.array([bool(e.funds) for e in self.entries], dtype=bool)
+        self.scoped = np.array([bool(e.funds) for e in self.entries], dtype=bool)
+        self._langs = {lang: np.array([e.lang == lang for e in self.entries], dtype=bool) for lang in LANGS}
         self._fund_rows: dict[str, np.ndarray] = {}
         for i, entry in enumerate(self.entries):
             for code in entry.funds:
                 self._fund_rows.setdefault(code, np.zeros(len(self.entries), dtype=bool))[i] = True
+        self.generic_twin, self.fund_twins = _twins(self.entries, self.lexical)
 
     @classmethod
     def build(
@@ -84,6 +114,7 @@ class FaqIndex:
         previous: FaqIndex | None = None,
         fit_head: bool = True,
         progress: bool = False,
+        tokenizer: Tokenizer | None = None,
     ) -> tuple[FaqIndex, BuildReport]:
         """Embed every phrasing, reusing ``previous`` (same model) and the cache for unchanged text.
 
@@ -100,7 +131,8 @@ class FaqIndex:
         head = None
         if previous is not None and previous.head is not None and same_model:
             head = previous.head.for_entries([e.id for e in entries])
-        index = cls(entries, vectors, embedder.name, head)
+        tokenizer = tokenizer or (previous.tokenizer if previous is not None else None)
+        index = cls(entries, vectors, embedder.name, head, tokenizer)
         if fit_head:
             index = index.with_fitted_head()
         report = BuildReport(len(entries), len(texts), embedded, time.perf_counter() - started)
@@ -109,7 +141,10 @@ class FaqIndex:
     def with_fitted_head(self) -> FaqIndex:
         """The same index with a head fitted on its current phrasings (seconds, not milliseconds)."""
         head = Head.fit(self.vectors, self.phrase_entry, [e.id for e in self.entries])
-        return FaqIndex(self.entries, self.vectors, self.model, head)
+        return self.with_head(head)
+
+    def with_head(self, head: Head | None) -> FaqIndex:
+        return FaqIndex(self.entries, self.vectors, self.model, head, self.tokenizer)
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         texts = (p for e in self.entries for p in e.phrasings)
@@ -132,22 +167,49 @@ class FaqIndex:
             scores += HEAD_WEIGHT * self.head.probabilities(query)
         return scores
 
-    def rank(
-        self, query: np.ndarray, text: str, *, fund: str | None, weights: Weights, limit: int = 5
-    ) -> list[Candidate]:
-        """Entries by fused score; never an entry scoped to a fund other than ``fund``."""
+    def fused(self, query: np.ndarray, text: str, weight: float) -> np.ndarray:
+        """Per entry: ``(1 - weight) * dense + weight * lexical``; a channel at weight 0 is not computed."""
+        scores = np.zeros(len(self.entries), dtype=np.float64)
+        if weight < 1.0:
+            scores += (1.0 - weight) * self.dense_scores(query)
+        if weight > 0.0:
+            scores += weight * self.lexical.scores(text)
+        return scores
+
+    def allowed(self, scope: Scope) -> np.ndarray:
+        """Entries that may answer: the question's language (if any entry has it), never another fund's."""
+        allowed = self._langs.get(scope.lang, np.zeros(len(self.entries), dtype=bool)).copy()
+        if not allowed.any():
+            allowed[:] = True
+        if scope.fund is not None:
+            own = self._fund_rows.get(scope.fund, np.zeros(len(self.entries), dtype=bool))
+            allowed &= ~self.scoped | own
+        return allowed
+
+    def rank(self, query: np.ndarray, text: str, *, scope: Scope, weights: Weights, limit: int = 5) -> list[Candidate]:
+        """Allowed entries by fused score; of two twins, the one the scope asks for."""
         if not self.entries:
             return []
-        w = weights.for_text(text)
-        fused = (1.0 - w) * self.dense_scores(query) + w * self._lexical.scores(text)
-        if fund is None:
-            fused[self._scoped] -= NO_FUND_PENALTY
-        else:
-            own = self._fund_rows.get(fund, np.zeros(len(self.entries), dtype=bool))
-            fused[self._scoped & ~own] = -np.inf
-            fused[own] += FUND_BONUS
-        order = np.argsort(-fused)[:limit]
-        return [Candidate(self.entries[i], float(min(fused[i], 1.0))) for i in order if np.isfinite(fused[i])]
+        return self.order(self.fused(query, text, weights.for_lang(scope.lang)), scope, limit=limit)
+
+    def order(self, scores: np.ndarray, scope: Scope, *, limit: int = 5) -> list[Candidate]:
+        """Candidates from per-entry ``scores`` (shared by serving and self-calibration)."""
+        scores = np.where(self.allowed(scope), scores, -np.inf)
+        top = np.argpartition(-scores, min(limit, len(scores) - 1))[: limit + 1]
+        order = [int(i) for i in top[np.argsort(-scores[top], kind="stable")] if np.isfinite(scores[i])]
+        if order:
+            order = self._twin_first(order, scores, scope)
+        return [Candidate(self.entries[i], float(min(scores[i], 1.0))) for i in order[:limit]]
+
+    def _twin_first(self, order: list[int], scores: np.ndarray, scope: Scope) -> list[int]:
+        """Put the scope's twin of the best entry first, with the best's score; the other goes last."""
+        best = order[0]
+        own = self.fund_twins.get(best, {})
+        twin = own.get(scope.fund) if scope.fund is not None else self.generic_twin.get(best)
+        if twin is None or not np.isfinite(scores[twin]):
+            return order
+        scores[twin] = max(scores[twin], scores[best])
+        return [twin, *(i for i in order if i not in (best, twin)), best]
 
     # -- persistence ---------------------------------------------------------------------------
 
@@ -182,7 +244,9 @@ class FaqIndex:
                 stale.unlink(missing_ok=True)
 
     @classmethod
-    def load(cls, folder: Path, model: str) -> tuple[FaqIndex, dict[str, str]] | None:
+    def load(
+        cls, folder: Path, model: str, tokenizer: Tokenizer | None = None
+    ) -> tuple[FaqIndex, dict[str, str]] | None:
         """The saved index and the file hashes it was built from, or None if absent or stale."""
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -196,10 +260,35 @@ class FaqIndex:
         except (OSError, ValueError, KeyError):
             return None
         entries = [_entry_from_dict(d) for d in manifest["entries"]]
-        return cls(entries, vectors, model, head), dict(manifest["sources"])
+        return cls(entries, vectors, model, head, tokenizer), dict(manifest["sources"])
 
 
 def _entry_from_dict(data: dict[str, object]) -> Entry:
     tuples = {f.name for f in dataclasses.fields(Entry) if str(f.type).startswith("tuple")}
     values = {k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in data.items()}
     return Entry(**values)  # type: ignore[arg-type]
+
+
+def _twins(entries: Sequence[Entry], lexical: LexicalIndex) -> tuple[dict[int, int], dict[int, dict[str, int]]]:
+    """Mutual nearest neighbours between each fund's entries and the generic ones, per language.
+
+    Returns each scoped entry's generic twin, and each generic entry's twin per fund code.
+    """
+    generic_twin: dict[int, int] = {}
+    fund_twins: dict[int, dict[str, int]] = {}
+    for lang in LANGS:
+        generic = np.array([i for i, e in enumerate(entries) if e.lang == lang and not e.funds], dtype=np.int64)
+        codes = sorted({c for e in entries if e.lang == lang for c in e.funds})
+        if not len(generic):
+            continue
+        for code in codes:
+            own = np.array([i for i, e in enumerate(entries) if e.lang == lang and code in e.funds], dtype=np.int64)
+            similarity = np.array([lexical.scores(" ".join(entries[i].phrasings))[generic] for i in own])
+            nearest_generic = generic[np.argmax(similarity, axis=1)]
+            nearest_own = own[np.argmax(similarity, axis=0)]
+            for row, scoped in enumerate(own):
+                partner = int(nearest_generic[row])
+                if nearest_own[int(np.flatnonzero(generic == partner)[0])] == scoped and similarity[row].max() > 0:
+                    generic_twin.setdefault(int(scoped), partner)
+                    fund_twins.setdefault(partner, {})[code] = int(scoped)
+    return generic_twin, fund_twins

@@ -1,21 +1,45 @@
-"""The lexical channel: TF-IDF cosine over English word stems and Chinese character n-grams.
+"""The lexical channel: BM25 over English word stems and Chinese words plus character n-grams.
 
-The packaged embedding model is English-only, so for Chinese this channel carries the match;
-for English it rescues rare exact terms (fund codes, product words) that embeddings blur.
+The packaged embedding model reads English only, so for Chinese this channel carries the match on
+its own; for English it rescues rare exact terms that embeddings blur.
+
+Each entry is one document: its phrasings, plus its answer at :data:`ANSWER_WEIGHT` (BM25F's
+field weighting: the answer carries the entry's vocabulary but is not a question). Chinese text
+gives three kinds of terms at once: jieba's words (``w:赎回费``), single characters and
+character bigrams, so a word jieba segments differently, or a typo, still shares characters.
+
+Counting is scikit-learn's ``CountVectorizer``; the BM25 weighting (Lucene's formula with its
+defaults ``k1=1.2, b=0.75``) is done here because self-calibration needs two things ``bm25s``
+does not offer: a question's score against an entry with one phrasing left out, and the
+question's score against itself. A score is divided by the latter, so it lies in about [0, 1]
+and means the same for a short question and a long one. A term the knowledge base has never
+seen counts in that self-score with the highest weight: an unknown word is evidence that the
+question is about something else.
 """
 
 from __future__ import annotations
 
-import math
+import logging
 import re
-from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 
-_TOKEN = re.compile(r"[a-z]+|\d+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+from knowledge_base.language import CJK_RUN
+from knowledge_base.normalize import Normalizer
+
+if TYPE_CHECKING:
+    import jieba
+
+K1 = 1.2  # Lucene's defaults: term-frequency saturation ...
+B = 0.75  # ... and document-length normalisation
+ANSWER_WEIGHT = 0.3  # an answer word counts a third of a phrasing word: evidence, but not a question
+
+_RUN = re.compile(r"[a-z]+|\d+|" + CJK_RUN.pattern)
 _STOP = frozenset(
     "a an the is are was were be been am do does did i me my we our you your it its of to in on "
     "for at by with and or if can could would should will how what when where which who why this "
@@ -31,65 +55,115 @@ def _stem(word: str) -> str:
     return word
 
 
-def tokens(text: str) -> list[str]:
-    """Word stems for Latin text, digit runs whole, and unigrams + bigrams for CJK runs."""
-    out: list[str] = []
-    for run in _TOKEN.findall(text.lower()):
-        if _CJK.match(run):
-            out.extend(run)
-            out.extend(run[i : i + 2] for i in range(len(run) - 1))
-        elif run not in _STOP:
-            out.append(_stem(run))
-    return out
+class Tokenizer:
+    """Normalised text → terms: English stems and digit runs; Chinese words, characters, bigrams."""
+
+    def __init__(self, normalizer: Normalizer | None = None) -> None:
+        self.normalizer = normalizer or Normalizer()
+        self._jieba: jieba.Tokenizer | None = None
+
+    def _segmenter(self) -> jieba.Tokenizer:
+        if self._jieba is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            segmenter = jieba.Tokenizer()
+            segmenter.initialize()
+            for word in self.normalizer.words():
+                if CJK_RUN.fullmatch(word):
+                    segmenter.add_word(word)
+            self._jieba = segmenter
+        return self._jieba
+
+    def __call__(self, text: str) -> list[str]:
+        terms: list[str] = []
+        for run in _RUN.findall(self.normalizer(text)):
+            if CJK_RUN.match(run):
+                terms.extend(run)
+                terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+                terms.extend(f"w:{w}" for w in self._segmenter().lcut(run) if len(w) > 1)
+            elif run not in _STOP:
+                terms.append(_stem(run))
+        return terms
 
 
-def cjk_share(text: str) -> float:
-    """Share of CJK characters among the non-space characters of ``text``."""
-    visible = [c for c in text if not c.isspace()]
-    return sum(1 for c in visible if _CJK.match(c)) / len(visible) if visible else 0.0
+@dataclass(frozen=True)
+class Query:
+    """A question's terms: the known ones (columns), and its score against itself."""
 
-
-def detect_lang(text: str) -> str:
-    return "zh" if cjk_share(text) >= 0.2 else "en"
+    columns: np.ndarray
+    self_score: float
 
 
 class LexicalIndex:
-    """One sparse document per entry, built from its phrasings (and, lightly, its answer)."""
+    """BM25 with one document per entry, scores normalised by the question's own score."""
 
-    def __init__(self, documents: Sequence[Sequence[tuple[str, float]]]) -> None:
-        counts: list[dict[str, float]] = []
-        for parts in documents:
-            doc: dict[str, float] = defaultdict(float)
-            for text, weight in parts:
-                for tok in tokens(text):
-                    doc[tok] += weight
-            counts.append(doc)
-        self._vocab: dict[str, int] = {}
-        for doc in counts:
-            for tok in doc:
-                self._vocab.setdefault(tok, len(self._vocab))
-        df = np.zeros(len(self._vocab), dtype=np.float64)
-        for doc in counts:
-            for tok in doc:
-                df[self._vocab[tok]] += 1
-        n_docs = max(1, len(counts))
-        self._idf = np.log((n_docs + 1) / (df + 1)) + 1.0
-        self._matrix = self._weigh(counts)
+    def __init__(
+        self, phrasings: Sequence[Sequence[str]], answers: Sequence[str], tokenizer: Tokenizer | None = None
+    ) -> None:
+        from sklearn.feature_extraction.text import CountVectorizer
 
-    def _weigh(self, counts: Sequence[Mapping[str, float]]) -> sparse.csr_matrix:
-        rows, cols, vals = [], [], []
-        for row, doc in enumerate(counts):
-            for tok, tf in doc.items():
-                col = self._vocab.get(tok)
-                if col is not None and tf > 0:
-                    rows.append(row)
-                    cols.append(col)
-                    vals.append((1.0 + math.log(tf) if tf >= 1 else tf) * self._idf[col])
-        matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(counts), len(self._vocab)))
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-        return sparse.csr_matrix(sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ matrix)
+        self.tokenizer = tokenizer or Tokenizer()
+        flat = [p for group in phrasings for p in group]
+        self.owner = np.array([i for i, group in enumerate(phrasings) for _ in group], dtype=np.int64)
+        self._vectorizer = CountVectorizer(analyzer=self.tokenizer, lowercase=False)
+        counts = self._vectorizer.fit_transform([*flat, *answers]) if flat or answers else None
+        n_entries = len(phrasings)
+        if counts is None or counts.shape[1] == 0:
+            self.vocabulary: dict[str, int] = {}
+            self._phrasing_counts = sparse.csr_matrix((len(flat), 0))
+            self._tf = sparse.csr_matrix((n_entries, 0))
+        else:
+            self.vocabulary = dict(self._vectorizer.vocabulary_)
+            self._phrasing_counts = sparse.csr_matrix(counts[: len(flat)], dtype=np.float64)
+            answer_counts = sparse.csr_matrix(counts[len(flat) :], dtype=np.float64)
+            group = sparse.csr_matrix(
+                (np.ones(len(flat)), (self.owner, np.arange(len(flat)))), shape=(n_entries, len(flat))
+            )
+            self._tf = sparse.csr_matrix(group @ self._phrasing_counts + ANSWER_WEIGHT * answer_counts)
+        self._lengths = np.asarray(self._tf.sum(axis=1)).ravel()
+        self._avgdl = float(self._lengths.mean()) if n_entries and self._lengths.sum() else 1.0
+        df = np.bincount(self._tf.indices, minlength=len(self.vocabulary)).astype(np.float64)
+        self.idf = np.log1p((n_entries - df + 0.5) / (df + 0.5))
+        self.unseen_idf = float(np.log1p((n_entries + 0.5) / 0.5))
+        self._weights = self._bm25(self._tf, self._lengths).tocsc()
 
-    def scores(self, text: str) -> np.ndarray:
-        """Cosine similarity of ``text`` with every document, in document order."""
-        query = self._weigh([Counter(tokens(text))])
-        return np.asarray((self._matrix @ query.T).todense()).ravel()
+    def _bm25(self, tf: sparse.csr_matrix, lengths: np.ndarray) -> sparse.csr_matrix:
+        coo = tf.tocoo()
+        norm = K1 * (1 - B + B * lengths[coo.row] / self._avgdl)
+        data = self.idf[coo.col] * coo.data * (K1 + 1) / (coo.data + norm)
+        return sparse.csr_matrix((data, (coo.row, coo.col)), shape=tf.shape)
+
+    def query(self, text: str) -> Query:
+        counts = Counter(self.tokenizer(text))
+        length = sum(counts.values())
+        norm = K1 * (1 - B + B * length / self._avgdl)
+        known = [self.vocabulary[t] for t in counts if t in self.vocabulary]
+        self_score = sum(
+            (self.idf[self.vocabulary[t]] if t in self.vocabulary else self.unseen_idf) * c * (K1 + 1) / (c + norm)
+            for t, c in counts.items()
+        )
+        return Query(np.array(sorted(known), dtype=np.int64), float(self_score))
+
+    def scores(self, query: Query | str) -> np.ndarray:
+        """Per entry, in entry order: BM25 over the question's distinct terms / its own score."""
+        q = self.query(query) if isinstance(query, str) else query
+        if not len(q.columns) or q.self_score <= 0:
+            return np.zeros(self._weights.shape[0], dtype=np.float64)
+        raw = np.asarray(self._weights[:, q.columns].sum(axis=1)).ravel()
+        return np.asarray(raw / q.self_score, dtype=np.float64)
+
+    def scores_without(self, query: Query, phrasing: int) -> np.ndarray:
+        """:meth:`scores` as if phrasing number ``phrasing`` were not in its entry (self-calibration)."""
+        out = self.scores(query)
+        if not len(query.columns) or query.self_score <= 0:
+            return out
+        entry = int(self.owner[phrasing])
+        tf = self._tf[entry] - self._phrasing_counts[phrasing]
+        length = np.array([self._lengths[entry] - self._phrasing_counts[phrasing].sum()])
+        row = self._bm25(sparse.csr_matrix(tf), length)
+        out[entry] = float(row[:, query.columns].sum()) / query.self_score
+        return out
+
+    def terms(self, texts: Iterable[str]) -> list[list[str]]:
+        return [self.tokenizer(t) for t in texts]

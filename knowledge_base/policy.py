@@ -31,17 +31,27 @@ class Thresholds:
         answer, margin = self.by_lang[lang]
         return Thresholds(answer, margin, self.max_choices)
 
-    def save(self, path: Path) -> None:
+    def as_json(self) -> dict[str, object]:
         data = asdict(self)
-        data["by_lang"] = {k: {"answer": a, "margin": m} for k, (a, m) in self.by_lang.items()}
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        data["by_lang"] = {k: {"answer": a, "margin": m} for k, (a, m) in sorted(self.by_lang.items())}
+        return data
+
+    def dumps(self) -> str:
+        return json.dumps(self.as_json(), indent=2) + "\n"
 
     @classmethod
-    def load(cls, path: Path) -> Thresholds:
-        data = json.loads(path.read_text(encoding="utf-8"))
+    def loads(cls, text: str) -> Thresholds:
+        data = json.loads(text)
         by_lang = {k: (float(v["answer"]), float(v["margin"])) for k, v in (data.get("by_lang") or {}).items()}
         known = {k: data[k] for k in ("answer", "margin", "max_choices") if k in data}
         return cls(**known, by_lang=by_lang)
+
+    def save(self, path: Path) -> None:
+        path.write_text(self.dumps(), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Thresholds:
+        return cls.loads(path.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge_base.entries import Entry
-from knowledge_base.lexical import detect_lang
+from knowledge_base.language import detect_lang
 from knowledge_base.policy import Candidate
 
 LANGS = ("en", "zh")

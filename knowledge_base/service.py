@@ -1,5 +1,9 @@
 """The live knowledge base: the index the bot asks, rebuilt and swapped when FAQ files change.
 
+After every change the knowledge base calibrates itself (:mod:`knowledge_base.calibration`): in
+the background while the previous calibration serves, except on the very first build, which
+nothing serves yet. A policy file or an operator's lexical weight overrides what it finds.
+
 A file with errors never takes serving down: its last good version stays live (even across a
 restart, from the persisted index) and its problems are kept on :attr:`KnowledgeBase.problems`.
 """
@@ -7,8 +11,9 @@ restart, from the persisted index) and its problems are kept on :attr:`Knowledge
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-import re
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -18,25 +23,29 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from funddesk.fund_lookup import read_funds
 from funddesk.settings import Settings
 from knowledge_base.cache import EmbeddingCache
-from knowledge_base.embedder import Embedder, load_embedder
-from knowledge_base.entries import Entry, ParsedFile, Problem
-from knowledge_base.index import BuildReport, FaqIndex, Weights
-from knowledge_base.lexical import detect_lang
+from knowledge_base.calibration import Calibration, prior, self_calibrate
+from knowledge_base.embedder import Embedder, languages_of, load_embedder
+from knowledge_base.entries import LANGS, Entry, ParsedFile, Problem
+from knowledge_base.index import BuildReport, FaqIndex, Scope, Weights
+from knowledge_base.language import detect_lang
+from knowledge_base.lexical import Tokenizer
 from knowledge_base.lint import check_ids_across, discover
+from knowledge_base.normalize import Normalizer, Synonyms
 from knowledge_base.parser import parse_file
 from knowledge_base.policy import Candidate, Decision, Thresholds, decide
+from knowledge_base.question import QuestionReader, Reading
 
 log = logging.getLogger(__name__)
 
-_FUND_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
+CALIBRATION_FORMAT = 1
 
 
 def find_fund(text: str) -> str | None:
-    """The first 6-digit fund code in ``text`` (works between Chinese characters too)."""
-    match = _FUND_CODE.search(text)
-    return match.group(0) if match else None
+    """The fund a message names by its 6-digit code (names need the funds file: see QuestionReader)."""
+    return QuestionReader().read(text).fund
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class Match:
     embedding: np.ndarray
     elapsed_ms: float
     ranked: tuple[Candidate, ...] = ()  # the best entries the decision was made from
+    question: str = ""  # what was matched: the message without personal data, funds or greetings
+    loggable: str = ""  # the message with personal numbers masked: the only form to store or log
 
 
 @dataclass(frozen=True)
@@ -81,11 +92,22 @@ class KnowledgeBase:
         thresholds: Thresholds | None = None,
         weights: Weights | None = None,
         reload_interval: float = 0.5,
+        synonyms: Synonyms | None = None,
+        fund_names: dict[str, tuple[str, ...]] | None = None,
+        calibrate: bool = True,
     ) -> None:
         self.root = root
         self.embedder = embedder
-        self.thresholds = thresholds or Thresholds()
-        self.weights = weights or Weights()
+        # Overrides (a policy file, eval --calibration, an operator's weight) beat self-calibration.
+        self._thresholds_override = thresholds
+        self._weights_override = weights
+        languages = languages_of(embedder)
+        self.calibration = Calibration(
+            Weights({lang: prior(lang, languages) for lang in LANGS}), Thresholds(), "defaults"
+        )
+        self._calibrate = calibrate
+        self.tokenizer = Tokenizer(Normalizer(synonyms))
+        self.reader = QuestionReader(fund_names)
         self._index_dir = index_dir
         self._cache = cache
         self._owns_cache = False  # a cache passed in is the caller's to close
@@ -94,7 +116,7 @@ class KnowledgeBase:
         self._reload_lock = threading.Lock()
         self._good: dict[str, _Good] = {}
         self._problems: tuple[Problem, ...] = ()
-        self._index = FaqIndex([], np.zeros((0, embedder.dim), np.float32), embedder.name)
+        self._index = FaqIndex([], np.zeros((0, embedder.dim), np.float32), embedder.name, tokenizer=self.tokenizer)
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._refitter: threading.Thread | None = None
@@ -117,15 +139,21 @@ class KnowledgeBase:
 
         ``persist=False`` (eval on a throwaway folder) keeps the index in memory only.
         """
-        thresholds = Thresholds.load(settings.policy_file) if settings.policy_file.is_file() else None
+        policy = settings.policy_file
+        thresholds = Thresholds.load(policy) if policy is not None and policy.is_file() else None
+        if policy is not None and thresholds is None:
+            log.warning("policy file %s not found: the knowledge base calibrates itself", policy)
+        weight = settings.lexical_weight
         kb = cls(
             settings.kb_dir,
             embedder or load_embedder(settings.embedding_model),
             index_dir=settings.index_dir if persist else None,
             cache=EmbeddingCache(settings.embedding_cache),
             thresholds=thresholds,
-            weights=Weights(lexical=settings.lexical_weight),
+            weights=Weights.fixed(weight) if weight is not None else None,
             reload_interval=settings.reload_interval,
+            synonyms=Synonyms.load(settings.synonyms_file),
+            fund_names={f.code: f.names for f in read_funds(settings.funds_file)},
         )
         kb._owns_cache = True
         kb.start(watch=watch, progress=progress)
@@ -138,6 +166,22 @@ class KnowledgeBase:
         return self._index
 
     @property
+    def thresholds(self) -> Thresholds:
+        return self._thresholds_override or self.calibration.thresholds
+
+    @thresholds.setter
+    def thresholds(self, value: Thresholds) -> None:
+        self._thresholds_override = value
+
+    @property
+    def weights(self) -> Weights:
+        return self._weights_override or self.calibration.weights
+
+    @property
+    def calibration_source(self) -> str:
+        return "policy file" if self._thresholds_override else self.calibration.source
+
+    @property
     def problems(self) -> tuple[Problem, ...]:
         return self._problems
 
@@ -145,30 +189,53 @@ class KnowledgeBase:
         return self._index.entry(entry_id)
 
     def embed(self, text: str) -> np.ndarray:
+        return np.asarray(self.embed_many([text])[0], dtype=np.float32)
+
+    def embed_many(self, texts: Sequence[str]) -> np.ndarray:
         with self._encode_lock:
-            vectors = self.embedder.encode([text])
-        return np.asarray(vectors[0], dtype=np.float32)
+            vectors = self.embedder.encode(list(texts))
+        return np.asarray(vectors, dtype=np.float32)
 
     def rank(self, text: str, *, fund: str | None = None, limit: int = 5) -> tuple[np.ndarray, list[Candidate]]:
-        index = self._index  # one snapshot per question: a swap mid-question changes nothing
-        vector = self.embed(text)
-        return vector, index.rank(vector, text, fund=fund, weights=self.weights, limit=limit)
+        """The best entries for a message (its best-matching sentence), and the question's embedding."""
+        reading = self.reader.read(text)
+        scope = Scope(detect_lang(reading.loggable), reading.fund or fund)
+        vector, ranked, _ = self._rank(reading, scope, self._index, limit)
+        return vector, ranked
+
+    def _rank(
+        self, reading: Reading, scope: Scope, index: FaqIndex, limit: int
+    ) -> tuple[np.ndarray, list[Candidate], str]:
+        """Rank the whole question and each of its sentences; the one that matches best speaks."""
+        vectors = self.embed_many(reading.segments)
+        weight = self.weights.for_lang(scope.lang)
+        best: tuple[float, int, list[Candidate]] = (-np.inf, 0, [])
+        for i, (segment, vector) in enumerate(zip(reading.segments, vectors, strict=True)):
+            ranked = index.order(index.fused(vector, segment, weight), scope, limit=limit)
+            top = ranked[0].score if ranked else -np.inf
+            if top > best[0]:
+                best = (top, i, ranked)
+        return vectors[best[1]], best[2], reading.segments[best[1]]
 
     def ask(self, text: str, *, fund: str | None = None, limit: int = 5) -> Match:
-        """Answer, clarify or fall back for one investor question."""
+        """Answer, clarify or fall back for one investor message."""
         started = time.perf_counter()
-        fund = find_fund(text) or fund
-        vector, ranked = self.rank(text, fund=fund, limit=limit)
-        lang = detect_lang(text)
+        reading = self.reader.read(text)
+        fund = reading.fund or fund
+        lang = detect_lang(reading.loggable)
+        index = self._index  # one snapshot per question: a swap mid-question changes nothing
+        vector, ranked, question = self._rank(reading, Scope(lang, fund), index, limit)
         decision = decide(ranked, self.thresholds, fund=fund, lang=lang)
         elapsed = (time.perf_counter() - started) * 1000
-        return Match(decision, fund, lang, vector, elapsed, tuple(ranked))
+        return Match(decision, fund, lang, vector, elapsed, tuple(ranked), question, reading.loggable)
 
     # -- loading and hot reload ----------------------------------------------------------------
 
     def start(self, *, watch: bool = True, progress: bool = False) -> None:
         self._restore()
         self.last_reload = self.reload(progress=progress)
+        if self._calibrate and not self._calibrated_for(self._index):
+            self.recalibrate()  # nothing serves yet: calibrate before the first question
         self.embed("warm-up")  # the first investor should not pay for lazy model initialisation
         if watch:
             self._watcher = threading.Thread(target=self._watch, name="kb-reload", daemon=True)
@@ -188,10 +255,11 @@ class KnowledgeBase:
         """Start from the persisted index: fast, and it remembers the last good version of each file."""
         if not self._index_dir:
             return
-        saved = FaqIndex.load(self._index_dir, self.embedder.name)
+        saved = FaqIndex.load(self._index_dir, self.embedder.name, self.tokenizer)
         if saved is None:
             return
         index, sources = saved
+        self._restore_calibration(index)
         by_file: dict[str, list[Entry]] = {}
         for entry in index.entries:
             by_file.setdefault(entry.file, []).append(entry)
@@ -234,7 +302,13 @@ class KnowledgeBase:
             first = not self._built  # nothing serves yet: fit the head before going live
             locked = _Locked(self.embedder, self._encode_lock)
             index, report = FaqIndex.build(
-                entries, locked, self._cache, previous=self._index, fit_head=first, progress=progress
+                entries,
+                locked,
+                self._cache,
+                previous=self._index,
+                fit_head=first,
+                progress=progress,
+                tokenizer=self.tokenizer,
             )
             self._index, self._good, self._built = index, good, True
             if first:
@@ -243,20 +317,83 @@ class KnowledgeBase:
                 self._refit_wanted.set()
             log.info(
                 "knowledge base: %d entries, %d phrasings (%d embedded) in %.2fs",
-                report.entries, report.phrasings, report.embedded, report.seconds,
+                report.entries,
+                report.phrasings,
+                report.embedded,
+                report.seconds,
             )
         if not first and self._refitter is None:
             self.refit_head()
         return ReloadReport(True, len(digests), rejected, report)
 
     def refit_head(self) -> None:
-        """Fit the entry head on the live index (seconds) and swap it in, unless an edit overtook it."""
+        """Fit the entry head on the live index (seconds) and swap it in, unless an edit overtook it;
+        then calibrate the new index (the previous calibration serves meanwhile)."""
         snapshot = self._index
         fitted = snapshot.with_fitted_head()
         with self._reload_lock:
+            if self._index is not snapshot:
+                return
+            self._index = fitted
+            self._save(fitted)
+        if self._calibrate:
+            self.recalibrate()
+
+    def recalibrate(self) -> Calibration:
+        """Self-calibrate on the live index and use the result, unless an edit overtook it."""
+        snapshot = self._index
+        started = time.perf_counter()
+        found = self_calibrate(snapshot, model_languages=languages_of(self.embedder), base=Thresholds())
+        with self._reload_lock:
             if self._index is snapshot:
-                self._index = fitted
-                self._save(fitted)
+                self.calibration = found
+                self._save_calibration(snapshot, found)
+        log.info(
+            "knowledge base calibrated itself in %.1fs: lexical weight %s, thresholds %s",
+            time.perf_counter() - started,
+            dict(found.weights.lexical),
+            found.thresholds.by_lang,
+        )
+        return found
+
+    def _fingerprint(self, index: FaqIndex) -> str:
+        digest = hashlib.sha256(f"{CALIBRATION_FORMAT}\0{index.model}\0{index.head is not None}".encode())
+        for entry in index.entries:
+            digest.update(f"{entry.id}\0{entry.version}\0".encode())
+        return digest.hexdigest()
+
+    def _calibrated_for(self, index: FaqIndex) -> bool:
+        return self.calibration.source == "self" and getattr(self, "_calibrated_key", None) == self._fingerprint(index)
+
+    def _save_calibration(self, index: FaqIndex, calibration: Calibration) -> None:
+        self._calibrated_key = self._fingerprint(index)
+        if not self._index_dir:
+            return
+        data = {
+            "key": self._calibrated_key,
+            "weights": dict(calibration.weights.lexical),
+            "default_weight": calibration.weights.default,
+            "thresholds": json.loads(calibration.thresholds.dumps()),
+            "probes": calibration.probes,
+        }
+        self._index_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._index_dir / f".calibration.{os.getpid()}.json"
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.replace(tmp, self._index_dir / "calibration.json")
+
+    def _restore_calibration(self, index: FaqIndex) -> None:
+        if not self._index_dir:
+            return
+        try:
+            data = json.loads((self._index_dir / "calibration.json").read_text(encoding="utf-8"))
+            if data.get("key") != self._fingerprint(index):
+                return
+            weights = Weights({k: float(v) for k, v in data["weights"].items()}, float(data["default_weight"]))
+            thresholds = Thresholds.loads(json.dumps(data["thresholds"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        self.calibration = Calibration(weights, thresholds, "self", data.get("probes") or {})
+        self._calibrated_key = data["key"]
 
     def _save(self, index: FaqIndex) -> None:
         if self._index_dir:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation import handoff as handoffs
-from escalation.masking import mask
+from funddesk.masking import mask
 from escalation.sla import sla_state
 from funddesk.db import Handoff, Message, Role, StaffUser, Team
 from web.events import iso

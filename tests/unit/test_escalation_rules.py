@@ -9,7 +9,7 @@ import pytest
 
 from escalation import passwords
 from escalation.hours import BadHours, BusinessHours
-from escalation.masking import mask
+from funddesk.masking import mask
 from escalation.sla import sla_state
 from escalation.teams import BadTeamsFile, Router, load_fund_teams, load_teams
 from funddesk.settings import Settings

@@ -9,13 +9,13 @@ Turns of one conversation run one at a time (the bot's state is per conversation
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
 from funddesk.db import Message, Role, State, repository
 from funddesk.db.repository import MessageDraft
+from knowledge_base.language import detect_lang
 from web import handoffs, incidents, notices
 from web.api.payloads import Incoming, MessagesJson
 from web.context import WebContext
@@ -24,7 +24,6 @@ from web.events import Event, MessageCreated, MessageOut, Typing, message_json
 from web.rasa_client import BotReply
 
 log = logging.getLogger("web.turns")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 UNAVAILABLE = {
     "en": "Sorry, our assistant is temporarily unavailable. Your message has been kept. "
@@ -38,13 +37,6 @@ CONTACT = {
     ),
     "zh": ("或通过 {contact} 联系人工客服。", "或拨打官网上的客服热线联系人工客服。"),
 }
-
-
-def detect_lang(text: str, default: str) -> str:
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return default
-    return "zh" if sum(1 for c in letters if _CJK.match(c)) / len(letters) >= 0.2 else "en"
 
 
 def unavailable_text(lang: str, support_contact: str) -> str:

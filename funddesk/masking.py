@@ -1,4 +1,7 @@
-"""Investors' personal data in what staff see: ID-card, bank-card and phone numbers are masked.
+"""Investors' personal data: ID-card, bank-card and phone numbers are masked.
+
+Staff see them masked, the question log and incident samples store them masked, and the matcher
+never reads them at all.
 
 Staff see the last four digits (enough to confirm with the investor); revealing the whole text
 is a separate, audited action. Masking errs on the side of hiding: any run of 16 to 19 digits is
@@ -35,7 +38,8 @@ class Masked:
         return self.count > 0
 
 
-def mask(text: str) -> Masked:
+def mask(text: str, *, keep_last: int = 4) -> Masked:
+    """Replace every personal number by ``[kind ••••1234]``; ``keep_last=0`` leaves just ``[kind]``."""
     count = 0
 
     def hide(kind: str) -> Callable[[re.Match[str]], str]:
@@ -45,7 +49,7 @@ def mask(text: str) -> Masked:
             if kind == "card" and len(digits) < 16 and not _luhn(digits):  # short runs: only real card numbers
                 return match.group(0)
             count += 1
-            return f"[{kind} ••••{digits[-4:]}]"
+            return f"[{kind} ••••{digits[-keep_last:]}]" if keep_last else f"[{kind}]"
 
         return replace
 

@@ -1,0 +1,347 @@
+"""Calibration: how much each channel counts, and when to answer, offer choices or fall back.
+
+**Self-calibration** needs no labelled data. At build time the knowledge base asks itself
+questions it can grade (leave-one-out):
+
+- each alternative phrasing, with that phrasing taken out of the index: its own entry must
+  come first (in-scope probes);
+- a phrasing of each entry, with the whole entry taken out: nothing should be answered, since
+  what it asks is no longer there (out-of-scope probes, as hard as out of scope gets: the
+  question is in the knowledge base's own domain).
+
+The entry head is cross-fitted for this (each probe is scored by a head that never saw it), so
+no probe grades the knowledge base on text it has memorised. From the probes, per language:
+
+- the lexical channel's weight: the best of 0, 0.1 … 1 by top-1 accuracy, except that any weight
+  within one standard error of the best counts as equally good and the one nearest the prior
+  wins (the one-standard-error rule: a difference the probes cannot resolve is not acted on).
+  The prior is 0.5 (no evidence either way) for a language the embedding model reads, and 1
+  (the lexical channel alone) for one its model card does not declare;
+- the answer threshold and clarify margin that give investors the most value, among those
+  that send out-of-scope questions to fallback often enough (below).
+
+**A labelled dev set** (``eval --calibration``) fits the thresholds on real questions instead.
+
+Either way, what a choice is worth: a right answer 1, a short list holding the right entry 0.6
+(one more tap), a fallback 0, a wrong answer -1 (it misleads an investor about their money, so
+it costs what a right answer gains). Out-of-scope questions must reach fallback at least 80% of
+the time, and that floor must hold beyond the calibration data: the fraction's one-sided 95%
+lower confidence bound (Wilson), not the fraction itself, must reach it. A floor met only on the
+dev set then does not slip under on new questions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from knowledge_base.index import DENSE_NEIGHBOURS, FaqIndex, Scope, Weights
+from knowledge_base.parser import phrasing_key
+from knowledge_base.policy import Thresholds
+from knowledge_base.scoring import HEAD_WEIGHT, Head, aggregate
+
+WEIGHT_GRID = tuple(round(w / 10, 1) for w in range(11))
+MARGIN_GRID = tuple(round(m / 100, 2) for m in range(21))
+NEUTRAL_PRIOR = 0.5
+UNREAD_PRIOR = 1.0
+PROBES = 500  # per language and kind: ±2.2 points of standard error on an accuracy near 50%
+OOS_RECALL_FLOOR = 0.8
+CONFIDENCE_Z = 1.645  # one-sided 95%
+CLARIFY_VALUE = 0.6
+WRONG_COST = 1.0
+CHOICES = 3
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One question the knowledge base asks itself, with the per-entry scores of each channel."""
+
+    scope: Scope
+    expected: int | None  # the entry that must come first; None: its entry was taken out
+    dense: np.ndarray
+    lexical: np.ndarray
+    removed: int | None = None  # an entry taken out of the index for this probe
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """The best three candidates of many questions, laid out for :func:`decide`'s rules at once."""
+
+    scores: np.ndarray  # (n, 3): -inf where there is no candidate
+    right: np.ndarray  # (n, 3) bool: the candidate is the expected entry
+    scoped_without_fund: np.ndarray  # (n,) bool: the best is a fund's entry and no fund was named
+
+    @classmethod
+    def of(cls, rows: Sequence[tuple[Sequence[float], Sequence[bool], bool]]) -> Outcomes:
+        scores = np.full((len(rows), CHOICES), -np.inf)
+        right = np.zeros((len(rows), CHOICES), dtype=bool)
+        for i, (s, r, _) in enumerate(rows):
+            scores[i, : len(s[:CHOICES])] = s[:CHOICES]
+            right[i, : len(r[:CHOICES])] = r[:CHOICES]
+        return cls(scores, right, np.array([swf for _, _, swf in rows], dtype=bool))
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def decide(self, answer: float, margin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`knowledge_base.policy.decide` for every row: (answered, clarified, hit) arrays."""
+        s1 = self.scores[:, 0]
+        s2 = np.where(np.isfinite(self.scores[:, 1]), self.scores[:, 1], 0.0)
+        live = np.isfinite(s1) & (s1 >= answer)
+        floor = np.maximum(answer, s1 - 2 * margin)
+        chosen = self.scores >= floor[:, None]
+        alone = chosen.sum(axis=1) == 1
+        answered = live & ~self.scoped_without_fund & ((s1 - s2 >= margin) | alone)
+        clarified = live & ~answered
+        hit = np.where(answered, self.right[:, 0], clarified & (self.right & chosen).any(axis=1))
+        return answered, clarified, hit
+
+
+@dataclass(frozen=True)
+class Fit:
+    thresholds: tuple[float, float]  # answer, margin
+    value: float  # mean value per in-scope question
+    oos_recall: float  # on the calibration questions
+    oos_recall_bound: float  # its lower confidence bound
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What a knowledge base serves with, and where it came from."""
+
+    weights: Weights
+    thresholds: Thresholds
+    source: str  # "self", "dev set", "policy file", "defaults"
+    probes: dict[str, dict[str, int]] = field(default_factory=dict)  # lang -> {"in_scope", "out_of_scope"}
+    accuracy: dict[str, dict[str, float]] = field(default_factory=dict)  # lang -> weight -> top-1
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "lexical_weight": dict(self.weights.lexical),
+            "probes": self.probes,
+        }
+
+
+def wilson_lower(successes: int, n: int, z: float = CONFIDENCE_Z) -> float:
+    """One-sided lower confidence bound of a proportion (Wilson score interval)."""
+    if n == 0:
+        return 0.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)
+
+
+def fit_thresholds(in_scope: Outcomes, out_of_scope: Outcomes, base: Thresholds) -> Fit:
+    """The answer threshold and margin with the most value per in-scope question, among those
+    whose out-of-scope recall bound reaches the floor (or, if none does, with the highest bound).
+
+    Values within one standard error of the best are as good as the best; of those, the pair
+    nearest ``base`` wins, so a small calibration set moves the thresholds only as far as it
+    can tell. When there are too few out-of-scope questions for any recall to certify the
+    floor, or no in-scope ones, ``base`` stands.
+    """
+    tops = np.concatenate([in_scope.scores[:, 0], out_of_scope.scores[:, 0]])
+    tops = tops[np.isfinite(tops)]
+    n_out = len(out_of_scope)
+    if not len(tops) or not len(in_scope) or (n_out and wilson_lower(n_out, n_out) < OOS_RECALL_FLOOR):
+        return Fit((base.answer, base.margin), 0.0, 0.0, 0.0)
+    answers = np.unique(np.round(np.quantile(tops, np.linspace(0.0, 1.0, 41)), 3))
+    fits = [
+        (fit, values)
+        for answer in answers
+        for margin in MARGIN_GRID
+        for fit, values in [_evaluate(in_scope, out_of_scope, float(answer), margin)]
+    ]
+    floor = min(OOS_RECALL_FLOOR, max(f.oos_recall_bound for f, _ in fits))
+    feasible = [(f, v) for f, v in fits if f.oos_recall_bound >= floor]
+    best, values = max(feasible, key=lambda item: item[0].value)
+    se = float(np.std(values)) / math.sqrt(len(values))
+    span = max(float(answers[-1] - answers[0]), 1e-9)
+
+    def distance(fit: Fit) -> float:
+        answer, margin = fit.thresholds
+        return abs(answer - base.answer) / span + abs(margin - base.margin) / MARGIN_GRID[-1]
+
+    return min((f for f, _ in feasible if f.value >= best.value - se), key=lambda f: (distance(f), -f.value))
+
+
+def _evaluate(in_scope: Outcomes, out_of_scope: Outcomes, answer: float, margin: float) -> tuple[Fit, np.ndarray]:
+    answered, clarified, hit = in_scope.decide(answer, margin)
+    values = (
+        np.where(answered & hit, 1.0, 0.0)
+        + np.where(clarified & hit, CLARIFY_VALUE, 0.0)
+        - np.where(answered & ~hit, WRONG_COST, 0.0)
+    )
+    if len(out_of_scope):
+        oos_answered, oos_clarified, _ = out_of_scope.decide(answer, margin)
+        fell_back = int(np.sum(~oos_answered & ~oos_clarified))
+        recall, bound = fell_back / len(out_of_scope), wilson_lower(fell_back, len(out_of_scope))
+    else:
+        recall = bound = OOS_RECALL_FLOOR  # nothing to protect: the floor does not bind
+    return Fit((answer, margin), float(values.mean()), recall, bound), values
+
+
+# -- self-calibration ----------------------------------------------------------------------------
+
+
+def prior(lang: str, model_languages: frozenset[str] | None) -> float:
+    """Lexical weight before any evidence: neutral where the model reads the language, 1 where not."""
+    return NEUTRAL_PRIOR if model_languages is None or lang in model_languages else UNREAD_PRIOR
+
+
+def self_calibrate(
+    index: FaqIndex, *, model_languages: frozenset[str] | None, base: Thresholds, seed: int = 0
+) -> Calibration:
+    """Weights and thresholds for ``index`` from its own phrasings (see the module docstring)."""
+    probes = make_probes(index, seed=seed)
+    weights: dict[str, float] = {}
+    by_lang: dict[str, tuple[float, float]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    accuracy: dict[str, dict[str, float]] = {}
+    for lang, group in sorted(probes.items()):
+        in_scope = [p for p in group if p.expected is not None]
+        out = [p for p in group if p.expected is None]
+        table = {w: top1(index, in_scope, w) for w in WEIGHT_GRID} if in_scope else {}
+        weights[lang] = choose_weight(table, len(in_scope), prior(lang, model_languages))
+        fit = fit_thresholds(outcomes(index, in_scope, weights[lang]), outcomes(index, out, weights[lang]), base)
+        by_lang[lang] = fit.thresholds
+        counts[lang] = {"in_scope": len(in_scope), "out_of_scope": len(out)}
+        accuracy[lang] = {str(w): round(a, 4) for w, a in table.items()}
+    main = "en" if "en" in by_lang else next(iter(by_lang), None)
+    answer, margin = by_lang[main] if main else (base.answer, base.margin)
+    default = weights.get(main, prior(main or "en", model_languages)) if main else NEUTRAL_PRIOR
+    thresholds = Thresholds(answer, margin, base.max_choices, by_lang)
+    return Calibration(Weights(weights, default), thresholds, "self", counts, accuracy)
+
+
+def choose_weight(accuracy: dict[float, float], n: int, prior_weight: float) -> float:
+    """The weight nearest the prior among those within one standard error of the best."""
+    if not accuracy or n == 0:
+        return prior_weight
+    best = max(accuracy.values())
+    se = math.sqrt(max(best * (1 - best), 0.25 / n) / n)
+    good = [w for w, a in accuracy.items() if a >= best - se]
+    return min(good, key=lambda w: (abs(w - prior_weight), -accuracy[w]))
+
+
+def top1(index: FaqIndex, probes: Sequence[Probe], weight: float) -> float:
+    hits = 0
+    for probe in probes:
+        ranked = index.order(_fuse(probe, weight), probe.scope, limit=1)
+        hits += bool(ranked) and probe.expected is not None and ranked[0].entry is index.entries[probe.expected]
+    return hits / len(probes) if probes else 0.0
+
+
+def outcomes(index: FaqIndex, probes: Sequence[Probe], weight: float) -> Outcomes:
+    rows = []
+    for probe in probes:
+        ranked = index.order(_fuse(probe, weight), probe.scope, limit=CHOICES)
+        rows.append(
+            (
+                [c.score for c in ranked],
+                [
+                    index.entries[probe.expected].id == c.entry.id if probe.expected is not None else False
+                    for c in ranked
+                ],
+                bool(ranked and ranked[0].entry.funds and probe.scope.fund is None),
+            )
+        )
+    return Outcomes.of(rows)
+
+
+def _fuse(probe: Probe, weight: float) -> np.ndarray:
+    fused = (1.0 - weight) * probe.dense + weight * probe.lexical
+    if probe.removed is not None:
+        fused = fused.copy()
+        fused[probe.removed] = -np.inf
+    return fused
+
+
+def make_probes(index: FaqIndex, *, seed: int = 0, per_kind: int = PROBES) -> dict[str, list[Probe]]:
+    """In-scope and out-of-scope probes per language (at most ``per_kind`` of each)."""
+    rng = np.random.default_rng(seed)
+    owner = index.phrase_entry
+    fold = _folds(owner, rng)
+    heads = _cross_fitted_heads(index, fold)
+    holders: dict[str, set[int]] = {}
+    for i, entry in enumerate(index.entries):
+        for text in entry.phrasings:
+            holders.setdefault(phrasing_key(text), set()).add(i)
+    shared = {i for group in holders.values() if len(group) > 1 for i in group}
+    probes: dict[str, list[Probe]] = {}
+    for lang in sorted({e.lang for e in index.entries}):
+        rows = np.flatnonzero(np.array([index.entries[i].lang == lang for i in owner], dtype=bool))
+        several = np.array([len(index.entries[owner[r]].phrasings) > 1 for r in rows], dtype=bool)
+        in_rows = _sample(rows[several], per_kind, rng)
+        entries = np.array([e for e in np.unique(owner[rows]) if _stands_alone(index, int(e), shared)], dtype=np.int64)
+        out_rows = np.array([rng.choice(np.flatnonzero(owner == e)) for e in _sample(entries, per_kind, rng)])
+        probes[lang] = [
+            *(_probe(index, heads, fold, int(r), lang, whole_entry=False) for r in in_rows),
+            *(_probe(index, heads, fold, int(r), lang, whole_entry=True) for r in out_rows),
+        ]
+    return probes
+
+
+def _stands_alone(index: FaqIndex, entry: int, shared: set[int]) -> bool:
+    """Taking this entry out leaves its question unanswered: no twin, no phrasing shared with another."""
+    return entry not in index.generic_twin and entry not in index.fund_twins and entry not in shared
+
+
+def _sample(rows: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    return np.sort(rng.choice(rows, size=limit, replace=False)) if len(rows) > limit else rows
+
+
+def _folds(owner: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Two folds, each entry's phrasings dealt alternately, so both folds know most entries."""
+    fold = np.zeros(len(owner), dtype=np.int64)
+    for entry in np.unique(owner):
+        rows = rng.permutation(np.flatnonzero(owner == entry))
+        fold[rows] = np.arange(len(rows)) % 2
+    return fold
+
+
+def _cross_fitted_heads(index: FaqIndex, fold: np.ndarray) -> dict[int, Head | None]:
+    if index.head is None:
+        return {0: None, 1: None}
+    ids = [e.id for e in index.entries]
+    return {f: Head.fit(index.vectors[fold != f], index.phrase_entry[fold != f], ids) for f in (0, 1)}
+
+
+def _probe(
+    index: FaqIndex, heads: dict[int, Head | None], fold: np.ndarray, row: int, lang: str, *, whole_entry: bool
+) -> Probe:
+    entry = int(index.phrase_entry[row])
+    text = index.entries[entry].phrasings[row - int(np.flatnonzero(index.phrase_entry == entry)[0])]
+    vector = index.vectors[row]
+    hidden = index.phrase_entry == entry if whole_entry else np.arange(len(index.vectors)) == row
+    dense = _dense(index, vector, hidden, heads[int(fold[row])], entry if whole_entry else None)
+    query = index.lexical.query(text)
+    lexical = index.lexical.scores(query) if whole_entry else index.lexical.scores_without(query, row)
+    funds = index.entries[entry].funds
+    scope = Scope(lang, funds[0] if len(funds) == 1 else None)
+    return Probe(scope, None if whole_entry else entry, dense, lexical, entry if whole_entry else None)
+
+
+def _dense(
+    index: FaqIndex, vector: np.ndarray, hidden: np.ndarray, head: Head | None, removed: int | None
+) -> np.ndarray:
+    sims = index.vectors @ vector
+    sims[hidden] = -np.inf
+    k = min(DENSE_NEIGHBOURS, int((~hidden).sum()))
+    if k == 0:
+        return np.zeros(len(index.entries))
+    top = np.argpartition(-sims, k - 1)[:k]
+    top = top[np.argsort(-sims[top])]
+    scores = aggregate(sims[top].astype(np.float64), index.phrase_entry[top], len(index.entries))
+    if head is not None:
+        probabilities = head.probabilities(vector)
+        if removed is not None:  # as if the head had never known the removed entry
+            probabilities = probabilities / max(1.0 - probabilities[removed], 1e-9)
+            probabilities[removed] = 0.0
+        scores = scores + HEAD_WEIGHT * probabilities
+    return scores
