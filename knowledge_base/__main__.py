@@ -64,8 +64,9 @@ def _open(settings: config.Settings, *, persist: bool) -> KnowledgeBase:
         print(problem, file=sys.stderr)
     if kb.last_reload and kb.last_reload.build:
         b = kb.last_reload.build
-        print(f"{b.entries} entries, {b.phrasings} phrasings ({b.embedded} embedded) in {b.seconds:.2f}s",
-              file=sys.stderr)
+        print(
+            f"{b.entries} entries, {b.phrasings} phrasings ({b.embedded} embedded) in {b.seconds:.2f}s", file=sys.stderr
+        )
     return kb
 
 
@@ -83,8 +84,10 @@ def _search(settings: config.Settings, args: argparse.Namespace) -> int:
         scope = f" [funds {','.join(c.entry.funds)}]" if c.entry.funds else ""
         print(f"{c.score:.3f}  {c.entry.id}  {c.entry.question}{scope}")
     chosen = ", ".join(c.entry.id for c in match.decision.candidates) or "-"
-    print(f"decision: {match.decision.kind} ({chosen}); lang {match.lang}; fund {match.fund or '-'}; "
-          f"{match.elapsed_ms:.1f} ms")
+    print(
+        f"decision: {match.decision.kind} ({chosen}); lang {match.lang}; fund {match.fund or '-'}; "
+        f"{match.elapsed_ms:.1f} ms"
+    )
     kb.close()
     return 0
 

@@ -24,11 +24,7 @@ def discover(root: Path) -> list[Path]:
     found = []
     for file in root.rglob("*.md"):
         relative = file.relative_to(root)
-        if (
-            file.is_file()
-            and file.name.lower() != "readme.md"
-            and not any(p[0] in "._" for p in relative.parts)
-        ):
+        if file.is_file() and file.name.lower() != "readme.md" and not any(p[0] in "._" for p in relative.parts):
             found.append(relative)
     return [root / relative for relative in sorted(found, key=lambda r: r.as_posix())]
 

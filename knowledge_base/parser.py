@@ -124,9 +124,7 @@ def _scan(lines: list[str], start: int, report: Report) -> tuple[str | None, lis
             if sections:
                 report.error(number, "a '#' title must come before the first '##' entry")
             elif title_line:
-                report.error(
-                    number, f"only one '#' title is allowed (the first is at line {title_line})"
-                )
+                report.error(number, f"only one '#' title is allowed (the first is at line {title_line})")
             else:
                 title_line, title = (
                     number,
@@ -148,9 +146,7 @@ def _scan(lines: list[str], start: int, report: Report) -> tuple[str | None, lis
     return title, sections
 
 
-def _next_fence_state(
-    fence: tuple[str, int] | None, line: str, number: int
-) -> tuple[str, int] | None:
+def _next_fence_state(fence: tuple[str, int] | None, line: str, number: int) -> tuple[str, int] | None:
     """Open or close a fenced code block (CommonMark rules, at any indent)."""
     match = _FENCE.match(line)
     if match is None:
@@ -169,9 +165,7 @@ def _next_fence_state(
 # -- entries ------------------------------------------------------------------------------
 
 
-def _build_entries(
-    sections: list[_Section], meta: Meta, title: str | None, report: Report
-) -> list[Entry]:
+def _build_entries(sections: list[_Section], meta: Meta, title: str | None, report: Report) -> list[Entry]:
     entries: list[Entry] = []
     first_line: dict[str, int] = {}
     for section in sections:
@@ -181,8 +175,7 @@ def _build_entries(
         if entry.id in first_line:
             report.error(
                 entry.line,
-                f"duplicate id '{entry.id}' "
-                f"(first defined at {report.path}:{first_line[entry.id]})",
+                f"duplicate id '{entry.id}' (first defined at {report.path}:{first_line[entry.id]})",
             )
             continue
         first_line[entry.id] = entry.line
@@ -190,17 +183,13 @@ def _build_entries(
     return entries
 
 
-def _build_entry(
-    section: _Section, meta: Meta, title: str | None, report: Report
-) -> Entry | None:
+def _build_entry(section: _Section, meta: Meta, title: str | None, report: Report) -> Entry | None:
     heading = _read_heading(section, report)
     alternatives, answer_lines = _split_body(section.body)
     _check_alternatives(section.line, heading[0] if heading else None, alternatives, report)
     answer = "\n".join(text for _, text in answer_lines)
     if not answer.strip():
-        hint = (
-            " (the list under the heading holds alternative phrasings; write the answer after it)"
-        )
+        hint = " (the list under the heading holds alternative phrasings; write the answer after it)"
         report.error(section.line, "empty answer" + (hint if alternatives else ""))
     elif len(answer) > MAX_ANSWER_CHARS:
         report.warning(
@@ -241,8 +230,7 @@ def _read_heading(section: _Section, report: Report) -> tuple[str, str] | None:
     if not ID_RE.fullmatch(explicit):
         report.error(
             section.line,
-            f"invalid id '{explicit}': use lowercase letters, digits, '-' and '_', "
-            "starting with a letter or digit",
+            f"invalid id '{explicit}': use lowercase letters, digits, '-' and '_', starting with a letter or digit",
         )
         return None
     return question, explicit
@@ -279,9 +267,7 @@ def _strip_blank(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return lines[start:end]
 
 
-def _check_alternatives(
-    line: int, question: str | None, alternatives: list[tuple[int, str]], report: Report
-) -> None:
+def _check_alternatives(line: int, question: str | None, alternatives: list[tuple[int, str]], report: Report) -> None:
     seen: dict[str, int] = {phrasing_key(question): line} if question else {}
     for number, text in alternatives:
         if not text:

@@ -243,7 +243,10 @@ class KnowledgeBase:
                 self._refit_wanted.set()
             log.info(
                 "knowledge base: %d entries, %d phrasings (%d embedded) in %.2fs",
-                report.entries, report.phrasings, report.embedded, report.seconds,
+                report.entries,
+                report.phrasings,
+                report.embedded,
+                report.seconds,
             )
         if not first and self._refitter is None:
             self.refit_head()
