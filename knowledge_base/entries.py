@@ -38,7 +38,11 @@ class Problem:
 
 @dataclass
 class Report:
-    """Collects the problems of one file while it is parsed; ``entry`` is the heading line of the entry at fault."""
+    """Collects the problems of one file while it is parsed.
+
+    ``entry`` is the line of the ``##`` heading of the entry a problem belongs to; leave it out
+    for a problem of the whole file.
+    """
 
     path: str
     problems: list[Problem] = field(default_factory=list)

@@ -14,7 +14,7 @@ from knowledge_base.parser import phrasing_key
 
 
 def with_last_good(parsed: ParsedFile, served: Sequence[Entry]) -> ParsedFile:
-    """``parsed`` with the last good version of what its errors reject; ``served`` is what the file served until now.
+    """``parsed``, with ``served`` (what the file served until now) standing in for what its errors reject.
 
     After a file-level error every ``served`` entry stays: nothing in the new version can be
     trusted. Otherwise each rejected entry keeps the served entry with the same id or, when

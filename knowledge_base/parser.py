@@ -204,8 +204,8 @@ def _build_entries(
         heading = _read_heading(section, report)
         entry = _build_entry(section, heading, meta, title, report)
         if heading.id is not None:
-            # The first section with an id owns it, even a broken one: fixing that section later
-            # must not reject a neighbour that was serving in the meantime.
+            # The first section with an id owns it, even a broken one: otherwise a later copy would
+            # serve while the first is broken, then be rejected in turn once it is fixed.
             first = first_line.setdefault(heading.id, section.line)
             if first != section.line:
                 report.error(
