@@ -56,7 +56,7 @@ def publish(kb_dir: Path, incident_id: int, text: str) -> Path:
     """Check ``text`` as the knowledge base would, then write it; refused with every problem."""
     target = path_of(kb_dir, incident_id)
     parsed = parse_text(text, str(target.relative_to(kb_dir)))
-    if not parsed.ok:
+    if not parsed.clean:  # any error, even one that would cost only this entry, refuses the answer
         problems = "; ".join(f"line {p.line}: {p.message}" for p in parsed.problems)
         raise Invalid(f"The answer would not be a valid FAQ entry: {problems}", code="invalid_answer")
     target.parent.mkdir(parents=True, exist_ok=True)

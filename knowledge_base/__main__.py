@@ -60,12 +60,13 @@ def _lint(root: Path) -> int:
 
 def _open(settings: config.Settings, *, persist: bool) -> KnowledgeBase:
     kb = KnowledgeBase.open(settings, watch=False, persist=persist, progress=sys.stderr.isatty())
-    for problem in kb.problems:
-        print(problem, file=sys.stderr)
+    for problem in kb.problems:  # as lint prints them
+        print(problem.labelled(), file=sys.stderr)
     if kb.last_reload and kb.last_reload.build:
         b = kb.last_reload.build
-        print(f"{b.entries} entries, {b.phrasings} phrasings ({b.embedded} embedded) in {b.seconds:.2f}s",
-              file=sys.stderr)
+        print(
+            f"{b.entries} entries, {b.phrasings} phrasings ({b.embedded} embedded) in {b.seconds:.2f}s", file=sys.stderr
+        )
     return kb
 
 
@@ -83,13 +84,17 @@ def _search(settings: config.Settings, args: argparse.Namespace) -> int:
         scope = f" [funds {','.join(c.entry.funds)}]" if c.entry.funds else ""
         print(f"{c.score:.3f}  {c.entry.id}  {c.entry.question}{scope}")
     chosen = ", ".join(c.entry.id for c in match.decision.candidates) or "-"
-    print(f"decision: {match.decision.kind} ({chosen}); lang {match.lang}; fund {match.fund or '-'}; "
-          f"{match.elapsed_ms:.1f} ms")
+    print(
+        f"decision: {match.decision.kind} ({chosen}); lang {match.lang}; fund {match.fund or '-'}; "
+        f"{match.elapsed_ms:.1f} ms"
+    )
     kb.close()
     return 0
 
 
 def _eval(settings: config.Settings, args: argparse.Namespace) -> int:
+    # No persisted index, so no last good versions: eval scores exactly what a service started
+    # on this folder would serve, and its problems are exactly lint's.
     kb = _open(settings, persist=False)
     known = {e.id for e in kb.index.entries}
     questions = read_questions(args.questions)
@@ -102,6 +107,8 @@ def _eval(settings: config.Settings, args: argparse.Namespace) -> int:
     rank_all(kb, questions[:20])  # warm-up: first calls pay for lazy allocations, not matching
     result: dict[str, object] = dict(score(rank_all(kb, questions), kb.thresholds))
     result.update(entries=len(kb.index), calibrated=calibrated, thresholds=asdict(kb.thresholds))
+    errors = sum(p.severity == "error" for p in kb.problems)
+    result.update(lint_errors=errors, lint_warnings=len(kb.problems) - errors)
     if args.save_policy:
         kb.thresholds.save(args.save_policy)
     kb.close()

@@ -1,4 +1,4 @@
-"""The knowledge base's data model: FAQ entries and the problems lint reports."""
+"""The knowledge base's data model: FAQ entries, parsed files and the problems lint reports."""
 
 from __future__ import annotations
 
@@ -10,29 +10,52 @@ LANGS = ("en", "zh")
 
 @dataclass(frozen=True)
 class Problem:
-    """One lint finding, printed as ``file:line: message``."""
+    """One lint finding, printed as ``file:line: message``.
+
+    An error rejects its scope: the entry whose ``##`` heading is at ``entry_line``, or, when
+    ``entry_line`` is None, the whole file. A warning rejects nothing.
+    """
 
     file: str
     line: int
     message: str
-    severity: str = "error"  # "error" rejects the file; "warning" does not
+    severity: str = "error"  # "error" or "warning"
+    entry_line: int | None = None
+
+    @property
+    def scope(self) -> str:
+        """``"file"`` or ``"entry"``: what an error keeps from serving."""
+        return "file" if self.entry_line is None else "entry"
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
 
+    def labelled(self) -> str:
+        """How lint prints it: ``file:line: message``, or ``file:line: warning: message``."""
+        label = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}: {label}{self.message}"
+
 
 @dataclass
 class Report:
-    """Collects the problems of one file while it is parsed."""
+    """Collects the problems of one file while it is parsed.
+
+    ``entry`` is the line of the ``##`` heading of the entry a problem belongs to; leave it out
+    for a problem of the whole file.
+    """
 
     path: str
     problems: list[Problem] = field(default_factory=list)
 
-    def error(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.path, line, message))
+    def error(self, line: int, message: str, *, entry: int | None = None) -> None:
+        self.problems.append(Problem(self.path, line, message, "error", entry))
 
-    def warning(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.path, line, message, "warning"))
+    def warning(self, line: int, message: str, *, entry: int | None = None) -> None:
+        self.problems.append(Problem(self.path, line, message, "warning", entry))
+
+    def rejects(self, entry: int) -> bool:
+        """Whether an error was reported against the entry whose heading is at line ``entry``."""
+        return any(p.severity == "error" and p.entry_line == entry for p in self.problems)
 
 
 @dataclass(frozen=True)
@@ -68,13 +91,36 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """An entry kept from serving by an error of its own, and what finds its last good version.
+
+    ``id`` is set when the heading's id could be read; ``question`` when the heading had one.
+    """
+
+    line: int
+    id: str | None = None
+    question: str | None = None
+
+
+@dataclass(frozen=True)
 class ParsedFile:
-    """The outcome of parsing one file: its entries if it is valid, and every problem found."""
+    """The outcome of parsing one file: the entries that serve, the ones rejected, every problem.
+
+    A file-level error (see :mod:`knowledge_base.parser`) leaves ``entries`` empty: nothing in the
+    file can be trusted. An entry-level error moves that entry from ``entries`` to ``rejected``.
+    """
 
     path: str
     entries: tuple[Entry, ...] = ()
     problems: tuple[Problem, ...] = field(default_factory=tuple)
+    rejected: tuple[Rejected, ...] = ()
 
     @property
     def ok(self) -> bool:
+        """The file itself is usable: no error applies to the whole file (entries may be rejected)."""
+        return not any(p.severity == "error" and p.scope == "file" for p in self.problems)
+
+    @property
+    def clean(self) -> bool:
+        """No error at all: every entry serves as written."""
         return not any(p.severity == "error" for p in self.problems)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from knowledge_base.entries import Entry, ParsedFile, Problem
+from knowledge_base.entries import Entry, ParsedFile, Problem, Rejected
 from knowledge_base.parser import parse_file
 
 
@@ -24,11 +24,7 @@ def discover(root: Path) -> list[Path]:
     found = []
     for file in root.rglob("*.md"):
         relative = file.relative_to(root)
-        if (
-            file.is_file()
-            and file.name.lower() != "readme.md"
-            and not any(p[0] in "._" for p in relative.parts)
-        ):
+        if file.is_file() and file.name.lower() != "readme.md" and not any(p[0] in "._" for p in relative.parts):
             found.append(relative)
     return [root / relative for relative in sorted(found, key=lambda r: r.as_posix())]
 
@@ -38,41 +34,50 @@ def parse_tree(root: Path) -> list[ParsedFile]:
     return check_ids_across([parse_file(file, root) for file in discover(root)])
 
 
-def check_ids_across(files: Sequence[ParsedFile]) -> list[ParsedFile]:
-    """Report ids defined in more than one file; the file listed first keeps its id.
+def check_ids_across(files: Sequence[ParsedFile], keep: Mapping[str, str] | None = None) -> list[ParsedFile]:
+    """Reject every entry whose id a file listed earlier already defines: the first definition keeps it.
 
-    Each later definition gets ``duplicate id 'x' (first defined at faq/a.md:12)``, which
-    makes its file not ok. Pass files in priority order: ``parse_tree`` passes them sorted
-    by path; a live reloader can pass the files it serves (fresh or last-good) first and a
-    newly edited file last, so an edit cannot knock out a file that did not change. Only
-    the files' own entries are compared; returning the same problem twice is avoided, so
-    re-checking already checked files is harmless.
+    A later definition moves from ``entries`` to ``rejected`` with ``duplicate id 'x' (first
+    defined at faq/a.md:12)``, an error of that entry only: the rest of its file still serves.
+    Pass files in priority order (``parse_tree`` sorts them by path). ``keep`` maps ids to the
+    file that keeps them whatever the order, as long as it still defines them: a live reloader
+    passes the ids it serves, so an edit cannot take an id away from an entry already serving.
+    Only the files' own entries are compared, and checking checked files again changes nothing.
     """
     first: dict[str, Entry] = {}
-    checked = []
     for parsed in files:
-        found = [_duplicate(entry, first) for entry in parsed.entries]
-        new = [p for p in found if p is not None and p not in parsed.problems]
-        checked.append(_with_problems(parsed, new))
-    return checked
+        for entry in parsed.entries:
+            if keep is not None and keep.get(entry.id) == entry.file:
+                first.setdefault(entry.id, entry)
+    return [_without_duplicates(parsed, first) for parsed in files]
 
 
-def _duplicate(entry: Entry, first: dict[str, Entry]) -> Problem | None:
-    original = first.setdefault(entry.id, entry)
-    if original.file == entry.file:
-        return None
+def _without_duplicates(parsed: ParsedFile, first: dict[str, Entry]) -> ParsedFile:
+    kept: list[Entry] = []
+    lost: list[Entry] = []
+    for entry in parsed.entries:
+        original = first.setdefault(entry.id, entry)
+        (kept if original.file == entry.file else lost).append(entry)
+    if not lost:
+        return parsed
+    problems = [_duplicate(entry, first[entry.id]) for entry in lost]
+    new = [p for p in problems if p not in parsed.problems]
+    rejected = [Rejected(e.line, e.id, e.question) for e in lost]
+    return dataclasses.replace(
+        parsed,
+        entries=tuple(kept),
+        problems=tuple(sorted((*parsed.problems, *new), key=lambda p: p.line)),
+        rejected=tuple(sorted((*parsed.rejected, *rejected), key=lambda r: r.line)),
+    )
+
+
+def _duplicate(entry: Entry, original: Entry) -> Problem:
     return Problem(
         entry.file,
         entry.line,
         f"duplicate id '{entry.id}' (first defined at {original.file}:{original.line})",
+        entry_line=entry.line,
     )
-
-
-def _with_problems(parsed: ParsedFile, problems: list[Problem]) -> ParsedFile:
-    if not problems:
-        return parsed
-    merged = sorted((*parsed.problems, *problems), key=lambda p: p.line)
-    return dataclasses.replace(parsed, problems=tuple(merged))
 
 
 def lint(root: Path) -> list[Problem]:
@@ -90,8 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     problems = lint(root)
     for problem in problems:
-        label = "warning: " if problem.severity == "warning" else ""
-        print(f"{problem.file}:{problem.line}: {label}{problem.message}")
+        print(problem.labelled())
     errors = sum(p.severity == "error" for p in problems)
     print(f"{errors} error(s), {len(problems) - errors} warning(s) in {root}", file=sys.stderr)
     return 1 if errors else 0

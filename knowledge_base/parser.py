@@ -19,6 +19,23 @@ The format (the contract fund teams write to)::
 Ids come from ``{#id}`` or, failing that, from the question (see :func:`make_id`).
 ``parse_text`` is pure; ``parse_file`` adds reading bytes and decoding them. The front matter is
 checked by :mod:`knowledge_base.front_matter`.
+
+What an error costs: the smallest part of the file that it makes untrustworthy.
+
+* **The whole file** when nothing in it can be trusted: the bytes cannot be read or decoded as
+  UTF-8; the front matter is bad (never closed, invalid YAML, not a mapping, an unknown or
+  repeated key, a bad value), since its keys apply to every entry; or a code fence is never
+  closed, since it swallows every heading after it. No entry of the file serves; a live
+  service keeps the file's last good version, whole.
+* **One entry** for an error inside its ``##`` section: a heading without question text, an
+  invalid id, an id already used earlier in the file (or in another file, see
+  :func:`knowledge_base.lint.check_ids_across`), an empty answer, an empty alternative
+  phrasing. The rest of the file serves; a live service keeps the entry's last good version,
+  found by its id or, when the id cannot be read, by its canonical question.
+* **Nothing**, a warning, for harmless structure: a phrasing repeated within an entry (only
+  the first is kept), a ``#`` title after the first entry or a second title (ignored), text
+  before the first entry, ``##`` without a space, a long answer, a question whose script
+  contradicts ``lang``, a file without entries.
 """
 
 from __future__ import annotations
@@ -26,10 +43,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from knowledge_base.entries import Entry, ParsedFile, Problem, Report
+from knowledge_base.entries import Entry, ParsedFile, Problem, Rejected, Report
 from knowledge_base.front_matter import Meta, read_front_matter
 
 MAX_ANSWER_CHARS = 1500
@@ -52,6 +69,14 @@ class _Section:
     line: int
     heading: str
     body: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Heading:
+    """What a ``##`` heading says, as far as it could be read."""
+
+    question: str  # "" when the heading has no question text
+    id: str | None  # None when ``{#id}`` is invalid, or missing with no question to derive it from
 
 
 def parse_file(file: Path, root: Path) -> ParsedFile:
@@ -87,8 +112,8 @@ def _decodes(data: bytes, encoding: str) -> bool:
 def parse_text(text: str, path: str) -> ParsedFile:
     """Parse FAQ markdown ``text``; ``path`` names the file in entries and problems.
 
-    ``entries`` holds every entry with a question and a usable id, even when the file has
-    errors elsewhere: serve a file only when ``ok``.
+    ``entries`` holds the entries that serve: none after a file-level error, otherwise every
+    entry without an error of its own; those with one are in ``rejected`` (module docstring).
     """
     report = Report(path)
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -96,11 +121,12 @@ def parse_text(text: str, path: str) -> ParsedFile:
     if body_start is None:
         return ParsedFile(path, problems=tuple(report.problems))
     title, sections = _scan(lines, body_start, report)
-    entries = _build_entries(sections, meta, title, report)
+    entries, rejected = _build_entries(sections, meta, title, report)
     if not sections:
         report.warning(1, "no entries: a FAQ file needs at least one '## question' heading")
     problems = sorted(report.problems, key=lambda p: p.line)
-    return ParsedFile(path, tuple(entries), tuple(problems))
+    parsed = ParsedFile(path, tuple(entries), tuple(problems), tuple(rejected))
+    return parsed if parsed.ok else replace(parsed, entries=())
 
 
 # -- markdown structure -------------------------------------------------------------------
@@ -120,12 +146,12 @@ def _scan(lines: list[str], start: int, report: Report) -> tuple[str | None, lis
         if level == 2 and heading:
             sections.append(_Section(number, heading.group(2) or ""))
             continue
-        if level == 1 and heading:
+        if level == 1 and heading:  # a misplaced title changes no entry: the line is dropped
             if sections:
-                report.error(number, "a '#' title must come before the first '##' entry")
+                report.warning(number, "a '#' title must come before the first '##' entry; this one is ignored")
             elif title_line:
-                report.error(
-                    number, f"only one '#' title is allowed (the first is at line {title_line})"
+                report.warning(
+                    number, f"only one '#' title is allowed (the first is at line {title_line}); this one is ignored"
                 )
             else:
                 title_line, title = (
@@ -148,9 +174,7 @@ def _scan(lines: list[str], start: int, report: Report) -> tuple[str | None, lis
     return title, sections
 
 
-def _next_fence_state(
-    fence: tuple[str, int] | None, line: str, number: int
-) -> tuple[str, int] | None:
+def _next_fence_state(fence: tuple[str, int] | None, line: str, number: int) -> tuple[str, int] | None:
     """Open or close a fenced code block (CommonMark rules, at any indent)."""
     match = _FENCE.match(line)
     if match is None:
@@ -171,53 +195,58 @@ def _next_fence_state(
 
 def _build_entries(
     sections: list[_Section], meta: Meta, title: str | None, report: Report
-) -> list[Entry]:
+) -> tuple[list[Entry], list[Rejected]]:
+    """The entries that serve, and the sections that an error of their own rejects."""
     entries: list[Entry] = []
+    rejected: list[Rejected] = []
     first_line: dict[str, int] = {}
     for section in sections:
-        entry = _build_entry(section, meta, title, report)
+        heading = _read_heading(section, report)
+        entry = _build_entry(section, heading, meta, title, report)
+        if heading.id is not None:
+            # The first section with an id owns it, even a broken one: otherwise a later copy would
+            # serve while the first is broken, then be rejected in turn once it is fixed.
+            first = first_line.setdefault(heading.id, section.line)
+            if first != section.line:
+                report.error(
+                    section.line,
+                    f"duplicate id '{heading.id}' (first defined at {report.path}:{first})",
+                    entry=section.line,
+                )
+                entry = None
         if entry is None:
-            continue
-        if entry.id in first_line:
-            report.error(
-                entry.line,
-                f"duplicate id '{entry.id}' "
-                f"(first defined at {report.path}:{first_line[entry.id]})",
-            )
-            continue
-        first_line[entry.id] = entry.line
-        entries.append(entry)
-    return entries
+            rejected.append(Rejected(section.line, heading.id, heading.question or None))
+        else:
+            entries.append(entry)
+    return entries, rejected
 
 
-def _build_entry(
-    section: _Section, meta: Meta, title: str | None, report: Report
-) -> Entry | None:
-    heading = _read_heading(section, report)
+def _build_entry(section: _Section, heading: _Heading, meta: Meta, title: str | None, report: Report) -> Entry | None:
+    """The section's entry, or None when one of its own errors rejects it (all are reported)."""
     alternatives, answer_lines = _split_body(section.body)
-    _check_alternatives(section.line, heading[0] if heading else None, alternatives, report)
+    kept = _check_alternatives(section.line, heading.question, alternatives, report)
     answer = "\n".join(text for _, text in answer_lines)
     if not answer.strip():
-        hint = (
-            " (the list under the heading holds alternative phrasings; write the answer after it)"
-        )
-        report.error(section.line, "empty answer" + (hint if alternatives else ""))
+        hint = " (the list under the heading holds alternative phrasings; write the answer after it)"
+        report.error(section.line, "empty answer" + (hint if alternatives else ""), entry=section.line)
     elif len(answer) > MAX_ANSWER_CHARS:
         report.warning(
             section.line,
             f"answer is {len(answer):,} characters; keep it under {MAX_ANSWER_CHARS:,}",
+            entry=section.line,
         )
-    if heading is None:
+    if not heading.question or heading.id is None:
         return None
-    question, entry_id = heading
-    _check_lang(section.line, question, meta.lang, report)
+    _check_lang(section.line, heading.question, meta.lang, report)
+    if report.rejects(section.line):
+        return None
     return Entry(
-        id=entry_id,
-        question=question,
+        id=heading.id,
+        question=heading.question,
         answer=answer,
         file=report.path,
         line=section.line,
-        alternatives=tuple(text for _, text in alternatives if text),
+        alternatives=kept,
         lang=meta.lang,
         team=meta.team,
         funds=meta.funds,
@@ -227,25 +256,24 @@ def _build_entry(
     )
 
 
-def _read_heading(section: _Section, report: Report) -> tuple[str, str] | None:
-    """The question and id of a ``##`` heading, or None after reporting why there are none."""
+def _read_heading(section: _Section, report: Report) -> _Heading:
+    """The question and id of a ``##`` heading, reporting what is wrong with them."""
     text = _CLOSING_HASHES.sub("", section.heading).strip()
     match = _ID_SUFFIX.search(text)
     explicit = match.group(1).strip() if match else None
     question = text[: match.start()].strip() if match else text
     if not question:
-        report.error(section.line, "heading has no question text")
-        return None
+        report.error(section.line, "heading has no question text", entry=section.line)
     if explicit is None:
-        return question, make_id(question)
+        return _Heading(question, make_id(question) if question else None)
     if not ID_RE.fullmatch(explicit):
         report.error(
             section.line,
-            f"invalid id '{explicit}': use lowercase letters, digits, '-' and '_', "
-            "starting with a letter or digit",
+            f"invalid id '{explicit}': use lowercase letters, digits, '-' and '_', starting with a letter or digit",
+            entry=section.line,
         )
-        return None
-    return question, explicit
+        return _Heading(question, None)
+    return _Heading(question, explicit)
 
 
 def _split_body(body: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
@@ -280,18 +308,25 @@ def _strip_blank(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
 
 
 def _check_alternatives(
-    line: int, question: str | None, alternatives: list[tuple[int, str]], report: Report
-) -> None:
+    line: int, question: str, alternatives: list[tuple[int, str]], report: Report
+) -> tuple[str, ...]:
+    """The alternatives that serve; a repeated phrasing is a warning and only its first occurrence serves."""
+    # A repeat adds nothing to matching but makes the entry no less right: no reason to reject it.
     seen: dict[str, int] = {phrasing_key(question): line} if question else {}
+    kept: list[str] = []
     for number, text in alternatives:
         if not text:
-            report.error(number, "empty alternative phrasing")
+            report.error(number, "empty alternative phrasing", entry=line)
             continue
         key = phrasing_key(text)
         if key in seen:
-            report.error(number, f"duplicate phrasing '{text}' (same as line {seen[key]})")
+            report.warning(
+                number, f"duplicate phrasing '{text}' (same as line {seen[key]}); only the first is kept", entry=line
+            )
         else:
             seen[key] = number
+            kept.append(text)
+    return tuple(kept)
 
 
 def phrasing_key(phrasing: str) -> str:

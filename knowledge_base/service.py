@@ -1,11 +1,14 @@
 """The live knowledge base: the index the bot asks, rebuilt and swapped when FAQ files change.
 
+Errors never take serving down. An error in one entry costs that entry only: the rest of its
+file serves, and the entry's last good version stays live if it had one. An error that breaks
+the whole file (see :mod:`knowledge_base.parser`) keeps the file's last good version, whole.
+Both hold across a restart, from the persisted index; every problem is kept on
+:attr:`KnowledgeBase.problems`.
+
 After every change the knowledge base calibrates itself (:mod:`knowledge_base.calibration`): in
 the background while the previous calibration serves, except on the very first build, which
 nothing serves yet. A policy file or an operator's lexical weight overrides what it finds.
-
-A file with errors never takes serving down: its last good version stays live (even across a
-restart, from the persisted index) and its problems are kept on :attr:`KnowledgeBase.problems`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +34,7 @@ from knowledge_base.embedder import Embedder, languages_of, load_embedder
 from knowledge_base.entries import LANGS, Entry, ParsedFile, Problem
 from knowledge_base.index import BuildReport, FaqIndex, Scope, Weights
 from knowledge_base.language import detect_lang
+from knowledge_base.last_good import with_last_good
 from knowledge_base.lexical import Tokenizer
 from knowledge_base.lint import check_ids_across, discover
 from knowledge_base.normalize import Normalizer, Synonyms
@@ -64,14 +68,26 @@ class Match:
 class ReloadReport:
     changed: bool
     files: int
-    rejected: tuple[str, ...]
+    rejected: tuple[str, ...]  # files with errors: an error costs its entry or, if it breaks the file, the file
     build: BuildReport | None
 
 
 @dataclass(frozen=True)
 class _Good:
+    """What one file serves: its entries (last good versions included) as of the digest last read."""
+
     digest: str
     entries: tuple[Entry, ...]
+    problems: tuple[Problem, ...] | None = None  # None: not known yet (restored from the persisted index)
+
+    @property
+    def settled(self) -> bool:
+        """Parsing the same bytes again would change nothing: problems known, none an error.
+
+        An error can depend on other files (an id another file takes or gives up) and on what
+        served before, so a file with one is parsed again at every reload.
+        """
+        return self.problems is not None and not any(p.severity == "error" for p in self.problems)
 
 
 def _digest(path: Path) -> str:
@@ -252,7 +268,7 @@ class KnowledgeBase:
             self._cache.close()
 
     def _restore(self) -> None:
-        """Start from the persisted index: fast, and it remembers the last good version of each file."""
+        """Start from the persisted index: fast, and it remembers what each file served (last good versions)."""
         if not self._index_dir:
             return
         saved = FaqIndex.load(self._index_dir, self.embedder.name, self.tokenizer)
@@ -291,14 +307,16 @@ class KnowledgeBase:
         with self._reload_lock:
             self._signature = self._scan_signature()
             digests = {_rel(p, self.root): _digest(p) for p in discover(self.root)} if self.root.is_dir() else {}
-            checked = check_ids_across(self._unchanged(digests) + self._parse_changed(digests))
-            good = {pf.path: _Good(digests[pf.path], pf.entries) for pf in checked if pf.ok}
-            rejected = tuple(pf.path for pf in checked if not pf.ok)
-            good.update({path: self._good[path] for path in rejected if path in self._good})
+            # An id that serves stays with its file: an edit elsewhere cannot take it over.
+            serving = {e.id: path for path, g in self._good.items() for e in g.entries}
+            checked = check_ids_across(self._unchanged(digests) + self._parse_changed(digests), keep=serving)
+            good = {pf.path: _Good(digests[pf.path], pf.entries, pf.problems) for pf in checked}
+            rejected = tuple(pf.path for pf in checked if not pf.clean)
             self._set_problems(checked)
-            if good == self._good and self._built:
-                return ReloadReport(False, len(digests), rejected, None)
             entries = [e for path in sorted(good) for e in good[path].entries]
+            if self._built and entries == [e for path in sorted(self._good) for e in self._good[path].entries]:
+                self._good = good  # same entries serve; digests and problems are new
+                return ReloadReport(False, len(digests), rejected, None)
             first = not self._built  # nothing serves yet: fit the head before going live
             locked = _Locked(self.embedder, self._encode_lock)
             index, report = FaqIndex.build(
@@ -409,16 +427,23 @@ class KnowledgeBase:
                     log.exception("refitting the entry head failed")
 
     def _unchanged(self, digests: dict[str, str]) -> list[ParsedFile]:
-        return [ParsedFile(f, g.entries) for f, g in self._good.items() if digests.get(f) == g.digest]
+        """Files whose bytes did not change, listed first so they keep their ids against edited ones."""
+        files = []
+        for path in sorted(digests):
+            good = self._good.get(path)
+            if good is None or good.digest != digests[path]:
+                continue
+            files.append(ParsedFile(path, good.entries, good.problems or ()) if good.settled else self._parse(path))
+        return files
 
     def _parse_changed(self, digests: dict[str, str]) -> list[ParsedFile]:
-        """Parse edited files; a broken one competes for ids with its last good entries, not its new ones."""
-        changed = [f for f, d in digests.items() if f not in self._good or self._good[f].digest != d]
-        parsed = [parse_file(self.root / f, self.root) for f in sorted(changed)]
-        return [
-            pf if pf.ok or pf.path not in self._good else replace(pf, entries=self._good[pf.path].entries)
-            for pf in parsed
-        ]
+        """Parse new and edited files, each with the last good version of what its errors reject."""
+        changed = [f for f, d in sorted(digests.items()) if f not in self._good or self._good[f].digest != d]
+        return [self._parse(f) for f in changed]
+
+    def _parse(self, path: str) -> ParsedFile:
+        last = self._good.get(path)
+        return with_last_good(parse_file(self.root / path, self.root), last.entries if last else ())
 
     def _set_problems(self, checked: list[ParsedFile]) -> None:
         problems = tuple(sorted((p for pf in checked for p in pf.problems), key=lambda p: (p.file, p.line)))

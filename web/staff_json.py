@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation import handoff as handoffs
-from funddesk.masking import mask
 from escalation.sla import sla_state
 from funddesk.db import Handoff, Message, Role, StaffUser, Team
+from funddesk.masking import mask
 from web.events import iso
 
 

@@ -134,6 +134,35 @@ def test_a_broken_edit_keeps_the_old_answers_serving(live_copy: KnowledgeBase) -
     )
 
 
+def test_a_broken_entry_keeps_its_last_good_answer_while_its_neighbours_serve_the_edit(
+    live_copy: KnowledgeBase,
+) -> None:
+    path = live_copy.root / "en" / "redemption.md"
+    cancel = live_copy.entry("redemption-cancel")
+    assert cancel is not None
+    text = path.read_text(encoding="utf-8")
+    broken = text.replace("{#redemption-cancel}", "{#Redemption-Cancel}", 1)  # an uppercase id: invalid
+    edited = broken.replace("may need a little extra time", "may need one more working day", 1)
+    assert edited.count("Redemption-Cancel") == 1 and "one more working day" in edited
+    path.write_text(edited, encoding="utf-8")
+
+    def neighbour_live() -> bool:
+        arrival = live_copy.entry("redemption-arrival")
+        return arrival is not None and "one more working day" in arrival.answer
+
+    wait_until(neighbour_live, "the neighbour's edit in the same file is not live")
+    line = text.splitlines().index("## Can I cancel a redemption request? {#redemption-cancel}") + 1
+    assert [(p.file, p.line, p.scope) for p in live_copy.problems if p.severity == "error"] == [
+        ("en/redemption.md", line, "entry")
+    ]
+    assert live_copy.entry("redemption-cancel") == cancel
+    assert best(live_copy, "after I sell my fund, how many days before the cash shows up in my bank?") == (
+        "redemption-arrival"
+    )
+    asked = live_copy.ask("I sold my fund by mistake, can I undo the redemption?").decision.best
+    assert asked is not None and asked.entry == cancel
+
+
 def test_the_paraphrase_files_name_only_existing_entries(shipped: KnowledgeBase) -> None:
     for name in ("shipped_faq_en.csv", "shipped_faq_zh.csv", "shipped_faq_dev.csv"):
         with (PROJECT / "bench" / "data" / name).open(newline="", encoding="utf-8") as handle:

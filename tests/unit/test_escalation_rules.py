@@ -9,9 +9,9 @@ import pytest
 
 from escalation import passwords
 from escalation.hours import BadHours, BusinessHours
-from funddesk.masking import mask
 from escalation.sla import sla_state
 from escalation.teams import BadTeamsFile, Router, load_fund_teams, load_teams
+from funddesk.masking import mask
 from funddesk.settings import Settings
 
 ROUTER = Router(frozenset({"desk", "bonds", "service"}), {"900002": "bonds", "900009": "gone"}, "service")

@@ -21,6 +21,18 @@ CONTRACT_KEYS = {
     "p50_ms",
     "p95_ms",
 }
+# Documented in README beside the contract keys; eval adds keys, never renames or removes them.
+DOCUMENTED_KEYS = CONTRACT_KEYS | {
+    "wrong_answer_rate",
+    "clarify_rate",
+    "fallback_rate",
+    "oos_answered_rate",
+    "entries",
+    "calibrated",
+    "thresholds",
+    "lint_errors",
+    "lint_warnings",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -55,9 +67,10 @@ def test_eval_prints_the_contract_metrics_as_its_last_line(
     )
     assert main(["eval", "--kb", str(faq_dir), "--questions", str(questions)]) == 0
     result = last_json(capsys)
-    assert result.keys() >= CONTRACT_KEYS
+    assert result.keys() >= DOCUMENTED_KEYS
     assert (result["questions"], result["in_scope"], result["out_of_scope"]) == (3, 2, 1)
     assert result["top1_accuracy"] == 1.0
+    assert (result["entries"], result["lint_errors"], result["lint_warnings"]) == (2, 0, 0)
 
 
 def test_calibration_fits_thresholds_that_send_out_of_scope_questions_to_fallback(
@@ -91,3 +104,58 @@ def test_a_questions_file_without_the_contract_header_is_a_clear_error(
     bad.write_text("text,label\nhello,x\n")
     assert main(["eval", "--kb", str(faq_dir), "--questions", str(bad)]) == 2
     assert "header must have question,expected_id" in capsys.readouterr().err
+
+
+# -- the reviewer's knowledge base: 77 entries in 4 files, one repeated phrasing, one bad id ----
+
+
+def reviewer_file(topic: str, size: int) -> str:
+    return "".join(
+        f"## How does the {topic} rule number {i} work? {{#{topic}-{i}}}\n"
+        f"- {topic} rule {i} explained\n\n"
+        f"Rule {i} of {topic}: see the prospectus.\n\n"
+        for i in range(size)
+    )
+
+
+def line_of(path: Path, needle: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if needle in line)
+
+
+def test_the_reviewers_knowledge_base_serves_76_of_77_entries_and_eval_reports_the_bad_id_where_it_is(
+    write_faq: WriteFaq, faq_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {"accounts.md": 20, "dividends.md": 20, "redemption.md": 20, "subscription.md": 17}
+    for name, size in files.items():
+        write_faq(name, reviewer_file(name.removesuffix(".md"), size))
+    repeated = write_faq(
+        "accounts.md",
+        reviewer_file("accounts", 20).replace(
+            "- accounts rule 3 explained\n", "- accounts rule 3 explained\n- Accounts rule 3 explained?\n"
+        ),
+    )
+    bad = write_faq("dividends.md", reviewer_file("dividends", 20).replace("{#dividends-7}", "{#Dividends-7}"))
+    repeated_line = line_of(repeated, "- Accounts rule 3 explained?")
+    bad_line = line_of(bad, "{#Dividends-7}")
+    expected = [
+        f"accounts.md:{repeated_line}: warning: duplicate phrasing 'Accounts rule 3 explained?' "
+        f"(same as line {repeated_line - 1}); only the first is kept",
+        f"dividends.md:{bad_line}: invalid id 'Dividends-7': use lowercase letters, digits, '-' and '_', "
+        "starting with a letter or digit",
+    ]
+    questions = write_csv(
+        tmp_path / "q.csv",
+        [("how does the redemption rule number 3 work", "redemption-3"), ("dividends rule 8 explained", "dividends-8")],
+    )
+
+    assert main(["lint", "--kb", str(faq_dir)]) == 1
+    assert capsys.readouterr().out.splitlines() == expected
+
+    assert main(["eval", "--kb", str(faq_dir), "--questions", str(questions)]) == 0
+    captured = capsys.readouterr()
+    result = dict(json.loads(captured.out.strip().splitlines()[-1]))
+    assert result.keys() >= DOCUMENTED_KEYS
+    assert (result["entries"], result["lint_errors"], result["lint_warnings"]) == (76, 1, 1)
+    problems = [line for line in captured.err.splitlines() if line.startswith(("accounts.md:", "dividends.md:"))]
+    assert problems == expected

@@ -16,5 +16,5 @@ def test_phrasings_that_differ_only_in_case_or_final_punctuation_are_kept_once()
         fund_code="900001",
     )
     parsed = parse_text(text, "incidents/incident-7.md")
-    assert parsed.ok, parsed.problems
+    assert parsed.clean, parsed.problems
     assert parsed.entries[0].phrasings[1:] == ("Why did fund 900001 drop?", "900001 down 5%?")

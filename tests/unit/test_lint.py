@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge_base.entries import Rejected
 from knowledge_base.lint import check_ids_across, discover, lint, main, parse_tree
 from knowledge_base.parser import parse_text
 
@@ -48,13 +49,22 @@ def test_entry_files_are_relative_to_the_root_with_slashes(tmp_path: Path) -> No
     assert parsed.entries[0].file == "faq/zh/redeem.md"
 
 
-def test_duplicate_id_across_files_is_an_error_in_the_later_file(tmp_path: Path) -> None:
+def test_duplicate_id_across_files_rejects_only_the_later_entry(tmp_path: Path) -> None:
     write(tmp_path, "faq/a.md", "## One?\nA.\n\n## Fees? {#fees}\nB.\n")
-    write(tmp_path, "faq/b.md", "## Costs? {#fees}\nC.\n")
+    write(tmp_path, "faq/b.md", "## Costs? {#fees}\nC.\n\n## Other?\nD.\n")
     first, second = parse_tree(tmp_path)
-    assert first.ok
-    assert not second.ok
+    assert first.clean
+    assert second.ok and not second.clean
     assert [str(p) for p in second.problems] == ["faq/b.md:1: duplicate id 'fees' (first defined at faq/a.md:4)"]
+    assert second.problems[0].entry_line == 1
+    assert [e.id for e in second.entries] == ["other"]
+    assert second.rejected == (Rejected(1, "fees", "Costs?"),)
+
+
+def test_a_file_with_a_file_level_error_claims_no_id(tmp_path: Path) -> None:
+    write(tmp_path, "faq/a.md", "---\nlang: fr\n---\n## Fees? {#fees}\nB.\n")
+    write(tmp_path, "faq/b.md", "## Costs? {#fees}\nC.\n")
+    assert [str(p) for p in lint(tmp_path)] == ["faq/a.md:2: lang must be 'en' or 'zh', not 'fr'"]
 
 
 def test_check_ids_across_lets_the_first_listed_file_keep_the_id() -> None:
@@ -63,6 +73,22 @@ def test_check_ids_across_lets_the_first_listed_file_keep_the_id() -> None:
     kept, rejected = check_ids_across([served, edited])
     assert kept is served
     assert [str(p) for p in rejected.problems] == ["faq/a.md:1: duplicate id 'fees' (first defined at faq/b.md:1)"]
+
+
+def test_check_ids_across_lets_a_kept_id_stay_with_its_file_whatever_the_order() -> None:
+    newcomer = parse_text("## Fees? {#fees}\nB.\n", "faq/a.md")
+    serving = parse_text("## Costs? {#fees}\nC.\n", "faq/b.md")
+    rejected, kept = check_ids_across([newcomer, serving], keep={"fees": "faq/b.md"})
+    assert kept is serving
+    assert [str(p) for p in rejected.problems] == ["faq/a.md:1: duplicate id 'fees' (first defined at faq/b.md:1)"]
+
+
+def test_a_kept_id_its_file_no_longer_defines_goes_to_the_first_listed_file() -> None:
+    first = parse_text("## Fees? {#fees}\nB.\n", "faq/a.md")
+    second = parse_text("## Costs? {#fees}\nC.\n", "faq/b.md")
+    kept, rejected = check_ids_across([first, second], keep={"fees": "faq/gone.md"})
+    assert kept is first
+    assert rejected.entries == ()
 
 
 def test_check_ids_across_twice_does_not_repeat_problems() -> None:
@@ -82,12 +108,12 @@ def test_two_versions_of_the_same_file_do_not_clash() -> None:
 
 def test_lint_returns_every_problem_sorted_by_file_and_line(tmp_path: Path) -> None:
     write(tmp_path, "faq/b.md", "## Q? {#q}\nA.\n\n## \nB.\n")
-    write(tmp_path, "faq/a.md", "---\nlang: fr\n---\n## Q? {#q}\n\n## Other?\nC.\n")
+    write(tmp_path, "faq/a.md", "---\nlang: zh\n---\n## 问? {#q}\n\n## 其他?\nC.\n\n## 再问? {#q2}\nD.\n")
+    write(tmp_path, "faq/c.md", "## Q2? {#q2}\nE.\n")
     assert [str(p) for p in lint(tmp_path)] == [
-        "faq/a.md:2: lang must be 'en' or 'zh', not 'fr'",
         "faq/a.md:4: empty answer",
-        "faq/b.md:1: duplicate id 'q' (first defined at faq/a.md:4)",
         "faq/b.md:4: heading has no question text",
+        "faq/c.md:1: duplicate id 'q2' (first defined at faq/a.md:9)",
     ]
 
 

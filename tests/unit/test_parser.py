@@ -6,7 +6,9 @@ import hashlib
 import textwrap
 from pathlib import Path
 
-from knowledge_base.entries import ParsedFile
+import pytest
+
+from knowledge_base.entries import ParsedFile, Rejected
 from knowledge_base.parser import make_id, parse_file, parse_text
 
 REDEMPTION = """\
@@ -233,10 +235,73 @@ def test_parse_file_reads_utf8_and_names_the_file_relative_to_the_root(tmp_path:
     assert parsed.entries[0].file == "faq/redemption.md"
 
 
-def test_entries_of_a_file_with_errors_are_kept_but_the_file_is_not_ok() -> None:
-    parsed = parse("## Good?\nYes.\n\n## Bad?\n")
+def test_an_entry_with_an_error_is_rejected_and_the_rest_of_the_file_serves() -> None:
+    parsed = parse("## Good?\nYes.\n\n## Bad?\n\n## Also good?\nYes.\n")
+    assert parsed.ok and not parsed.clean
+    assert [e.id for e in parsed.entries] == ["good", "also-good"]
+    assert parsed.rejected == (Rejected(4, "bad", "Bad?"),)
+
+
+GOOD_NEIGHBOURS = "## Before?\nFirst.\n\n{broken}\n## After?\nLast.\n"
+
+
+@pytest.mark.parametrize(
+    ("broken", "rejected", "message"),
+    [
+        ("## {#fees}\nA.\n", Rejected(4, "fees", None), "heading has no question text"),
+        ("## \nA.\n", Rejected(4, None, None), "heading has no question text"),
+        ("## Fees? {#Fees}\nA.\n", Rejected(4, None, "Fees?"), "invalid id 'Fees'"),
+        ("## Again? {#before}\nA.\n", Rejected(4, "before", "Again?"), "duplicate id 'before'"),
+        ("## Fees?\n\n", Rejected(4, "fees", "Fees?"), "empty answer"),
+        ("## Fees?\n- fee\n-\n\nA.\n", Rejected(4, "fees", "Fees?"), "empty alternative phrasing"),
+    ],
+)
+def test_each_entry_level_error_rejects_only_its_entry(broken: str, rejected: Rejected, message: str) -> None:
+    parsed = parse(GOOD_NEIGHBOURS.format(broken=broken))
+    assert parsed.ok and not parsed.clean
+    assert [e.id for e in parsed.entries] == ["before", "after"]
+    assert parsed.rejected == (rejected,)
+    (error,) = [p for p in parsed.problems if p.severity == "error"]
+    assert message in error.message
+    assert (error.scope, error.entry_line) == ("entry", 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("---\nteam: a\n## Q?\nA.\n", "front matter is never closed"),
+        ("---\ntags: [x\n---\n## Q?\nA.\n", "invalid YAML in front matter"),
+        ("---\n- team\n---\n## Q?\nA.\n", "front matter must be a mapping"),
+        ("---\nteem: a\n---\n## Q?\nA.\n", "unknown front-matter key 'teem'"),
+        ("---\ntags: [a]\ntags: [b]\n---\n## Q?\nA.\n", "duplicate front-matter key 'tags'"),
+        ("---\nlang: fr\n---\n## Q?\nA.\n", "lang must be 'en' or 'zh'"),
+        ('---\nfunds: ["12"]\n---\n## Q?\nA.\n', "fund code '12' is not 6 digits"),
+        ("## Q?\nA.\n```\ncode\n## Swallowed?\nB.\n", "code fence '```' is never closed"),
+    ],
+)
+def test_each_file_level_error_leaves_no_entry_of_the_file_serving(text: str, message: str) -> None:
+    parsed = parse(text)
     assert not parsed.ok
-    assert [e.id for e in parsed.entries] == ["good", "bad"]
+    assert parsed.entries == ()
+    (error,) = [p for p in parsed.problems if p.severity == "error"]
+    assert message in error.message
+    assert (error.scope, error.entry_line) == ("file", None)
+
+
+def test_entry_problems_of_a_file_with_a_file_level_error_are_still_reported() -> None:
+    parsed = parse("---\nlang: fr\n---\n## Q?\n\n## R?\nB.\n")
+    assert messages(parsed) == ["faq/a.md:2: lang must be 'en' or 'zh', not 'fr'", "faq/a.md:4: empty answer"]
+    assert parsed.entries == ()
+
+
+def test_the_first_section_with_an_id_owns_it_even_when_it_is_broken() -> None:
+    parsed = parse("## One? {#x}\n\n## Two? {#x}\nB.\n")
+    assert messages(parsed) == [
+        "faq/a.md:1: empty answer",
+        "faq/a.md:3: duplicate id 'x' (first defined at faq/a.md:1)",
+    ]
+    assert parsed.entries == ()
+    assert [r.line for r in parsed.rejected] == [1, 3]
 
 
 # -- front matter problems ----------------------------------------------------------------
@@ -375,42 +440,51 @@ def test_empty_answer_after_a_list_explains_that_the_list_holds_phrasings() -> N
     ]
 
 
-def test_duplicate_phrasing_within_an_entry_is_an_error() -> None:
+def test_a_repeated_phrasing_is_a_warning_and_only_its_first_occurrence_serves() -> None:
     parsed = parse("## How do I redeem?\n- how do i redeem\n- Selling shares\n- selling  shares.\nA.\n")
-    assert messages(parsed) == [
-        "faq/a.md:2: duplicate phrasing 'how do i redeem' (same as line 1)",
-        "faq/a.md:4: duplicate phrasing 'selling  shares.' (same as line 3)",
+    assert warnings(parsed) == [
+        "faq/a.md:2: duplicate phrasing 'how do i redeem' (same as line 1); only the first is kept",
+        "faq/a.md:4: duplicate phrasing 'selling  shares.' (same as line 3); only the first is kept",
     ]
+    assert parsed.clean
+    assert parsed.entries[0].phrasings == ("How do I redeem?", "Selling shares")
 
 
 def test_full_width_punctuation_does_not_make_chinese_phrasings_different() -> None:
     parsed = parse("---\nlang: zh\n---\n## 如何赎回？\n- 如何赎回?\n答。\n")
-    assert messages(parsed) == ["faq/a.md:5: duplicate phrasing '如何赎回?' (same as line 4)"]
+    assert warnings(parsed) == ["faq/a.md:5: duplicate phrasing '如何赎回?' (same as line 4); only the first is kept"]
+    assert parsed.entries[0].alternatives == ()
 
 
-def test_empty_alternative_bullet_is_an_error() -> None:
+def test_empty_alternative_bullet_is_an_error_of_its_entry() -> None:
     parsed = parse("## Q?\n- one\n-\n- \nA.\n")
     assert messages(parsed) == [
         "faq/a.md:3: empty alternative phrasing",
         "faq/a.md:4: empty alternative phrasing",
     ]
-    assert parsed.entries[0].alternatives == ("one",)
+    assert [p.entry_line for p in parsed.problems] == [1, 1]
+    assert parsed.entries == ()
 
 
-def test_unclosed_code_fence_is_an_error_at_the_fence() -> None:
+def test_unclosed_code_fence_is_an_error_of_the_whole_file_at_the_fence() -> None:
     parsed = parse("## Q?\nA.\n```\ncode\n## Swallowed?\nB.\n")
     assert messages(parsed) == ["faq/a.md:3: code fence '```' is never closed, so everything after it is answer text"]
-    assert len(parsed.entries) == 1
+    assert not parsed.ok and parsed.entries == ()
 
 
-def test_a_title_after_the_first_entry_is_an_error() -> None:
+def test_a_title_after_the_first_entry_is_a_warning_and_is_ignored() -> None:
     parsed = parse("## Q?\nA.\n# Title\n")
-    assert messages(parsed) == ["faq/a.md:3: a '#' title must come before the first '##' entry"]
+    assert warnings(parsed) == ["faq/a.md:3: a '#' title must come before the first '##' entry; this one is ignored"]
+    assert parsed.clean
+    assert (parsed.entries[0].answer, parsed.entries[0].title) == ("A.", None)
 
 
-def test_a_second_title_is_an_error() -> None:
+def test_a_second_title_is_a_warning_and_the_first_one_applies() -> None:
     parsed = parse("# One\n# Two\n## Q?\nA.\n")
-    assert messages(parsed) == ["faq/a.md:2: only one '#' title is allowed (the first is at line 1)"]
+    assert warnings(parsed) == [
+        "faq/a.md:2: only one '#' title is allowed (the first is at line 1); this one is ignored"
+    ]
+    assert parsed.clean
     assert parsed.entries[0].title == "One"
 
 
@@ -422,7 +496,8 @@ def test_non_utf8_file_is_an_error_at_the_line_of_the_bad_byte(tmp_path: Path) -
     file.write_bytes(b"## Fees?\nCaf\xe9 fees apply.\n")
     parsed = parse_file(file, tmp_path)
     assert messages(parsed) == ["latin.md:2: file is not valid UTF-8 (byte 0xe9); save it as UTF-8"]
-    assert not parsed.ok
+    assert not parsed.ok and parsed.entries == ()
+    assert parsed.problems[0].scope == "file"
 
 
 def test_gbk_file_is_recognised_as_gbk(tmp_path: Path) -> None:

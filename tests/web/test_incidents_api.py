@@ -70,7 +70,7 @@ def test_a_published_answer_becomes_a_valid_faq_entry_and_reaches_those_who_aske
     assert published.json()["status"] == "answered" and published.json()["entry_id"] == f"incident-{incident}"
     written = api.settings.kb_dir / "incidents" / f"incident-{incident}.md"
     parsed = parse_file(written, api.settings.kb_dir)
-    assert parsed.ok and parsed.entries[0].team == "investor-relations" and parsed.entries[0].funds == ("900001",)
+    assert parsed.clean and parsed.entries[0].team == "investor-relations" and parsed.entries[0].funds == ("900001",)
     assert "why did 900001 fall today" in parsed.entries[0].phrasings
     history = api.request("get", f"/api/v1/conversations/{asked}/messages", headers=auth).json()["messages"]
     assert history[-1]["role"] == "bot" and history[-1]["text"] == answer
