@@ -31,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.choices["search"].add_argument("--limit", type=int, default=5)
     ev = sub.choices["eval"]
     ev.add_argument("--questions", type=Path, required=True, help="CSV with header question,expected_id")
-    ev.add_argument("--calibration", type=Path, help="labelled CSV to fit thresholds on first")
+    ev.add_argument(
+        "--calibration", type=Path, action="append", help="labelled CSV to fit thresholds on first (repeatable)"
+    )
     ev.add_argument("--save-policy", type=Path, help="write the thresholds used to this JSON file")
     return parser
 
@@ -102,11 +104,17 @@ def _eval(settings: config.Settings, args: argparse.Namespace) -> int:
         print(f"warning: expected_id {unknown!r} is not in the knowledge base", file=sys.stderr)
     calibrated = False
     if args.calibration:
-        kb.thresholds = calibrate(rank_all(kb, read_questions(args.calibration)), kb.thresholds)
+        dev = [q for path in args.calibration for q in read_questions(path)]
+        kb.thresholds = calibrate(rank_all(kb, dev), kb.calibration.thresholds)
         calibrated = True
     rank_all(kb, questions[:20])  # warm-up: first calls pay for lazy allocations, not matching
     result: dict[str, object] = dict(score(rank_all(kb, questions), kb.thresholds))
     result.update(entries=len(kb.index), calibrated=calibrated, thresholds=asdict(kb.thresholds))
+    result.update(
+        calibration="dev set" if calibrated else kb.calibration_source,
+        lexical_weight=dict(kb.weights.lexical),
+        self_calibration_probes=kb.calibration.probes,
+    )
     errors = sum(p.severity == "error" for p in kb.problems)
     result.update(lint_errors=errors, lint_warnings=len(kb.problems) - errors)
     if args.save_policy:

@@ -33,12 +33,12 @@ dev set then does not slip under on new questions.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from knowledge_base.index import DENSE_NEIGHBOURS, FaqIndex, Scope, Weights
+from knowledge_base.index import DENSE_NEIGHBOURS, FaqIndex, Scope, Scores, Weights, fuse
 from knowledge_base.parser import phrasing_key
 from knowledge_base.policy import Thresholds
 from knowledge_base.scoring import HEAD_WEIGHT, Head, aggregate
@@ -49,6 +49,11 @@ NEUTRAL_PRIOR = 0.5
 UNREAD_PRIOR = 1.0
 PROBES = 500  # per language and kind: ±2.2 points of standard error on an accuracy near 50%
 OOS_RECALL_FLOOR = 0.8
+# Self-calibration's out-of-scope probes are the nearest out-of-scope questions there can be. Real
+# ones are a mix of such near questions and far ones (weather, jokes) that fall back anyway; with
+# no evidence of the mix, half and half. The floor on the mix then asks this of the near ones:
+NEAR_SHARE = 0.5
+NEAR_FLOOR = (OOS_RECALL_FLOOR - (1 - NEAR_SHARE)) / NEAR_SHARE
 CONFIDENCE_Z = 1.645  # one-sided 95%
 CLARIFY_VALUE = 0.6
 WRONG_COST = 1.0
@@ -62,7 +67,8 @@ class Probe:
     scope: Scope
     expected: int | None  # the entry that must come first; None: its entry was taken out
     dense: np.ndarray
-    lexical: np.ndarray
+    coverage: np.ndarray  # the lexical channel's two views (see lexical.py)
+    containment: np.ndarray
     removed: int | None = None  # an entry taken out of the index for this probe
 
 
@@ -136,29 +142,30 @@ def wilson_lower(successes: int, n: int, z: float = CONFIDENCE_Z) -> float:
     return (centre - spread) / (1 + z * z / n)
 
 
-def fit_thresholds(in_scope: Outcomes, out_of_scope: Outcomes, base: Thresholds) -> Fit:
+def fit_thresholds(
+    outcomes_for: Callable[[float], tuple[Outcomes, Outcomes]], base: Thresholds, *, floor: float = OOS_RECALL_FLOOR
+) -> Fit:
     """The answer threshold and margin with the most value per in-scope question, among those
     whose out-of-scope recall bound reaches the floor (or, if none does, with the highest bound).
 
+    ``outcomes_for(margin)`` gives the in-scope and out-of-scope questions' best candidates as
+    ranked with that margin (it decides which of two near-equal entries goes first).
     Values within one standard error of the best are as good as the best; of those, the pair
     nearest ``base`` wins, so a small calibration set moves the thresholds only as far as it
     can tell. When there are too few out-of-scope questions for any recall to certify the
     floor, or no in-scope ones, ``base`` stands.
     """
+    by_margin = {margin: outcomes_for(margin) for margin in MARGIN_GRID}
+    in_scope, out_of_scope = by_margin[MARGIN_GRID[0]]
     tops = np.concatenate([in_scope.scores[:, 0], out_of_scope.scores[:, 0]])
     tops = tops[np.isfinite(tops)]
     n_out = len(out_of_scope)
-    if not len(tops) or not len(in_scope) or (n_out and wilson_lower(n_out, n_out) < OOS_RECALL_FLOOR):
+    if not len(tops) or not len(in_scope) or (n_out and wilson_lower(n_out, n_out) < floor):
         return Fit((base.answer, base.margin), 0.0, 0.0, 0.0)
     answers = np.unique(np.round(np.quantile(tops, np.linspace(0.0, 1.0, 41)), 3))
-    fits = [
-        (fit, values)
-        for answer in answers
-        for margin in MARGIN_GRID
-        for fit, values in [_evaluate(in_scope, out_of_scope, float(answer), margin)]
-    ]
-    floor = min(OOS_RECALL_FLOOR, max(f.oos_recall_bound for f, _ in fits))
-    feasible = [(f, v) for f, v in fits if f.oos_recall_bound >= floor]
+    fits = [_evaluate(*by_margin[margin], float(answer), margin) for answer in answers for margin in MARGIN_GRID]
+    reachable = min(floor, max(f.oos_recall_bound for f, _ in fits))
+    feasible = [(f, v) for f, v in fits if f.oos_recall_bound >= reachable]
     best, values = max(feasible, key=lambda item: item[0].value)
     se = float(np.std(values)) / math.sqrt(len(values))
     span = max(float(answers[-1] - answers[0]), 1e-9)
@@ -208,7 +215,7 @@ def self_calibrate(
         out = [p for p in group if p.expected is None]
         table = {w: top1(index, in_scope, w) for w in WEIGHT_GRID} if in_scope else {}
         weights[lang] = choose_weight(table, len(in_scope), prior(lang, model_languages))
-        fit = fit_thresholds(outcomes(index, in_scope, weights[lang]), outcomes(index, out, weights[lang]), base)
+        fit = fit_thresholds(_ranked(index, in_scope, out, weights[lang]), base, floor=NEAR_FLOOR)
         by_lang[lang] = fit.thresholds
         counts[lang] = {"in_scope": len(in_scope), "out_of_scope": len(out)}
         accuracy[lang] = {str(w): round(a, 4) for w, a in table.items()}
@@ -217,6 +224,13 @@ def self_calibrate(
     default = weights.get(main, prior(main or "en", model_languages)) if main else NEUTRAL_PRIOR
     thresholds = Thresholds(answer, margin, base.max_choices, by_lang)
     return Calibration(Weights(weights, default), thresholds, "self", counts, accuracy)
+
+
+def _ranked(
+    index: FaqIndex, in_scope: Sequence[Probe], out: Sequence[Probe], weight: float
+) -> Callable[[float], tuple[Outcomes, Outcomes]]:
+    ins, outs = shortlists(index, in_scope, weight), shortlists(index, out, weight)
+    return lambda margin: (outcomes(index, ins, margin), outcomes(index, outs, margin))
 
 
 def choose_weight(accuracy: dict[float, float], n: int, prior_weight: float) -> float:
@@ -237,29 +251,38 @@ def top1(index: FaqIndex, probes: Sequence[Probe], weight: float) -> float:
     return hits / len(probes) if probes else 0.0
 
 
-def outcomes(index: FaqIndex, probes: Sequence[Probe], weight: float) -> Outcomes:
+@dataclass(frozen=True)
+class Shortlist:
+    """A probe's best candidates before :meth:`FaqIndex.prefer`, which depends on the margin."""
+
+    probe: Probe
+    order: list[int]
+    scores: np.ndarray
+
+
+def shortlists(index: FaqIndex, probes: Sequence[Probe], weight: float) -> list[Shortlist]:
+    return [Shortlist(p, *index.shortlist(_fuse(p, weight), p.scope, CHOICES)) for p in probes]
+
+
+def outcomes(index: FaqIndex, lists: Sequence[Shortlist], margin: float) -> Outcomes:
     rows = []
-    for probe in probes:
-        ranked = index.order(_fuse(probe, weight), probe.scope, limit=CHOICES)
+    for item in lists:
+        order, raised = index.prefer(item.order, item.scores, item.probe.scope, margin)
+        order = order[:CHOICES]
+        expected = item.probe.expected
         rows.append(
             (
-                [c.score for c in ranked],
-                [
-                    index.entries[probe.expected].id == c.entry.id if probe.expected is not None else False
-                    for c in ranked
-                ],
-                bool(ranked and ranked[0].entry.funds and probe.scope.fund is None),
+                [min(raised.get(i, float(item.scores[i])), 1.0) for i in order],
+                [i == expected for i in order],
+                bool(order and index.entries[order[0]].funds and item.probe.scope.fund is None),
             )
         )
     return Outcomes.of(rows)
 
 
-def _fuse(probe: Probe, weight: float) -> np.ndarray:
-    fused = (1.0 - weight) * probe.dense + weight * probe.lexical
-    if probe.removed is not None:
-        fused = fused.copy()
-        fused[probe.removed] = -np.inf
-    return fused
+def _fuse(probe: Probe, weight: float) -> Scores:
+    scores = fuse(probe.dense, probe.coverage, probe.containment, weight)
+    return scores if probe.removed is None else scores.without(probe.removed)
 
 
 def make_probes(index: FaqIndex, *, seed: int = 0, per_kind: int = PROBES) -> dict[str, list[Probe]]:
@@ -321,10 +344,11 @@ def _probe(
     hidden = index.phrase_entry == entry if whole_entry else np.arange(len(index.vectors)) == row
     dense = _dense(index, vector, hidden, heads[int(fold[row])], entry if whole_entry else None)
     query = index.lexical.query(text)
-    lexical = index.lexical.scores(query) if whole_entry else index.lexical.scores_without(query, row)
+    coverage = index.lexical.scores(query) if whole_entry else index.lexical.scores_without(query, row)
+    containment = index.lexical.containment(query, without=row)
     funds = index.entries[entry].funds
     scope = Scope(lang, funds[0] if len(funds) == 1 else None)
-    return Probe(scope, None if whole_entry else entry, dense, lexical, entry if whole_entry else None)
+    return Probe(scope, None if whole_entry else entry, dense, coverage, containment, entry if whole_entry else None)
 
 
 def _dense(

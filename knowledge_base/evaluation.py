@@ -128,4 +128,4 @@ def outcomes(ranked: Sequence[Ranked]) -> Outcomes:
 def _fit(ranked: Sequence[Ranked], base: Thresholds) -> tuple[float, float]:
     in_scope = outcomes([r for r in ranked if r.question.expected])
     out_of_scope = outcomes([r for r in ranked if not r.question.expected])
-    return fit_thresholds(in_scope, out_of_scope, base).thresholds
+    return fit_thresholds(lambda margin: (in_scope, out_of_scope), base).thresholds

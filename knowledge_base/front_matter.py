@@ -47,9 +47,7 @@ def read_front_matter(lines: list[str], report: Report) -> tuple[Meta, int | Non
     if node is None:
         return Meta(), end + 1
     if not isinstance(node, yaml.MappingNode):
-        report.error(
-            _line_of(node), f"front matter must be a mapping of keys to values, not {_kind(node)}"
-        )
+        report.error(_line_of(node), f"front matter must be a mapping of keys to values, not {_kind(node)}")
         return Meta(), end + 1
     return _meta_from(node, report), end + 1
 
@@ -85,9 +83,7 @@ def _meta_from(mapping: yaml.MappingNode, report: Report) -> Meta:
         if key not in FRONT_MATTER_KEYS:
             report.error(line, _unknown_key_message(key))
         elif key in first_line:
-            report.error(
-                line, f"duplicate front-matter key '{key}' (first at line {first_line[key]})"
-            )
+            report.error(line, f"duplicate front-matter key '{key}' (first at line {first_line[key]})")
         else:
             first_line[key], values[key] = line, value_node
 
@@ -113,8 +109,7 @@ def _team(node: yaml.Node, report: Report) -> str | None:
         return value
     report.error(
         _line_of(node),
-        "team must be lowercase letters, digits and '-', like 'redemption-desk', "
-        f"not {_show(node)}",
+        f"team must be lowercase letters, digits and '-', like 'redemption-desk', not {_show(node)}",
     )
     return None
 

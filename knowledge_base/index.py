@@ -13,7 +13,9 @@ fee). Such *twins* are found when the index is built, as mutual nearest neighbou
 other's closest, by the lexical channel, among the generic entries and that fund's entries of
 its language): no threshold decides it. When the best match is one of a pair of twins, the
 question's scope picks which of the two answers: the fund's when the fund is named, the generic
-one when no fund is (one fund's fee schedule is the wrong answer for most investors).
+one when no fund is (one fund's fee schedule is the wrong answer for most investors). The same
+holds for any fund entry and generic entry whose scores are too close to tell apart (within the
+clarify margin): rather than asking the investor, the one that fits the scope answers.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from knowledge_base.scoring import HEAD_WEIGHT, Head, aggregate
 FORMAT = 3
 DENSE_NEIGHBOURS = 50
 NEUTRAL_WEIGHT = 0.5  # no evidence either way: both channels count the same
+SHORTLIST_EXTRA = 3  # candidates kept beyond the limit, for the ones that give way to a twin
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,28 @@ class BuildReport:
     phrasings: int
     embedded: int
     seconds: float
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per entry: what ranks the entries, and the score the decision sees (see lexical.py)."""
+
+    rank: np.ndarray
+    confidence: np.ndarray
+
+    def without(self, entry: int) -> Scores:
+        rank, confidence = self.rank.copy(), self.confidence.copy()
+        rank[entry] = confidence[entry] = -np.inf
+        return Scores(rank, confidence)
+
+
+def fuse(dense: np.ndarray | float, coverage: np.ndarray, containment: np.ndarray, weight: float) -> Scores:
+    """Dense and lexical channels weighted; the lexical one ranks by coverage and is judged on
+    the mean of coverage and containment."""
+    return Scores(
+        (1.0 - weight) * dense + weight * coverage,
+        (1.0 - weight) * dense + weight * 0.5 * (coverage + containment),
+    )
 
 
 @dataclass(frozen=True)
@@ -167,14 +192,14 @@ class FaqIndex:
             scores += HEAD_WEIGHT * self.head.probabilities(query)
         return scores
 
-    def fused(self, query: np.ndarray, text: str, weight: float) -> np.ndarray:
+    def fused(self, query: np.ndarray, text: str, weight: float) -> Scores:
         """Per entry: ``(1 - weight) * dense + weight * lexical``; a channel at weight 0 is not computed."""
-        scores = np.zeros(len(self.entries), dtype=np.float64)
-        if weight < 1.0:
-            scores += (1.0 - weight) * self.dense_scores(query)
-        if weight > 0.0:
-            scores += weight * self.lexical.scores(text)
-        return scores
+        dense = self.dense_scores(query) if weight < 1.0 else 0.0
+        zeros = np.zeros(len(self.entries), dtype=np.float64)
+        if weight <= 0.0:
+            return fuse(dense, zeros, zeros, weight)
+        q = self.lexical.query(text)
+        return fuse(dense, self.lexical.scores(q), self.lexical.containment(q), weight)
 
     def allowed(self, scope: Scope) -> np.ndarray:
         """Entries that may answer: the question's language (if any entry has it), never another fund's."""
@@ -186,30 +211,58 @@ class FaqIndex:
             allowed &= ~self.scoped | own
         return allowed
 
-    def rank(self, query: np.ndarray, text: str, *, scope: Scope, weights: Weights, limit: int = 5) -> list[Candidate]:
-        """Allowed entries by fused score; of two twins, the one the scope asks for."""
+    def rank(
+        self, query: np.ndarray, text: str, *, scope: Scope, weights: Weights, tie: float = 0.0, limit: int = 5
+    ) -> list[Candidate]:
+        """Allowed entries by fused score; of two that say the same, the one the scope asks for."""
         if not self.entries:
             return []
-        return self.order(self.fused(query, text, weights.for_lang(scope.lang)), scope, limit=limit)
+        return self.order(self.fused(query, text, weights.for_lang(scope.lang)), scope, tie=tie, limit=limit)
 
-    def order(self, scores: np.ndarray, scope: Scope, *, limit: int = 5) -> list[Candidate]:
+    def order(self, scores: Scores, scope: Scope, *, tie: float = 0.0, limit: int = 5) -> list[Candidate]:
         """Candidates from per-entry ``scores`` (shared by serving and self-calibration)."""
-        scores = np.where(self.allowed(scope), scores, -np.inf)
-        top = np.argpartition(-scores, min(limit, len(scores) - 1))[: limit + 1]
-        order = [int(i) for i in top[np.argsort(-scores[top], kind="stable")] if np.isfinite(scores[i])]
-        if order:
-            order = self._twin_first(order, scores, scope)
-        return [Candidate(self.entries[i], float(min(scores[i], 1.0))) for i in order[:limit]]
+        order, confidence = self.shortlist(scores, scope, limit)
+        order, raised = self.prefer(order, confidence, scope, tie)
+        return [Candidate(self.entries[i], float(min(raised.get(i, confidence[i]), 1.0))) for i in order[:limit]]
 
-    def _twin_first(self, order: list[int], scores: np.ndarray, scope: Scope) -> list[int]:
-        """Put the scope's twin of the best entry first, with the best's score; the other goes last."""
+    def shortlist(self, scores: Scores, scope: Scope, limit: int) -> tuple[list[int], np.ndarray]:
+        """The best allowed entries, best first (a few more than ``limit``: some may give way),
+        and every entry's confidence."""
+        allowed = self.allowed(scope)
+        rank = np.where(allowed, scores.rank, -np.inf)
+        confidence = np.where(allowed, scores.confidence, -np.inf)
+        k = min(limit + SHORTLIST_EXTRA, len(rank))
+        if k == 0:
+            return [], confidence
+        top = np.argpartition(-rank, k - 1)[:k]
+        order = [int(i) for i in top[np.argsort(-rank[top], kind="stable")] if np.isfinite(rank[i])]
+        return order, confidence
+
+    def prefer(
+        self, order: list[int], scores: np.ndarray, scope: Scope, tie: float
+    ) -> tuple[list[int], dict[int, float]]:
+        """Of the best entry and one saying the same thing, put first the one the scope asks for.
+
+        "The same thing" is a twin of the best (it then takes the best's score), or any entry of
+        the wanted kind within ``tie`` of it: too close to tell apart, the fund's own entry wins
+        when a fund is named and a generic one when none is. The entry that gives way goes last:
+        it is no rival for the decision. Returns the order and the scores a twin takes over.
+        """
+        if not order:
+            return order, {}
         best = order[0]
-        own = self.fund_twins.get(best, {})
-        twin = own.get(scope.fund) if scope.fund is not None else self.generic_twin.get(best)
-        if twin is None or not np.isfinite(scores[twin]):
-            return order
-        scores[twin] = max(scores[twin], scores[best])
-        return [twin, *(i for i in order if i not in (best, twin)), best]
+        twins = self.fund_twins.get(best, {})
+        twin = twins.get(scope.fund) if scope.fund is not None else self.generic_twin.get(best)
+        if twin is not None and np.isfinite(scores[twin]):
+            raised = {twin: max(float(scores[twin]), float(scores[best]))}
+            return [twin, *(i for i in order if i not in (best, twin)), best], raised
+        wanted = scope.fund is not None
+        if bool(self.scoped[best]) == wanted:
+            return order, {}
+        rival = next((i for i in order[1:] if bool(self.scoped[i]) == wanted), None)
+        if rival is None or scores[rival] < scores[best] - tie:
+            return order, {}
+        return [rival, *(i for i in order if i not in (best, rival)), best], {}
 
     # -- persistence ---------------------------------------------------------------------------
 

@@ -15,6 +15,12 @@ question's score against itself. A score is divided by the latter, so it lies in
 and means the same for a short question and a long one. A term the knowledge base has never
 seen counts in that self-score with the highest weight: an unknown word is evidence that the
 question is about something else.
+
+That score ranks well but falls as a message grows: a question inside a long message full of
+dates and complaints scores low. So the score the decision sees is the mean of it and the
+*containment*: the largest share of one of the entry's phrasings (its terms, weighted by IDF)
+that the question holds. A message that holds a phrasing scores like the phrasing itself,
+while a short question that matches a phrasing only in part still scores low.
 """
 
 from __future__ import annotations
@@ -127,6 +133,11 @@ class LexicalIndex:
         self.idf = np.log1p((n_entries - df + 0.5) / (df + 0.5))
         self.unseen_idf = float(np.log1p((n_entries + 0.5) / 0.5))
         self._weights = self._bm25(self._tf, self._lengths).tocsc()
+        # Containment: the share of a phrasing's information (its distinct terms, by IDF) the
+        # question holds. It stays high when a long message holds one of the phrasings.
+        present = sparse.csr_matrix((self._phrasing_counts > 0).astype(np.float64) @ sparse.diags(self.idf))
+        totals = np.asarray(present.sum(axis=1)).ravel()
+        self._contain = sparse.csr_matrix(sparse.diags(1.0 / np.maximum(totals, 1e-12)) @ present)
 
     def _bm25(self, tf: sparse.csr_matrix, lengths: np.ndarray) -> sparse.csr_matrix:
         coo = tf.tocoo()
@@ -163,6 +174,17 @@ class LexicalIndex:
         length = np.array([self._lengths[entry] - self._phrasing_counts[phrasing].sum()])
         row = self._bm25(sparse.csr_matrix(tf), length)
         out[entry] = float(row[:, query.columns].sum()) / query.self_score
+        return out
+
+    def containment(self, query: Query, *, without: int | None = None) -> np.ndarray:
+        """Per entry: the largest share of one of its phrasings that the question contains."""
+        hit = np.zeros(self._contain.shape[1])
+        hit[query.columns] = 1.0
+        shares = np.asarray(self._contain @ hit, dtype=np.float64)
+        if without is not None:
+            shares[without] = 0.0
+        out = np.zeros(self._weights.shape[0], dtype=np.float64)
+        np.maximum.at(out, self.owner, shares)
         return out
 
     def terms(self, texts: Iterable[str]) -> list[list[str]]:

@@ -64,9 +64,7 @@ class PooledTransformer:
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         torch = self._torch
-        tokens = self._tokenizer(
-            texts, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
-        )
+        tokens = self._tokenizer(texts, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt")
         with torch.inference_mode():
             hidden = self._model(**tokens).last_hidden_state
             mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)

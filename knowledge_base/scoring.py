@@ -7,6 +7,7 @@ head over the same embeddings separates entries that nearest-neighbour search co
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -57,7 +58,10 @@ class Head:
         from sklearn.linear_model import LogisticRegression
 
         clf = LogisticRegression(C=HEAD_C, max_iter=3000)
-        clf.fit(vectors, owners)
+        with warnings.catch_warnings():
+            # A knowledge base of one phrasing per entry has as many classes as samples: expected.
+            warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
+            clf.fit(vectors, owners)
         weights = np.zeros((len(ids), vectors.shape[1]), dtype=np.float32)
         bias = np.full(len(ids), -1e4, dtype=np.float32)  # an entry it never saw gets probability 0
         weights[clf.classes_] = clf.coef_

@@ -45,6 +45,7 @@ from knowledge_base.question import QuestionReader, Reading
 log = logging.getLogger(__name__)
 
 CALIBRATION_FORMAT = 1
+POLICY_NAME = "policy.json"  # in a knowledge base's folder: its own dev-set calibration
 
 
 def find_fund(text: str) -> str | None:
@@ -155,7 +156,7 @@ class KnowledgeBase:
 
         ``persist=False`` (eval on a throwaway folder) keeps the index in memory only.
         """
-        policy = settings.policy_file
+        policy = settings.policy_file or _own_policy(settings.kb_dir)
         thresholds = Thresholds.load(policy) if policy is not None and policy.is_file() else None
         if policy is not None and thresholds is None:
             log.warning("policy file %s not found: the knowledge base calibrates itself", policy)
@@ -213,25 +214,15 @@ class KnowledgeBase:
         return np.asarray(vectors, dtype=np.float32)
 
     def rank(self, text: str, *, fund: str | None = None, limit: int = 5) -> tuple[np.ndarray, list[Candidate]]:
-        """The best entries for a message (its best-matching sentence), and the question's embedding."""
+        """The best entries for a message, and the embedding of the question read from it."""
         reading = self.reader.read(text)
         scope = Scope(detect_lang(reading.loggable), reading.fund or fund)
-        vector, ranked, _ = self._rank(reading, scope, self._index, limit)
-        return vector, ranked
+        return self._rank(reading, scope, self._index, limit)
 
-    def _rank(
-        self, reading: Reading, scope: Scope, index: FaqIndex, limit: int
-    ) -> tuple[np.ndarray, list[Candidate], str]:
-        """Rank the whole question and each of its sentences; the one that matches best speaks."""
-        vectors = self.embed_many(reading.segments)
-        weight = self.weights.for_lang(scope.lang)
-        best: tuple[float, int, list[Candidate]] = (-np.inf, 0, [])
-        for i, (segment, vector) in enumerate(zip(reading.segments, vectors, strict=True)):
-            ranked = index.order(index.fused(vector, segment, weight), scope, limit=limit)
-            top = ranked[0].score if ranked else -np.inf
-            if top > best[0]:
-                best = (top, i, ranked)
-        return vectors[best[1]], best[2], reading.segments[best[1]]
+    def _rank(self, reading: Reading, scope: Scope, index: FaqIndex, limit: int) -> tuple[np.ndarray, list[Candidate]]:
+        vector = self.embed(reading.text)
+        weight, tie = self.weights.for_lang(scope.lang), self.thresholds.for_lang(scope.lang).margin
+        return vector, index.order(index.fused(vector, reading.text, weight), scope, tie=tie, limit=limit)
 
     def ask(self, text: str, *, fund: str | None = None, limit: int = 5) -> Match:
         """Answer, clarify or fall back for one investor message."""
@@ -240,10 +231,10 @@ class KnowledgeBase:
         fund = reading.fund or fund
         lang = detect_lang(reading.loggable)
         index = self._index  # one snapshot per question: a swap mid-question changes nothing
-        vector, ranked, question = self._rank(reading, Scope(lang, fund), index, limit)
+        vector, ranked = self._rank(reading, Scope(lang, fund), index, limit)
         decision = decide(ranked, self.thresholds, fund=fund, lang=lang)
         elapsed = (time.perf_counter() - started) * 1000
-        return Match(decision, fund, lang, vector, elapsed, tuple(ranked), question, reading.loggable)
+        return Match(decision, fund, lang, vector, elapsed, tuple(ranked), reading.text, reading.loggable)
 
     # -- loading and hot reload ----------------------------------------------------------------
 
@@ -451,6 +442,12 @@ class KnowledgeBase:
             for problem in problems:
                 log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, "%s", problem)
         self._problems = problems
+
+
+def _own_policy(kb_dir: Path) -> Path | None:
+    """A knowledge base's own dev-set calibration: ``policy.json`` in its folder, if there is one."""
+    path = kb_dir / POLICY_NAME
+    return path if path.is_file() else None
 
 
 class _Locked:
