@@ -55,7 +55,7 @@ def _answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, kb: run
     question = text_of(tracker)
     match = kb.ask(question, fund=fund)
     decision = match.decision
-    observed = runtime.observe(_asked(question, match, tracker.sender_id))
+    observed = runtime.observe(_asked(match, tracker.sender_id))
     if observed.holding:  # the spike is the team's to answer, even where an FAQ entry seems close
         return _hold(dispatcher, match, observed)
     fallbacks = replies.next_fallback_count(tracker.get_slot("fallback_count"), decision.kind)
@@ -84,10 +84,12 @@ def _answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, kb: run
     ]
 
 
-def _asked(question: str, match: runtime.MatchLike, conversation_id: str | None) -> Asked:
+def _asked(match: runtime.MatchLike, conversation_id: str | None) -> Asked:
     best = match.decision.best
     return Asked(
-        question,
+        # The question log, incident samples and webhooks keep what is asked, never the investor's
+        # ID-card, phone or bank-card number: only the transcript holds those (revealed under audit).
+        match.loggable,
         match.lang,
         match.embedding,  # the one computed for matching: never embedded twice
         conversation_id=conversation_id,

@@ -28,6 +28,9 @@ class MatchLike(Protocol):
     @property
     def embedding(self) -> np.ndarray | None: ...
 
+    @property
+    def loggable(self) -> str: ...  # the message with personal numbers masked: the only form to store or log
+
 
 class KnowledgeBaseLike(Protocol):
     """The part of ``knowledge_base.service.KnowledgeBase`` the actions use."""

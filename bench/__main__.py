@@ -60,6 +60,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "public": lambda: kb_bench.public_sets(OUT),
     "shipped": lambda: kb_bench.shipped(OUT),
     "chinese_bm25": lambda: {"bm25_top1": kb_bench.chinese_bm25_bar()},
+    "chinese_pairs": lambda: kb_bench.chinese_pairs(OUT),
     "scale": lambda: kb_bench.scale(OUT),
     "hot_reload": lambda: kb_bench.hot_reload(OUT),
     "bot": lambda: _subprocess_json("bench.bot_bench", "--train"),

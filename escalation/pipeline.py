@@ -9,7 +9,7 @@ two clusters at once): then the alarm, and every later question of the cluster, 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from escalation.bank import BankConfig, DetectorBank, SpikeAlarm
 from escalation.clustering import ClusterConfig, OnlineClusterer
+from funddesk.masking import mask
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,11 @@ class QuestionPipeline:
     def add(self, question: Question) -> Added:
         """Take one question: cluster it, count it, and open incidents for spikes (its own or of closed buckets)."""
         self.questions += 1
+        # Cluster labels and incident samples are shown, stored and sent: never a personal number
+        # in them, whoever calls (the service, a replay, the bench).
+        masked = mask(question.text)
+        if masked.changed:
+            question = replace(question, text=masked.text)
         assignment = self.clusterer.assign(question.embedding, question.text, question.fund_code, question.moment)
         if assignment.merged is not None:
             self._merged(assignment.merged, assignment.cluster_id)

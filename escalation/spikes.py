@@ -38,6 +38,7 @@ from escalation.pipeline import PipelineConfig, QuestionPipeline
 from escalation.pipeline import Question as PipelineQuestion
 from escalation.teams import Router
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question
+from funddesk.masking import mask
 
 log = logging.getLogger("escalation.spikes")
 FLUSH_EVERY = 0.5  # seconds between writer passes
@@ -109,6 +110,10 @@ class SpikeWatch:
     def observe(self, asked: Asked) -> Observed:
         if asked.embedding is None:
             return Observed(None)
+        # One rule: past this point (pipeline, clusters, incident samples and labels, the questions
+        # table, webhooks, log lines) a question never holds a personal number. The actions pass
+        # the masked text already; whoever else builds an Asked need not remember to.
+        asked = replace(asked, text=mask(asked.text).text)
         # The detector's clock is the fund company's: trading hours and weekdays are local.
         local = asked.moment.astimezone(self.zone).replace(tzinfo=None)
         question = PipelineQuestion(

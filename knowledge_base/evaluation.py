@@ -57,7 +57,7 @@ def rank_all(kb: KnowledgeBase, questions: Sequence[Question]) -> list[Ranked]:
 def score(ranked: Sequence[Ranked], thresholds: Thresholds) -> dict[str, float | int]:
     in_scope = [r for r in ranked if r.question.expected]
     oos = [r for r in ranked if not r.question.expected]
-    top1 = answered = wrong = clarified = clarify_hits = fell_back = 0
+    top1 = answered = wrong = clarified = clarify_hits = fell_back = clarify_top1 = 0
     for r in in_scope:
         decision = r.decide(thresholds)
         best = r.candidates[0].entry.id if r.candidates else None
@@ -66,6 +66,7 @@ def score(ranked: Sequence[Ranked], thresholds: Thresholds) -> dict[str, float |
             answered += best == r.question.expected
             wrong += best != r.question.expected
         clarified += decision.kind == "clarify"
+        clarify_top1 += decision.kind == "clarify" and best == r.question.expected
         clarify_hits += decision.kind == "clarify" and any(
             c.entry.id == r.question.expected for c in decision.candidates
         )
@@ -85,6 +86,7 @@ def score(ranked: Sequence[Ranked], thresholds: Thresholds) -> dict[str, float |
         "wrong_answer_rate": _ratio(wrong, len(in_scope)),
         "clarify_rate": _ratio(clarified, len(in_scope)),
         "clarify_hit_rate": _ratio(clarify_hits, len(in_scope)),
+        "clarify_top1_rate": _ratio(clarify_top1, len(in_scope)),
         "fallback_rate": _ratio(fell_back, len(in_scope)),
         "oos_answered_rate": _ratio(oos_answered, len(oos)),
     }

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from funddesk.db import Message, Role, State, repository
 from funddesk.db.repository import MessageDraft
+from funddesk.masking import mask
 from knowledge_base.language import detect_lang
 from web import handoffs, incidents, notices
 from web.api.payloads import Incoming, MessagesJson
@@ -122,6 +123,9 @@ def _store_incoming(session: Session, conversation_id: str, incoming: Incoming) 
         draft = MessageDraft(Role.INVESTOR, button["title"], payload=incoming.payload, language=conversation.lang)
     else:
         text = incoming.text or ""
+        # The transcript keeps what the investor wrote, personal numbers included: staff may need
+        # them to help, see them masked (web.staff_json) and reveal them only as an audited action.
+        # Everything else (question log, incidents, webhooks, logs) keeps only the masked text.
         draft = MessageDraft(Role.INVESTOR, text, language=detect_lang(text, conversation.lang))
     [message] = repository.add_messages(session, conversation_id, [draft])
     return Stored(message, conversation.state, draft.language or conversation.lang, conversation.lang)
@@ -135,7 +139,8 @@ async def _ask_bot(ctx: WebContext, conversation_id: str, stored: Stored, said: 
         log.warning("conversation %s: %s", conversation_id, exc)
         return [_unavailable(stored.lang, ctx.settings.support_contact)]
     if not replies:
-        log.info("conversation %s: the bot had nothing to say to %r", conversation_id, said[:80])
+        # Masked before it is cut, so a number cut in half is not left readable.
+        log.info("conversation %s: the bot had nothing to say to %r", conversation_id, mask(said).text[:80])
     return [_draft(reply, stored.lang) for reply in replies]
 
 
