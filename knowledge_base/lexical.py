@@ -25,6 +25,7 @@ while a short question that matches a phrasing only in part still scores low.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import snowballstemmer
 from scipy import sparse
 
 from knowledge_base.language import CJK_RUN
@@ -46,19 +48,18 @@ B = 0.75  # ... and document-length normalisation
 ANSWER_WEIGHT = 0.3  # an answer word counts a third of a phrasing word: evidence, but not a question
 
 _RUN = re.compile(r"[a-z]+|\d+|" + CJK_RUN.pattern)
+_STEMMER = snowballstemmer.stemmer("english")
 _STOP = frozenset(
     "a an the is are was were be been am do does did i me my we our you your it its of to in on "
     "for at by with and or if can could would should will how what when where which who why this "
     "that there please any some have has had get got so as".split()
 )
-_SUFFIXES = ("ing", "ed", "es", "s")
 
 
+@functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    for suffix in _SUFFIXES:
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    """Snowball's English (Porter2) stemmer: shares/share, charged/charges/charge agree."""
+    return str(_STEMMER.stemWord(word))
 
 
 class Tokenizer:
@@ -138,6 +139,8 @@ class LexicalIndex:
         present = sparse.csr_matrix((self._phrasing_counts > 0).astype(np.float64) @ sparse.diags(self.idf))
         totals = np.asarray(present.sum(axis=1)).ravel()
         self._contain = sparse.csr_matrix(sparse.diags(1.0 / np.maximum(totals, 1e-12)) @ present)
+        # Phrasings come entry by entry, so an entry's best share is a max over one contiguous run.
+        self._starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]]) if len(self.owner) else self.owner
 
     def _bm25(self, tf: sparse.csr_matrix, lengths: np.ndarray) -> sparse.csr_matrix:
         coo = tf.tocoo()
@@ -184,7 +187,8 @@ class LexicalIndex:
         if without is not None:
             shares[without] = 0.0
         out = np.zeros(self._weights.shape[0], dtype=np.float64)
-        np.maximum.at(out, self.owner, shares)
+        if len(shares):
+            out[self.owner[self._starts]] = np.maximum.reduceat(shares, self._starts)
         return out
 
     def terms(self, texts: Iterable[str]) -> list[list[str]]:

@@ -112,6 +112,10 @@ class Normalizer:
         table = {k: v for k, v in table.items() if k and k != v}
         if not table:
             return None, table
+        # The canonical words match too (as themselves), so a variant inside one (红利再投 in
+        # 红利再投资) is never replaced within it: the longest match wins.
+        for group in self.synonyms.groups:
+            table.setdefault(self._fold(group[0]), self._fold(group[0]))
         # Longest first, so 卖掉了 wins over 卖掉; Latin words only match whole.
         alternatives = [_bounded(word) for word in sorted(table, key=len, reverse=True)]
         return re.compile("|".join(alternatives)), table

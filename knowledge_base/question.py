@@ -24,7 +24,10 @@ from dataclasses import dataclass
 
 from funddesk.masking import mask
 
-_FUND_CODE = re.compile(r"(?<![\d.,])(\d{6})(?![\d.,]|\s*(?:元|块|份|万|rmb|yuan|cny|shares?)\b)", re.IGNORECASE)
+# Six digits not followed by a unit: "100000元", "100000 yuan" and "100000份" are amounts.
+_FUND_CODE = re.compile(
+    r"(?<![\d.,])(\d{6})(?![\d.,]|\s*(?:元|块|份|万|千)|\s*(?:rmb|yuan|cny|shares?|units?)(?![a-z]))", re.IGNORECASE
+)
 _AMOUNT_PREFIX = re.compile(r"[¥$￥]\s*$")
 # A removed number goes with the words that introduce it ("身份证号：", "my phone number is").
 _PLACEHOLDER = re.compile(

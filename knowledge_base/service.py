@@ -216,7 +216,7 @@ class KnowledgeBase:
     def rank(self, text: str, *, fund: str | None = None, limit: int = 5) -> tuple[np.ndarray, list[Candidate]]:
         """The best entries for a message, and the embedding of the question read from it."""
         reading = self.reader.read(text)
-        scope = Scope(detect_lang(reading.loggable), reading.fund or fund)
+        scope = Scope(_lang_of(reading), reading.fund or fund)
         return self._rank(reading, scope, self._index, limit)
 
     def _rank(self, reading: Reading, scope: Scope, index: FaqIndex, limit: int) -> tuple[np.ndarray, list[Candidate]]:
@@ -229,7 +229,7 @@ class KnowledgeBase:
         started = time.perf_counter()
         reading = self.reader.read(text)
         fund = reading.fund or fund
-        lang = detect_lang(reading.loggable)
+        lang = _lang_of(reading)
         index = self._index  # one snapshot per question: a swap mid-question changes nothing
         vector, ranked = self._rank(reading, Scope(lang, fund), index, limit)
         decision = decide(ranked, self.thresholds, fund=fund, lang=lang)
@@ -442,6 +442,11 @@ class KnowledgeBase:
             for problem in problems:
                 log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, "%s", problem)
         self._problems = problems
+
+
+def _lang_of(reading: Reading) -> str:
+    """The question's language, read without numbers and their masks ("[card ••••0123]" is not English)."""
+    return detect_lang(reading.text, default=detect_lang(reading.loggable))
 
 
 def _own_policy(kb_dir: Path) -> Path | None:

@@ -1,26 +1,171 @@
+"""The lexical channel: terms, BM25 normalised by the question's own score, containment."""
+
 from __future__ import annotations
 
-from knowledge_base.lexical import LexicalIndex, detect_lang, tokens
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from knowledge_base.lexical import K1, LexicalIndex, Tokenizer
+from knowledge_base.normalize import Normalizer, Synonyms
+
+TOKENS = Tokenizer()  # one word segmenter for the module: loading jieba's dictionary takes a second
 
 
-def test_chinese_text_becomes_character_unigrams_and_bigrams() -> None:
-    assert tokens("赎回费") == ["赎", "回", "费", "赎回", "回费"]
+def index(*phrasings: Sequence[str], answers: Sequence[str] | None = None) -> LexicalIndex:
+    """One entry per argument (its phrasings); answers empty unless given."""
+    return LexicalIndex(list(phrasings), list(answers) if answers is not None else [""] * len(phrasings), TOKENS)
 
 
-def test_english_words_are_stemmed_and_stop_words_dropped() -> None:
-    assert tokens("How are the redemptions charged?") == ["redemption", "charg"]
+# -- terms -----------------------------------------------------------------------------------
 
 
-def test_fund_codes_stay_whole_between_chinese_characters() -> None:
-    assert "900001" in tokens("基金900001的赎回费")
+def test_english_inflections_share_a_stem() -> None:
+    tokens = TOKENS
+    assert tokens("redemptions") == tokens("redemption")
+    assert tokens("redeeming") == tokens("redeemed") == tokens("redeem")
+    assert tokens("fees") == tokens("fee")
 
 
-def test_language_is_detected_from_the_share_of_chinese_characters() -> None:
-    assert detect_lang("900001 赎回费是多少") == "zh"
-    assert detect_lang("what is the fee for 900001") == "en"
+def test_a_word_ending_in_e_shares_its_stem_with_its_plural_and_past_tense() -> None:
+    tokens = TOKENS
+    assert tokens("shares") == tokens("share")
+    assert tokens("charged") == tokens("charges") == tokens("charge")
 
 
-def test_documents_sharing_rare_terms_score_highest() -> None:
-    index = LexicalIndex([[("赎回费怎么算", 1.0)], [("分红方式怎么改", 1.0)]])
-    scores = index.scores("赎回要收多少费用")
+def test_english_stop_words_are_dropped() -> None:
+    assert TOKENS("How are the fees for my account?") == TOKENS("fees account")
+    assert TOKENS("what is it") == []
+
+
+def test_a_digit_run_stays_whole() -> None:
+    assert "900001" in TOKENS("fee of 900001")
+    assert "900001" in TOKENS("基金900001的赎回费")
+    assert "9" not in TOKENS("基金900001的赎回费")
+
+
+def test_chinese_text_gives_characters_bigrams_and_prefixed_words() -> None:
+    assert TOKENS("赎回费") == ["赎", "回", "费", "赎回", "回费", "w:赎回费"]
+
+
+def test_single_character_words_are_not_repeated_as_words() -> None:
+    assert [t for t in TOKENS("我想赎回基金") if t.startswith("w:")] == ["w:赎回", "w:基金"]
+
+
+def test_a_canonical_synonym_is_kept_whole_by_the_word_segmenter() -> None:
+    plain = TOKENS("风测过期了")
+    with_synonyms = Tokenizer(Normalizer(Synonyms.parse("- [风险测评, 风测]\n")))("风测过期了")
+    assert "w:风险测评" not in plain
+    assert "w:风险测评" in with_synonyms
+
+
+# -- BM25 ------------------------------------------------------------------------------------
+
+
+def test_a_rare_shared_term_outweighs_a_common_one() -> None:
+    # "fee" is in three entries, "penalty" in two: an entry sharing only "penalty" ranks above one sharing only "fee".
+    scores = index(["penalty fee"], ["account fee"], ["transfer fee"], ["dividend penalty"]).scores("fee penalty")
+    assert list(np.argsort(-scores, kind="stable")) == [0, 3, 1, 2]
+    assert scores[1] == pytest.approx(scores[2])
+
+
+def test_a_term_repeated_in_an_entry_saturates() -> None:
+    lexical = index(["penalty alpha beta gamma"], ["penalty penalty penalty penalty"], ["alpha beta gamma delta"])
+    once, four_times, _ = lexical.scores("penalty")
+    assert four_times > once
+    # Same length (the average), so only BM25's tf part differs: 4 * 2.2 / (4 + 1.2) against 1 * 2.2 / (1 + 1.2).
+    assert four_times / once == pytest.approx(8.8 / 5.2)
+    assert four_times / once < K1 + 1
+
+
+def test_the_same_match_in_a_longer_entry_scores_less() -> None:
+    scores = index(["penalty"], ["penalty alpha beta gamma delta"]).scores("penalty")
+    assert scores[0] > scores[1] > 0.0
+
+
+def test_an_exact_copy_of_a_one_phrasing_entry_scores_one_whatever_its_length() -> None:
+    lexical = index(["redemption fee"], ["open an account online for my daughter who lives abroad"])
+    assert lexical.scores("redemption fee")[0] == pytest.approx(1.0, abs=1e-9)
+    assert lexical.scores("open an account online for my daughter who lives abroad")[1] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_an_exact_copy_scores_about_one_when_the_entry_has_an_answer() -> None:
+    lexical = index(
+        ["how is the redemption fee charged"],
+        ["open an account online"],
+        answers=["It depends on holding days.", "Use the app."],
+    )
+    scores = lexical.scores("how is the redemption fee charged")
+    assert 0.85 < scores[0] <= 1.0
+    assert scores[1] == 0.0
+
+
+def test_an_unseen_word_lowers_the_score_more_than_a_known_word_of_another_entry() -> None:
+    lexical = index(["redemption fee"], ["open account"], ["dividend method"])
+    plain = lexical.scores("redemption fee")[0]
+    known = lexical.scores("redemption fee account")[0]
+    unseen = lexical.scores("redemption fee zebra")[0]
+    assert unseen < known < plain
+
+
+def test_a_question_of_stop_words_only_scores_zero_everywhere() -> None:
+    assert list(index(["redemption fee"], ["open account"]).scores("what is it")) == [0.0, 0.0]
+
+
+def test_a_chinese_question_segmented_differently_still_shares_characters() -> None:
+    scores = index(["赎回费怎么算"], ["分红方式怎么改"]).scores("赎回要收多少费用")
     assert scores[0] > scores[1]
+
+
+# -- leave-one-out ---------------------------------------------------------------------------
+
+
+def test_scores_without_a_phrasing_equal_those_of_an_index_built_without_it() -> None:
+    # The comparison keeps the collection statistics BM25 reads (every query term's document
+    # frequency, and the average entry length: the removed terms are made up in another
+    # entry by words the question does not use), so the held-out entry's score must match.
+    answers = ["A penalty applies.", "Use the app."]
+    full = index(["redemption fee charged", "sell penalty"], ["open account online"], answers=answers)
+    without = index(["redemption fee charged"], ["open account online", "zebra yak"], answers=answers)
+    question = "redemption penalty"
+    held_out = full.scores_without(full.query(question), phrasing=1)
+    assert held_out[0] == pytest.approx(without.scores(question)[0], abs=1e-9)
+    assert held_out[0] < full.scores(question)[0]
+
+
+def test_scores_without_a_phrasing_leave_the_other_entries_alone() -> None:
+    full = index(["redemption fee", "sell penalty"], ["penalty for early redemption"], ["open account"])
+    query = full.query("redemption penalty")
+    np.testing.assert_allclose(full.scores_without(query, phrasing=1)[1:], full.scores(query)[1:], atol=1e-12)
+
+
+def test_leaving_out_the_phrasing_a_question_copies_hands_the_first_place_to_a_rival() -> None:
+    full = index(["redemption fee", "sell penalty"], ["penalty for early withdrawal"], ["open account"])
+    query = full.query("sell penalty")
+    assert np.argmax(full.scores(query)) == 0
+    assert np.argmax(full.scores_without(query, phrasing=1)) == 1
+
+
+# -- containment -----------------------------------------------------------------------------
+
+
+def test_a_message_holding_a_whole_phrasing_is_fully_contained_however_long() -> None:
+    lexical = index(["redemption fee charged"], ["open account online"], answers=["Holding days.", "Use the app."])
+    query = lexical.query("I bought last week and my wife asks how the redemption fee is charged, it is urgent")
+    assert lexical.containment(query)[0] == pytest.approx(1.0)
+    assert lexical.scores(query)[0] < 0.5  # coverage falls as the message grows; containment does not
+
+
+def test_a_message_holding_part_of_a_phrasing_is_partly_contained() -> None:
+    lexical = index(["redemption fee charged"], ["open account online"])
+    contained = lexical.containment(lexical.query("redemption fee"))
+    assert 0.0 < contained[0] < 1.0
+    assert contained[1] == 0.0
+
+
+def test_containment_is_the_best_phrasing_of_an_entry_and_can_leave_one_out() -> None:
+    lexical = index(["redemption fee charged", "sell penalty"], ["open account online"])
+    query = lexical.query("is there a sell penalty")
+    assert lexical.containment(query)[0] == pytest.approx(1.0)
+    assert lexical.containment(query, without=1)[0] == 0.0
