@@ -47,6 +47,8 @@ class NotLoaded(RuntimeError):
 _current: KnowledgeBaseLike | None = None
 _fund_names: Mapping[str, str] = {}
 _router: Router | None = None
+
+
 class SpikeWatchLike(Protocol):
     """The part of ``escalation.spikes.SpikeWatch`` the actions use."""
 

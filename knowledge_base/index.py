@@ -241,28 +241,30 @@ class FaqIndex:
     def prefer(
         self, order: list[int], scores: np.ndarray, scope: Scope, tie: float
     ) -> tuple[list[int], dict[int, float]]:
-        """Of the best entry and one saying the same thing, put first the one the scope asks for.
+        """Of entries saying the same thing, put first the one the scope asks for.
 
         "The same thing" is a twin of the best (it then takes the best's score), or any entry of
-        the wanted kind within ``tie`` of it: too close to tell apart, the fund's own entry wins
-        when a fund is named and a generic one when none is. The entry that gives way goes last:
-        it is no rival for the decision. Returns the order and the scores a twin takes over.
+        the other kind within ``tie`` of it: too close to tell apart, the fund's own entry wins
+        when a fund is named and a generic one when none is. Entries that give way go last:
+        they are no rivals for the decision. Returns the order and the scores a twin takes over.
         """
         if not order:
             return order, {}
-        best = order[0]
+        best, raised = order[0], {}
         twins = self.fund_twins.get(best, {})
         twin = twins.get(scope.fund) if scope.fund is not None else self.generic_twin.get(best)
+        wanted = scope.fund is not None
         if twin is not None and np.isfinite(scores[twin]):
             raised = {twin: max(float(scores[twin]), float(scores[best]))}
-            return [twin, *(i for i in order if i not in (best, twin)), best], raised
-        wanted = scope.fund is not None
-        if bool(self.scoped[best]) == wanted:
-            return order, {}
-        rival = next((i for i in order[1:] if bool(self.scoped[i]) == wanted), None)
-        if rival is None or scores[rival] < scores[best] - tie:
-            return order, {}
-        return [rival, *(i for i in order if i not in (best, rival)), best], {}
+            order = [twin, *(i for i in order if i not in (best, twin)), best]
+        elif bool(self.scoped[best]) != wanted:
+            rival = next((i for i in order[1:] if bool(self.scoped[i]) == wanted), None)
+            if rival is None or scores[rival] < scores[best] - tie:
+                return order, {}
+            order = [rival, *(i for i in order if i not in (best, rival)), best]
+        top = raised.get(order[0], float(scores[order[0]]))
+        close = [i for i in order[1:] if bool(self.scoped[i]) != wanted and scores[i] >= top - tie]
+        return [i for i in order if i not in close] + close, raised
 
     # -- persistence ---------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import shutil
 import time
 from collections.abc import Iterator
@@ -91,6 +92,46 @@ def test_a_chinese_question_is_answered_from_a_chinese_entry(
 def test_a_question_naming_a_demo_fund_gets_that_funds_own_entry(shipped: KnowledgeBase) -> None:
     found = shipped.ask("what is the redemption fee for 900001?").decision.best
     assert found is not None and found.entry.funds == ("900001",)
+
+
+def test_a_chinese_paraphrase_answered_that_a_plain_dense_match_misses(shipped: KnowledgeBase) -> None:
+    """The packaged model is English: alone, it ranks this Chinese question to the wrong entry."""
+    question, expected = "卖基金赚了钱要交税吗", "zh-tax-on-funds"
+    index = shipped.index
+    dense = index.dense_scores(shipped.embed(question))
+    chinese = [i for i, entry in enumerate(index.entries) if entry.lang == "zh"]
+    assert index.entries[max(chinese, key=lambda i: dense[i])].id != expected
+    decision = shipped.ask(question).decision
+    assert decision.kind == "answer" and best(shipped, question) == expected
+
+
+def test_a_message_carrying_an_id_card_number_is_answered_and_the_number_never_logged(
+    shipped: KnowledgeBase, caplog: pytest.LogCaptureFixture
+) -> None:
+    id_card = "110101199003071233"
+    caplog.set_level(logging.DEBUG)
+    match = shipped.ask(f"My redemption from fund 900001 has not arrived after 5 days, my ID is {id_card}")
+    assert match.decision.kind == "answer"
+    assert match.decision.best is not None and match.decision.best.entry.id == "redemption-arrival"
+    assert match.loggable.endswith("my ID is [id ••••1233]") and match.fund == "900001"
+    assert "1233" not in match.question  # the matcher never sees it, not even the last digits
+    assert id_card not in match.loggable
+    assert id_card not in "\n".join(r.getMessage() for r in caplog.records)
+
+
+def test_a_chinese_message_naming_a_fund_ranks_only_chinese_entries_nav_changes_first(shipped: KnowledgeBase) -> None:
+    """The seed case: an investor's message about a fund's drop, with the fund code in it."""
+    match = shipped.ask("900001今天跌了好多，怎么回事")
+    assert (match.lang, match.fund) == ("zh", "900001")
+    assert match.ranked and all(c.entry.lang == "zh" for c in match.ranked)
+    assert match.ranked[0].entry.id == "zh-nav-why-changes"
+
+
+def test_a_chinese_fee_question_naming_a_fund_code_gets_the_redemption_fee_entry(shipped: KnowledgeBase) -> None:
+    match = shipped.ask("赎回110022要多少手续费？")
+    assert (match.lang, match.fund) == ("zh", "110022")
+    assert match.decision.kind == "answer"
+    assert match.decision.best is not None and match.decision.best.entry.id == "zh-redemption-fees"
 
 
 def test_the_shipped_paraphrase_sets_keep_their_accuracy_floor(shipped: KnowledgeBase) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from actions.feedback import ActionFeedback
 from actions.language import ActionDetectLanguage
 from escalation.spikes import Asked, Observed
 from escalation.teams import Router
+from funddesk.masking import mask
 from knowledge_base.entries import Entry
 from knowledge_base.policy import Candidate, Decision, DecisionKind
 from knowledge_base.replies import TEXTS
@@ -49,6 +51,7 @@ class FakeMatch:
     decision: Decision
     fund: str | None
     lang: str
+    loggable: str
     embedding: np.ndarray | None = None
 
 
@@ -63,7 +66,7 @@ class FakeKnowledgeBase:
 
     def ask(self, text: str, *, fund: str | None = None) -> FakeMatch:
         self.asked.append((text, fund))
-        return FakeMatch(self.decision, fund, self.lang)
+        return FakeMatch(self.decision, fund, self.lang, mask(text).text)
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.entries.get(entry_id)
@@ -233,6 +236,41 @@ def test_every_question_is_watched_with_the_embedding_used_for_matching(
         0.8312,
         "answer",
     )
+
+
+ID_CARD = "110101199003071233"  # a well-formed 18-digit resident ID (test data, not a person's)
+LONG_DIGITS = re.compile(r"\d{13,}")  # what a personal number leaves if it is not masked
+
+
+def test_a_question_with_an_id_card_number_is_answered_and_watched_without_the_number(
+    open_kb: Callable[..., KnowledgeBase], write_faq: WriteFaq, tracker: MakeTracker, spikes: FakeSpikes
+) -> None:
+    spikes.answered = True  # an answered incident: the bot answers from the FAQ
+    write_faq(
+        "zh/r.md",
+        """
+        ---
+        lang: zh
+        ---
+        ## 赎回的钱多久到账？ {#zh-redemption-arrival}
+        - 赎回后几天到账
+
+        一般T+1至T+4个交易日到账。
+
+        ## 怎么开户？ {#zh-account-open}
+        - 如何注册账户
+
+        在App首页点击开户。
+        """,
+    )
+    with runtime.installed(open_kb(), router=ROUTER):
+        outcome = run(ActionAnswerFaq(), tracker(f"赎回的钱多久到账？身份证{ID_CARD}"))
+    assert outcome.slots["faq_id"] == "zh-redemption-arrival"
+    assert outcome.texts[0] == "一般T+1至T+4个交易日到账。"
+    [asked] = spikes.seen
+    assert asked.text == "赎回的钱多久到账？身份证[id ••••1233]"
+    assert ID_CARD not in asked.text and not LONG_DIGITS.search(asked.text)
+    assert (asked.entry_id, asked.decision, asked.lang) == ("zh-redemption-arrival", "answer", "zh")
 
 
 def test_a_question_of_an_open_unanswered_incident_gets_the_holding_reply_not_a_fallback(

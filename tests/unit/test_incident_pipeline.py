@@ -54,3 +54,22 @@ def test_a_restored_pipeline_keeps_the_open_incident() -> None:
     second = QuestionPipeline.from_dict(json.loads(json.dumps(first.to_dict())))
     assert run(second, questions[cut:]) == run(first, questions[cut:]) == []
     assert second.incidents["i1"].count == first.incidents["i1"].count
+
+
+def test_questions_with_personal_numbers_are_kept_masked_in_labels_samples_and_state() -> None:
+    """Whoever calls the pipeline (the service, a replay, the bench), it never keeps a personal number."""
+    numbers = [f"11010119900307{i:03d}3" for i in range(3 * 60)]  # 18-digit ID-card numbers, one per investor
+    questions = [q for q in stream() if q.text != NAV]
+    burst = START + timedelta(days=1, hours=2)
+    vector = EMBED.encode([NAV])[0]
+    questions += [
+        Question(burst + timedelta(seconds=20 * i), f"{NAV} 身份证{n}", vector, fund_code="110022")
+        for i, n in enumerate(numbers)
+    ]
+    pipeline = QuestionPipeline()
+    assert run(pipeline, sorted(questions, key=lambda q: q.moment)) == ["i1"]
+    incident = pipeline.incidents["i1"]
+    assert incident.label.startswith(f"{NAV} 身份证[id ••••") and incident.samples
+    assert all(s.startswith(f"{NAV} 身份证[id ••••") for s in incident.samples)
+    state = json.dumps(pipeline.to_dict(), ensure_ascii=False)
+    assert not [n for n in numbers if n in state]

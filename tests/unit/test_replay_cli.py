@@ -92,3 +92,22 @@ def test_replay_questions_rejects_a_file_without_text(tmp_path: Path, capsys: py
     path.write_text("timestamp,question\n2026-03-02 10:00:00,hello\n")
     assert main(["replay-questions", str(path)]) == 2
     assert ":1: header must be timestamp,text[,fund_code]" in capsys.readouterr().err
+
+
+def test_replay_questions_prints_samples_with_personal_numbers_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = ["timestamp,text,fund_code"]
+    routine = ["how do I redeem my shares", "what is the subscription fee", "when is the cut-off time"]
+    for minute in range(0, 3 * 24 * 60, 7):
+        rows.append(f"{START + timedelta(minutes=minute)},{routine[minute % 3]},")
+    burst = START + timedelta(days=2, hours=10)
+    for i in range(40):  # the same question, each investor adding their phone number
+        rows.append(f"{burst + timedelta(seconds=15 * i)},why did 110022 fall today? call me on 1381234{i:04d},110022")
+    path = tmp_path / "questions.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert main(["replay-questions", str(path)]) == 0
+    out = capsys.readouterr().out
+    [incident] = [json.loads(line) for line in out.splitlines()][:-1]
+    assert incident["samples"] and all("call me on [phone ••••" in s for s in incident["samples"])
+    assert "1381234" not in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 
 import httpx
@@ -302,6 +303,20 @@ def test_the_unavailable_notice_is_in_the_investors_language(make_api: MakeApi) 
     conversation, auth = api.start(lang="zh")
     [notice] = api.say(conversation, auth, text="赎回多久到账").json()["messages"]
     assert "暂时无法使用" in notice["text"] and "客服热线" in notice["text"]
+
+
+def test_the_transcript_keeps_a_personal_number_but_the_log_line_masks_it(
+    make_api: MakeApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    api = make_api(httpx.MockTransport(lambda request: httpx.Response(200, json=[])))  # the bot says nothing
+    conversation, auth = api.start(lang="zh")
+    text = "赎回的钱多久到账？身份证110101199003071233"
+    assert api.say(conversation, auth, text=text).status_code == 200
+    assert stored_messages(api, conversation)[0].text == text  # staff see it masked; revealing it is audited
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "nothing to say" in logged and "[id ••••1233]" in logged
+    assert "110101199003071233" not in logged
 
 
 def test_an_unexpected_failure_is_logged_and_answered_with_a_json_500(

@@ -3,15 +3,21 @@ incident for the right team, staff's answer ends the holding reply, and state su
 
 from __future__ import annotations
 
+import json
+import logging
+import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 
 from escalation import accounts
+from escalation import spikes as spikes_module
 from escalation.spikes import Asked, SpikeWatch, pipeline_config
 from escalation.teams import Router, TeamConfig
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, make_engine, migrate
@@ -110,3 +116,52 @@ def test_a_question_without_an_embedding_is_not_clustered(db: Database, tmp_path
     spikes = watch(db, tmp_path)
     assert spikes.observe(Asked("hello", "en", None)).cluster_id is None
     spikes.close()
+
+
+def test_no_personal_number_reaches_the_question_log_incidents_webhook_state_or_log_lines(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Asked built with the raw message (not the actions' masked text) is masked by observe itself."""
+    sent: list[dict[str, Any]] = []
+
+    class Accepted:
+        def raise_for_status(self) -> None:
+            pass
+
+    def post(url: str, *, json: dict[str, Any], timeout: float) -> Accepted:
+        sent.append(json)
+        return Accepted()
+
+    monkeypatch.setattr(spikes_module.httpx, "post", post)
+    caplog.set_level(logging.DEBUG)
+    spikes = watch(db, tmp_path)
+    spikes.webhook_url = "http://hooks.invalid/incidents"
+    moment = quiet_traffic(spikes, T0, 2)
+    numbers = []
+    for i in range(40):  # a burst, each investor adding an ID-card, phone or bank-card number
+        number = (f"110101199003{i:05d}3", f"1381234{i:04d}", f"622202123456789{i:04d}")[i % 3]
+        numbers.append(number)
+        text = f"why did 900001 drop 5% today? my number is {number}"
+        spikes.observe(Asked(text, "en", vector(0), f"conv{i}", "900001", "nav", 0.3, "fallback",
+                             moment=moment + timedelta(seconds=15 * i)))  # fmt: skip
+    spikes.close()
+    deadline = time.monotonic() + 10
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.05)  # the webhook goes out on its own thread
+
+    with db.session() as session:
+        asked = session.scalars(select(Question.text).where(Question.conversation_id.is_not(None))).all()
+        [incident] = session.scalars(select(Incident)).all()
+        stored = [*asked, incident.label, *(incident.samples or [])]
+    assert len(asked) == 40 and all("[id ••••" in t or "[phone ••••" in t or "[card ••••" in t for t in asked)
+    assert sent, "the incident webhook was not sent"
+    assert any("incident" in r.getMessage() and "opened" in r.getMessage() for r in caplog.records)
+    everything = {
+        "questions table and incident": "\n".join(stored),
+        "webhook": json.dumps(sent, ensure_ascii=False),
+        "state file": (tmp_path / "spikes.json").read_text(encoding="utf-8"),
+        "log": "\n".join(r.getMessage() for r in caplog.records),
+    }
+    for where, text in everything.items():
+        assert not [n for n in numbers if n in text], where
+        assert not re.search(r"(?<![\d.])\d{11,}", text), where  # a long digit run that is not a float's decimals
