@@ -229,3 +229,69 @@ def test_a_probe_is_scored_without_its_own_phrasing() -> None:
     for probe in probes:
         assert probe.coverage[probe.expected] == 0.0
         assert probe.containment[probe.expected] == 0.0
+
+
+# -- the Chinese deployment profile: a model that reads Chinese earns its weight -----------------
+
+
+class TopicEmbedder:
+    """A stand-in for a Chinese sentence model: it knows which topic each text is about."""
+
+    def __init__(self, topics: dict[str, int], languages: frozenset[str] | None) -> None:
+        self.topics, self.languages = topics, languages
+
+    @property
+    def name(self) -> str:
+        return "topics"
+
+    @property
+    def dim(self) -> int:
+        return 16
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        rng = np.random.default_rng(0)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row, self.topics.get(text, self.dim - 1)] = 1.0
+        out += 0.05 * rng.standard_normal(out.shape).astype(np.float32)
+        return np.asarray(out / np.linalg.norm(out, axis=1, keepdims=True), dtype=np.float32)
+
+
+def _chinese_paraphrase_kb() -> tuple[list[Entry], dict[str, int]]:
+    """Twelve entries whose phrasings share no words with each other: only meaning ties them."""
+    rng = np.random.default_rng(1)
+    alphabet = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    entries, topics = [], {}
+    for topic in range(12):
+        phrasings = ["".join(rng.choice(alphabet, size=6)) for _ in range(5)]
+        topics.update(dict.fromkeys(phrasings, topic))
+        entries.append(
+            Entry(id=f"zh-{topic}", question=phrasings[0], answer="答", file="zh.md", line=1, lang="zh",
+                  alternatives=tuple(phrasings[1:]))
+        )
+    return entries, topics
+
+
+@pytest.mark.parametrize("languages", [frozenset({"zh"}), None, frozenset({"en"})])
+def test_a_model_that_reads_chinese_earns_the_dense_channel_its_weight_for_chinese(
+    languages: frozenset[str] | None,
+) -> None:
+    entries, topics = _chinese_paraphrase_kb()
+    index = FaqIndex.build(entries, TopicEmbedder(topics, languages), tokenizer=TOKENS)[0]
+    found = self_calibrate(index, model_languages=languages, base=Thresholds())
+    # Lexical alone cannot tell these entries apart; the dense channel can, so its weight rises
+    # from the prior (0.5, or 1 for a model whose card says English only) with no setting.
+    assert found.weights.for_lang("zh") < 1.0
+    assert found.accuracy["zh"]["0.0"] > found.accuracy["zh"]["1.0"] + 0.5
+
+
+def test_an_english_only_model_leaves_chinese_to_the_lexical_channel_when_it_does_not_help() -> None:
+    entries = [
+        entry("zh-a", "赎回多久到账", "卖出基金几天到账", "赎回的钱什么时候到"),
+        entry("zh-b", "申购费是多少", "买基金手续费多少", "申购要收多少钱"),
+        entry("zh-c", "怎么修改分红方式", "分红方式怎么改", "我想改成红利再投资"),
+    ]
+    entries = [Entry(**{**e.__dict__, "lang": "zh"}) for e in entries]
+    index = FaqIndex.build(entries, HashingEmbedder(), tokenizer=TOKENS)[0]
+    found = self_calibrate(index, model_languages=frozenset({"en"}), base=Thresholds())
+    assert found.weights.for_lang("zh") == 1.0  # the prior: nothing here shows the dense channel does better
