@@ -14,9 +14,7 @@ nothing serves yet. A policy file or an operator's lexical weight overrides what
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -29,7 +27,15 @@ from tqdm import tqdm
 from funddesk.fund_lookup import read_funds
 from funddesk.settings import Settings
 from knowledge_base.cache import EmbeddingCache
-from knowledge_base.calibration import Calibration, prior, self_calibrate
+from knowledge_base.calibration import (
+    CALIBRATION_FILE,
+    Calibration,
+    fingerprint,
+    load_calibration,
+    prior,
+    save_calibration,
+    self_calibrate,
+)
 from knowledge_base.embedder import Embedder, languages_of, load_embedder
 from knowledge_base.entries import LANGS, Entry, ParsedFile, Problem
 from knowledge_base.index import BuildReport, FaqIndex, Scope, Weights
@@ -44,7 +50,6 @@ from knowledge_base.question import QuestionReader, Reading
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_FORMAT = 1
 POLICY_NAME = "policy.json"  # in a knowledge base's folder: its own dev-set calibration
 
 
@@ -123,6 +128,7 @@ class KnowledgeBase:
             Weights({lang: prior(lang, languages) for lang in LANGS}), Thresholds(), "defaults"
         )
         self._calibrate = calibrate
+        self._calibrated_key: str | None = None  # the index the calibration was made for
         self.tokenizer = Tokenizer(Normalizer(synonyms))
         self.reader = QuestionReader(fund_names)
         self._index_dir = index_dir
@@ -365,44 +371,19 @@ class KnowledgeBase:
         )
         return found
 
-    def _fingerprint(self, index: FaqIndex) -> str:
-        digest = hashlib.sha256(f"{CALIBRATION_FORMAT}\0{index.model}\0{index.head is not None}".encode())
-        for entry in index.entries:
-            digest.update(f"{entry.id}\0{entry.version}\0".encode())
-        return digest.hexdigest()
-
     def _calibrated_for(self, index: FaqIndex) -> bool:
-        return self.calibration.source == "self" and getattr(self, "_calibrated_key", None) == self._fingerprint(index)
+        return self.calibration.source == "self" and self._calibrated_key == fingerprint(index)
 
     def _save_calibration(self, index: FaqIndex, calibration: Calibration) -> None:
-        self._calibrated_key = self._fingerprint(index)
-        if not self._index_dir:
-            return
-        data = {
-            "key": self._calibrated_key,
-            "weights": dict(calibration.weights.lexical),
-            "default_weight": calibration.weights.default,
-            "thresholds": json.loads(calibration.thresholds.dumps()),
-            "probes": calibration.probes,
-        }
-        self._index_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self._index_dir / f".calibration.{os.getpid()}.json"
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, self._index_dir / "calibration.json")
+        self._calibrated_key = fingerprint(index)
+        if self._index_dir:
+            save_calibration(calibration, self._calibrated_key, self._index_dir / CALIBRATION_FILE)
 
     def _restore_calibration(self, index: FaqIndex) -> None:
-        if not self._index_dir:
-            return
-        try:
-            data = json.loads((self._index_dir / "calibration.json").read_text(encoding="utf-8"))
-            if data.get("key") != self._fingerprint(index):
-                return
-            weights = Weights({k: float(v) for k, v in data["weights"].items()}, float(data["default_weight"]))
-            thresholds = Thresholds.loads(json.dumps(data["thresholds"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            return
-        self.calibration = Calibration(weights, thresholds, "self", data.get("probes") or {})
-        self._calibrated_key = data["key"]
+        key = fingerprint(index)
+        saved = load_calibration(self._index_dir / CALIBRATION_FILE, key) if self._index_dir else None
+        if saved is not None:
+            self.calibration, self._calibrated_key = saved, key
 
     def _save(self, index: FaqIndex) -> None:
         if self._index_dir:

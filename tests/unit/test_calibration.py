@@ -74,25 +74,43 @@ def test_the_lower_bound_solves_the_wilson_equation() -> None:
 # -- the lexical weight ----------------------------------------------------------------------
 
 
-def test_every_weight_within_one_standard_error_of_the_best_keeps_the_prior() -> None:
-    accuracy = {0.0: 0.80, 0.5: 0.79, 1.0: 0.82}  # one standard error at n = 100: 0.038
-    assert choose_weight(accuracy, 100, 0.5) == 0.5
-    assert choose_weight(accuracy, 100, 1.0) == 1.0
+def hits(*flags: str) -> np.ndarray:
+    """Probe-by-probe results written as '1101...'."""
+    return np.array([c == "1" for c in "".join(flags)], dtype=bool)
 
 
-def test_a_clearly_better_weight_moves_the_choice_off_the_prior() -> None:
-    assert choose_weight({0.0: 0.50, 0.5: 0.60, 1.0: 0.90}, 500, 0.5) == 1.0
+def test_weights_that_differ_on_a_handful_of_probes_keep_the_prior() -> None:
+    # 100 probes; 1.0 gets two more right than 0.0 and 0.5, and loses one: within one paired SE.
+    base = "1" * 80 + "0" * 20
+    better = "1" * 79 + "0" + "11" + "0" * 18
+    table = {0.0: hits(base), 0.5: hits(base), 1.0: hits(better)}
+    assert choose_weight(table, 0.5) == 0.5
+    assert choose_weight(table, 1.0) == 1.0
+
+
+def test_a_weight_better_on_many_probes_moves_the_choice_off_the_prior() -> None:
+    table = {0.0: hits("1" * 50 + "0" * 450), 0.5: hits("1" * 300 + "0" * 200), 1.0: hits("1" * 450 + "0" * 50)}
+    assert choose_weight(table, 0.5) == 1.0
+
+
+def test_a_small_but_consistent_gain_on_the_same_probes_counts() -> None:
+    # Unpaired, 0.80 against 0.77 at n = 100 is within one standard error (0.04); paired, 0.8
+    # wins on 3 probes and loses none, and that is beyond one standard error of the difference.
+    table = {0.3: hits("1" * 77 + "0" * 23), 0.8: hits("1" * 80 + "0" * 20)}
+    assert choose_weight(table, 0.5) == 0.8
 
 
 def test_of_the_weights_as_good_as_the_best_the_nearest_the_prior_wins() -> None:
-    # Best 0.80 at n = 100: one standard error is 0.04, so 0.77 is as good and 0.75 is not.
-    assert choose_weight({0.3: 0.77, 0.8: 0.80}, 100, 0.5) == 0.3
-    assert choose_weight({0.3: 0.75, 0.8: 0.80}, 100, 0.5) == 0.8
+    # 0.3 and 0.8 swap wins on ten probes each: no difference the probes can resolve.
+    a = "1" * 70 + "1" * 10 + "0" * 10 + "0" * 10
+    b = "1" * 70 + "0" * 10 + "1" * 10 + "0" * 10
+    assert choose_weight({0.3: hits(a), 0.8: hits(b)}, 0.5) == 0.3
+    assert choose_weight({0.3: hits(a), 0.8: hits(b)}, 1.0) == 0.8
 
 
 def test_no_probes_keep_the_prior() -> None:
-    assert choose_weight({}, 0, 0.7) == 0.7
-    assert choose_weight({0.0: 1.0}, 0, 0.7) == 0.7
+    assert choose_weight({}, 0.7) == 0.7
+    assert choose_weight({0.0: hits("")}, 0.7) == 0.7
 
 
 def test_the_prior_is_the_lexical_channel_alone_for_a_language_the_model_cannot_read() -> None:
