@@ -188,3 +188,39 @@ def test_naming_a_fund_adds_nothing_to_any_score() -> None:
     named = {c.entry.id: c.score for c in rank(index, question, Scope("en", "900001"))}
     unnamed = {c.entry.id: c.score for c in rank(index, question, Scope("en"))}
     assert named == pytest.approx(unnamed)
+
+
+# -- fusion ----------------------------------------------------------------------------------
+
+
+class OneTopicEmbedder(HashingEmbedder):
+    """Embeds every text the same way: the dense channel cannot tell entries apart."""
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        return np.tile(super().encode(["the same"])[0], (len(texts), 1))
+
+
+def test_the_lexical_weight_decides_how_much_each_channel_counts() -> None:
+    index = FaqIndex.build([FEE, ACCOUNT], OneTopicEmbedder(), tokenizer=TOKENS)[0]
+    vector = OneTopicEmbedder().encode(["x"])[0]
+    lexical_only = index.fused(vector, "redemption fee", 1.0)
+    dense_only = index.fused(vector, "redemption fee", 0.0)
+    assert lexical_only.rank[position(index, "fee")] > lexical_only.rank[position(index, "account")]
+    assert dense_only.rank[position(index, "fee")] == pytest.approx(dense_only.rank[position(index, "account")])
+
+
+def test_a_long_message_holding_a_phrasing_ranks_by_coverage_but_is_judged_with_containment() -> None:
+    index = build(FEE, ACCOUNT)
+    text = "hello I waited all week and nobody called me back how much does redeeming cost"
+    scores = index.fused(EMBEDDER.encode([text])[0], text, 1.0)
+    fee = position(index, "fee")
+    # The noise lowers the question's coverage; the message holds a whole phrasing of the entry.
+    assert scores.confidence[fee] > scores.rank[fee]
+    assert ids(index.order(scores, Scope("en"), limit=2))[0] == "fee"
+
+
+def test_scores_are_only_a_ranking_and_a_confidence_per_entry() -> None:
+    scores = Scores(np.array([0.2, 0.9]), np.array([0.5, 0.6]))
+    gone = scores.without(1)
+    assert gone.rank[1] == -np.inf and gone.confidence[1] == -np.inf
+    assert scores.rank[1] == 0.9  # without() copies
