@@ -1,7 +1,7 @@
 """Calibration: how much each channel counts, and when to answer, offer choices or fall back.
 
 **Self-calibration** needs no labelled data. At build time the knowledge base asks itself
-questions it can grade (leave-one-out):
+questions it can grade (leave-one-out, :mod:`knowledge_base.probes`):
 
 - each alternative phrasing, with that phrasing taken out of the index: its own entry must
   come first (in-scope probes);
@@ -43,16 +43,14 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge_base.index import DENSE_NEIGHBOURS, FaqIndex, Scope, Scores, Weights, fuse
-from knowledge_base.parser import phrasing_key
+from knowledge_base.index import FaqIndex, Scores, Weights, fuse
 from knowledge_base.policy import Thresholds
-from knowledge_base.scoring import HEAD_WEIGHT, Head, aggregate
+from knowledge_base.probes import Probe, make_probes
 
 WEIGHT_GRID = tuple(round(w / 10, 1) for w in range(11))
 MARGIN_GRID = tuple(round(m / 100, 2) for m in range(21))
 NEUTRAL_PRIOR = 0.5
 UNREAD_PRIOR = 1.0
-PROBES = 500  # per language and kind: ±2.2 points of standard error on an accuracy near 50%
 OOS_RECALL_FLOOR = 0.8
 # Self-calibration's out-of-scope probes are the nearest out-of-scope questions there can be. Real
 # ones mix such near questions with far ones (weather, stock tips, jokes) that fall back anyway.
@@ -66,18 +64,6 @@ CONFIDENCE_Z = 1.645  # one-sided 95%
 CLARIFY_VALUE = 0.6
 WRONG_COST = 1.0
 CHOICES = 3
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One question the knowledge base asks itself, with the per-entry scores of each channel."""
-
-    scope: Scope
-    expected: int | None  # the entry that must come first; None: its entry was taken out
-    dense: np.ndarray
-    coverage: np.ndarray  # the lexical channel's two views (see lexical.py)
-    containment: np.ndarray
-    removed: int | None = None  # an entry taken out of the index for this probe
 
 
 @dataclass(frozen=True)
@@ -294,92 +280,6 @@ def outcomes(index: FaqIndex, lists: Sequence[Shortlist], margin: float) -> Outc
 def _fuse(probe: Probe, weight: float) -> Scores:
     scores = fuse(probe.dense, probe.coverage, probe.containment, weight)
     return scores if probe.removed is None else scores.without(probe.removed)
-
-
-def make_probes(index: FaqIndex, *, seed: int = 0, per_kind: int = PROBES) -> dict[str, list[Probe]]:
-    """In-scope and out-of-scope probes per language (at most ``per_kind`` of each)."""
-    rng = np.random.default_rng(seed)
-    owner = index.phrase_entry
-    fold = _folds(owner, rng)
-    heads = _cross_fitted_heads(index, fold)
-    holders: dict[str, set[int]] = {}
-    for i, entry in enumerate(index.entries):
-        for text in entry.phrasings:
-            holders.setdefault(phrasing_key(text), set()).add(i)
-    shared = {i for group in holders.values() if len(group) > 1 for i in group}
-    probes: dict[str, list[Probe]] = {}
-    for lang in sorted({e.lang for e in index.entries}):
-        rows = np.flatnonzero(np.array([index.entries[i].lang == lang for i in owner], dtype=bool))
-        several = np.array([len(index.entries[owner[r]].phrasings) > 1 for r in rows], dtype=bool)
-        in_rows = _sample(rows[several], per_kind, rng)
-        entries = np.array([e for e in np.unique(owner[rows]) if _stands_alone(index, int(e), shared)], dtype=np.int64)
-        out_rows = np.array([rng.choice(np.flatnonzero(owner == e)) for e in _sample(entries, per_kind, rng)])
-        probes[lang] = [
-            *(_probe(index, heads, fold, int(r), lang, whole_entry=False) for r in in_rows),
-            *(_probe(index, heads, fold, int(r), lang, whole_entry=True) for r in out_rows),
-        ]
-    return probes
-
-
-def _stands_alone(index: FaqIndex, entry: int, shared: set[int]) -> bool:
-    """Taking this entry out leaves its question unanswered: no twin, no phrasing shared with another."""
-    return entry not in index.generic_twin and entry not in index.fund_twins and entry not in shared
-
-
-def _sample(rows: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
-    return np.sort(rng.choice(rows, size=limit, replace=False)) if len(rows) > limit else rows
-
-
-def _folds(owner: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Two folds, each entry's phrasings dealt alternately, so both folds know most entries."""
-    fold = np.zeros(len(owner), dtype=np.int64)
-    for entry in np.unique(owner):
-        rows = rng.permutation(np.flatnonzero(owner == entry))
-        fold[rows] = np.arange(len(rows)) % 2
-    return fold
-
-
-def _cross_fitted_heads(index: FaqIndex, fold: np.ndarray) -> dict[int, Head | None]:
-    if index.head is None:
-        return {0: None, 1: None}
-    ids = [e.id for e in index.entries]
-    return {f: Head.fit(index.vectors[fold != f], index.phrase_entry[fold != f], ids) for f in (0, 1)}
-
-
-def _probe(
-    index: FaqIndex, heads: dict[int, Head | None], fold: np.ndarray, row: int, lang: str, *, whole_entry: bool
-) -> Probe:
-    entry = int(index.phrase_entry[row])
-    text = index.entries[entry].phrasings[row - int(np.flatnonzero(index.phrase_entry == entry)[0])]
-    vector = index.vectors[row]
-    hidden = index.phrase_entry == entry if whole_entry else np.arange(len(index.vectors)) == row
-    dense = _dense(index, vector, hidden, heads[int(fold[row])], entry if whole_entry else None)
-    query = index.lexical.query(text)
-    coverage = index.lexical.scores(query) if whole_entry else index.lexical.scores_without(query, row)
-    containment = index.lexical.containment(query, without=row)
-    funds = index.entries[entry].funds
-    scope = Scope(lang, funds[0] if len(funds) == 1 else None)
-    return Probe(scope, None if whole_entry else entry, dense, coverage, containment, entry if whole_entry else None)
-
-
-def _dense(
-    index: FaqIndex, vector: np.ndarray, hidden: np.ndarray, head: Head | None, removed: int | None
-) -> np.ndarray:
-    sims = index.vectors @ vector
-    sims[hidden] = -np.inf
-    k = min(DENSE_NEIGHBOURS, int((~hidden).sum()))
-    if k == 0:
-        return np.zeros(len(index.entries))
-    top = np.argpartition(-sims, k - 1)[:k]
-    top = top[np.argsort(-sims[top])]
-    scores = aggregate(sims[top].astype(np.float64), index.phrase_entry[top], len(index.entries))
-    if head is not None:
-        probabilities = head.probabilities(vector)
-        if removed is not None:  # as if the head had never known the removed entry
-            probabilities = probabilities / max(1.0 - probabilities[removed], 1e-9)
-            probabilities[removed] = 0.0
-        scores = scores + HEAD_WEIGHT * probabilities
-    return scores
 
 
 # -- persistence: a calibration is saved next to the index it was made for ----------------------
