@@ -74,10 +74,10 @@ def _pairs(figures: dict[str, Any] | None) -> list[str]:
     lines = ["## Chinese question pairs as FAQ retrieval (`python -m bench.pairs`, data not in the repo)", ""]
     if "skipped" in figures:
         return [*lines, figures["skipped"], ""]
-    lines += ["| file | entries | questions | FundDesk top-1 | plain BM25 top-1 | relative |", "|---|" * 6]
+    lines += ["| file | entries | questions | FundDesk top-1 | plain BM25 top-1 | relative |", "|" + "---|" * 6]
     for row in figures.get("files", []):
         lines.append(
-            f"| {row['file']} | {row['entries']} | {row['questions']} | {_pct(row['funddesk_top1'])} | "
+            f"| {Path(row['file']).name} | {row['entries']} | {row['questions']} | {_pct(row['funddesk_top1'])} | "
             f"{_pct(row['bm25_top1'])} | {100 * row['relative_gain']:+.1f}% |"
         )
     return [*lines, ""]
