@@ -319,7 +319,7 @@ def load_calibration(path: Path, key: str) -> Calibration | None:
         if data.get("key") != key:
             return None
         weights = Weights({k: float(v) for k, v in data["weights"].items()}, float(data["default_weight"]))
-        thresholds = Thresholds.loads(json.dumps(data["thresholds"]))
+        thresholds = Thresholds.from_json(data["thresholds"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return Calibration(weights, thresholds, "self", data.get("probes") or {}, data.get("accuracy") or {})

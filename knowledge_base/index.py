@@ -166,9 +166,6 @@ class FaqIndex:
     def with_fitted_head(self) -> FaqIndex:
         """The same index with a head fitted on its current phrasings (seconds, not milliseconds)."""
         head = Head.fit(self.vectors, self.phrase_entry, [e.id for e in self.entries])
-        return self.with_head(head)
-
-    def with_head(self, head: Head | None) -> FaqIndex:
         return FaqIndex(self.entries, self.vectors, self.model, head, self.tokenizer)
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:

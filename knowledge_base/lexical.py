@@ -29,7 +29,7 @@ import functools
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -113,15 +113,15 @@ class LexicalIndex:
         self.tokenizer = tokenizer or Tokenizer()
         flat = [p for group in phrasings for p in group]
         self.owner = np.array([i for i, group in enumerate(phrasings) for _ in group], dtype=np.int64)
-        self._vectorizer = CountVectorizer(analyzer=self.tokenizer, lowercase=False)
-        counts = self._vectorizer.fit_transform([*flat, *answers]) if flat or answers else None
+        vectorizer = CountVectorizer(analyzer=self.tokenizer, lowercase=False)
+        counts = vectorizer.fit_transform([*flat, *answers]) if flat or answers else None
         n_entries = len(phrasings)
         if counts is None or counts.shape[1] == 0:
             self.vocabulary: dict[str, int] = {}
             self._phrasing_counts = sparse.csr_matrix((len(flat), 0))
             self._tf = sparse.csr_matrix((n_entries, 0))
         else:
-            self.vocabulary = dict(self._vectorizer.vocabulary_)
+            self.vocabulary = dict(vectorizer.vocabulary_)
             self._phrasing_counts = sparse.csr_matrix(counts[: len(flat)], dtype=np.float64)
             answer_counts = sparse.csr_matrix(counts[len(flat) :], dtype=np.float64)
             group = sparse.csr_matrix(
@@ -190,6 +190,3 @@ class LexicalIndex:
         if len(shares):
             out[self.owner[self._starts]] = np.maximum.reduceat(shares, self._starts)
         return out
-
-    def terms(self, texts: Iterable[str]) -> list[list[str]]:
-        return [self.tokenizer(t) for t in texts]

@@ -48,6 +48,7 @@ from pathlib import Path
 
 from knowledge_base.entries import Entry, ParsedFile, Problem, Rejected, Report
 from knowledge_base.front_matter import Meta, read_front_matter
+from knowledge_base.language import CJK
 
 MAX_ANSWER_CHARS = 1500
 
@@ -58,7 +59,6 @@ _NOT_A_HEADING = re.compile(r"^ {0,3}##[^#\s]")
 _CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 _ID_SUFFIX = re.compile(r"\{#([^{}]*)\}$")
 _BULLET = re.compile(r"^ {0,3}[-*+](?:[ \t]+(.*))?$")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -342,7 +342,7 @@ def _check_lang(line: int, question: str, lang: str, report: Report) -> None:
     *words* for ``zh``, so a fund name in an English question or "QDII" in a Chinese one
     does not trigger a warning.
     """
-    cjk = len(_CJK.findall(question))
+    cjk = len(CJK.findall(question))
     if lang == "en" and cjk > sum(len(w) for w in _LATIN_WORD.findall(question)):
         report.warning(
             line,
@@ -366,7 +366,7 @@ def make_id(question: str) -> str:
     text = unicodedata.normalize("NFC", question.strip())
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     words = re.findall(r"[a-z0-9]+", re.sub(r"['’]", "", ascii_text))
-    chinese = _CJK.search(text) is not None
+    chinese = CJK.search(text) is not None
     if chinese or not any(c.isalpha() for c in "".join(words)):
         return ("zh-" if chinese else "q-") + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
     return "-".join(words)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from knowledge_base.entries import Entry
 
@@ -36,22 +37,18 @@ class Thresholds:
         data["by_lang"] = {k: {"answer": a, "margin": m} for k, (a, m) in sorted(self.by_lang.items())}
         return data
 
-    def dumps(self) -> str:
-        return json.dumps(self.as_json(), indent=2) + "\n"
-
     @classmethod
-    def loads(cls, text: str) -> Thresholds:
-        data = json.loads(text)
+    def from_json(cls, data: Mapping[str, Any]) -> Thresholds:
         by_lang = {k: (float(v["answer"]), float(v["margin"])) for k, v in (data.get("by_lang") or {}).items()}
         known = {k: data[k] for k in ("answer", "margin", "max_choices") if k in data}
         return cls(**known, by_lang=by_lang)
 
     def save(self, path: Path) -> None:
-        path.write_text(self.dumps(), encoding="utf-8")
+        path.write_text(json.dumps(self.as_json(), indent=2) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> Thresholds:
-        return cls.loads(path.read_text(encoding="utf-8"))
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 @dataclass(frozen=True)

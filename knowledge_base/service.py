@@ -212,18 +212,18 @@ class KnowledgeBase:
         return self._index.entry(entry_id)
 
     def embed(self, text: str) -> np.ndarray:
-        return np.asarray(self.embed_many([text])[0], dtype=np.float32)
-
-    def embed_many(self, texts: Sequence[str]) -> np.ndarray:
         with self._encode_lock:
-            vectors = self.embedder.encode(list(texts))
-        return np.asarray(vectors, dtype=np.float32)
+            vectors = self.embedder.encode([text])
+        return np.asarray(vectors[0], dtype=np.float32)
+
+    def read(self, text: str, fund: str | None = None) -> tuple[Reading, Scope]:
+        """What a message asks, and who may answer it (a fund it names beats the conversation's)."""
+        reading = self.reader.read(text)
+        return reading, Scope(_lang_of(reading), reading.fund or fund)
 
     def rank(self, text: str, *, fund: str | None = None, limit: int = 5) -> tuple[np.ndarray, list[Candidate]]:
         """The best entries for a message, and the embedding of the question read from it."""
-        reading = self.reader.read(text)
-        scope = Scope(_lang_of(reading), reading.fund or fund)
-        return self._rank(reading, scope, self._index, limit)
+        return self._rank(*self.read(text, fund), self._index, limit)
 
     def _rank(self, reading: Reading, scope: Scope, index: FaqIndex, limit: int) -> tuple[np.ndarray, list[Candidate]]:
         vector = self.embed(reading.text)
@@ -233,14 +233,12 @@ class KnowledgeBase:
     def ask(self, text: str, *, fund: str | None = None, limit: int = 5) -> Match:
         """Answer, clarify or fall back for one investor message."""
         started = time.perf_counter()
-        reading = self.reader.read(text)
-        fund = reading.fund or fund
-        lang = _lang_of(reading)
+        reading, scope = self.read(text, fund)
         index = self._index  # one snapshot per question: a swap mid-question changes nothing
-        vector, ranked = self._rank(reading, Scope(lang, fund), index, limit)
-        decision = decide(ranked, self.thresholds, fund=fund, lang=lang)
+        vector, ranked = self._rank(reading, scope, index, limit)
+        decision = decide(ranked, self.thresholds, fund=scope.fund, lang=scope.lang)
         elapsed = (time.perf_counter() - started) * 1000
-        return Match(decision, fund, lang, vector, elapsed, tuple(ranked), reading.text, reading.loggable)
+        return Match(decision, scope.fund, scope.lang, vector, elapsed, tuple(ranked), reading.text, reading.loggable)
 
     # -- loading and hot reload ----------------------------------------------------------------
 
