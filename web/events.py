@@ -116,6 +116,12 @@ class Typing:
         return out | {"author": self.author} if self.author else out
 
 
+class QueueJson(TypedDict):
+    position: int
+    estimate_seconds: int | None
+    ticket: bool
+
+
 @dataclass(frozen=True)
 class QueuePosition:
     """Tells a waiting investor where they are in the queue."""
@@ -131,12 +137,10 @@ class QueuePosition:
         return investor_channel(self.conversation_id)
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "type": self.name,
-            "position": self.position,
-            "estimate_seconds": self.estimate_seconds,
-            "ticket": self.ticket,
-        }
+        return {"type": self.name, **self.place()}
+
+    def place(self) -> QueueJson:
+        return {"position": self.position, "estimate_seconds": self.estimate_seconds, "ticket": self.ticket}
 
 
 @dataclass(frozen=True)
@@ -204,6 +208,12 @@ class PresenceChanged:
 
 
 Event = (
-    MessageCreated | StateChanged | Typing | QueuePosition  # the investor's channel
-    | StaffEvent | QueueChanged | IncidentChanged | PresenceChanged  # the console's channels
+    MessageCreated
+    | StateChanged
+    | Typing
+    | QueuePosition  # the investor's channel
+    | StaffEvent
+    | QueueChanged
+    | IncidentChanged
+    | PresenceChanged  # the console's channels
 )

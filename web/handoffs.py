@@ -25,6 +25,7 @@ from web.events import (
     Event,
     MessageCreated,
     QueueChanged,
+    QueueJson,
     QueuePosition,
     StaffEvent,
     StateChanged,
@@ -260,6 +261,18 @@ def position_of(ctx: WebContext, session: Session, conversation_id: str) -> Queu
     online = accounts.online_count(session, handoff.team_id, moment)
     estimate = machine.estimate_wait(session, handoff.team_id, place, online, moment)
     return QueuePosition(conversation_id, place, estimate, handoff.ticket)
+
+
+def state_of(ctx: WebContext, session: Session, conversation_id: str) -> tuple[State, QueueJson | None]:
+    """The conversation's state and, while waiting, the investor's place, read together.
+
+    Answers carry both so a widget never pairs a state with a place from another moment.
+    """
+    conversation = repository.find_conversation(session, conversation_id)
+    if conversation is None:
+        raise Missing("No such conversation.", code="conversation_not_found")
+    place = position_of(ctx, session, conversation_id) if conversation.state is State.WAITING else None
+    return conversation.state, place.place() if place is not None else None
 
 
 async def publish(ctx: WebContext, outcome: Outcome) -> None:

@@ -350,7 +350,10 @@ def test_a_handoff_with_staff_connected_moves_the_conversation_to_waiting_and_si
     conversation, auth = api.start()
     assert api.say(conversation, auth, text="talk to a person").json()["state"] == "waiting"
     later = api.say(conversation, auth, text="hello?")
-    assert later.json() == {"messages": [], "state": "waiting"}
+    assert later.json() == {"messages": [], "state": "waiting", "queue": later.json()["queue"]}
+    assert later.json()["queue"]["position"] == 1  # the place comes with the state it belongs to
+    history = api.request("get", f"/api/v1/conversations/{conversation}/messages", headers=auth).json()
+    assert (history["state"], history["queue"]["position"]) == ("waiting", 1)
     assert asked == ["talk to a person"]
     assert [m.text for m in stored_messages(api, conversation)][-1] == "hello?"
     db = Database.from_url(database_url("", api.settings.data_dir))

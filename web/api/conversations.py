@@ -5,8 +5,10 @@ from __future__ import annotations
 from sanic import Blueprint
 from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
+from sqlalchemy.orm import Session
 
 from funddesk.db import repository
+from web import handoffs
 from web.api import payloads, turns
 from web.api.access import authorize, bearer_token, check_token, limit_client, limit_conversation
 from web.api.payloads import ConversationCreatedJson, MessagesJson
@@ -82,7 +84,14 @@ async def send_message(request: WebRequest, conversation_id: str) -> HTTPRespons
 )
 async def read_messages(request: WebRequest, conversation_id: str) -> HTTPResponse:
     ctx = request.app.ctx
-    conversation = await authorize(ctx, conversation_id, bearer_token(request))
-    rows = await ctx.run_db(lambda s: repository.history(s, conversation_id))
-    body: MessagesJson = {"messages": [message_json(row) for row in rows], "state": str(conversation.state)}
-    return json(body)
+    await authorize(ctx, conversation_id, bearer_token(request))
+
+    def read(session: Session) -> MessagesJson:
+        state, place = handoffs.state_of(ctx, session, conversation_id)
+        rows = repository.history(session, conversation_id)
+        body: MessagesJson = {"messages": [message_json(row) for row in rows], "state": str(state)}
+        if place is not None:
+            body["queue"] = place
+        return body
+
+    return json(await ctx.run_db(read))

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from funddesk.db import Role, State
 from web.errors import BadRequest
-from web.events import MessageOut
+from web.events import MessageOut, QueueJson
 
 MAX_TEXT = 2000
 MAX_PAYLOAD = 500
@@ -65,9 +65,17 @@ class MessageSchema:
 
 
 @dataclass
+class QueueSchema:
+    position: int
+    estimate_seconds: int | None
+    ticket: bool
+
+
+@dataclass
 class Messages:
     messages: list[MessageSchema]
     state: State
+    queue: QueueSchema | None = None  # only while waiting: the investor's place, read with the state
 
 
 @dataclass
@@ -92,6 +100,7 @@ class ConversationCreatedJson(TypedDict):
 class MessagesJson(TypedDict):
     messages: list[MessageOut]
     state: str
+    queue: NotRequired[QueueJson]
 
 
 # -- parsing ----------------------------------------------------------------------------------

@@ -58,6 +58,16 @@ class Stored:
 
 
 async def take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -> MessagesJson:
+    body = await _take_turn(ctx, conversation_id, incoming)
+    if body["state"] == State.WAITING:  # the place is read after the turn, as the state was
+        state, place = await ctx.run_db(lambda s: handoffs.state_of(ctx, s, conversation_id))
+        body["state"] = str(state)
+        if place is not None:
+            body["queue"] = place
+    return body
+
+
+async def _take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -> MessagesJson:
     async with ctx.turn_locks.hold(conversation_id):
         stored = await ctx.run_db(lambda s: _store_incoming(s, conversation_id, incoming), write=True)
         await ctx.hub.publish(MessageCreated(conversation_id, message_json(stored.message)))

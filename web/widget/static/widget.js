@@ -39,6 +39,8 @@ function start(script) {
   var queue = Promise.resolve(); // messages are sent one after the other, in order
   var inFlight = 0; // messages shown but not answered yet
   var remoteTyping = null; // "bot" | "staff" | null, from the WebSocket
+  var stateAsked = 0; // requests that answer with the conversation's state, numbered as sent
+  var stateShown = 0; // the number of the request whose state is shown
   var live = LiveConnection({
     url: socketUrl,
     onOpen: function () {
@@ -222,8 +224,10 @@ function start(script) {
   }
 
   function deliver(body, shown, pending, retrying) {
+    var asked = 0;
     return ensureConversation()
       .then(function () {
+        asked = ++stateAsked;
         return request("POST", "conversations/" + conversation.id + "/messages", body);
       })
       .then(function (response) {
@@ -232,7 +236,7 @@ function start(script) {
             settle(pending);
             data.messages.forEach(addMessage);
             refreshChoices();
-            showState(data.state);
+            answered(asked, data);
           });
         }
         if ((response.status === 401 || response.status === 404) && !retrying) {
@@ -294,6 +298,7 @@ function start(script) {
   function loadHistory() {
     if (!conversation) return Promise.resolve();
     var asked = conversation;
+    var order = ++stateAsked;
     return request("GET", "conversations/" + asked.id + "/messages")
       .then(function (response) {
         if (asked !== conversation) return;
@@ -305,7 +310,7 @@ function start(script) {
         return response.json().then(function (data) {
           data.messages.forEach(addMessage);
           refreshChoices();
-          showState(data.state);
+          answered(order, data);
           live.connect();
         });
       })
@@ -487,6 +492,16 @@ function start(script) {
 
   function showStatus(text) {
     status.textContent = text;
+  }
+
+  // An answer carries the state (and, while waiting, the queue place) as of when it was read.
+  // Answers can arrive out of order (the history read on reconnect races a message being sent):
+  // one asked before an answer already shown is older, and is not allowed to undo it.
+  function answered(order, data) {
+    if (order < stateShown) return;
+    stateShown = order;
+    showState(data.state);
+    if (data.queue) handoff.setQueue(data.queue);
   }
 
   function showState(state) {
