@@ -31,13 +31,18 @@ class SpikeAlarm:
     count: float
     expected: float
     p_value: float
+    window: int = 1  # buckets judged together
+    window_count: float = 0.0
+    window_expected: float = 0.0
 
 
 @dataclass(frozen=True)
 class BankConfig:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
-    # A fresh bank learns for a day first: at start-up every topic is "new" and no profile knows the market open.
-    warmup_buckets: int = 288
+    # A fresh bank only learns while the detectors' prior still outweighs what they saw (the prior is worth
+    # ``prior_buckets``, an hour). After that a surge on the first day counts; the first market open, when every
+    # topic rises at once, is the share-of-traffic guard's to explain away.
+    warmup_buckets: int = 12
     history_buckets: int = 48  # counts vs baseline kept per series for the incident chart (4 h)
     idle_days: float = 14.0  # a series without a question for this long is dropped
 
@@ -63,23 +68,30 @@ class DetectorBank:
     def start_of(self, bucket: int) -> datetime:
         return datetime(1970, 1, 1) + timedelta(seconds=bucket * self.bucket_seconds)
 
-    def add(self, moment: datetime, key: str, n: float = 1.0) -> list[SpikeAlarm]:
-        """Count ``n`` questions of ``key`` at ``moment`` (event time, never earlier than what came before)."""
+    def add(self, moment: datetime, key: str, n: float = 1.0, also: tuple[str, ...] = ()) -> list[SpikeAlarm]:
+        """Count ``n`` questions of ``key`` at ``moment`` (event time, never earlier than what came before).
+
+        ``also`` names further series the same questions belong to (a fund's rollup of all its topics): each is a
+        series of its own, while the total traffic counts the questions once.
+        """
         alarms = self.advance(moment)
         bucket = bucket_of(moment, self.bucket_seconds)
         if self.bucket is None:
             self.bucket = self.first_bucket = bucket
-        self.counts[key] = self.counts.get(key, 0.0) + n
         self.total_count += n
-        self.last_seen[key] = bucket
-        detector = self.detectors.get(key) or self.detectors.setdefault(key, SpikeDetector(self.config.detector))
-        detector.idle(bucket)
-        count = self.counts[key]
-        verdict = detector.check(bucket, count, scale=self._scale(bucket, count, detector), live_series=self.live)
-        if verdict.alarm and self._armed(bucket):
-            detector.raise_alarm(bucket)
-            self.episodes.add(key)
-            alarms.append(self._alarm(key, verdict, moment))
+        for series in (key, *also):
+            self.counts[series] = self.counts.get(series, 0.0) + n
+            self.last_seen[series] = bucket
+            detector = self.detectors.get(series) or self.detectors.setdefault(
+                series, SpikeDetector(self.config.detector)
+            )
+            detector.idle(bucket)
+            count = self.counts[series]
+            verdict = detector.check(bucket, count, scale=self._scale(bucket, count, detector), live_series=self.live)
+            if verdict.alarm and self._armed(bucket):
+                detector.raise_alarm(bucket)
+                self.episodes.add(series)
+                alarms.append(self._alarm(series, verdict, moment))
         return alarms
 
     def advance(self, moment: datetime) -> list[SpikeAlarm]:
@@ -172,7 +184,18 @@ class DetectorBank:
 
     def _alarm(self, key: str, verdict: Verdict, moment: datetime) -> SpikeAlarm:
         start = self.start_of(verdict.bucket)
-        return SpikeAlarm(key, verdict.bucket, start, moment, verdict.count, verdict.expected, verdict.p_value)
+        return SpikeAlarm(
+            key,
+            verdict.bucket,
+            start,
+            moment,
+            verdict.count,
+            verdict.expected,
+            verdict.p_value,
+            verdict.window,
+            verdict.window_count,
+            verdict.window_expected,
+        )
 
     def _remember(self, key: str, verdict: Verdict) -> None:
         history = self.history.get(key)

@@ -1,7 +1,13 @@
 """Online clustering of question embeddings into topics with stable ids.
 
-A question joins the nearest cluster of its fund when the cosine similarity to that cluster's centroid reaches
-``threshold``; otherwise it founds a new cluster. The fund code is part of the key: each fund (and "no fund") has its
+A question joins the nearest cluster of its fund when the cosine similarity to that cluster's centroid reaches the
+cluster's bar; otherwise it founds a new cluster. ``threshold`` is the bar of a large cluster, whose centroid is the
+topic's mean. A young cluster's centroid is a few noisy members, which a new paraphrase resembles less than it
+resembles the topic's mean, so its bar is lower: if same-topic questions have pairwise cosine ``rho``, a question's
+cosine to the mean of ``n`` of them is ``rho / sqrt((1 + (n - 1) * rho) / n)``, which is ``rho`` for one member
+and tends to ``sqrt(rho)``. The bar follows that curve through ``threshold`` at ``n`` -> infinity. Without it, a
+model that places paraphrases at pairwise cosine 0.6 splits every topic into single-question clusters, and a burst
+into as many series as it has questions. The fund code is part of the key: each fund (and "no fund") has its
 own centroids, so "why did NAV fall" for two funds are two topics. A cluster keeps its id for life. When two
 centroids of one fund drift together, the younger cluster is absorbed by the older one and the merge is recorded.
 
@@ -79,6 +85,13 @@ class Merge:
     at: str
 
 
+def join_bar(threshold: float, members: np.ndarray | int) -> np.ndarray:
+    """The cosine to a centroid of ``members`` questions that a same-topic question reaches (see the module text)."""
+    rho = threshold * threshold
+    n = np.maximum(np.asarray(members, dtype=np.float64), 1.0)
+    return np.asarray(rho / np.sqrt((1.0 + (n - 1.0) * rho) / n))
+
+
 class _FundIndex:
     """Normalised centroids of one fund in a growable matrix: a nearest-centroid search is one mat-vec."""
 
@@ -86,6 +99,7 @@ class _FundIndex:
         self.ids: list[str] = []
         self.rows: dict[str, int] = {}
         self.matrix = np.zeros((16, dim), dtype=np.float32)
+        self.bars = np.ones(16, dtype=np.float32)  # each cluster's join bar, by its size
 
     def nearest(self, vector: np.ndarray, exclude: str | None = None) -> tuple[str | None, float]:
         if not self.ids:
@@ -96,15 +110,27 @@ class _FundIndex:
         best = int(np.argmax(scores))
         return self.ids[best], float(scores[best])
 
-    def put(self, cluster_id: str, centroid: np.ndarray) -> None:
+    def joinable(self, vector: np.ndarray) -> tuple[str | None, float]:
+        """The most similar cluster whose bar the vector reaches (None when none does), and that similarity."""
+        if not self.ids:
+            return None, -1.0
+        scores = self.matrix[: len(self.ids)] @ vector
+        best = int(np.argmax(np.where(scores >= self.bars[: len(self.ids)], scores, -2.0)))
+        if scores[best] < self.bars[best]:
+            return None, float(scores.max())
+        return self.ids[best], float(scores[best])
+
+    def put(self, cluster_id: str, centroid: np.ndarray, bar: float = 1.0) -> None:
         row = self.rows.get(cluster_id)
         if row is None:
             row = self.rows[cluster_id] = len(self.ids)
             self.ids.append(cluster_id)
             if row >= len(self.matrix):
                 self.matrix = np.concatenate([self.matrix, np.zeros_like(self.matrix)])
+                self.bars = np.concatenate([self.bars, np.ones_like(self.bars)])
         norm = float(np.linalg.norm(centroid))
         self.matrix[row] = centroid / max(norm, 1e-12)
+        self.bars[row] = bar
 
     def remove(self, cluster_id: str) -> None:
         row = self.rows.pop(cluster_id)
@@ -114,6 +140,7 @@ class _FundIndex:
             self.ids[row] = moved
             self.rows[moved] = row
             self.matrix[row] = self.matrix[last]
+            self.bars[row] = self.bars[last]
         self.ids.pop()
 
 
@@ -129,21 +156,24 @@ class OnlineClusterer:
     def assign(self, vector: np.ndarray, text: str, fund_code: str | None, moment: datetime) -> Assignment:
         vector = np.asarray(vector, dtype=np.float32)
         index = self._index(fund_code, len(vector))
-        nearest, similarity = index.nearest(vector)
+        nearest, similarity = index.joinable(vector)
         when = moment.isoformat(sep=" ")
-        if nearest is None or similarity < self.config.threshold:
+        if nearest is None:
             cluster = self._create(vector, fund_code, when)
             self._add_member(cluster, vector, text, moment)
-            index.put(cluster.id, cluster.mean)
+            index.put(cluster.id, cluster.mean, self._bar(cluster))
             self._bound()
             return Assignment(cluster.id, True, similarity)
         cluster = self.clusters[nearest]
         self._add_member(cluster, vector, text, moment)
-        index.put(cluster.id, cluster.mean)
+        index.put(cluster.id, cluster.mean, self._bar(cluster))
         merge = self._maybe_merge(cluster, index, when) if _checkpoint(cluster.count) else None
         if merge is None:
             return Assignment(cluster.id, False, similarity)
         return Assignment(merge.survivor, False, similarity, merge.absorbed)
+
+    def _bar(self, cluster: Cluster) -> float:
+        return float(join_bar(self.config.threshold, cluster.count))
 
     def similarity(self, first: str, second: str) -> float:
         a, b = self.clusters[first].mean, self.clusters[second].mean
@@ -207,7 +237,7 @@ class OnlineClusterer:
         if absorbed.label_vector is not None:
             survivor.offer_label(absorbed.label, absorbed.label_vector)
         index.remove(absorbed.id)
-        index.put(survivor.id, survivor.mean)
+        index.put(survivor.id, survivor.mean, self._bar(survivor))
         del self.clusters[absorbed.id]
         merge = Merge(survivor.id, absorbed.id, when)
         self.merges.append(merge)
@@ -262,7 +292,7 @@ class OnlineClusterer:
                 _decode(raw["label_vector"]) if raw["label_vector"] is not None else None,
             )
             clusterer.clusters[cluster.id] = cluster
-            clusterer._index(cluster.fund_code, len(mean)).put(cluster.id, mean)
+            clusterer._index(cluster.fund_code, len(mean)).put(cluster.id, mean, clusterer._bar(cluster))
         return clusterer
 
 

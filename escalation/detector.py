@@ -42,7 +42,8 @@ class DetectorConfig:
 
     bucket_seconds: int = 300
     slot_minutes: int = 30
-    false_alarms_per_day: float = 0.5  # budget for all series together
+    # The budget for all series together is the product's target, stated once: at most one false incident a week.
+    false_alarms_per_day: float = 1 / 7
     min_count: float = 8.0
     min_ratio: float = 2.0
     level_halflife_buckets: float = 36.0  # 3 h: the robust level and the profile rescaling follow this fast
@@ -82,6 +83,9 @@ class Verdict:
     expected: float
     p_value: float
     alarm: bool
+    window: int = 1  # buckets judged together (the resolution that decided)
+    window_count: float = 0.0  # observed over those buckets
+    window_expected: float = 0.0  # expected over those buckets
 
 
 @dataclass
@@ -188,24 +192,25 @@ class SpikeDetector:
         bucket's expectation, so an early alarm here is one the closed bucket would raise too."""
         expected = self.expected(bucket) * max(1.0, scale)
         if not self._may_alarm(bucket):
-            return Verdict(bucket, count, expected, 1.0, False)
+            return Verdict(bucket, count, expected, 1.0, False, 1, count, expected)
         # Pooling buckets only gains power where Poisson noise dominates the bucket's variance; where learned
         # overdispersion dominates (large counts), a longer window sees the same relative noise and would only add
         # false alarms on slow level shifts, so such a series is judged on its single bucket.
         pooled = self.dispersion * expected <= 1.0
         windows = self._windows(bucket, count, expected) if pooled else [(count, expected)]
         alpha = self.config.alpha(live_series, self.config.window_buckets if pooled else 1)
-        best = 1.0
+        best = Verdict(bucket, count, expected, 1.0, False, 1, count, expected)
         for size, (total, mean) in enumerate(windows, start=1):
             if not self._big_enough(total, mean):
                 continue
             # The overdispersion (the baseline's own error) is taken as shared by the window's buckets, so it does not
             # average out over a window: only the Poisson part does.
             p_value = upper_tail(total, mean, self.dispersion)
-            best = min(best, p_value)
             if p_value < alpha and self._novel(bucket, total - mean, size):
-                return Verdict(bucket, count, expected, p_value, True)
-        return Verdict(bucket, count, expected, best, False)
+                return Verdict(bucket, count, expected, p_value, True, size, total, mean)
+            if p_value < best.p_value:
+                best = Verdict(bucket, count, expected, p_value, False, size, total, mean)
+        return best
 
     def _windows(self, bucket: int, count: float, expected: float) -> list[tuple[float, float]]:
         """(count, expected) summed over the last 1, 2, ... buckets ending with ``bucket``, as far as history goes

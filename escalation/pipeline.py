@@ -1,14 +1,19 @@
 """The question stream to incidents: cluster each question, count it, detect spikes, open one incident per spike.
 
 Pure and in memory (the service adds the database log and the console around it). Every question goes through
-:meth:`QuestionPipeline.add` with the embedding the matcher already computed. An alarm opens an incident unless one
-is already open for that cluster or for a near-identical cluster of the same fund (a burst of paraphrases may found
-two clusters at once): then the alarm, and every later question of the cluster, attaches to the open incident.
+:meth:`QuestionPipeline.add` with the embedding the matcher already computed. Each question counts in its cluster's
+series and, when it names a fund, in that fund's series too (every topic of the fund together): a surge about one
+fund is caught whether its questions land in one cluster, in several, or in clusters that did not exist before. An
+alarm opens an incident unless one is already open for that cluster, for a near-identical cluster of the same fund
+(a burst of paraphrases may found two clusters at once) or for the same fund: then the alarm, and every later
+question of the cluster, attaches to the open incident. Each incident keeps its evidence: what was expected and
+observed over the window that fired, how significant that was, and the funds of the questions that made it.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -17,6 +22,7 @@ import numpy as np
 
 from escalation.bank import BankConfig, DetectorBank, SpikeAlarm
 from escalation.clustering import ClusterConfig, OnlineClusterer
+from escalation.detector import bucket_of
 from funddesk.masking import mask
 
 
@@ -43,6 +49,34 @@ class PipelineConfig:
     chart_buckets: int = 288
 
 
+FUND_SERIES = "fund:"  # a fund's series key prefix (cluster ids are "c1", "c2", ...)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why an incident opened: the test that fired, in numbers a fund team can check."""
+
+    trigger: str  # "topic" (a cluster's series) or "fund" (all questions naming one fund)
+    resolution_minutes: int  # the window judged: 5 minutes for a sharp burst, longer for a gradual rise
+    observed: float  # questions in that window
+    expected: float  # what the baseline expected in that window
+    p_value: float  # chance of at least ``observed`` if nothing had happened
+    significance: float  # -log10(p_value)
+    funds: dict[str, int] = field(default_factory=dict)  # fund code -> questions of the burst naming it
+
+    @classmethod
+    def of(cls, alarm: SpikeAlarm, trigger: str, funds: dict[str, int], bucket_seconds: int) -> Evidence:
+        return cls(
+            trigger=trigger,
+            resolution_minutes=alarm.window * bucket_seconds // 60,
+            observed=round(alarm.window_count, 1),
+            expected=round(alarm.window_expected, 3),
+            p_value=float(f"{alarm.p_value:.3g}"),
+            significance=round(-math.log10(max(alarm.p_value, 1e-300)), 1),
+            funds=funds,
+        )
+
+
 @dataclass
 class Incident:
     id: str
@@ -59,6 +93,7 @@ class Incident:
     conversations: list[str] = field(default_factory=list)
     clusters: list[str] = field(default_factory=list)  # every cluster attached (linked or merged)
     open: bool = True
+    evidence: Evidence | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +115,8 @@ class QuestionPipeline:
         self.open_by_cluster: dict[str, str] = {}
         self.questions = 0
         self.next_incident = 1
+        # The last buckets' questions as (bucket, cluster, fund, text): what a fund's alarm is made of.
+        self.recent: deque[tuple[int, str, str | None, str]] = deque()
 
     def add(self, question: Question) -> Added:
         """Take one question: cluster it, count it, and open incidents for spikes (its own or of closed buckets)."""
@@ -93,7 +130,9 @@ class QuestionPipeline:
         if assignment.merged is not None:
             self._merged(assignment.merged, assignment.cluster_id)
         before = self.bank.bucket
-        alarms = self.bank.add(question.moment, assignment.cluster_id)
+        funds = (FUND_SERIES + question.fund_code,) if question.fund_code else ()
+        self._remember(assignment.cluster_id, question)
+        alarms = self.bank.add(question.moment, assignment.cluster_id, also=funds)
         if self.bank.bucket != before:
             self._refresh_charts()
         opened = [incident for alarm in alarms if (incident := self._on_alarm(alarm)) is not None]
@@ -118,16 +157,58 @@ class QuestionPipeline:
         incident_id = self.open_by_cluster.get(self.clusterer.resolve(cluster_id))
         return self.incidents[incident_id] if incident_id else None
 
+    def _remember(self, cluster_id: str, question: Question) -> None:
+        bucket = bucket_of(question.moment, self.bank.bucket_seconds)
+        self.recent.append((bucket, cluster_id, question.fund_code, question.text))
+        oldest = bucket - self.config.bank.detector.window_buckets + 1
+        while self.recent and self.recent[0][0] < oldest:
+            self.recent.popleft()
+
+    def _window(self, alarm: SpikeAlarm) -> list[tuple[int, str, str | None, str]]:
+        """The remembered questions of the alarm's window (its last ``window`` buckets)."""
+        first = alarm.bucket - alarm.window + 1
+        return [row for row in self.recent if first <= row[0] <= alarm.bucket]
+
     def _on_alarm(self, alarm: SpikeAlarm) -> Incident | None:
+        if alarm.key.startswith(FUND_SERIES):
+            return self._on_fund_alarm(alarm, alarm.key.removeprefix(FUND_SERIES))
         cluster_id = self.clusterer.resolve(alarm.key)
         cluster = self.clusterer.clusters.get(cluster_id)
         if cluster is None:
             return None
-        existing = self.incident_for(cluster_id) or self._linked(cluster_id)
+        existing = self.incident_for(cluster_id) or self._linked(cluster_id) or self._of_fund(cluster.fund_code)
         if existing is not None:
             self._join(existing, cluster_id)
             existing.series = self._series(existing)
             return None
+        resolved = [(self.clusterer.resolve(c), f) for _, c, f, _ in self._window(alarm)]
+        funds = Counter(f for c, f in resolved if c == cluster_id and f)
+        evidence = Evidence.of(alarm, "topic", dict(funds.most_common()), self.bank.bucket_seconds)
+        return self._open(alarm, cluster_id, [cluster_id], list(cluster.samples), evidence)
+
+    def _on_fund_alarm(self, alarm: SpikeAlarm, fund: str) -> Incident | None:
+        """All questions naming ``fund`` rose together: the incident is about that fund's busiest clusters now."""
+        rows = [(self.clusterer.resolve(c), text) for _, c, f, text in self._window(alarm) if f == fund]
+        by_cluster = Counter(c for c, _ in rows if c in self.clusterer.clusters)
+        if not by_cluster:
+            return None
+        main = by_cluster.most_common(1)[0][0]
+        existing = self._of_fund(fund) or next((self.incident_for(c) for c in by_cluster if self.incident_for(c)), None)
+        if existing is not None:
+            for cluster_id in by_cluster:
+                self._join(existing, cluster_id)
+            existing.series = self._series(existing)
+            return None
+        # The clusters that make up at least a tenth of the fund's questions in the window are the incident's.
+        members = [c for c, n in by_cluster.most_common() if n * 10 >= len(rows)]
+        samples = [text for c, text in reversed(rows) if c in members]
+        evidence = Evidence.of(alarm, "fund", {fund: len(rows)}, self.bank.bucket_seconds)
+        return self._open(alarm, main, members, samples, evidence)
+
+    def _open(
+        self, alarm: SpikeAlarm, cluster_id: str, members: list[str], samples: list[str], evidence: Evidence
+    ) -> Incident:
+        cluster = self.clusterer.clusters[cluster_id]
         incident = Incident(
             id=f"i{self.next_incident}",
             cluster_id=cluster_id,
@@ -137,14 +218,27 @@ class QuestionPipeline:
             started_at=alarm.bucket_start.isoformat(sep=" "),
             count=int(alarm.count),
             baseline=round(alarm.expected, 3),
-            samples=list(dict.fromkeys(cluster.samples))[: self.config.samples],
+            samples=list(dict.fromkeys(samples))[: self.config.samples],
             clusters=[cluster_id],
+            evidence=evidence,
         )
+        for member in members[1:]:
+            self._join(incident, member)
         self.next_incident += 1
         incident.series = self._series(incident)
         self.incidents[incident.id] = incident
         self.open_by_cluster[cluster_id] = incident.id
         return incident
+
+    def _of_fund(self, fund: str | None) -> Incident | None:
+        """The open incident raised by this fund's own series: one surge about a fund is one incident."""
+        if fund is None:
+            return None
+        for incident_id in dict.fromkeys(self.open_by_cluster.values()):
+            incident = self.incidents[incident_id]
+            if incident.evidence is not None and incident.evidence.trigger == "fund" and incident.fund_code == fund:
+                return incident
+        return None
 
     def _linked(self, cluster_id: str) -> Incident | None:
         fund = self.clusterer.clusters[cluster_id].fund_code
@@ -217,6 +311,7 @@ class QuestionPipeline:
             "open_by_cluster": dict(self.open_by_cluster),
             "questions": self.questions,
             "next_incident": self.next_incident,
+            "recent": [list(row) for row in self.recent],
         }
 
     @classmethod
@@ -225,9 +320,11 @@ class QuestionPipeline:
         pipeline.clusterer = OnlineClusterer.from_dict(data["clusterer"], pipeline.config.clusters)
         pipeline.bank = DetectorBank.from_dict(data["bank"], pipeline.config.bank)
         for raw in data["incidents"]:
-            incident = Incident(**{**raw, "series": [tuple(row) for row in raw["series"]]})
+            evidence = Evidence(**raw["evidence"]) if raw.get("evidence") else None
+            incident = Incident(**{**raw, "series": [tuple(row) for row in raw["series"]], "evidence": evidence})
             pipeline.incidents[incident.id] = incident
         pipeline.open_by_cluster = dict(data["open_by_cluster"])
         pipeline.questions = int(data["questions"])
         pipeline.next_incident = int(data["next_incident"])
+        pipeline.recent = deque((int(b), str(c), f, str(t)) for b, c, f, t in data.get("recent", []))
         return pipeline

@@ -3,8 +3,9 @@
 Both outputs are contracts (issue 6). ``replay-counts FILE.csv`` (header ``timestamp,value``, one bucket per row)
 prints each alarm's timestamp as written in the file, then ``{"points": N, "alarms": M}``. ``replay-questions
 FILE.csv`` (header ``timestamp,text`` and optionally ``fund_code``) prints one JSON object per opened incident, then
-``{"questions": N, "clusters": K, "incidents": M}``. Bad input is reported as ``file:line: message`` on stderr
-with exit status 2, before anything is printed.
+``{"questions": N, "clusters": K, "incidents": M}``; an incident's ``evidence`` (the test that fired: resolution,
+observed and expected counts, significance, funds) is an extra key. Bad input is reported as ``file:line: message``
+on stderr with exit status 2, before anything is printed.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import json
 import math
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from escalation.detector import SpikeDetector, bucket_of
 from escalation.pipeline import Incident, Question, QuestionPipeline
-from funddesk.masking import mask
+from knowledge_base.question import QuestionReader
 
 EMBED_BATCH = 256
 
@@ -82,17 +83,20 @@ def replay_questions(path: str) -> int:
         if not row.fields["text"].strip():
             raise InputError(path, row.line, "empty text")
     embedder = load_embedder(settings.load().embedding_model)
+    reader = QuestionReader()
     pipeline = QuestionPipeline()
     incidents = 0
     for start in range(0, len(rows), EMBED_BATCH):
         batch = rows[start : start + EMBED_BATCH]
-        # Masked as the service's question log is: the printed samples and labels never show a
-        # personal number, and the number, which says nothing about the topic, is not embedded.
-        texts = [mask(row.fields["text"]).text for row in batch]
-        vectors = embedder.encode(texts)
-        for row, text, vector in zip(batch, texts, vectors, strict=True):
-            fund = row.fields.get("fund_code", "").strip() or None
-            for incident in pipeline.add(Question(row.moment, text, vector, fund_code=fund)).opened:
+        # Read as the service reads a message: the question is embedded without personal numbers,
+        # reference numbers or the fund code (which say nothing about the topic), the fund is the
+        # file's column or else the code the message names, and what is printed is masked.
+        readings = [reader.read(row.fields["text"]) for row in batch]
+        vectors = embedder.encode([reading.text or reading.loggable for reading in readings])
+        for row, reading, vector in zip(batch, readings, vectors, strict=True):
+            fund = row.fields.get("fund_code", "").strip() or reading.fund
+            question = Question(row.moment, reading.loggable, vector, fund_code=fund)
+            for incident in pipeline.add(question).opened:
                 incidents += 1
                 print(json.dumps(_incident_json(incident), ensure_ascii=False))
     if rows:  # the last bucket is complete once the file ends
@@ -115,6 +119,7 @@ def _incident_json(incident: Incident) -> dict[str, object]:
         "incident": incident.id,
         "started_at": incident.started_at,
         "baseline": incident.baseline,
+        **({"evidence": asdict(incident.evidence)} if incident.evidence is not None else {}),
     }
 
 

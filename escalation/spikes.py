@@ -22,7 +22,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -169,6 +169,7 @@ class SpikeWatch:
             baseline=spike.baseline,
             samples=list(spike.samples),
             series=[list(point) for point in spike.series],
+            evidence=asdict(spike.evidence) if spike.evidence is not None else None,
         )
         with self.db.session(write=True) as session:
             if session.scalars(select(Incident.id).where(Incident.key == spike.id)).first() is None:
@@ -198,6 +199,7 @@ class SpikeWatch:
             "count": spike.count,
             "baseline_per_bucket": spike.baseline,
             "samples": spike.samples,
+            "evidence": asdict(spike.evidence) if spike.evidence is not None else None,
         }
         for attempt in range(3):
             try:

@@ -49,7 +49,7 @@ class Settings:
     staff_cookie_secure: bool = False
     reveal_roles: str = "lead,admin"
     incident_webhook: str = ""
-    spike_warmup_minutes: float = 1440.0
+    spike_warmup_minutes: float = 60.0
 
     @property
     def index_dir(self) -> Path:
@@ -109,7 +109,7 @@ HELP: dict[str, str] = {
     "reveal_roles": "Staff roles that may reveal an investor's masked personal data (each reveal is audited).",
     "incident_webhook": "URL that gets a JSON POST when a spike opens an incident (chat-ops, paging). Empty: none.",
     "spike_warmup_minutes": "How long a fresh spike detector only learns before it may open incidents "
-    "(at first every topic is new). Its state is saved in `data_dir`, so this happens once.",
+    "(an hour: until what it saw outweighs its prior). Its state is saved in `data_dir`, so this happens once.",
 }
 
 

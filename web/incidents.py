@@ -34,6 +34,7 @@ def incident_json(session: Session, incident: Incident) -> dict[str, Any]:
         "count": incident.count,
         "baseline": incident.baseline,
         "samples": list(incident.samples or []),
+        "evidence": incident.evidence,
         "conversations": int(session.scalar(asked) or 0),
         "entry_id": incident.entry_id,
         "answer": incident.answer,

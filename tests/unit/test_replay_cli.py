@@ -111,3 +111,33 @@ def test_replay_questions_prints_samples_with_personal_numbers_masked(
     [incident] = [json.loads(line) for line in out.splitlines()][:-1]
     assert incident["samples"] and all("call me on [phone ••••" in s for s in incident["samples"])
     assert "1381234" not in out
+
+
+def test_replay_questions_reads_the_fund_from_the_text_when_the_file_has_no_fund_column_and_explains_the_incident(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = ["timestamp,text"]
+    routine = ["how do I redeem my shares", "what is the subscription fee", "when is the cut-off time"]
+    for minute in range(0, 3 * 24 * 60, 7):
+        rows.append(f"{START + timedelta(minutes=minute)},{routine[minute % 3]}")
+    burst = START + timedelta(days=2, hours=10)
+    wordings = ["why did 110022 fall today?", "110022 dropped a lot so what happened", "what is going on with 110022"]
+    for i in range(30):  # three wordings that a weak model may well put in three clusters
+        rows.append(f"{burst + timedelta(seconds=20 * i)},{wordings[i % 3]}")
+    path = tmp_path / "questions.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert main(["replay-questions", str(path)]) == 0
+    [incident] = [json.loads(line) for line in capsys.readouterr().out.splitlines()][:-1]
+    assert incident["fund_code"] == "110022"
+    assert datetime.fromisoformat(incident["detected_at"]) - burst <= timedelta(minutes=10)
+    evidence = incident["evidence"]
+    assert evidence.keys() == {
+        "trigger",
+        "resolution_minutes",
+        "observed",
+        "expected",
+        "p_value",
+        "significance",
+        "funds",
+    }
+    assert evidence["observed"] >= 8 > evidence["expected"] and evidence["p_value"] < 1e-6

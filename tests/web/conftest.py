@@ -24,7 +24,6 @@ __all__ = ["migrated_engine", "session"]  # database fixtures, see db_fixtures.p
 _names = itertools.count()
 
 
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "var", rasa_port=9, rasa_timeout=2.0)

@@ -81,6 +81,7 @@ def _path(conversation_id: str, action: str) -> str:
 
 async def next_of(ws: ClientConnection, kind: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
     """The next frame of type ``kind`` (and with ``match``'s values), skipping others."""
+
     async def find() -> dict[str, Any]:
         while True:
             frame = json.loads(await ws.recv())

@@ -99,6 +99,8 @@ def open_incident(
             status=IncidentStatus.OPEN, started_at=started, detected_at=started + timedelta(minutes=5), count=34,
             baseline=0.4, samples=samples if samples is not None else SAMPLES,
             series=[[(started + timedelta(minutes=5 * i)).isoformat(), c, 0.4] for i, c in enumerate((0, 9, 25))],
+            evidence={"trigger": "fund", "resolution_minutes": 10, "observed": 34.0, "expected": 0.8,
+                      "p_value": 3.1e-40, "significance": 39.5, "funds": {"900001": 34}},
         )  # fmt: skip
         session.add(row)
         session.flush()
@@ -174,6 +176,9 @@ def test_staff_see_an_incident_with_its_chart_publish_one_answer_to_those_who_as
     pane = console.page.get_by_role("region", name=f"Incident {incident}")
     expect(pane.get_by_role("heading", name=f"Incident {incident}")).to_be_focused()
     expect(pane.locator(".inc-facts")).to_contain_text("expected 0.4 per 5 minutes")
+    expect(pane.locator(".inc-facts")).to_contain_text(  # why it opened, in numbers the team can check
+        "34 questions in 10 minutes against 0.8 expected (p = 3.1e-40), all questions naming fund 900001 together"
+    )
     for sample in SAMPLES:
         expect(pane.get_by_role("listitem").filter(has_text=sample)).to_be_visible()
     assert chart_width(console.page) > 0  # the server's SVG, allowed by the console's CSP

@@ -135,6 +135,17 @@ function IncidentDetail(app, changed) {
     closedNote.hidden = state !== "closed";
   }
 
+  // "12 questions in 10 minutes against 1.9 expected (p = 4e-9), all questions naming 900001"
+  function evidence(e) {
+    var text = fill(T.incidents.evidence, {
+      observed: e.observed, minutes: e.resolution_minutes, expected: e.expected, p: e.p_value,
+    });
+    var funds = Object.keys(e.funds || {});
+    if (e.trigger === "fund" && funds.length) return text + ", " + fill(T.incidents.fundTrigger, { fund: funds[0] });
+    if (funds.length) return text + ", " + fill(T.incidents.funds, { funds: funds.join(", ") });
+    return text;
+  }
+
   function renderFacts(incident) {
     var rows = [
       [T.incidents.team, app.teamName(incident.team_id)],
@@ -142,9 +153,10 @@ function IncidentDetail(app, changed) {
       [T.incidents.volume, fill(T.incidents.asked, { count: incident.count }) + " · " +
         fill(T.incidents.baseline, { baseline: incident.baseline })],
       [T.incidents.askedIn, conversations(incident.conversations)],
-      [T.incidents.started, dateTime(incident.started_at)],
-      [T.incidents.detected, dateTime(incident.detected_at)],
     ];
+    if (incident.evidence) rows.push([T.incidents.why, evidence(incident.evidence)]);
+    rows.push([T.incidents.started, dateTime(incident.started_at)]);
+    rows.push([T.incidents.detected, dateTime(incident.detected_at)]);
     if (incident.closed_at) rows.push([T.incidents.closedAt, dateTime(incident.closed_at)]);
     clear(facts);
     rows.forEach(function (row) {

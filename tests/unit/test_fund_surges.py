@@ -1,0 +1,127 @@
+"""A surge about one fund is caught however the clustering splits it, and its incident explains itself."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+
+from escalation.clustering import ClusterConfig, OnlineClusterer, join_bar
+from escalation.pipeline import Question, QuestionPipeline
+
+MONDAY = datetime(2026, 3, 2)
+DIM = 64
+FUND = "900001"
+
+
+class Topics:
+    """Questions around fixed topic directions, each at a chosen cosine to its topic (a weaker model: lower)."""
+
+    def __init__(self, topics: int, cosine: float, seed: int = 0) -> None:
+        self.rng = np.random.default_rng(seed)
+        centres = self.rng.normal(size=(topics, DIM))
+        self.centres = centres / np.linalg.norm(centres, axis=1, keepdims=True)
+        self.cosine = cosine
+
+    def ask(self, topic: int) -> np.ndarray:
+        noise = self.rng.normal(size=DIM)
+        noise -= (noise @ self.centres[topic]) * self.centres[topic]
+        noise /= np.linalg.norm(noise)
+        vector = self.cosine * self.centres[topic] + np.sqrt(1 - self.cosine**2) * noise
+        return vector.astype(np.float32)
+
+
+def week(topics: Topics, *, burst_at: datetime, burst_fund: str | None, days: int = 3) -> list[Question]:
+    """Ten steady topics at 2 questions a minute in all, 5% naming one of five funds; then a 40-minute burst of
+    topic 3 at ten times its rate, every burst question naming ``burst_fund``."""
+    rng = np.random.default_rng(1)
+    funds = [f"00000{i}" for i in range(1, 6)]
+    questions = []
+    for minute in range(days * 24 * 60):
+        moment = MONDAY + timedelta(minutes=minute)
+        for _ in range(int(rng.poisson(2.0))):
+            topic = int(rng.integers(10))
+            fund = funds[int(rng.integers(5))] if rng.random() < 0.05 else None
+            questions.append(Question(moment, f"topic {topic}", topics.ask(topic), fund_code=fund))
+    for second in range(0, 40 * 60, 30):  # topic 3 has 0.2 a minute: ten times that, 2 a minute
+        moment = burst_at + timedelta(seconds=second)
+        questions.append(Question(moment, f"why did {burst_fund} fall", topics.ask(3), fund_code=burst_fund))
+    return sorted(questions, key=lambda q: q.moment)
+
+
+def opened(pipeline: QuestionPipeline, questions: list[Question]) -> list[tuple[str, datetime]]:
+    found = []
+    for question in questions:
+        for incident in pipeline.add(question).opened:
+            found.append((incident.id, datetime.fromisoformat(incident.detected_at)))
+    return found
+
+
+@pytest.mark.parametrize("cosine", [0.9, 0.75, 0.6])
+def test_a_tenfold_burst_about_a_fund_with_no_history_is_caught_within_ten_minutes(cosine: float) -> None:
+    """The seed's NAV-swing case: at cosine 0.6 to their topic, no two burst questions share a cluster."""
+    burst = MONDAY + timedelta(days=2, hours=10)
+    pipeline = QuestionPipeline()
+    found = opened(pipeline, week(Topics(10, cosine), burst_at=burst, burst_fund=FUND))
+    assert len(found) == 1, found
+    incident_id, detected = found[0]
+    assert burst <= detected <= burst + timedelta(minutes=10)
+    assert pipeline.incidents[incident_id].fund_code == FUND
+
+
+def test_the_same_burst_on_the_first_day_is_caught_once_the_detector_has_learned_for_an_hour() -> None:
+    burst = MONDAY + timedelta(hours=10)
+    found = opened(QuestionPipeline(), week(Topics(10, 0.8), burst_at=burst, burst_fund=FUND, days=1))
+    assert [detected - burst <= timedelta(minutes=10) for _, detected in found] == [True]
+
+
+def test_a_fund_incident_records_what_was_expected_observed_and_how_significant_it_was() -> None:
+    burst = MONDAY + timedelta(days=2, hours=10)
+    pipeline = QuestionPipeline()
+    [(incident_id, _)] = opened(pipeline, week(Topics(10, 0.6), burst_at=burst, burst_fund=FUND))
+    evidence = pipeline.incidents[incident_id].evidence
+    assert evidence is not None and evidence.trigger == "fund"
+    assert evidence.observed > 5 * evidence.expected and evidence.observed >= 8
+    assert evidence.resolution_minutes in (5, 10, 15) and evidence.significance > 5
+    assert evidence.funds == {FUND: int(evidence.observed)}
+    assert all(sample.startswith(f"why did {FUND}") for sample in pipeline.incidents[incident_id].samples)
+
+
+def test_a_topic_incident_records_the_funds_its_questions_named() -> None:
+    burst = MONDAY + timedelta(days=2, hours=10)
+    pipeline = QuestionPipeline()
+    [(incident_id, _)] = opened(pipeline, week(Topics(10, 0.9), burst_at=burst, burst_fund=None))
+    evidence = pipeline.incidents[incident_id].evidence
+    assert evidence is not None and (evidence.trigger, evidence.funds) == ("topic", {})
+
+
+def test_a_pipeline_restored_mid_stream_makes_the_same_decisions() -> None:
+    burst = MONDAY + timedelta(days=2, hours=10)
+    questions = week(Topics(10, 0.7), burst_at=burst, burst_fund=FUND)
+    cut = next(i for i, q in enumerate(questions) if q.moment >= burst + timedelta(minutes=2))
+    whole = QuestionPipeline()
+    before = opened(whole, questions[:cut])
+    restored = QuestionPipeline.from_dict(json.loads(json.dumps(whole.to_dict())))
+    assert opened(restored, questions[cut:]) == opened(whole, questions[cut:])
+    assert before == [] and len(whole.incidents) == 1
+    assert restored.incidents["i1"].evidence == whole.incidents["i1"].evidence
+
+
+def test_decisions_never_change_when_later_questions_are_appended() -> None:
+    burst = MONDAY + timedelta(days=2, hours=10)
+    questions = week(Topics(10, 0.7), burst_at=burst, burst_fund=FUND)
+    cut = next(i for i, q in enumerate(questions) if q.moment >= burst + timedelta(minutes=20))
+    shorter = opened(QuestionPipeline(), questions[:cut])
+    longer = opened(QuestionPipeline(), questions)
+    assert shorter and longer[: len(shorter)] == shorter
+
+
+def test_a_young_cluster_takes_a_paraphrase_that_only_a_large_cluster_would_refuse() -> None:
+    bars = join_bar(0.72, np.array([1, 2, 10, 1000]))
+    assert bars[0] == pytest.approx(0.72**2) and list(bars) == sorted(bars) and bars[-1] == pytest.approx(0.72, 1e-3)
+    topics = Topics(1, 0.8)
+    clusterer = OnlineClusterer(ClusterConfig())
+    assigned = {clusterer.assign(topics.ask(0), "q", None, MONDAY).cluster_id for _ in range(50)}
+    assert len(assigned) <= 2  # paraphrases at pairwise cosine 0.64 join: one topic, one cluster
