@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import kb_bench, side_by_side, spikes_bench
+from bench import kb_bench, side_by_side, spike_scenarios, spikes_bench
 
 OUT = Path(__file__).resolve().parent / "out"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -68,6 +68,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "handoff": lambda: _subprocess_json("bench.handoff_bench"),
     "side_by_side": lambda: side_by_side.run(machine()),
     "spikes": lambda: spikes_bench.run(OUT),
+    "spike_scenarios": lambda: spike_scenarios.report(OUT),
 }
 
 

@@ -60,7 +60,6 @@ def _post(url: str, body: dict[str, Any]) -> Any:
         return json.load(response)
 
 
-
 @pytest.fixture(scope="session")
 def rasa_model_file() -> Path:
     """The project's model, trained first if its inputs changed (cached in var/models)."""

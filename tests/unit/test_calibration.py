@@ -284,8 +284,15 @@ def _chinese_paraphrase_kb() -> tuple[list[Entry], dict[str, int]]:
         phrasings = ["".join(rng.choice(alphabet, size=6)) for _ in range(5)]
         topics.update(dict.fromkeys(phrasings, topic))
         entries.append(
-            Entry(id=f"zh-{topic}", question=phrasings[0], answer="答", file="zh.md", line=1, lang="zh",
-                  alternatives=tuple(phrasings[1:]))
+            Entry(
+                id=f"zh-{topic}",
+                question=phrasings[0],
+                answer="答",
+                file="zh.md",
+                line=1,
+                lang="zh",
+                alternatives=tuple(phrasings[1:]),
+            )
         )
     return entries, topics
 
