@@ -306,7 +306,14 @@ class SpikeDetector:
             total - mean if self.p_value(total, mean) < bar else 0.0
             for size, (total, mean) in enumerate(self._windows(bucket, count, expected), start=1)
         ]
-        routine = excesses[0] > 0 and self.p_value(count, expected) < self.config.alpha(live_series, longest)
+        # Routine: big enough to alarm and significant enough, yet it did not (the series bursts like this). A
+        # bucket under ``min_count`` could not alarm whatever it was, so it says nothing about routine: else a new
+        # topic's first seven questions would make its next forty look routine.
+        routine = (
+            excesses[0] > 0
+            and self._big_enough(count, expected)
+            and self.p_value(count, expected) < self.config.alpha(live_series, longest)
+        )
         s.routine_excess = max(count - expected if routine else 0.0, self._decayed(s.routine_excess, bucket))
         s.pending = [*s.pending, [bucket, *excesses]]
         due = [row for row in s.pending if row[0] <= bucket - longest]

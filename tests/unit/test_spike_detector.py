@@ -217,3 +217,12 @@ def test_series_that_went_idle_stop_counting_towards_the_false_alarm_budget() ->
     for minute in range(120, 24 * 60):  # then only one of them, for a day
         bank.add(START + timedelta(hours=10, minutes=minute), "t0")
     assert busy > 15 and bank.live < 3
+
+
+def test_a_new_topics_first_few_questions_do_not_make_its_surge_look_routine() -> None:
+    """Seven questions in the first five minutes cannot alarm (under ``min_count``); they must not raise the bar."""
+    detector = SpikeDetector()
+    for bucket in range(288):
+        detector.observe(bucket, 0.0)
+    assert not detector.observe(288, 7.0).alarm
+    assert detector.observe(289, 12.0).alarm
