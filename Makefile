@@ -61,6 +61,7 @@ run: setup
 
 check: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 test: check browser

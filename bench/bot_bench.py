@@ -42,7 +42,6 @@ QUESTIONS = (
 WARM_UP = 10
 
 
-
 def send(url: str, message: str, sender: str) -> tuple[float, list[dict[str, Any]]]:
     request = urllib.request.Request(
         url, json.dumps({"sender": sender, "message": message}).encode(), {"Content-Type": "application/json"}

@@ -185,7 +185,6 @@ def persisted(settings: Settings, tally: Tally) -> dict[str, Any]:
 # -- the services -----------------------------------------------------------------------------
 
 
-
 @contextmanager
 def fake_stack(data: Path) -> Iterator[Settings]:
     """The fake Rasa and ``python -m web``, each in its own process."""

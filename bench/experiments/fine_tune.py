@@ -35,8 +35,13 @@ DEFAULT_MAX_STEPS = 300  # cap so that 10k+ phrasings still build in minutes on 
 DEFAULT_SCALE = 20.0  # MNRL temperature 1/20, as in sentence-transformers
 
 
-def plan_steps(n_phrasings: int, *, batch_size: int = DEFAULT_BATCH_SIZE,
-               epochs: float = DEFAULT_EPOCHS, max_steps: int | None = DEFAULT_MAX_STEPS) -> int:
+def plan_steps(
+    n_phrasings: int,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    epochs: float = DEFAULT_EPOCHS,
+    max_steps: int | None = DEFAULT_MAX_STEPS,
+) -> int:
     """Number of optimiser steps: ``epochs`` passes over the phrasings, capped by ``max_steps``."""
     steps = math.ceil(epochs * n_phrasings / (2 * batch_size))
     if max_steps is not None:
@@ -44,8 +49,7 @@ def plan_steps(n_phrasings: int, *, batch_size: int = DEFAULT_BATCH_SIZE,
     return max(steps, min(20, max_steps or 20))  # tiny FAQs: a few steps still help
 
 
-def _pairs_batch(groups: Sequence[Sequence[str]], rng: random.Random,
-                 batch_size: int) -> tuple[list[str], list[str]]:
+def _pairs_batch(groups: Sequence[Sequence[str]], rng: random.Random, batch_size: int) -> tuple[list[str], list[str]]:
     """One batch of (anchor, positive) pairs from distinct entries.
 
     Distinct entries per batch, so that no in-batch "negative" is really a positive.
@@ -66,12 +70,20 @@ def _pairs_batch(groups: Sequence[Sequence[str]], rng: random.Random,
     return anchors, positives
 
 
-def fine_tune(base_model: str, groups: Sequence[Sequence[str]], out_dir: Path, *,
-              seed: int = 0, max_steps: int | None = DEFAULT_MAX_STEPS,
-              epochs: float = DEFAULT_EPOCHS, batch_size: int = DEFAULT_BATCH_SIZE,
-              lr: float = DEFAULT_LR, freeze_embeddings: bool = True,
-              num_threads: int | None = None,
-              progress: bool = False) -> Path:
+def fine_tune(
+    base_model: str,
+    groups: Sequence[Sequence[str]],
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    max_steps: int | None = DEFAULT_MAX_STEPS,
+    epochs: float = DEFAULT_EPOCHS,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    lr: float = DEFAULT_LR,
+    freeze_embeddings: bool = True,
+    num_threads: int | None = None,
+    progress: bool = False,
+) -> Path:
     """Fine-tune ``base_model`` on ``groups`` (phrasings of each entry) and save it to ``out_dir``.
 
     Returns ``out_dir``, a sentence-transformers model directory loadable with
@@ -105,7 +117,8 @@ def fine_tune(base_model: str, groups: Sequence[Sequence[str]], out_dir: Path, *
     warmup = max(1, steps // 10)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+        opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
     model.train()
     t0 = time.perf_counter()
     for step in range(steps):
@@ -113,7 +126,7 @@ def fine_tune(base_model: str, groups: Sequence[Sequence[str]], out_dir: Path, *
         feats = model.preprocess(anchors + positives)
         emb = model(feats)["sentence_embedding"]
         emb = F.normalize(emb, dim=-1)
-        anc, pos = emb[: len(anchors)], emb[len(anchors):]
+        anc, pos = emb[: len(anchors)], emb[len(anchors) :]
         sim = anc @ pos.T * DEFAULT_SCALE
         labels = torch.arange(len(anchors))
         # Symmetric MNRL: anchor->positive and positive->anchor both rank the true pair first.
@@ -124,8 +137,9 @@ def fine_tune(base_model: str, groups: Sequence[Sequence[str]], out_dir: Path, *
         opt.step()
         sched.step()
         if progress and (step % 25 == 0 or step == steps - 1):
-            print(f"fine_tune step {step + 1}/{steps} loss {loss.item():.4f} "
-                  f"{time.perf_counter() - t0:.0f}s", flush=True)
+            print(
+                f"fine_tune step {step + 1}/{steps} loss {loss.item():.4f} {time.perf_counter() - t0:.0f}s", flush=True
+            )
     model.eval()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -134,8 +148,14 @@ def fine_tune(base_model: str, groups: Sequence[Sequence[str]], out_dir: Path, *
     return out_dir
 
 
-def aggregate(phrase_scores: np.ndarray, phrase_ids: np.ndarray, entry_of_phrase: np.ndarray, *,
-              top_m: int = 3, mean_weight: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def aggregate(
+    phrase_scores: np.ndarray,
+    phrase_ids: np.ndarray,
+    entry_of_phrase: np.ndarray,
+    *,
+    top_m: int = 3,
+    mean_weight: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
     """Entry scores for one question from its FAISS hits, best first.
 
     ``phrase_scores``/``phrase_ids``: one row of FAISS ``search`` output (cosine, ids; ids of
@@ -167,9 +187,17 @@ def aggregate(phrase_scores: np.ndarray, phrase_ids: np.ndarray, entry_of_phrase
     return uniq[rank].astype(np.int64), best[rank]
 
 
-def fit_adapter(phr_emb: np.ndarray, entry_of_phrase: np.ndarray, *, steps: int = 300,
-                lr: float = 1e-3, temperature: float = 0.05, identity_weight: float = 1.0,
-                batch_size: int = 1024, seed: int = 0) -> np.ndarray:
+def fit_adapter(
+    phr_emb: np.ndarray,
+    entry_of_phrase: np.ndarray,
+    *,
+    steps: int = 300,
+    lr: float = 1e-3,
+    temperature: float = 0.05,
+    identity_weight: float = 1.0,
+    batch_size: int = 1024,
+    seed: int = 0,
+) -> np.ndarray:
     """Linear adapter W (d x d) over frozen, normalised embeddings; use ``apply_adapter``.
 
     Trained with a supervised contrastive loss (phrasings of one entry attract, others repel)
@@ -215,8 +243,9 @@ def apply_adapter(emb: np.ndarray, adapter: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def fit_head(phr_emb: np.ndarray, entry_of_phrase: np.ndarray, n_entries: int, *,
-             c: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+def fit_head(
+    phr_emb: np.ndarray, entry_of_phrase: np.ndarray, n_entries: int, *, c: float = 10.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic-regression entry classifier over (frozen or tuned) embeddings.
 
     Returns ``(weights (n_entries x d), bias (n_entries,))`` for ``head_probs``.  Entries with
@@ -244,8 +273,9 @@ def head_probs(q_emb: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.n
     return out
 
 
-def fuse(entry_ids: np.ndarray, entry_scores: np.ndarray, probs: np.ndarray, *,
-         beta: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def fuse(
+    entry_ids: np.ndarray, entry_scores: np.ndarray, probs: np.ndarray, *, beta: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
     """kNN entry scores (from ``aggregate``) + beta * head probability, re-sorted.
 
     Only entries retrieved by kNN are scored, so the fused score stays on the cosine scale

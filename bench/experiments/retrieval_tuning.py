@@ -79,8 +79,10 @@ def b77_splits() -> tuple[Split, Split]:
             texts = by[l]
             perm = rng.permutation(len(texts))
             k = pick(len(texts))
-            pt += [texts[j] for j in perm[:k]]; pe += [i] * k
-            qt += [texts[j] for j in perm[k:]]; qe += [i] * (len(texts) - k)
+            pt += [texts[j] for j in perm[:k]]
+            pe += [i] * k
+            qt += [texts[j] for j in perm[k:]]
+            qe += [i] * (len(texts) - k)
         out.append(Split(name, pt, np.array(pe), qt, np.array(qe), len(labels)))
     return out[0], out[1]
 
@@ -98,12 +100,16 @@ def clinc_split() -> Split:
         perm = rng.permutation(len(rows))
         half = set(perm[: len(rows) // 2].tolist())
         for j, (t, l) in enumerate(rows):
-            qt.append(t); qe.append(idx[l] if lab is None else -1); cal.append(j in half)
+            qt.append(t)
+            qe.append(idx[l] if lab is None else -1)
+            cal.append(j in half)
     # oos_train is used nowhere else: extra out-of-scope test questions (50 -> 150) so that
     # oos_recall is less noisy; reported separately as oos_rec150.
     n_main = len(qt)
     for t, _ in d["oos_train"]:
-        qt.append(t); qe.append(-1); cal.append(False)
+        qt.append(t)
+        qe.append(-1)
+        cal.append(False)
     sp = Split("clinc", pt, pe, qt, np.array(qe), len(labels), np.array(cal))
     sp.extra_mask = np.arange(len(qt)) >= n_main
     return sp
@@ -121,10 +127,12 @@ def embed(model_dir: str, texts: list[str]) -> np.ndarray:
     if path.exists():
         return np.load(path)
     from sentence_transformers import SentenceTransformer
+
     if model_dir not in _models:
         _models[model_dir] = SentenceTransformer(model_dir, device="cpu")
-    e = _models[model_dir].encode(texts, batch_size=128, normalize_embeddings=True,
-                                  convert_to_numpy=True, show_progress_bar=False)
+    e = _models[model_dir].encode(
+        texts, batch_size=128, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+    )
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, e.astype(np.float32))
     return e.astype(np.float32)
@@ -133,25 +141,34 @@ def embed(model_dir: str, texts: list[str]) -> np.ndarray:
 if __name__ == "__main__" and sys.argv[1:] == ["cache"]:
     for s in (*b77_splits(), clinc_split()):
         t0 = time.time()
-        embed(BASE, s.phr_text); embed(BASE, s.q_text)
-        print(s.name, len(s.phr_text), len(s.q_text), s.n_entries, f"{time.time()-t0:.0f}s", flush=True)
+        embed(BASE, s.phr_text)
+        embed(BASE, s.q_text)
+        print(s.name, len(s.phr_text), len(s.q_text), s.n_entries, f"{time.time() - t0:.0f}s", flush=True)
 
 
 # ---------------------------------------------------------------- scoring
 
+
 def search(phr: np.ndarray, q: np.ndarray, k: int = TOPK) -> tuple[np.ndarray, np.ndarray]:
     import faiss
+
     index = faiss.IndexFlatIP(phr.shape[1])
     index.add(phr)
     return index.search(q, min(k, len(phr)))
 
 
-def rank_entries(D: np.ndarray, I: np.ndarray, entry_of: np.ndarray, **agg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rank_entries(
+    D: np.ndarray, I: np.ndarray, entry_of: np.ndarray, **agg
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per question: top entry, its score, and the runner-up's score (via tuning.aggregate)."""
-    top = np.empty(len(D), dtype=np.int64); s1 = np.empty(len(D)); s2 = np.empty(len(D))
+    top = np.empty(len(D), dtype=np.int64)
+    s1 = np.empty(len(D))
+    s2 = np.empty(len(D))
     for i in range(len(D)):
         e, s = tuning.aggregate(D[i], I[i], entry_of, **agg)
-        top[i] = e[0]; s1[i] = s[0]; s2[i] = s[1] if len(s) > 1 else -1.0
+        top[i] = e[0]
+        s1[i] = s[0]
+        s2[i] = s[1] if len(s) > 1 else -1.0
     return top, s1, s2
 
 
@@ -236,6 +253,7 @@ def max_matrix(D, I, entry_of, n):
 
 def lr_probs(phr, entry_of, q, C=10.0):
     from sklearn.linear_model import LogisticRegression
+
     clf = LogisticRegression(C=C, max_iter=2000)
     clf.fit(phr, entry_of)
     return clf.predict_proba(q)
@@ -267,7 +285,9 @@ def run_methods(split: Split, phr: np.ndarray, q: np.ndarray, tag: str, which: s
         w, b = tuning.fit_head(phr, eo, n)
         Ph = tuning.head_probs(q, w, b)
         for beta in (0.2, 0.5):
-            top = np.empty(len(q), dtype=np.int64); s1 = np.empty(len(q)); s2 = np.empty(len(q))
+            top = np.empty(len(q), dtype=np.int64)
+            s1 = np.empty(len(q))
+            s2 = np.empty(len(q))
             for i in range(len(q)):
                 e, sc = tuning.aggregate(D[i], I[i], eo, mean_weight=0.5, top_m=3)
                 e, sc = tuning.fuse(e, sc, Ph[i], beta=beta)
@@ -292,8 +312,10 @@ def top1_test(split: Split, top) -> float:
 def fmt(r: dict) -> str:
     s = f"{r['split']:9s} {r['emb']:22s} {r['method']:28s} top1={r['top1']:.4f}"
     if "answer_acc" in r:
-        s += (f" | ans_acc={r['answer_acc']:.4f} oos_rec={r['oos_recall']:.4f} oos_rec150={r['oos_rec150']:.4f} wrong={r['wrong']:.4f}"
-              f" clar={r['clarify']:.4f} thr=({r['thr'][0]:.3f},{r['thr'][1]},{r['thr'][2]:.3f})")
+        s += (
+            f" | ans_acc={r['answer_acc']:.4f} oos_rec={r['oos_recall']:.4f} oos_rec150={r['oos_rec150']:.4f} wrong={r['wrong']:.4f}"
+            f" clar={r['clarify']:.4f} thr=({r['thr'][0]:.3f},{r['thr'][1]},{r['thr'][2]:.3f})"
+        )
     return s
 
 
@@ -302,9 +324,15 @@ def subsample(split: Split, n: int) -> Split:
     if not n or n >= len(split.q_text):
         return split
     sel = np.sort(np.random.default_rng(1).choice(len(split.q_text), n, replace=False))
-    return Split(split.name, split.phr_text, split.phr_entry, [split.q_text[i] for i in sel],
-                 split.q_entry[sel], split.n_entries,
-                 None if split.cal_mask is None else split.cal_mask[sel])
+    return Split(
+        split.name,
+        split.phr_text,
+        split.phr_entry,
+        [split.q_text[i] for i in sel],
+        split.q_entry[sel],
+        split.n_entries,
+        None if split.cal_mask is None else split.cal_mask[sel],
+    )
 
 
 def tuned_model(split: Split, steps: int | None, drop: np.ndarray | None = None) -> tuple[str, float]:
@@ -322,13 +350,19 @@ def added_after_tuning(split: Split, steps: int | None) -> None:
     """Accuracy when ~10% of entries are added after tuning (embedded, never trained on)."""
     new = np.sort(np.random.default_rng(2).choice(split.n_entries, max(1, round(0.1 * split.n_entries)), replace=False))
     isnew = np.isin(split.q_entry, new)
-    for tag, (m, _) in (("base", (BASE, 0.0)), ("ft-all", tuned_model(split, steps)),
-                        ("ft-minus10%", tuned_model(split, steps, new))):
+    for tag, (m, _) in (
+        ("base", (BASE, 0.0)),
+        ("ft-all", tuned_model(split, steps)),
+        ("ft-minus10%", tuned_model(split, steps, new)),
+    ):
         D, I = search(embed(m, split.phr_text), embed(m, split.q_text))
         top, _, _ = rank_entries(D, I, split.phr_entry, mean_weight=0.5, top_m=3)
         ok = top == split.q_entry
-        print(f"{split.name:9s} {tag:12s} max+mean top1 all={ok.mean():.4f} "
-              f"new-entry questions={ok[isnew].mean():.4f} old-entry questions={ok[~isnew].mean():.4f}", flush=True)
+        print(
+            f"{split.name:9s} {tag:12s} max+mean top1 all={ok.mean():.4f} "
+            f"new-entry questions={ok[isnew].mean():.4f} old-entry questions={ok[~isnew].mean():.4f}",
+            flush=True,
+        )
 
 
 def main(argv: list[str]) -> None:
@@ -343,8 +377,7 @@ def main(argv: list[str]) -> None:
     steps = int(os.environ["FT_STEPS"]) if os.environ.get("FT_STEPS") else None
     names = os.environ.get("SPLITS", "b77_10,b77_full,clinc").split(",")
     new_names = os.environ.get("NEW_SPLITS", "b77_10").split(",")
-    splits = [subsample(s, nq if s.name == "b77_10" else 0)
-              for s in (*b77_splits(), clinc_split()) if s.name in names]
+    splits = [subsample(s, nq if s.name == "b77_10" else 0) for s in (*b77_splits(), clinc_split()) if s.name in names]
     for s in splits:
         runs = []
         if "base" in which:
@@ -369,6 +402,7 @@ def latency(model_dir: str = BASE, n_phrasings: int = 10_000, n_queries: int = 3
     """Per-question serving latency: embed one question + FAISS top-50 over n phrasings + aggregate."""
     import faiss
     from sentence_transformers import SentenceTransformer
+
     b10, bfull = b77_splits()
     phr = np.vstack([embed(BASE, bfull.phr_text), embed(BASE, bfull.q_text)])[:n_phrasings]
     if len(phr) < n_phrasings:  # pad with jittered copies up to the requested size
@@ -377,7 +411,8 @@ def latency(model_dir: str = BASE, n_phrasings: int = 10_000, n_queries: int = 3
         extra = extra + 0.01 * rng.standard_normal(extra.shape).astype(np.float32)
         phr = np.vstack([phr, extra / np.linalg.norm(extra, axis=1, keepdims=True)])
     entry_of = np.arange(len(phr)) % 1000  # ~1000 entries of 10 phrasings
-    index = faiss.IndexFlatIP(phr.shape[1]); index.add(phr)
+    index = faiss.IndexFlatIP(phr.shape[1])
+    index.add(phr)
     model = SentenceTransformer(model_dir, device="cpu")
     qs = b10.q_text[:n_queries]
     model.encode(qs[:10], show_progress_bar=False)  # warm-up
@@ -389,4 +424,8 @@ def latency(model_dir: str = BASE, n_phrasings: int = 10_000, n_queries: int = 3
         tuning.aggregate(D[0], I[0], entry_of, mean_weight=0.5, top_m=3)
         ts.append(time.perf_counter() - t0)
     a = np.array(ts) * 1e3
-    return {"p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)), "threads": torch.get_num_threads()}
+    return {
+        "p50_ms": float(np.percentile(a, 50)),
+        "p95_ms": float(np.percentile(a, 95)),
+        "threads": torch.get_num_threads(),
+    }

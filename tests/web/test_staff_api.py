@@ -42,7 +42,11 @@ def test_an_investor_who_asks_for_a_person_while_nobody_is_online_can_leave_a_me
     assert system["buttons"] == [{"title": "Back to the assistant", "payload": "/back_to_bot"}]
     # Further messages go to staff: the bot does not answer them.
     again = api.say(conversation, auth, text="How do I redeem?").json()
-    assert again == {"messages": [], "state": "waiting"}
+    assert again == {
+        "messages": [],
+        "state": "waiting",
+        "queue": {"position": 1, "estimate_seconds": None, "ticket": True},
+    }
 
 
 def test_with_an_agent_online_the_investor_learns_their_place_in_the_queue(api: Api, agent: StaffClient) -> None:
