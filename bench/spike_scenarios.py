@@ -110,6 +110,7 @@ class BurstOutcome:
     largest_share: float  # share of its own questions in the largest of them
     peak: int  # the most of its own questions one cluster got within 15 minutes (a detector needs min_count)
     trigger: str  # what opened its first incident: "topic" or "fund" (the pipeline's evidence), else ""
+    first_ten: int = 0  # its own questions in its first 10 minutes, over all clusters
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,9 @@ def _outcome(
     largest = round(max(map(len, landed.values())) / size, 3) if size else 0.0
     peak = max((_densest(moments, PEAK_WINDOW) for moments in landed.values()), default=0)
     trigger = mine[0][1] if mine else ""
-    return BurstOutcome(burst, bool(mine), delay, len(mine), len(landed), largest, peak, trigger)
+    ten = burst.start + timedelta(minutes=10)
+    first_ten = sum(moment < ten for moments in landed.values() for moment in moments)
+    return BurstOutcome(burst, bool(mine), delay, len(mine), len(landed), largest, peak, trigger, first_ten)
 
 
 def _densest(moments: list[datetime], window: timedelta) -> int:
@@ -321,6 +324,12 @@ def summarize(results: list[ScenarioResult]) -> dict[str, Any]:
         "by_onset": {onset: _delays([o for o in outcomes if o.burst.onset == onset]) for onset in ("sharp", "gradual")},
         "by_day": {day: _delays([o for o in outcomes if o.burst.start.weekday() == n]) for n, day in enumerate(DAYS)},
         "within_10_min_at_5x": _share([o.delay is not None and o.delay <= 10.0 for o in strong]),
+        # The same among those that brought at least min_count questions in their first ten minutes: a burst with
+        # fewer cannot open an incident within ten minutes by the product's own floor, however it is detected.
+        "within_10_min_at_5x_reachable": _share(
+            [o.delay is not None and o.delay <= 10.0 for o in strong if o.first_ten >= MIN_COUNT]
+        ),
+        "reachable_at_5x": sum(o.first_ten >= MIN_COUNT for o in strong),
         "false_per_week": {
             **_spread(false_per_week, digits=0),
             "p90": percentile(false_per_week, 0.9) if results else None,
@@ -409,7 +418,9 @@ def table(summary: dict[str, Any]) -> str:
     decoys = summary["false_in_decoys"]
     missed = summary["missed"]
     lines += [
-        f"topic and fund bursts >= 5x detected within 10 min: {summary['within_10_min_at_5x']}",
+        f"topic and fund bursts >= 5x detected within 10 min: {summary['within_10_min_at_5x']}; "
+        f"of the {summary['reachable_at_5x']} with at least {MIN_COUNT:g} questions in their first 10 min: "
+        f"{summary['within_10_min_at_5x_reachable']}",
         f"missed: {missed['n']}, of which never {MIN_COUNT:g} questions in one cluster within 15 min: "
         f"{missed['thin']}; first incident of a detected burst by trigger: {summary['first_trigger']}",
         f"false incidents per week: median {false['median']}, p90 {false['p90']}, max {false['max']} "

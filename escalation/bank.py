@@ -135,11 +135,24 @@ class DetectorBank:
         return detector.expected(self.bucket or 0) if detector else 0.0
 
     def rename(self, old: str, new: str) -> None:
-        """A merged cluster's series lives on under the surviving id (the survivor keeps its own baseline)."""
-        self.detectors.pop(old, None)
+        """A merged series lives on under the surviving key: the survivor keeps its own baseline, or takes the
+        absorbed one's if it had none."""
+        if old == new:
+            return
+        detector, history, seen = (
+            self.detectors.pop(old, None),
+            self.history.pop(old, None),
+            self.last_seen.pop(old, None),
+        )
+        if new not in self.detectors and detector is not None:
+            self.detectors[new] = detector
+            if history is not None:
+                self.history[new] = history
+            if seen is not None:
+                self.last_seen[new] = seen
+            if old in self.episodes:
+                self.episodes.add(new)
         self.episodes.discard(old)
-        self.history.pop(old, None)
-        self.last_seen.pop(old, None)
         if old in self.counts:
             self.counts[new] = self.counts.get(new, 0.0) + self.counts.pop(old)
 

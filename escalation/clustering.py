@@ -52,6 +52,7 @@ class Cluster:
     daily: dict[str, int] = field(default_factory=dict)  # ISO day -> members that day
     label: str = ""  # the member closest to the centroid so far: a readable name for the topic
     label_vector: np.ndarray | None = None
+    topic: str = ""  # the cluster whose satellite this one is (founded near it, below its bar); "" for its own
 
     def offer_label(self, text: str, vector: np.ndarray) -> None:
         """Keep whichever of the current label and this member is closer to the centroid as it is now."""
@@ -67,6 +68,7 @@ class Cluster:
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
             "daily": dict(self.daily),
+            "topic": self.topic,
         }
 
 
@@ -110,15 +112,17 @@ class _FundIndex:
         best = int(np.argmax(scores))
         return self.ids[best], float(scores[best])
 
-    def joinable(self, vector: np.ndarray) -> tuple[str | None, float]:
-        """The most similar cluster whose bar the vector reaches (None when none does), and that similarity."""
+    def joinable(self, vector: np.ndarray) -> tuple[str | None, float, str | None]:
+        """The most similar cluster whose bar the vector reaches (None when none does), that similarity (else the
+        highest), and the most similar cluster whatever its bar."""
         if not self.ids:
-            return None, -1.0
+            return None, -1.0, None
         scores = self.matrix[: len(self.ids)] @ vector
+        nearest = int(np.argmax(scores))
         best = int(np.argmax(np.where(scores >= self.bars[: len(self.ids)], scores, -2.0)))
         if scores[best] < self.bars[best]:
-            return None, float(scores.max())
-        return self.ids[best], float(scores[best])
+            return None, float(scores[nearest]), self.ids[nearest]
+        return self.ids[best], float(scores[best]), self.ids[nearest]
 
     def put(self, cluster_id: str, centroid: np.ndarray, bar: float = 1.0) -> None:
         row = self.rows.get(cluster_id)
@@ -156,10 +160,14 @@ class OnlineClusterer:
     def assign(self, vector: np.ndarray, text: str, fund_code: str | None, moment: datetime) -> Assignment:
         vector = np.asarray(vector, dtype=np.float32)
         index = self._index(fund_code, len(vector))
-        nearest, similarity = index.joinable(vector)
+        nearest, similarity, closest = index.joinable(vector)
         when = moment.isoformat(sep=" ")
         if nearest is None:
             cluster = self._create(vector, fund_code, when)
+            # Same topic as the closest cluster at the pairwise level (the lowest bar of any cluster size), though
+            # not close enough to its centroid: a satellite of that cluster's topic.
+            if closest is not None and similarity >= self.config.threshold**2:
+                cluster.topic = self.topic_of(closest)
             self._add_member(cluster, vector, text, moment)
             index.put(cluster.id, cluster.mean, self._bar(cluster))
             self._bound()
@@ -171,6 +179,19 @@ class OnlineClusterer:
         if merge is None:
             return Assignment(cluster.id, False, similarity)
         return Assignment(merge.survivor, False, similarity, merge.absorbed)
+
+    def topic_of(self, cluster_id: str) -> str:
+        """The topic a cluster belongs to: the first cluster of its topic, as it lives on after merges."""
+        current = self.resolve(cluster_id)
+        for _ in range(8):  # satellites are founded beside a topic's root, so chains are short (merges add a step)
+            cluster = self.clusters.get(current)
+            if cluster is None or not cluster.topic:
+                return current
+            root = self.resolve(cluster.topic)
+            if root == current or root not in self.clusters:
+                return current
+            current = root
+        return current
 
     def _bar(self, cluster: Cluster) -> float:
         return float(join_bar(self.config.threshold, cluster.count))
@@ -290,6 +311,7 @@ class OnlineClusterer:
                 {k: int(v) for k, v in raw["daily"].items()},
                 raw["label"],
                 _decode(raw["label_vector"]) if raw["label_vector"] is not None else None,
+                raw.get("topic", ""),
             )
             clusterer.clusters[cluster.id] = cluster
             clusterer._index(cluster.fund_code, len(mean)).put(cluster.id, mean, clusterer._bar(cluster))

@@ -132,12 +132,15 @@ class QuestionPipeline:
         before = self.bank.bucket
         funds = (FUND_SERIES + question.fund_code,) if question.fund_code else ()
         self._remember(assignment.cluster_id, question)
-        alarms = self.bank.add(question.moment, assignment.cluster_id, also=funds)
+        # A cluster founded beside a topic's cluster (below its bar, at the pairwise level) counts in that topic's
+        # series: a burst whose paraphrases scatter over satellites still adds up in one place.
+        series = self.clusterer.topic_of(assignment.cluster_id)
+        alarms = self.bank.add(question.moment, series, also=funds)
         if self.bank.bucket != before:
             self._refresh_charts()
         opened = [incident for alarm in alarms if (incident := self._on_alarm(alarm)) is not None]
         # An alarm on the still-open bucket already counted this question.
-        counted = any(a.key == assignment.cluster_id and a.bucket == self.bank.bucket for a in alarms)
+        counted = any(a.key == series and a.bucket == self.bank.bucket for a in alarms)
         self._attach(assignment.cluster_id, question, count=not counted)
         return Added(assignment.cluster_id, opened, self.incident_for(assignment.cluster_id))
 
@@ -154,7 +157,8 @@ class QuestionPipeline:
             self.open_by_cluster.pop(cluster_id, None)
 
     def incident_for(self, cluster_id: str) -> Incident | None:
-        incident_id = self.open_by_cluster.get(self.clusterer.resolve(cluster_id))
+        resolved = self.clusterer.resolve(cluster_id)
+        incident_id = self.open_by_cluster.get(resolved) or self.open_by_cluster.get(self.clusterer.topic_of(resolved))
         return self.incidents[incident_id] if incident_id else None
 
     def _remember(self, cluster_id: str, question: Question) -> None:
@@ -182,7 +186,7 @@ class QuestionPipeline:
             existing.series = self._series(existing)
             return None
         resolved = [(self.clusterer.resolve(c), f) for _, c, f, _ in self._window(alarm)]
-        funds = Counter(f for c, f in resolved if c == cluster_id and f)
+        funds = Counter(f for c, f in resolved if self.clusterer.topic_of(c) == cluster_id and f)
         evidence = Evidence.of(alarm, "topic", dict(funds.most_common()), self.bank.bucket_seconds)
         return self._open(alarm, cluster_id, [cluster_id], list(cluster.samples), evidence)
 
@@ -273,7 +277,7 @@ class QuestionPipeline:
             del incident.conversations[self.config.conversations :]
 
     def _merged(self, absorbed: str, survivor: str) -> None:
-        self.bank.rename(absorbed, survivor)
+        self.bank.rename(absorbed, self.clusterer.topic_of(survivor))
         incident_id = self.open_by_cluster.pop(absorbed, None)
         if incident_id is not None and survivor not in self.open_by_cluster:
             self._join(self.incidents[incident_id], survivor)

@@ -125,3 +125,66 @@ def test_a_young_cluster_takes_a_paraphrase_that_only_a_large_cluster_would_refu
     clusterer = OnlineClusterer(ClusterConfig())
     assigned = {clusterer.assign(topics.ask(0), "q", None, MONDAY).cluster_id for _ in range(50)}
     assert len(assigned) <= 2  # paraphrases at pairwise cosine 0.64 join: one topic, one cluster
+
+
+def hidden_week_like() -> tuple[list[Question], tuple[datetime, ...], datetime]:
+    """Five weekdays of ten Zipf topics with trading hours; a 10x burst naming one fund, a new topic at 3 a minute
+    naming another, a 5x burst with no fund, and an hour when every topic doubles (a market-wide decoy)."""
+    topics = Topics(12, 0.75, seed=3)
+    rng = np.random.default_rng(4)
+    rates = 4.0 / np.arange(1, 11)  # per minute at peak, 4 in all
+    rates /= rates.sum() / 4.0
+    fund_burst, new_topic, plain_burst = (MONDAY + timedelta(days=d, hours=h) for d, h in ((1, 10), (2, 14), (3, 10)))
+    decoy = MONDAY + timedelta(days=4, hours=10)
+
+    def busy(moment: datetime) -> float:
+        factor = 1.0 if 9.5 <= moment.hour + moment.minute / 60 < 15 else 0.15
+        return factor * (2.0 if decoy <= moment < decoy + timedelta(hours=1) else 1.0)
+
+    questions = []
+    for minute in range(5 * 24 * 60):
+        moment = MONDAY + timedelta(minutes=minute)
+        for topic, rate in enumerate(rates):
+            extra = 9.0 if topic == 2 and fund_burst <= moment < fund_burst + timedelta(minutes=40) else 0.0
+            plain = 4.0 if topic == 1 and plain_burst <= moment < plain_burst + timedelta(minutes=40) else 0.0
+            for _ in range(int(rng.poisson(rate * busy(moment) * (1 + plain)))):
+                fund = "000001" if rng.random() < 0.08 else None
+                questions.append(Question(moment, f"topic {topic}", topics.ask(topic), fund_code=fund))
+            for _ in range(int(rng.poisson(rate * busy(moment) * extra))):
+                questions.append(Question(moment, "why did 900001 fall", topics.ask(topic), fund_code=FUND))
+        if new_topic <= moment < new_topic + timedelta(minutes=30):
+            for _ in range(int(rng.poisson(3.0))):
+                questions.append(Question(moment, "new topic", topics.ask(11), fund_code="161725"))
+    return sorted(questions, key=lambda q: q.moment), (fund_burst, new_topic, plain_burst), decoy
+
+
+def test_a_week_like_the_hidden_one_catches_each_required_burst_within_ten_minutes() -> None:
+    questions, bursts, decoy = hidden_week_like()
+    found = [detected for _, detected in opened(QuestionPipeline(), questions) if detected < decoy]
+    assert len(found) == 3, found
+    for start, detected in zip(bursts, found, strict=True):
+        assert start <= detected <= start + timedelta(minutes=10)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: 48 minutes into a market-wide doubling, one topic's 10-minute window clears the budget "
+    "(15 against 3.8 expected, p 1e-5): the share-of-traffic guard's total baseline adapts faster than a topic's",
+)
+def test_a_market_wide_doubling_for_an_hour_opens_no_incident() -> None:
+    questions, _, decoy = hidden_week_like()
+    assert [detected for _, detected in opened(QuestionPipeline(), questions) if detected >= decoy] == []
+
+
+def test_clusters_founded_beside_a_topic_count_as_that_topic_however_many_there_are() -> None:
+    """At cosine 0.7 to their topic (pairwise 0.49, under the join bar of any cluster size), questions scatter over
+    many clusters; their topics stay few."""
+    topics = Topics(3, 0.7, seed=7)
+    clusterer = OnlineClusterer(ClusterConfig())
+    roots: dict[int, set[str]] = {0: set(), 1: set(), 2: set()}
+    for i in range(600):
+        cluster = clusterer.assign(topics.ask(i % 3), "q", None, MONDAY).cluster_id
+        roots[i % 3].add(clusterer.topic_of(cluster))
+    assert len(clusterer.clusters) > 30
+    assert all(len(found) <= 3 for found in roots.values()), roots
+    assert not roots[0] & roots[1] and not roots[1] & roots[2]
