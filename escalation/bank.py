@@ -17,6 +17,7 @@ from typing import Any
 from escalation.detector import DetectorConfig, SpikeDetector, Verdict, bucket_of
 
 TOTAL = "*"
+ROLLUP = ":"  # keys of series that roll up others (a fund's: "fund:110022") hold this; cluster ids do not
 LIVE_LEVEL = 0.5
 SHARE_PRIOR = 5.0  # pseudo-counts that keep the share-of-traffic ratio steady on small totals
 LIVE_EVERY = 12  # buckets between recounts of the live series (a pass over every series: hourly is plenty)
@@ -165,6 +166,7 @@ class DetectorBank:
         live = self.live
         armed = self._armed(bucket)
         end = self.start_of(bucket + 1)
+        bursting = (0.0, 0.0)  # excess of series in an alarm episode: (topics', rollups')
         for key in sorted(set(self.counts) | self.episodes):
             detector = self.detectors[key]
             detector.idle(bucket)
@@ -175,11 +177,15 @@ class DetectorBank:
             if verdict.alarm:
                 alarms.append(self._alarm(key, verdict, end))
             self._remember(key, verdict)
-            if detector.state.in_episode:
+            if detector.state.in_episode:  # a burst's excess must not teach the total its time slot either
+                excess = max(0.0, count - verdict.expected)
+                rollup = ROLLUP in key
+                bursting = (bursting[0] + (0.0 if rollup else excess), bursting[1] + (excess if rollup else 0.0))
                 self.episodes.add(key)
             else:
                 self.episodes.discard(key)
-        self.total.observe(bucket, self.total_count, armed=False)
+        # Series overlap (a fund's series holds questions of the topics' series), so the larger sum is removed.
+        self.total.observe(bucket, max(0.0, self.total_count - max(bursting)), armed=False)
         if bucket % self.config.detector.buckets_per_day == 0:
             self._evict(bucket)
         self.counts.clear()
