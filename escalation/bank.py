@@ -88,7 +88,13 @@ class DetectorBank:
             )
             detector.idle(bucket)
             count = self.counts[series]
-            verdict = detector.check(bucket, count, scale=self._scale(bucket, count, detector), live_series=self.live)
+            verdict = detector.check(
+                bucket,
+                count,
+                scale=self._scale(bucket, count, detector),
+                live_series=self.live,
+                scale_variance=self._scale_variance(count),
+            )
             if verdict.alarm and self._armed(bucket):
                 detector.raise_alarm(bucket)
                 self.episodes.add(series)
@@ -172,7 +178,12 @@ class DetectorBank:
             detector.idle(bucket)
             count = self.counts.get(key, 0.0)
             verdict = detector.observe(
-                bucket, count, scale=self._scale(bucket, count, detector), live_series=live, armed=armed
+                bucket,
+                count,
+                scale=self._scale(bucket, count, detector),
+                live_series=live,
+                armed=armed,
+                scale_variance=self._scale_variance(count),
             )
             if verdict.alarm:
                 alarms.append(self._alarm(key, verdict, end))
@@ -197,6 +208,10 @@ class DetectorBank:
         others = self.total_count - count
         others_expected = max(0.0, self.total.expected(bucket) - detector.expected(bucket))
         return max(1.0, (others + SHARE_PRIOR) / (others_expected + SHARE_PRIOR))
+
+    def _scale_variance(self, count: float) -> float:
+        """Relative variance of the share-of-traffic scale: its numerator is a Poisson count of the other topics."""
+        return 1.0 / (max(0.0, self.total_count - count) + SHARE_PRIOR)
 
     def _armed(self, bucket: int) -> bool:
         return self.first_bucket is not None and bucket - self.first_bucket >= self.config.warmup_buckets

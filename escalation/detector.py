@@ -168,6 +168,24 @@ class SpikeDetector:
         trust = weight / (weight + self._profile_trust)
         return max(trust * seasonal + (1.0 - trust) * s.level, MIN_EXPECTED)
 
+    def uncertainty(self, bucket: int) -> float:
+        """Relative variance of ``expected(bucket)`` as an estimate: a running mean of ``n`` Poisson counts with mean
+        ``m`` is off by variance ``m / n``. A new count varies around the truth, not around the estimate, so this adds
+        to its variance (a prediction interval, not a fitted margin)."""
+        s = self.state
+        slot = self.slot(bucket)
+        weight = s.profile_weight[slot]
+        level_part = 1.0 / (max(s.level_weight, 1.0) * max(s.level, MIN_EXPECTED))
+        if weight <= 0:
+            return level_part
+        trust = weight / (weight + self._profile_trust)
+        scale = min(4.0, max(0.25, s.level / max(s.seasonal_level, MIN_EXPECTED)))
+        seasonal = max(s.profile[slot], MIN_EXPECTED) * scale
+        blended = trust * seasonal + (1.0 - trust) * s.level
+        profile_part = 1.0 / (weight * max(s.profile[slot], MIN_EXPECTED))
+        variance = (trust * seasonal) ** 2 * profile_part + ((1.0 - trust) * s.level) ** 2 * level_part
+        return variance / max(blended, MIN_EXPECTED) ** 2
+
     def current_level(self, bucket: int) -> float:
         """The robust level as of ``bucket``, counting the idle buckets since the last observed one as empty
         (without learning from them: the bank catches idle series up lazily)."""
@@ -187,10 +205,15 @@ class SpikeDetector:
 
     # -- decisions -------------------------------------------------------------------------------------------
 
-    def check(self, bucket: int, count: float, *, scale: float = 1.0, live_series: float = 1) -> Verdict:
+    def check(
+        self, bucket: int, count: float, *, scale: float = 1.0, live_series: float = 1, scale_variance: float = 0.0
+    ) -> Verdict:
         """Would this (possibly partial) count alarm now? Learns nothing; a partial count is compared with a whole
-        bucket's expectation, so an early alarm here is one the closed bucket would raise too."""
+        bucket's expectation, so an early alarm here is one the closed bucket would raise too. ``scale_variance`` is
+        the relative variance of ``scale`` (itself a ratio of counts)."""
         expected = self.expected(bucket) * max(1.0, scale)
+        # The tail's variance: Poisson, the learned overdispersion, and how far the expectation itself may be off.
+        spread = min(2.0, self.dispersion + self.uncertainty(bucket) + (scale_variance if scale > 1.0 else 0.0))
         if not self._may_alarm(bucket):
             return Verdict(bucket, count, expected, 1.0, False, 1, count, expected)
         # Pooling buckets only gains power where Poisson noise dominates the bucket's variance; where learned
@@ -205,7 +228,7 @@ class SpikeDetector:
                 continue
             # The overdispersion (the baseline's own error) is taken as shared by the window's buckets, so it does not
             # average out over a window: only the Poisson part does.
-            p_value = upper_tail(total, mean, self.dispersion)
+            p_value = upper_tail(total, mean, spread)
             if p_value < alpha and self._novel(bucket, total - mean, size):
                 return Verdict(bucket, count, expected, p_value, True, size, total, mean)
             if p_value < best.p_value:
@@ -226,7 +249,14 @@ class SpikeDetector:
         return windows
 
     def observe(
-        self, bucket: int, count: float, *, scale: float = 1.0, live_series: float = 1, armed: bool = True
+        self,
+        bucket: int,
+        count: float,
+        *,
+        scale: float = 1.0,
+        live_series: float = 1,
+        armed: bool = True,
+        scale_variance: float = 0.0,
     ) -> Verdict:
         """Decide on the closed ``bucket`` (buckets strictly increasing), then learn from it.
 
@@ -236,7 +266,7 @@ class SpikeDetector:
         s = self.state
         if s.last_bucket is not None and bucket <= s.last_bucket:
             raise ValueError(f"bucket {bucket} is not after the last observed bucket {s.last_bucket}")
-        verdict = self.check(bucket, count, scale=scale, live_series=live_series)
+        verdict = self.check(bucket, count, scale=scale, live_series=live_series, scale_variance=scale_variance)
         if not armed and verdict.alarm:
             verdict = replace(verdict, alarm=False)
         if verdict.alarm:

@@ -226,3 +226,13 @@ def test_a_new_topics_first_few_questions_do_not_make_its_surge_look_routine() -
         detector.observe(bucket, 0.0)
     assert not detector.observe(288, 7.0).alarm
     assert detector.observe(289, 12.0).alarm
+
+
+def test_an_expectation_learned_from_few_days_is_held_to_a_wider_tail_than_one_learned_from_many() -> None:
+    young, seasoned = SpikeDetector(), SpikeDetector()
+    for bucket in range(2 * 288):
+        young.observe(bucket, 2.0)
+    for bucket in range(28 * 288):
+        seasoned.observe(bucket, 2.0)
+    assert young.uncertainty(2 * 288) > 2 * seasoned.uncertainty(28 * 288) > 0
+    assert young.check(2 * 288, 9.0).p_value > seasoned.check(28 * 288, 9.0).p_value
