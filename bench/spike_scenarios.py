@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import csv
 import json
 import math
 import os
@@ -42,6 +43,8 @@ from datetime import datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
 from typing import Any, Protocol
+
+import numpy as np
 
 from bench.scenario_weeks import KINDS, Burst, Event, Scenario, Stream, generate
 from bench.spikes_bench import Corpus, banking77
@@ -259,14 +262,50 @@ def _false(incident: IncidentLike, stream: Stream) -> FalseIncident:
 # -- many weeks --------------------------------------------------------------------------------------------------
 
 
+MODES = ("synthetic", "corpus", "corpus-zh")  # corpus: BANKING77 (English); corpus-zh: the shipped Chinese FAQ
+
+
 @cache
-def _corpus(out: Path) -> Corpus:
-    return banking77(out)
+def _corpus(out: Path, mode: str = "corpus") -> Corpus:
+    return shipped_chinese(out) if mode == "corpus-zh" else banking77(out)
+
+
+def shipped_chinese(out: Path) -> Corpus:
+    """Chinese questions by topic: the shipped FAQ's Chinese entries (each entry a topic) with their phrasings and
+    the Chinese paraphrases and messages written for them (``bench/data``), embedded by the configured model."""
+    from funddesk import settings
+    from knowledge_base.embedder import load_embedder
+    from knowledge_base.parser import parse_file
+
+    config = settings.load()
+    texts: list[str] = []
+    topics: list[str] = []
+    for path in sorted(Path(config.kb_dir).rglob("*.md")):
+        for entry in parse_file(path, Path(config.kb_dir)).entries:
+            if entry.lang == "zh":
+                texts += [entry.question, *entry.alternatives]
+                topics += [entry.id] * (1 + len(entry.alternatives))
+    known = set(topics)
+    for name in ("shipped_faq_zh.csv", "shipped_messages_zh.csv"):
+        with (Path(__file__).resolve().parent / "data" / name).open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                if row["expected_id"] in known:
+                    texts.append(row["question"])
+                    topics.append(row["expected_id"])
+    embedder = load_embedder(config.embedding_model)
+    cache_file = out / f"shipped-zh-{embedder.name}-{len(texts)}.npy"
+    if cache_file.is_file():
+        vectors = np.load(cache_file)
+    else:
+        vectors = embedder.encode(texts)
+        out.mkdir(parents=True, exist_ok=True)
+        np.save(cache_file, vectors)
+    return Corpus(texts, topics, vectors)
 
 
 def _one(seed: int, mode: str, make_pipeline: Callable[[], PipelineLike], out: Path) -> ScenarioResult:
     started = time.perf_counter()
-    stream = generate(seed, _corpus(out) if mode == "corpus" else None)
+    stream = generate(seed, _corpus(out, mode) if mode.startswith("corpus") else None)
     generated = time.perf_counter() - started
     result = evaluate(stream, make_pipeline)
     took = f"generated in {generated:.1f} s, pipeline {result.seconds:.1f} s"
@@ -283,10 +322,10 @@ def run(
 ) -> dict[str, Any]:
     """Every seed's week through a fresh pipeline (``workers`` processes), summarized over seeds."""
     seeds = list(seeds)
-    if mode not in ("synthetic", "corpus"):
+    if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
-    if mode == "corpus":
-        _corpus(out)  # once, before the workers fork
+    if mode.startswith("corpus"):
+        _corpus(out, mode)  # once, before the workers fork
     started = time.perf_counter()
     one = partial(_one, mode=mode, make_pipeline=make_pipeline, out=out)
     if workers > 1:
@@ -441,11 +480,11 @@ def table(summary: dict[str, Any]) -> str:
 
 
 def report(out: Path = OUT, synthetic: int = 50, corpus: int = 25) -> dict[str, Any]:
-    """``python -m bench spike_scenarios``: the report seeds, synthetic and (fewer) with BANKING77 questions. About
-    2 s of wall time per week on 2 cores (20 choosing weeks took 42 s synthetic, 43 s corpus), so 3 minutes."""
+    """``python -m bench spike_scenarios``: the report seeds, synthetic and (fewer) with BANKING77 questions and with
+    the shipped Chinese questions. About 2 s of wall time per week on 2 cores, so 4 minutes."""
     workers = min(2, os.cpu_count() or 1)
     result = {}
-    for mode, n in (("synthetic", synthetic), ("corpus", corpus)):
+    for mode, n in (("synthetic", synthetic), ("corpus", corpus), ("corpus-zh", corpus)):
         result[mode] = run(REPORT_SEEDS[:n], mode, workers=workers, out=out)
         result[mode]["command"] = f"python -m bench.spike_scenarios --seeds report --n {n} --mode {mode} --json"
     return result
@@ -455,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.spike_scenarios", description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", choices=("choose", "report"), default="choose")
     parser.add_argument("--n", type=int, default=None, help="the first N seeds of the set (default: all)")
-    parser.add_argument("--mode", choices=("synthetic", "corpus"), default="synthetic")
+    parser.add_argument("--mode", choices=MODES, default="synthetic")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on the last line as well")
     args = parser.parse_args(argv)

@@ -76,14 +76,17 @@ def replay_counts(path: str) -> int:
 
 def replay_questions(path: str) -> int:
     from funddesk import settings
+    from funddesk.fund_lookup import read_funds
     from knowledge_base.embedder import load_embedder
 
     rows = sorted(_read(path, required=("timestamp", "text"), optional=("fund_code",)), key=lambda r: r.moment)
     for row in rows:
         if not row.fields["text"].strip():
             raise InputError(path, row.line, "empty text")
-    embedder = load_embedder(settings.load().embedding_model)
-    reader = QuestionReader()
+    config = settings.load()
+    embedder = load_embedder(config.embedding_model)
+    # Funds are recognised by code and, as the service does, by the names in the funds file.
+    reader = QuestionReader({fund.code: fund.names for fund in read_funds(config.funds_file)})
     pipeline = QuestionPipeline()
     incidents = 0
     for start in range(0, len(rows), EMBED_BATCH):
