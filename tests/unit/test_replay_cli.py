@@ -12,6 +12,17 @@ from escalation.__main__ import main
 
 START = datetime(2026, 3, 2)  # a Monday
 
+ROUTINE = ["how do I redeem my shares", "what is the subscription fee", "when is the cut-off time"]
+
+
+def routine_days(*, fund_column: bool = True) -> list[str]:
+    """The CSV's header and three days of routine questions, one every 7 minutes, none naming a fund."""
+    tail = "," if fund_column else ""
+    rows = ["timestamp,text,fund_code" if fund_column else "timestamp,text"]
+    for minute in range(0, 3 * 24 * 60, 7):
+        rows.append(f"{START + timedelta(minutes=minute)},{ROUTINE[minute % 3]}{tail}")
+    return rows
+
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,10 +76,7 @@ def test_replay_counts_on_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.
 def test_replay_questions_opens_one_incident_for_a_burst_of_one_new_question(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rows = ["timestamp,text,fund_code"]
-    routine = ["how do I redeem my shares", "what is the subscription fee", "when is the cut-off time"]
-    for minute in range(0, 3 * 24 * 60, 7):  # three days of routine questions, no fund
-        rows.append(f"{START + timedelta(minutes=minute)},{routine[minute % 3]},")
+    rows = routine_days()
     burst = START + timedelta(days=2, hours=10)
     for i in range(40):  # 40 times in ten minutes, for one fund
         rows.append(f"{burst + timedelta(seconds=15 * i)},why did 110022 fall today?,110022")
@@ -97,10 +105,7 @@ def test_replay_questions_rejects_a_file_without_text(tmp_path: Path, capsys: py
 def test_replay_questions_prints_samples_with_personal_numbers_masked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rows = ["timestamp,text,fund_code"]
-    routine = ["how do I redeem my shares", "what is the subscription fee", "when is the cut-off time"]
-    for minute in range(0, 3 * 24 * 60, 7):
-        rows.append(f"{START + timedelta(minutes=minute)},{routine[minute % 3]},")
+    rows = routine_days()
     burst = START + timedelta(days=2, hours=10)
     for i in range(40):  # the same question, each investor adding their phone number
         rows.append(f"{burst + timedelta(seconds=15 * i)},why did 110022 fall today? call me on 1381234{i:04d},110022")
@@ -116,10 +121,7 @@ def test_replay_questions_prints_samples_with_personal_numbers_masked(
 def test_replay_questions_reads_the_fund_from_the_text_when_the_file_has_no_fund_column_and_explains_the_incident(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rows = ["timestamp,text"]
-    routine = ["how do I redeem my shares", "what is the subscription fee", "when is the cut-off time"]
-    for minute in range(0, 3 * 24 * 60, 7):
-        rows.append(f"{START + timedelta(minutes=minute)},{routine[minute % 3]}")
+    rows = routine_days(fund_column=False)
     burst = START + timedelta(days=2, hours=10)
     wordings = ["why did 110022 fall today?", "110022 dropped a lot so what happened", "what is going on with 110022"]
     for i in range(30):  # three wordings that a weak model may well put in three clusters
