@@ -32,7 +32,7 @@ from web.events import (
     Typing,
     message_json,
 )
-from web.staff_json import ItemJson, StaffMessageJson, author_names, item_json
+from web.staff_json import ItemJson, StaffMessageJson, author_names, item_json_of
 from web.staff_json import message_json as staff_message_json
 
 
@@ -95,7 +95,7 @@ def open_handoff(
         outcome.events.append(StateChanged(conversation_id, str(State.WAITING)))
         outcome.events.append(StaffEvent("state", conversation_id, {"state": str(State.WAITING)}))
         access.audit(session, by, "handoff", team_id=team_id, conversation_id=conversation_id, reason=reason)
-    outcome.item = item_json(session, handoff, moment)
+    outcome.item = item_json_of(session, handoff, moment)
     outcome.events.append(QueueChanged(handoff.team_id, handoff.id, dict(outcome.item)))
     return outcome
 
@@ -191,7 +191,7 @@ def staff_message(
     events: list[Event] = [StaffEvent("message", conversation_id, {"message": dict(staff_json)})]
     if not internal:
         events.append(MessageCreated(conversation_id, message_json(row, author=user.display_name)))
-    item = item_json(session, handoff, moment)
+    item = item_json_of(session, handoff, moment)
     events.append(QueueChanged(handoff.team_id, handoff.id, dict(item)))
     return Outcome(events, set(), item), staff_json
 
@@ -203,7 +203,7 @@ def investor_message(session: Session, message: Message) -> Outcome:
         StaffEvent("message", message.conversation_id, {"message": dict(staff_message_json(message, {}))})
     ]
     if handoff is not None:
-        events.append(QueueChanged(handoff.team_id, handoff.id, dict(item_json(session, handoff, now()))))
+        events.append(QueueChanged(handoff.team_id, handoff.id, dict(item_json_of(session, handoff, now()))))
     return Outcome(events, set())
 
 
@@ -316,7 +316,7 @@ def _system(
 def _changed(
     session: Session, handoff: Handoff, moment: datetime, events: list[Event], state: State, author: str | None = None
 ) -> Outcome:
-    item = item_json(session, handoff, moment)
+    item = item_json_of(session, handoff, moment)
     events += [
         StateChanged(handoff.conversation_id, str(state), author),
         StaffEvent("state", handoff.conversation_id, {"state": str(state)}),

@@ -8,7 +8,8 @@ from typing import Any, TypedDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from escalation import handoff as handoffs
+from escalation import queues
+from escalation.queues import QueueRow
 from escalation.sla import sla_state
 from funddesk.db import Handoff, Message, Role, StaffUser, Team
 from funddesk.masking import mask
@@ -128,15 +129,9 @@ def author_names(session: Session, messages: list[Message]) -> dict[int, str]:
     return {user_id: name for user_id, name in rows}
 
 
-def item_json(session: Session, handoff: Handoff, now: datetime) -> ItemJson:
-    team = session.get(Team, handoff.team_id)
-    sla_seconds = team.sla_seconds if team else 120
-    last = session.scalars(
-        select(Message)
-        .where(Message.conversation_id == handoff.conversation_id, Message.internal.is_(False))
-        .order_by(Message.id.desc())
-        .limit(1)
-    ).first()
+def item_json(row: QueueRow, now: datetime) -> ItemJson:
+    """A queue card from a loaded row (``escalation.queues``): no query here."""
+    handoff = row.handoff
     assignee: PersonJson | None = None
     if handoff.assignee is not None:
         assignee = {"id": handoff.assignee.id, "display_name": handoff.assignee.display_name}
@@ -154,11 +149,16 @@ def item_json(session: Session, handoff: Handoff, now: datetime) -> ItemJson:
         "claimed_at": iso(handoff.claimed_at),
         "first_response_at": iso(handoff.first_response_at),
         "assignee": assignee,
-        "position": handoffs.position(session, handoff),
-        "sla_seconds": sla_seconds,
-        "sla": sla_state(handoff.created_at, handoff.first_response_at, sla_seconds, now),
-        "last_message": _last(last),
+        "position": row.position,
+        "sla_seconds": row.sla_seconds,
+        "sla": sla_state(handoff.created_at, handoff.first_response_at, row.sla_seconds, now),
+        "last_message": _last(row.last),
     }
+
+
+def item_json_of(session: Session, handoff: Handoff, now: datetime) -> ItemJson:
+    """One card, read for it (after a change to that hand-off)."""
+    return item_json(queues.row_of(session, handoff), now)
 
 
 def _last(message: Message | None) -> LastMessageJson | None:

@@ -19,7 +19,7 @@ from web.api.staff.auth import staff_of
 from web.api.staff.docs import staff_route
 from web.context import WebRequest
 from web.events import iso
-from web.staff_json import item_json
+from web.staff_json import item_json_of
 
 bp = Blueprint("staff_conversations", url_prefix="/conversations")
 ALL = (401, 403, 404, 409)
@@ -42,7 +42,7 @@ async def read(request: WebRequest, conversation_id: str) -> HTTPResponse:
             "state": str(conversation.state),
             "lang": conversation.lang,
             "created_at": iso(conversation.created_at),
-            "handoff": item_json(session, handoff, handoffs.now()) if handoff else None,
+            "handoff": item_json_of(session, handoff, handoffs.now()) if handoff else None,
             "messages": handoffs.transcript(session, conversation_id),
         }
 

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from escalation import access, accounts
 from escalation.errors import Conflict, Missing
+from escalation.queues import open_rows
 from escalation.teams import TeamConfig
-from funddesk.db import CannedResponse, Handoff, HandoffStatus, StaffRole, Team
+from funddesk.db import CannedResponse, StaffRole, Team
 from web.api.staff import payloads
 from web.api.staff.auth import staff_of
 from web.api.staff.docs import staff_route
@@ -32,21 +33,16 @@ async def queues(request: WebRequest) -> HTTPResponse:
 
     def load(session: Session) -> dict[str, Any]:
         moment = now()
-        out = []
-        for team in accounts.teams(session):
-            if team.id not in access.visible_teams(user, [team.id]):
-                continue
-            open_ = session.scalars(
-                select(Handoff)
-                .where(Handoff.team_id == team.id, Handoff.status.in_((HandoffStatus.WAITING, HandoffStatus.ACTIVE)))
-                .order_by(Handoff.id)
-            ).all()
-            out.append(
-                {
-                    "team": team_json(team, accounts.online_count(session, team.id, moment)),
-                    "items": [item_json(session, h, moment) for h in open_],
-                }
-            )
+        visible = [team for team in accounts.teams(session) if team.id in access.visible_teams(user, [team.id])]
+        rows = open_rows(session, [team.id for team in visible])
+        online = accounts.online_counts(session, [team.id for team in visible], moment)
+        out = [
+            {
+                "team": team_json(team, online.get(team.id, 0)),
+                "items": [item_json(row, moment) for row in rows[team.id]],
+            }
+            for team in visible
+        ]
         return {"queues": out}
 
     return json(await request.app.ctx.run_db(load))
