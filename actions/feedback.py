@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions._sdk import Action, Event, intent_of, lang_of, send
+from funddesk.bot_payload import Feedback
 from knowledge_base import replies
 from knowledge_base.replies import Reply
 
@@ -20,12 +21,7 @@ class ActionFeedback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[Event]:
         helpful = intent_of(tracker) == "affirm"
         reply = replies.feedback_reply(helpful, lang_of(tracker))
-        custom = {
-            "type": "faq_feedback",
-            "faq_id": tracker.get_slot("faq_id"),
-            "faq_version": tracker.get_slot("faq_version"),
-            "helpful": helpful,
-        }
+        custom = Feedback(tracker.get_slot("faq_id"), tracker.get_slot("faq_version"), helpful).to_json()
         send(dispatcher, [Reply(reply.text, reply.buttons, custom)])
         return [
             SlotSet("faq_feedback", "helpful" if helpful else "unhelpful"),

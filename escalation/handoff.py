@@ -22,11 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from escalation.errors import Conflict, Invalid, Missing
+from funddesk.bot_payload import HandoffReason
 from funddesk.db import Conversation, Handoff, HandoffStatus, State, Team, repository
 from funddesk.db.base import as_utc
 from funddesk.db.staff import StaffUser
 
-REASONS = ("requested", "fallback", "negative_feedback", "faq_escalate", "incident", "staff")
+REASONS = tuple(str(reason) for reason in HandoffReason)  # written once, in funddesk.bot_payload
 OPEN = (HandoffStatus.WAITING, HandoffStatus.ACTIVE)
 HISTORY = timedelta(days=7)  # recent enough to estimate waits from
 HISTORY_SIZE = 20

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from funddesk.bot_payload import FaqMatch, HandoffReason, HandoffRequest
 from knowledge_base.entries import Entry
 from knowledge_base.language import detect_lang
 from knowledge_base.policy import Candidate
@@ -20,7 +21,12 @@ from knowledge_base.policy import Candidate
 LANGS = ("en", "zh")
 FALLBACKS_BEFORE_HUMAN_OFFER = 2
 # Why an investor leaves the bot for staff (the web service's hand-off ``reason``).
-REQUESTED, FALLBACK, NEGATIVE_FEEDBACK, FAQ_ESCALATE = "requested", "fallback", "negative_feedback", "faq_escalate"
+REQUESTED, FALLBACK, NEGATIVE_FEEDBACK, FAQ_ESCALATE = (
+    HandoffReason.REQUESTED,
+    HandoffReason.FALLBACK,
+    HandoffReason.NEGATIVE_FEEDBACK,
+    HandoffReason.FAQ_ESCALATE,
+)
 OFFER_REASONS = (FALLBACK, NEGATIVE_FEEDBACK)  # what made the bot offer a person (slot human_offer_reason)
 
 _FUND_CODE = re.compile(r"\d{6}")
@@ -108,8 +114,10 @@ class Audit:
     incidents_opened: tuple[str, ...] = ()  # spikes this question set off (the web service shows them to staff)
 
     def as_custom(self) -> dict[str, Any]:
-        custom = {"type": "faq_match", **self.slots(), "lang": self.lang, "fund": self.fund}
-        return custom | {"incidents_opened": list(self.incidents_opened)} if self.incidents_opened else custom
+        payload = FaqMatch(
+            self.faq_id, self.faq_version, self.faq_score, self.decision, self.lang, self.fund, self.incidents_opened
+        )
+        return payload.to_json()
 
     def slots(self) -> dict[str, Any]:
         return {
@@ -125,20 +133,13 @@ class Handoff:
     """The investor leaves the bot for a staff queue: the web service opens the hand-off from this."""
 
     team: str
-    reason: str  # REQUESTED, FALLBACK, NEGATIVE_FEEDBACK or FAQ_ESCALATE
+    reason: str  # a HandoffReason: REQUESTED, FALLBACK, NEGATIVE_FEEDBACK or FAQ_ESCALATE
     lang: str
     faq_id: str | None = None
     fund: str | None = None
 
     def as_custom(self) -> dict[str, Any]:
-        return {
-            "type": "handoff_requested",
-            "team": self.team,
-            "reason": self.reason,
-            "faq_id": self.faq_id,
-            "fund": self.fund,
-            "lang": self.lang,
-        }
+        return HandoffRequest(self.team, HandoffReason(self.reason), self.lang, self.faq_id, self.fund).to_json()
 
     def slots(self) -> dict[str, Any]:
         return {"handoff_requested": True, "handoff_team": self.team, "handoff_reason": self.reason}

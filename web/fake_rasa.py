@@ -29,6 +29,8 @@ from typing import Any
 
 import httpx
 
+from funddesk.bot_payload import FaqMatch, Feedback, HandoffReason, HandoffRequest
+
 Item = dict[str, Any]
 
 
@@ -149,14 +151,7 @@ class FakeBot:
             return [{"text": t["sorry"], "buttons": buttons}, {"custom": feedback(last_id, False)}], None
         lowered = message.lower()
         if message == "/request_human" or re.search(r"\bperson\b", lowered) or "人工" in message:
-            custom = {
-                "type": "handoff_requested",
-                "team": "service-desk",
-                "reason": "requested",
-                "faq_id": last_id,
-                "fund": None,
-                "lang": lang,
-            }
+            custom = HandoffRequest("service-desk", HandoffReason.REQUESTED, lang, last_id).to_json()
             return [{"text": t["handoff"]}, {"custom": custom}], None
         if message == "/back_to_bot":
             return [{"text": t["back"]}], None
@@ -173,20 +168,12 @@ class FakeBot:
 
 
 def audit(entry: FakeEntry | None, decision: str, lang: str, score: float) -> dict[str, Any]:
-    return {
-        "type": "faq_match",
-        "faq_id": entry.id if entry else None,
-        "faq_version": entry.version if entry else None,
-        "faq_score": score,
-        "faq_decision": decision,
-        "lang": lang,
-        "fund": None,
-    }
+    return FaqMatch(entry.id if entry else None, entry.version if entry else None, score, decision, lang).to_json()
 
 
 def feedback(faq_id: str | None, helpful: bool) -> dict[str, Any]:
     version = ENTRIES[faq_id].version if faq_id in ENTRIES else None
-    return {"type": "faq_feedback", "faq_id": faq_id, "faq_version": version, "helpful": helpful}
+    return Feedback(faq_id, version, helpful).to_json()
 
 
 def answer(entry: FakeEntry, decision: str, lang: str) -> list[Item]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from escalation import access, accounts
 from escalation import handoff as machine
 from escalation.errors import Conflict, Missing, NotAllowed
+from funddesk.bot_payload import HandoffRequest
 from funddesk.db import Handoff, HandoffStatus, Message, Role, StaffUser, State, repository
 from funddesk.db.repository import MessageDraft
 from web import notices
@@ -50,20 +50,19 @@ class Outcome:
 
 
 def request_from_bot(
-    ctx: WebContext, session: Session, conversation_id: str, meta: dict[str, Any], lang: str
+    ctx: WebContext, session: Session, conversation_id: str, request: HandoffRequest, lang: str
 ) -> Outcome:
     """The bot asked for a person (``handoff_requested``): queue the conversation, tell the investor."""
-    team = ctx.router.route(entry_team=_str(meta.get("team")), fund_code=_str(meta.get("fund")))
-    reason = _str(meta.get("reason")) or "requested"
+    team = ctx.router.route(entry_team=request.team, fund_code=request.fund)
     return open_handoff(
         ctx,
         session,
         conversation_id,
         team_id=team,
-        reason=reason if reason in machine.REASONS else "requested",
+        reason=str(request.reason),
         lang=lang,
-        fund_code=_str(meta.get("fund")),
-        entry_id=_str(meta.get("faq_id")),
+        fund_code=request.fund,
+        entry_id=request.faq_id,
     )
 
 
@@ -332,7 +331,3 @@ def _closed(session: Session, handoff: Handoff, events: list[Event]) -> Outcome:
         QueueChanged(handoff.team_id, handoff.id, None),
     ]
     return Outcome(events, {handoff.team_id})
-
-
-def _str(value: object) -> str | None:
-    return str(value) if isinstance(value, str | int) and str(value) else None

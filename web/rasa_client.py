@@ -7,10 +7,9 @@ blank line (``"\\n\\n"``), and the ``json_message`` the action attached as a sep
 
 * consecutive text items form one message (joined with blank lines again);
 * an item with buttons is one message of its own (Rasa never splits those);
-* a ``custom`` item is the audit of the message just before it (FundDesk's actions send
-  ``{"type": "faq_match", "faq_id", "faq_version", "faq_score", "faq_decision", "lang"}``),
-  and closes it. Other key spellings (``entry_id``, ``version``, ``score``, ``decision``,
-  ``language``) are accepted too; a ``custom`` with a ``text`` of its own is a message.
+* a ``custom`` item is the payload of the message just before it (:mod:`funddesk.bot_payload`:
+  the matched entry, feedback or a hand-off request) and closes it; a ``custom`` with a ``text``
+  of its own is a message.
 
 The transport is a seam: tests pass an ``httpx.MockTransport``.
 """
@@ -25,6 +24,7 @@ from typing import Any, TypedDict
 
 import httpx
 
+from funddesk.bot_payload import FaqMatch, Feedback, HandoffRequest, Payload, parse
 from web.errors import RasaUnavailable
 
 log = logging.getLogger("web.rasa")
@@ -50,38 +50,39 @@ class BotReply:
     buttons: list[ButtonJson] = field(default_factory=list)
     custom: dict[str, Any] | None = None
 
-    def audit(self, key: str, *aliases: str) -> Any:
-        custom = self.custom or {}
-        return next((custom[k] for k in (key, *aliases) if custom.get(k) is not None), None)
+    @property
+    def payload(self) -> Payload | None:
+        return parse(self.custom)
 
     @property
     def entry_id(self) -> str | None:
-        value = self.audit("faq_id", "entry_id")
-        return str(value) if value is not None else None
+        payload = self.payload
+        return payload.faq_id if payload is not None else None
 
     @property
     def entry_version(self) -> str | None:
-        value = self.audit("faq_version", "entry_version", "version")
-        return str(value) if value is not None else None
+        payload = self.payload
+        return payload.faq_version if isinstance(payload, FaqMatch | Feedback) else None
 
     @property
     def score(self) -> float | None:
-        value = self.audit("faq_score", "score")
-        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        payload = self.payload
+        return payload.faq_score if isinstance(payload, FaqMatch) else None
 
     @property
     def decision(self) -> str | None:
-        value = self.audit("faq_decision", "decision")
-        return str(value) if value is not None else None
+        payload = self.payload
+        return payload.decision if isinstance(payload, FaqMatch) else None
 
     @property
     def language(self) -> str | None:
-        value = self.audit("lang", "language")
-        return str(value) if value is not None else None
+        payload = self.payload
+        return payload.lang if isinstance(payload, FaqMatch | HandoffRequest) else None
 
     @property
     def kind(self) -> str | None:
-        value = self.audit("type")
+        """The custom item's ``type``, ours or another action's."""
+        value = (self.custom or {}).get("type")
         return str(value) if value is not None else None
 
 

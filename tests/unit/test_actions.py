@@ -371,6 +371,7 @@ def test_a_yes_to_the_feedback_question_is_recorded_against_the_entry(
     assert outcome.texts == [TEXT_EN["glad"]]
     assert outcome.messages[0]["custom"] == {
         "type": "faq_feedback",
+        "v": 1,
         "faq_id": "redemption-how",
         "faq_version": "v1",
         "helpful": True,
@@ -399,6 +400,7 @@ def test_asking_for_a_person_hands_off_to_the_team_of_the_last_answered_entry(
     assert outcome.texts == ["正在为您转接人工客服。"]
     assert outcome.messages[0]["custom"] == {
         "type": "handoff_requested",
+        "v": 1,
         "team": "trading-desk",
         "reason": "requested",
         "faq_id": "redemption-how",
@@ -480,6 +482,7 @@ def test_an_escalating_entry_is_answered_and_handed_to_its_team_without_asking_f
     assert outcome.messages[0]["custom"]["faq_id"] == "complaint-how"
     assert outcome.messages[1]["custom"] == {
         "type": "handoff_requested",
+        "v": 1,
         "team": "complaints",
         "reason": "faq_escalate",
         "faq_id": "complaint-how",

@@ -58,6 +58,7 @@ def test_an_answer_carries_its_audit_and_asks_for_feedback() -> None:
     assert answer.text == "Tap Redeem."
     assert answer.custom == {
         "type": "faq_match",
+        "v": 1,
         "faq_id": "redemption-how",
         "faq_version": "abc123",
         "faq_score": 0.83,
@@ -120,6 +121,7 @@ def test_the_handoff_reply_says_staff_are_coming_and_tells_the_web_service_where
     assert reply.text == "I'll pass you to our support staff."
     assert reply.custom == {
         "type": "handoff_requested",
+        "v": 1,
         "team": "trading-desk",
         "reason": "requested",
         "faq_id": "redemption-how",

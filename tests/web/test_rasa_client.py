@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from funddesk.bot_payload import VERSION, FaqMatch
 from web.errors import RasaUnavailable
 from web.rasa_client import RasaClient, parse_items
 
@@ -45,12 +46,16 @@ def test_two_utterances_separated_by_an_audit_stay_two_messages() -> None:
     assert replies[1].kind == "x" and replies[1].entry_id is None
 
 
-def test_other_spellings_of_the_audit_are_understood() -> None:
-    custom = {"entry_id": "e1", "version": "v9", "score": 1, "decision": "answer", "language": "zh"}
-    [reply] = parse_items([{"text": "答案"}, {"custom": custom}])
+def test_the_audit_is_read_from_the_one_typed_payload_and_other_spellings_are_not_ours() -> None:
+    ours = FaqMatch("e1", "v9", 1.0, "answer", "zh").to_json()
+    [reply] = parse_items([{"text": "答案"}, {"custom": ours}])
     assert (reply.entry_id, reply.entry_version, reply.score, reply.decision, reply.language) == (
         "e1", "v9", 1.0, "answer", "zh",
     )  # fmt: skip
+    assert ours["v"] == VERSION
+    other = {"entry_id": "e1", "version": "v9", "score": 1, "decision": "answer", "language": "zh"}
+    [reply] = parse_items([{"text": "答案"}, {"custom": other}])
+    assert (reply.entry_id, reply.score, reply.decision, reply.language) == (None, None, None, None)
 
 
 def test_a_custom_payload_with_its_own_text_is_a_message() -> None:

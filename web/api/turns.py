@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
+from funddesk.bot_payload import FaqMatch, Feedback, HandoffRequest, parse
 from funddesk.db import Message, Role, State, repository
 from funddesk.db.repository import MessageDraft
 from funddesk.masking import mask
@@ -188,23 +189,24 @@ def _store_replies(
         log.info("conversation %s: with staff now, the bot's %d replies are dropped", conversation_id, len(drafts))
         return [], conversation.state, None
     rows = repository.add_messages(session, conversation_id, drafts)
-    handoff_request: dict[str, object] | None = None
+    handoff_request: HandoffRequest | None = None
     opened: list[Event] = []
     for draft in drafts:
-        meta = draft.meta or {}
-        for key in meta.get("incidents_opened") or ():  # the detector opened these on this question
-            event = incidents.opened_event(session, str(key))
-            opened += [event] if event is not None else []
-        if meta.get("type") == "faq_feedback" and isinstance(meta.get("helpful"), bool):
+        payload = parse(draft.meta)
+        if isinstance(payload, FaqMatch):
+            for key in payload.incidents_opened:  # the detector opened these on this question
+                event = incidents.opened_event(session, key)
+                opened += [event] if event is not None else []
+        if isinstance(payload, Feedback):
             repository.add_feedback(
                 session,
                 conversation_id,
-                helpful=meta["helpful"],
-                entry_id=_str_or_none(meta.get("faq_id")),
-                entry_version=_str_or_none(meta.get("faq_version")),
+                helpful=payload.helpful,
+                entry_id=payload.faq_id,
+                entry_version=payload.faq_version,
             )
-        if meta.get("type") == "handoff_requested":
-            handoff_request = meta
+        if isinstance(payload, HandoffRequest):
+            handoff_request = payload
         if draft.role is Role.BOT and draft.language in ("en", "zh"):
             conversation.lang = draft.language
     if handoff_request is None:
@@ -212,7 +214,3 @@ def _store_replies(
     handed = handoffs.request_from_bot(ctx, session, conversation_id, handoff_request, conversation.lang)
     handed.events += opened
     return rows, State.WAITING, handed
-
-
-def _str_or_none(value: object) -> str | None:
-    return str(value) if value is not None else None
