@@ -119,6 +119,7 @@ def test_two_fallbacks_in_a_row_offer_a_person_and_yes_escalates(bot: Bot) -> No
     assert handoff[0]["text"] == TEXTS["en"]["handoff"]
     assert handoff[1]["custom"] == {
         "type": "handoff_requested",
+        "v": 1,
         "team": "service-desk",  # no entry matched, no fund named: the default queue
         "reason": "fallback",
         "faq_id": None,
@@ -163,6 +164,7 @@ def test_an_unhelpful_answer_offers_rephrasing_or_a_person(bot: Bot) -> None:
     assert messages[0]["text"] == TEXTS["en"]["sorry_feedback"]
     assert messages[1]["custom"] == {
         "type": "faq_feedback",
+        "v": 1,
         "faq_id": "change-bank-card",
         "faq_version": SHIPPED["change-bank-card"].version,
         "helpful": False,
@@ -176,6 +178,7 @@ def test_asking_for_a_person_hands_off_to_the_team_of_the_last_answered_entry(bo
     assert messages[0]["text"] == TEXTS["zh"]["handoff"]
     assert messages[1]["custom"] == {
         "type": "handoff_requested",
+        "v": 1,
         "team": SHIPPED["zh-change-bank-card"].team,
         "reason": "requested",
         "faq_id": "zh-change-bank-card",
@@ -202,6 +205,7 @@ def test_a_suspected_fraud_is_answered_and_handed_to_compliance_without_a_feedba
     assert messages[-2]["text"] == TEXTS["en"]["handoff"]
     assert messages[-1]["custom"] == {
         "type": "handoff_requested",
+        "v": 1,
         "team": "compliance",
         "reason": "faq_escalate",
         "faq_id": "fraud-unauthorized-transaction",
