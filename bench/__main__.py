@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -15,32 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import kb_bench, side_by_side, spike_scenarios, spikes_bench
+from bench.record import RAW, RESULTS, machine, measured, stamp
 
 OUT = Path(__file__).resolve().parent / "out"
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-RAW = Path(__file__).resolve().parent / "results.json"
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
-    )
-    load = os.getloadavg()[0]
-    return f"{os.cpu_count()} cores (`nproc`), {cpu}, Python {platform.python_version()}, load {load:.1f} at start"
-
-
-def stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def measured(started: datetime, on: str) -> dict[str, str]:
-    """When (UTC) and on what machine a section's figures were measured."""
-    return {"date": stamp(started), "machine": on}
 
 
 def _section(name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -289,7 +289,7 @@ def _ratio(ours: float | None, theirs: float | None) -> float | None:
 
 def _save(found: dict[str, Any]) -> None:
     """What ``python -m bench side_by_side`` records, for a run started with this module's options."""
-    from bench.__main__ import RAW, RESULTS, measured
+    from bench.record import RAW, RESULTS, measured
     from bench.report import write_results
 
     results = json.loads(RAW.read_text(encoding="utf-8")) if RAW.is_file() else {}
@@ -301,7 +301,7 @@ def _save(found: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.__main__ import machine
+    from bench.record import machine
 
     parser = argparse.ArgumentParser(prog="python -m bench.side_by_side", description=__doc__.split("\n")[0])
     parser.add_argument("--variant", choices=VARIANTS, action="append", help="baselines to compare (default: both)")

@@ -198,7 +198,6 @@ def fake_stack(data: Path) -> Iterator[Settings]:
         web_rate_client=HIGH_LIMIT, web_rate_conversation=HIGH_LIMIT,
     )  # fmt: skip
     web = stack.web_service(settings)
-    assert web is not None
     try:
         _wait_for(f"http://127.0.0.1:{rasa_port}/", fake)
         with stack.running([web]):

@@ -1,8 +1,8 @@
 """``python -m escalation``: staff accounts and the replay commands.
 
     python -m escalation users add NAME --role admin        # asks for the password
-    python -m escalation replay-counts FILE.csv             # exact contract (issue 6)
-    python -m escalation replay-questions FILE.csv          # exact contract (issue 6)
+    python -m escalation replay-counts FILE.csv             # exact contract
+    python -m escalation replay-questions FILE.csv          # exact contract
 
 Each command lives in its own module and is imported only when it runs.
 """

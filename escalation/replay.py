@@ -1,11 +1,11 @@
 """``replay-counts`` and ``replay-questions``: the service's detector and pipeline over a CSV, in event time.
 
-Both outputs are contracts (issue 6). ``replay-counts FILE.csv`` (header ``timestamp,value``, one bucket per row)
-prints each alarm's timestamp as written in the file, then ``{"points": N, "alarms": M}``. ``replay-questions
-FILE.csv`` (header ``timestamp,text`` and optionally ``fund_code``) prints one JSON object per opened incident, then
-``{"questions": N, "clusters": K, "incidents": M}``; an incident's ``evidence`` (the test that fired: resolution,
-observed and expected counts, significance, funds) is an extra key. Bad input is reported as ``file:line: message``
-on stderr with exit status 2, before anything is printed.
+Both outputs are contracts: tools outside the project parse them. ``replay-counts FILE.csv`` (header
+``timestamp,value``, one bucket per row) prints each alarm's timestamp as written in the file, then ``{"points": N,
+"alarms": M}``. ``replay-questions FILE.csv`` (header ``timestamp,text`` and optionally ``fund_code``) prints one
+JSON object per opened incident, then ``{"questions": N, "clusters": K, "incidents": M}``; an incident's
+``evidence`` (the test that fired: resolution, observed and expected counts, significance, funds) is an extra key.
+Bad input is reported as ``file:line: message`` on stderr with exit status 2, before anything is printed.
 """
 
 from __future__ import annotations

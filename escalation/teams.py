@@ -1,6 +1,6 @@
 """Teams from the teams file, and routing a hand-off to one of their queues.
 
-Routing order (issue 5): the team that owns the last matched FAQ entry, else the team of the
+Routing order: the team that owns the last matched FAQ entry, else the team of the
 fund the investor asked about (funds.yml), else the default queue. A team name that is not
 configured is never a dead end: the hand-off goes to the default queue.
 """

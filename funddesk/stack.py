@@ -107,14 +107,9 @@ def action_service(settings: Settings, *, root: Path = PROJECT_ROOT, python: str
     return Service("actions", command, health, settings_env(settings), root, _log(settings, "actions"))
 
 
-def web_service(settings: Settings, *, root: Path = PROJECT_ROOT, python: str = sys.executable) -> Service | None:
-    """Hook for the web service (widget, console, API): started once ``python -m web`` exists.
-
-    Its contract: it reads settings with ``funddesk.settings.load()`` (Rasa's URL and token
-    included) and answers ``GET /health`` with 200 when ready.
-    """
-    if not (root / "web" / "__main__.py").is_file():
-        return None
+def web_service(settings: Settings, *, root: Path = PROJECT_ROOT, python: str = sys.executable) -> Service:
+    """The web service (widget, console, APIs): it reads settings with ``funddesk.settings.load()``
+    (Rasa's URL and token included) and answers ``GET /health`` with 200 when ready."""
     health = f"http://{settings.web_host}:{settings.web_port}/health"
     return Service("web", [python, "-m", "web"], health, settings_env(settings), root, _log(settings, "web"))
 
@@ -125,10 +120,9 @@ def with_token(settings: Settings) -> Settings:
 
 
 def plan(settings: Settings, model: Path, root: Path = PROJECT_ROOT) -> list[Service]:
-    """What ``make run`` starts, in start order: Rasa, the action server, the web service if any."""
-    web = web_service(settings, root=root)
+    """What ``make run`` starts, in start order: Rasa, the action server, the web service."""
     rasa = rasa_service(settings, model, settings.rasa_token, root=root)
-    return [rasa, action_service(settings, root=root), *([web] if web else [])]
+    return [rasa, action_service(settings, root=root), web_service(settings, root=root)]
 
 
 def _log(settings: Settings, name: str) -> Path:

@@ -1,4 +1,4 @@
-"""The web service's app factory: widget, investor API (and, next, the staff console).
+"""The web service's app factory: widget, investor API, staff console and staff API.
 
     app = create_app(settings)                              # everything
     app = create_app(settings, modules=["web.api"])         # only the API, e.g. in a test

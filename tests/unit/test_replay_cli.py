@@ -1,4 +1,4 @@
-"""``replay-counts`` and ``replay-questions`` print exactly what other tools parse (issue 6 contract)."""
+"""``replay-counts`` and ``replay-questions`` print exactly what other tools parse (a contract)."""
 
 from __future__ import annotations
 

@@ -69,12 +69,9 @@ def test_the_rasa_command_serves_the_model_with_the_api_behind_the_token(tmp_pat
     assert service.health_url == "http://127.0.0.1:6005/status?token=tok"
 
 
-def test_the_web_service_joins_once_it_exists(tmp_path: Path) -> None:
-    assert stack.web_service(Settings(), root=tmp_path) is None
-    (tmp_path / "web").mkdir()
-    (tmp_path / "web" / "__main__.py").touch()
+def test_the_web_service_is_checked_for_health_on_its_port(tmp_path: Path) -> None:
     web = stack.web_service(Settings(web_port=8123), root=tmp_path)
-    assert web is not None and web.health_url == "http://127.0.0.1:8123/health"
+    assert web.health_url == "http://127.0.0.1:8123/health" and web.command[-2:] == ["-m", "web"]
 
 
 def test_a_service_is_started_waited_for_and_stopped(tmp_path: Path) -> None:

@@ -177,7 +177,6 @@ def web_with_fake_rasa(data_dir: Path, bot: fake_rasa.FakeBot | None = None, **c
     base = Settings(data_dir=data_dir, rasa_port=port, web_port=free_port(), web_rate_client=10_000)
     settings = replace(base, **changes)  # type: ignore[arg-type]
     web = stack.web_service(settings)
-    assert web is not None
     try:
         with stack.running([web]):
             yield settings

@@ -38,7 +38,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         web_rate_client=10_000,
     )
     web = stack.web_service(settings)
-    assert web is not None
     with stack.running([web]):
         yield settings
     rasa.shutdown()
