@@ -43,7 +43,7 @@ def test_every_child_learns_the_generated_token(tmp_path: Path) -> None:
     _fake_rasa(tmp_path)
     settings = stack.with_token(Settings(data_dir=tmp_path / "var"))
     services = stack.plan(settings, tmp_path / "m.tar.gz", tmp_path)
-    assert [s.name for s in services] == ["rasa", "actions"]
+    assert [s.name for s in services] == ["rasa", "actions", "web"]
     assert settings.rasa_token == (tmp_path / "var" / "rasa_token").read_text().strip()
     assert all(s.env["FUNDDESK_RASA_TOKEN"] == settings.rasa_token for s in services)
 
