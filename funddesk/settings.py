@@ -38,6 +38,7 @@ class Settings:
     web_max_body: int = 32768
     web_rate_conversation: int = 20
     web_rate_client: int = 120
+    staff_login_rate: int = 10
     web_proxies_count: int = 0
     web_cors_origins: str = "*"
     redis_url: str = ""
@@ -93,6 +94,8 @@ HELP: dict[str, str] = {
     "web_max_body": "Largest request body the web service accepts, in bytes (larger: 413).",
     "web_rate_conversation": "Messages per minute one conversation may send (more: 429).",
     "web_rate_client": "Messages and new conversations per minute from one client address (more: 429).",
+    "staff_login_rate": "Console login attempts per minute from one client address (more: 429): slows password "
+    "guessing, on top of argon2.",
     "web_proxies_count": "Reverse proxies in front of the web service whose `X-Forwarded-For` is "
     "trusted for the client address (0: use the connection's address).",
     "web_cors_origins": "Origins allowed to call the investor API from a browser (comma-separated, "

@@ -35,7 +35,6 @@ from web.ratelimit import RateLimiter
 log = logging.getLogger("web")
 DEFAULT_MODULES = ("web.widget", "web.console", "web.api")
 WEBSOCKET_MAX_SIZE = 4096  # clients send only small commands (typing, watch)
-LOGINS_PER_MINUTE = 10  # per client address
 
 
 def create_app(
@@ -90,7 +89,7 @@ def _open(rasa_transport: httpx.AsyncBaseTransport | None) -> Any:
         await ctx.hub.start()
         ctx.conversation_limit = RateLimiter(settings.web_rate_conversation)
         ctx.client_limit = RateLimiter(settings.web_rate_client)
-        ctx.login_limit = RateLimiter(LOGINS_PER_MINUTE)
+        ctx.login_limit = RateLimiter(settings.staff_login_rate)
         ctx.turn_locks = KeyedLocks()
         ctx.token_hashes = TokenHashes()
         log.info("web service ready: database %s, rasa %s", ctx.db.engine.url.render_as_string(), settings.rasa_url)

@@ -174,7 +174,10 @@ def web_with_fake_rasa(data_dir: Path, bot: fake_rasa.FakeBot | None = None, **c
     rasa = fake_rasa.serve("127.0.0.1", 0, bot=bot)
     threading.Thread(target=rasa.serve_forever, daemon=True).start()
     port = int(rasa.server_address[1])
-    base = Settings(data_dir=data_dir, rasa_port=port, web_port=free_port(), web_rate_client=10_000)
+    # Every test logs staff in from 127.0.0.1: a quick suite makes more than ten logins a minute.
+    base = Settings(
+        data_dir=data_dir, rasa_port=port, web_port=free_port(), web_rate_client=10_000, staff_login_rate=10_000
+    )
     settings = replace(base, **changes)  # type: ignore[arg-type]
     web = stack.web_service(settings)
     try:

@@ -269,3 +269,13 @@ def test_admins_create_users_and_nobody_else_can(api: Api, agent: StaffClient) -
     weak = admin.request("post", "/api/v1/staff/users", json=new | {"username": "fay", "password": "short"})
     assert weak.status_code == 400 and weak.json()["error"]["code"] == "weak_password"
     admin.close()
+
+
+def test_password_guessing_is_slowed_per_address_at_the_configured_login_rate(make_api: Any) -> None:
+    api = make_api(staff_login_rate=3)
+    add_user(api, "guessed")
+    guesser = StaffClient(api, "guessed")
+    assert [guesser.login("wrong password").status_code for _ in range(3)] == [401, 401, 401]
+    refused = guesser.login()  # even the right password waits: the address used its attempts
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["error"]["code"] == "login_rate_limited"
