@@ -44,10 +44,8 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-
 from bench.scenario_weeks import KINDS, Burst, Event, Scenario, Stream, generate
-from bench.spikes_bench import Corpus, banking77
+from bench.spikes_bench import Corpus, banking77, embedded
 from bench.stats import percentile
 from escalation.detector import DetectorConfig
 from escalation.pipeline import Question, QuestionPipeline
@@ -73,7 +71,7 @@ OUT = Path(__file__).resolve().parent / "out"
 LATE = timedelta(minutes=30)  # an incident this long after a burst's end still counts for it
 BANDS = ((2.0, 3.0), (3.0, 5.0), (5.0, 10.0), (10.0, 20.0))
 SIZES = ((0.0, 30.0), (30.0, 100.0), (100.0, math.inf))  # extra questions a burst adds, in expectation
-PEAK_WINDOW = timedelta(minutes=15)  # the detector's longest window: 3 buckets of 5 minutes
+PEAK_WINDOW = timedelta(seconds=DetectorConfig().window_buckets * DetectorConfig().bucket_seconds)  # its longest
 MIN_COUNT = DetectorConfig().min_count
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -274,7 +272,6 @@ def shipped_chinese(out: Path) -> Corpus:
     """Chinese questions by topic: the shipped FAQ's Chinese entries (each entry a topic) with their phrasings and
     the Chinese paraphrases and messages written for them (``bench/data``), embedded by the configured model."""
     from funddesk import settings
-    from knowledge_base.embedder import load_embedder
     from knowledge_base.parser import parse_file
 
     config = settings.load()
@@ -292,15 +289,7 @@ def shipped_chinese(out: Path) -> Corpus:
                 if row["expected_id"] in known:
                     texts.append(row["question"])
                     topics.append(row["expected_id"])
-    embedder = load_embedder(config.embedding_model)
-    cache_file = out / f"shipped-zh-{embedder.name}-{len(texts)}.npy"
-    if cache_file.is_file():
-        vectors = np.load(cache_file)
-    else:
-        vectors = embedder.encode(texts)
-        out.mkdir(parents=True, exist_ok=True)
-        np.save(cache_file, vectors)
-    return Corpus(texts, topics, vectors)
+    return Corpus(texts, topics, embedded(texts, f"shipped-zh-{len(texts)}", out))
 
 
 def _one(seed: int, mode: str, make_pipeline: Callable[[], PipelineLike], out: Path) -> ScenarioResult:

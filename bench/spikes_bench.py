@@ -89,18 +89,23 @@ def banking77(out: Path) -> Corpus:
     """BANKING77 texts with their embeddings (computed once per model, cached in ``out``)."""
     with (DATA / "banking77_train.csv").open(newline="", encoding="utf-8") as handle:
         rows = [(r["text"].strip(), r["category"]) for r in csv.DictReader(handle)]
+    texts = [t for t, _ in rows]
+    return Corpus(texts, [i for _, i in rows], embedded(texts, "banking77", out))
+
+
+def embedded(texts: list[str], name: str, out: Path) -> np.ndarray:
+    """The configured model's embeddings of ``texts``, computed once and cached in ``out`` as ``name-<model>.npy``."""
     from funddesk import settings
     from knowledge_base.embedder import load_embedder
 
     embedder = load_embedder(settings.load().embedding_model)
-    cache = out / f"banking77-{embedder.name}.npy"
+    cache = out / f"{name}-{embedder.name}.npy"
     if cache.is_file():
-        vectors = np.load(cache)
-    else:
-        vectors = embedder.encode([text for text, _ in rows])
-        out.mkdir(parents=True, exist_ok=True)
-        np.save(cache, vectors)
-    return Corpus([t for t, _ in rows], [i for _, i in rows], vectors)
+        return np.asarray(np.load(cache))
+    vectors = embedder.encode(texts)
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(cache, vectors)
+    return vectors
 
 
 def clustering_quality(corpus: Corpus, thresholds: tuple[float, ...] = (0.6, 0.66, 0.72, 0.78, 0.84)) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 from escalation.detector import DetectorConfig, SpikeDetector, Verdict, bucket_of
 
 TOTAL = "*"
-ROLLUP = ":"  # keys of series that roll up others (a fund's: "fund:110022") hold this; cluster ids do not
+ROLLUP = ":"  # keys of series that roll up others (a fund's: "fund:110022", see pipeline) hold this; cluster ids do not
 LIVE_LEVEL = 0.5
 SHARE_PRIOR = 5.0  # pseudo-counts that keep the share-of-traffic ratio steady on small totals
 LIVE_EVERY = 12  # buckets between recounts of the live series (a pass over every series: hourly is plenty)

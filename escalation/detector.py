@@ -155,34 +155,37 @@ class SpikeDetector:
         of_day = second // (60 * self.config.slot_minutes)
         return of_day + (len(self.state.profile) // 2 if weekend else 0)
 
-    def expected(self, bucket: int) -> float:
-        """Expected count of ``bucket`` from history only."""
+    def _profiled(self, bucket: int) -> tuple[int, float, float]:
+        """The bucket's slot, how far its profile is trusted (0 without history), and how busy the last hours were
+        relative to what the profile expected of them (the profile's rescaling)."""
         s = self.state
         slot = self.slot(bucket)
         weight = s.profile_weight[slot]
         if weight <= 0:
-            return max(s.level, MIN_EXPECTED)
-        # How busy the last hours were relative to what the profile expected of them.
+            return slot, 0.0, 1.0
         scale = min(4.0, max(0.25, s.level / max(s.seasonal_level, MIN_EXPECTED)))
-        seasonal = s.profile[slot] * scale
-        trust = weight / (weight + self._profile_trust)
-        return max(trust * seasonal + (1.0 - trust) * s.level, MIN_EXPECTED)
+        return slot, weight / (weight + self._profile_trust), scale
+
+    def expected(self, bucket: int) -> float:
+        """Expected count of ``bucket`` from history only."""
+        s = self.state
+        slot, trust, scale = self._profiled(bucket)
+        if trust <= 0:
+            return max(s.level, MIN_EXPECTED)
+        return max(trust * s.profile[slot] * scale + (1.0 - trust) * s.level, MIN_EXPECTED)
 
     def uncertainty(self, bucket: int) -> float:
         """Relative variance of ``expected(bucket)`` as an estimate: a running mean of ``n`` Poisson counts with mean
         ``m`` is off by variance ``m / n``. A new count varies around the truth, not around the estimate, so this adds
         to its variance (a prediction interval, not a fitted margin)."""
         s = self.state
-        slot = self.slot(bucket)
-        weight = s.profile_weight[slot]
+        slot, trust, scale = self._profiled(bucket)
         level_part = 1.0 / (max(s.level_weight, 1.0) * max(s.level, MIN_EXPECTED))
-        if weight <= 0:
+        if trust <= 0:
             return level_part
-        trust = weight / (weight + self._profile_trust)
-        scale = min(4.0, max(0.25, s.level / max(s.seasonal_level, MIN_EXPECTED)))
         seasonal = max(s.profile[slot], MIN_EXPECTED) * scale
         blended = trust * seasonal + (1.0 - trust) * s.level
-        profile_part = 1.0 / (weight * max(s.profile[slot], MIN_EXPECTED))
+        profile_part = 1.0 / (s.profile_weight[slot] * max(s.profile[slot], MIN_EXPECTED))
         variance = (trust * seasonal) ** 2 * profile_part + ((1.0 - trust) * s.level) ** 2 * level_part
         return variance / max(blended, MIN_EXPECTED) ** 2
 

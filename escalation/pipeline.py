@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from escalation.bank import BankConfig, DetectorBank, SpikeAlarm
+from escalation.bank import ROLLUP, BankConfig, DetectorBank, SpikeAlarm
 from escalation.clustering import ClusterConfig, OnlineClusterer
 from escalation.detector import bucket_of
 from funddesk.masking import mask
@@ -49,7 +49,7 @@ class PipelineConfig:
     chart_buckets: int = 288
 
 
-FUND_SERIES = "fund:"  # a fund's series key prefix (cluster ids are "c1", "c2", ...)
+FUND_SERIES = f"fund{ROLLUP}"  # a fund's series key prefix: a rollup to the bank (cluster ids are "c1", "c2", ...)
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,8 @@ class QuestionPipeline:
         if not by_cluster:
             return None
         main = by_cluster.most_common(1)[0][0]
-        existing = self._of_fund(fund) or next((self.incident_for(c) for c in by_cluster if self.incident_for(c)), None)
+        attached = (incident for c in by_cluster if (incident := self.incident_for(c)) is not None)
+        existing = self._of_fund(fund) or next(attached, None)
         if existing is not None:
             for cluster_id in by_cluster:
                 self._join(existing, cluster_id)

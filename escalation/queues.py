@@ -8,15 +8,15 @@ per card on every queue view; here it is three queries per view, however long th
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from escalation import handoff as machine
 from funddesk.db import Handoff, HandoffStatus, Message, Team
 
 DEFAULT_SLA_SECONDS = 120  # a team that no longer exists keeps the default first-response target
-OPEN = (HandoffStatus.WAITING, HandoffStatus.ACTIVE)
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def open_rows(session: Session, team_ids: Iterable[str]) -> dict[str, list[Queue
     """The open hand-offs of these teams, oldest first, by team."""
     teams = list(team_ids)
     handoffs = session.scalars(
-        select(Handoff).where(Handoff.team_id.in_(teams), Handoff.status.in_(OPEN)).order_by(Handoff.id)
+        select(Handoff).where(Handoff.team_id.in_(teams), Handoff.status.in_(machine.OPEN)).order_by(Handoff.id)
     ).all()
     rows = _rows(session, handoffs)
     by_team: dict[str, list[QueueRow]] = {team: [] for team in teams}
@@ -45,12 +45,7 @@ def open_rows(session: Session, team_ids: Iterable[str]) -> dict[str, list[Queue
 def row_of(session: Session, handoff: Handoff) -> QueueRow:
     """One card (after a change to it): its place still counts the waiting hand-offs ahead of it."""
     [row] = _rows(session, [handoff], places=False)
-    if handoff.status is not HandoffStatus.WAITING:
-        return row
-    ahead = select(func.count()).where(
-        Handoff.team_id == handoff.team_id, Handoff.status == HandoffStatus.WAITING, Handoff.id < handoff.id
-    )
-    return QueueRow(handoff, row.sla_seconds, row.last, int(session.scalar(ahead) or 0) + 1)
+    return replace(row, position=machine.position(session, handoff))
 
 
 def _rows(session: Session, handoffs: Iterable[Handoff], *, places: bool = True) -> list[QueueRow]:
