@@ -17,12 +17,12 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
 from actions import runtime
-from escalation import accounts
-from escalation.spikes import SpikeWatch, pipeline_config
-from escalation.teams import Router, load_fund_teams, load_teams
-from funddesk import fund_lookup
+from escalation.spikes.watch import SpikeWatch, pipeline_config
+from escalation.staff import accounts
+from escalation.staff.teams import Router, load_fund_teams, load_teams
 from funddesk.db import Database, database_url, migrate
 from funddesk.settings import Settings, load
+from knowledge_base import funds
 
 log = logging.getLogger("actions")
 HOST = "127.0.0.1"
@@ -39,7 +39,7 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
 
         router = handoff_router(settings)  # first: a broken teams file stops the start at once
         app.ctx.kb = KnowledgeBase.open(settings, embedder=embedder)
-        names = fund_lookup.display_names(fund_lookup.read_funds(settings.funds_file))
+        names = funds.display_names(funds.read_funds(settings.funds_file))
         runtime.install(app.ctx.kb, names, router)
         log.info("knowledge base loaded from %s; hand-offs route to %d teams", settings.kb_dir, len(router.known))
         app.ctx.spikes = open_spike_watch(settings, router, app.ctx.kb)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from knowledge_base.replies import LANGS, Reply
+from actions.replies import LANGS, Reply
 
 Event = dict[str, Any]
 

@@ -13,11 +13,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import runtime
+from actions import replies, runtime
 from actions._sdk import Action, Event, intent_of, lang_of, send, text_of
-from knowledge_base import replies
+from actions.replies import Handoff
 from knowledge_base.entries import Entry
-from knowledge_base.replies import Handoff
 
 
 def handoff_to_staff(reason: str, lang: str, *, faq_id: object, fund: str | None) -> Handoff:

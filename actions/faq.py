@@ -13,14 +13,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import runtime
+from actions import replies, runtime
 from actions._sdk import Action, Event, intent_of, lang_of, send, text_of
 from actions.escalation import handoff_slots, handoff_to_staff
-from escalation.spikes import Asked, Observed
-from knowledge_base import replies
+from actions.replies import Audit, Handoff, Reply
+from escalation.spikes.watch import Asked, Observed
 from knowledge_base.entries import Entry
 from knowledge_base.policy import Candidate, Decision
-from knowledge_base.replies import Audit, Handoff, Reply
 
 
 class ActionAnswerFaq(Action):

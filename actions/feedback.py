@@ -8,10 +8,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import replies
 from actions._sdk import Action, Event, intent_of, lang_of, send
+from actions.replies import Reply
 from funddesk.bot_payload import Feedback
-from knowledge_base import replies
-from knowledge_base.replies import Reply
 
 
 class ActionFeedback(Action):

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions._sdk import Action, Event, text_of
-from knowledge_base.replies import conversation_lang
+from actions.replies import conversation_lang
 
 
 class ActionDetectLanguage(Action):

@@ -9,8 +9,8 @@ from typing import Protocol
 
 import numpy as np
 
-from escalation.spikes import Asked, Observed
-from escalation.teams import Router
+from escalation.spikes.watch import Asked, Observed
+from escalation.staff.teams import Router
 from knowledge_base.entries import Entry
 from knowledge_base.policy import Decision
 
@@ -50,7 +50,7 @@ _router: Router | None = None
 
 
 class SpikeWatchLike(Protocol):
-    """The part of ``escalation.spikes.SpikeWatch`` the actions use."""
+    """The part of ``escalation.spikes.watch.SpikeWatch`` the actions use."""
 
     def observe(self, asked: Asked) -> Observed: ...
 

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.stats import percentile
-from funddesk import rasa_model, stack
+from bot.tooling import rasa_model
+from funddesk import stack
 from funddesk.settings import Settings
 from funddesk.stack import free_port
 

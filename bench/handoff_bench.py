@@ -32,7 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench.stats import percentile
 from bench.web_bench import fake_stack
-from escalation import accounts
+from escalation.staff import accounts
 from funddesk.db import Database, StaffRole, database_url
 from funddesk.settings import Settings
 

@@ -34,7 +34,8 @@ from bench.baseline.serving import RasaServer
 from bench.baseline.training import TrainedModel
 from bench.baseline.weights import ConvertedWeights
 from bench.stats import percentile
-from funddesk import rasa_model, stack
+from bot.tooling import rasa_model
+from funddesk import stack
 from funddesk.settings import Settings
 from knowledge_base.embedder import packaged_model_path
 from knowledge_base.evaluation import Question, read_questions

@@ -47,8 +47,8 @@ from typing import Any, Protocol
 from bench.scenario_weeks import KINDS, Burst, Event, Scenario, Stream, generate
 from bench.spikes_bench import Corpus, banking77, embedded
 from bench.stats import percentile
-from escalation.detector import DetectorConfig
-from escalation.pipeline import Question, QuestionPipeline
+from escalation.spikes.detector import DetectorConfig
+from escalation.spikes.pipeline import Question, QuestionPipeline
 
 __all__ = [
     "CHOOSE_SEEDS",

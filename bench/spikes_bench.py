@@ -27,9 +27,9 @@ import numpy as np
 
 from bench import nab
 from bench.datasets import DATA
-from escalation.clustering import ClusterConfig, OnlineClusterer
-from escalation.detector import SpikeDetector, bucket_of
-from escalation.pipeline import Question, QuestionPipeline
+from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
+from escalation.spikes.detector import SpikeDetector, bucket_of
+from escalation.spikes.pipeline import Question, QuestionPipeline
 
 MONDAY = datetime(2026, 3, 2)
 FUNDS = ["110022", "000001", "161725", "519674", "005827"]

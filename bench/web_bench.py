@@ -3,7 +3,7 @@
     python -m bench.web_bench [--duration 30] [--real]
 
 Starts ``python -m web`` (as ``make run`` does) on a private SQLite database, in front of the
-fake Rasa (``python -m web.fake_rasa``, answering at once, in its own process) so the figures are
+fake Rasa (``python -m tests.doubles.fake_rasa``, answering at once, in its own process) so the figures are
 the web service's own: API, database, live push. ``--real`` also runs the steady load against
 the real stack (Rasa + action server + web, as ``make run`` starts it).
 
@@ -41,11 +41,12 @@ from typing import Any
 import httpx
 
 from bench.stats import percentile
-from funddesk import rasa_model, stack
+from bot.tooling import rasa_model
+from funddesk import stack
 from funddesk.db import Database, Role, database_url, repository
 from funddesk.settings import PROJECT_ROOT, Settings
 from funddesk.stack import free_port
-from web.fake_rasa import ENTRIES
+from tests.doubles.fake_rasa import ENTRIES
 
 # What the fake bot answers (an answer, a clarify, a fallback); the real FAQ answers the first ones.
 FAKE_QUESTIONS = (
@@ -190,7 +191,7 @@ def fake_stack(data: Path) -> Iterator[Settings]:
     """The fake Rasa and ``python -m web``, each in its own process."""
     rasa_port = free_port()
     fake = subprocess.Popen(
-        [sys.executable, "-m", "web.fake_rasa", "--port", str(rasa_port)],
+        [sys.executable, "-m", "tests.doubles.fake_rasa", "--port", str(rasa_port)],
         cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     settings = Settings(

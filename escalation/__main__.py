@@ -14,9 +14,9 @@ import importlib
 import sys
 
 COMMANDS = {
-    "users": "escalation.users_cli",
-    "replay-counts": "escalation.replay",
-    "replay-questions": "escalation.replay",
+    "users": "escalation.staff.users_cli",
+    "replay-counts": "escalation.spikes.replay",
+    "replay-questions": "escalation.spikes.replay",
 }
 
 

@@ -42,7 +42,7 @@ class Settings:
     web_proxies_count: int = 0
     web_cors_origins: str = "*"
     redis_url: str = ""
-    teams_file: Path = PROJECT_ROOT / "knowledge_base" / "teams.yml"
+    teams_file: Path = PROJECT_ROOT / "escalation" / "staff" / "teams.yml"
     default_team: str = "service-desk"
     business_hours: str = "always"
     timezone: str = "Asia/Shanghai"

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from funddesk import rasa_model
+from bot.tooling import rasa_model
 from funddesk.settings import PROJECT_ROOT, Settings, env_name, load
 
 GRACE_SECONDS = 10.0

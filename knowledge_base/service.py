@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from funddesk.fund_lookup import read_funds
 from funddesk.settings import Settings
 from knowledge_base.cache import EmbeddingCache
 from knowledge_base.calibration import (
@@ -38,6 +37,7 @@ from knowledge_base.calibration import (
 )
 from knowledge_base.embedder import Embedder, languages_of, load_embedder
 from knowledge_base.entries import LANGS, Entry, ParsedFile, Problem
+from knowledge_base.funds import read_funds
 from knowledge_base.index import BuildReport, FaqIndex, Scope, Weights
 from knowledge_base.language import detect_lang
 from knowledge_base.last_good import with_last_good

@@ -21,9 +21,9 @@ from sanic import Sanic
 from sanic.response import HTTPResponse, json
 from sanic_ext import Extend, openapi
 
-from escalation import accounts
-from escalation.hours import BusinessHours
-from escalation.teams import Router, load_fund_teams, load_teams
+from escalation.staff import accounts
+from escalation.staff.hours import BusinessHours
+from escalation.staff.teams import Router, load_fund_teams, load_teams
 from funddesk.db import Database, database_url, migrate
 from funddesk.settings import Settings
 from web import errors

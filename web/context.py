@@ -13,8 +13,8 @@ from sanic import Request, Sanic
 from sanic.config import Config
 from sqlalchemy.orm import Session
 
-from escalation.hours import BusinessHours
-from escalation.teams import Router
+from escalation.staff.hours import BusinessHours
+from escalation.staff.teams import Router
 from funddesk.db import Database
 from funddesk.settings import Settings
 from web.hub import LocalHub

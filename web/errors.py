@@ -10,7 +10,7 @@
      ├── TooManyRequests          429: a rate limit; carries ``retry_after`` seconds
      └── RasaUnavailable          503: Rasa down, failing or slow (the API answers politely instead)
 
-The staff side's own refusals (:mod:`escalation.errors`) carry their status and are answered
+The staff side's own refusals (:mod:`escalation.staff.errors`) carry their status and are answered
 the same way. Every error body is ``{"error": {"code": "...", "message": "..."}}``. Expected errors (4xx) are
 quiet; anything else is logged with its traceback and answered with a generic 500.
 """
@@ -24,7 +24,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
 
-from escalation.errors import EscalationError
+from escalation.staff.errors import EscalationError
 
 log = logging.getLogger("web")
 

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from funddesk import rasa_model
+from bot.tooling import rasa_model
 
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements-lm.txt"
 COMPONENTS = Path(__file__).resolve().parent / "rasa_components"

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.baseline.training import TrainedModel, rasa_env
-from funddesk import rasa_model, stack
+from bot.tooling import rasa_model
+from funddesk import stack
 
 FALLBACK_INTENT = "nlu_fallback"
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.baseline.project import RasaProject
-from funddesk import rasa_model
+from bot.tooling import rasa_model
 from funddesk.settings import PROJECT_ROOT, Settings
 
 

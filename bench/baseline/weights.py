@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from bench.baseline import lm_overlay
-from funddesk import rasa_model
+from bot.tooling import rasa_model
 
 TOKENIZER_FILES = ("vocab.txt", "tokenizer_config.json", "special_tokens_map.json")
 CHECK_SENTENCES = (

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from funddesk import rasa_model, stack
+from bot.tooling import rasa_model
+from funddesk import stack
 from funddesk.settings import Settings
 from funddesk.stack import free_port
 from knowledge_base.embedder import Embedder, SentenceTransformerEmbedder

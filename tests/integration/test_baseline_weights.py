@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.baseline import builds, weights
-from funddesk import rasa_model
+from bot.tooling import rasa_model
 
 pytestmark = pytest.mark.integration
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from actions.replies import TEXTS
 from knowledge_base.entries import Entry
 from knowledge_base.parser import parse_file
-from knowledge_base.replies import TEXTS
 from tests.conftest import SHIPPED_FAQ
 from tests.integration.conftest import Bot
 

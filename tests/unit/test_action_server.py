@@ -18,7 +18,7 @@ with warnings.catch_warnings():
 
 from actions import runtime
 from actions.__main__ import build_app, handoff_router
-from escalation.teams import BadTeamsFile
+from escalation.staff.teams import BadTeamsFile
 from funddesk.settings import Settings
 from knowledge_base.embedder import HashingEmbedder
 from tests.conftest import WriteFaq

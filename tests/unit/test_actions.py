@@ -20,12 +20,12 @@ from actions.escalation import ActionBackFromStaff, ActionDeclineHuman, ActionEs
 from actions.faq import ActionAnswerFaq
 from actions.feedback import ActionFeedback
 from actions.language import ActionDetectLanguage
-from escalation.spikes import Asked, Observed
-from escalation.teams import Router
+from actions.replies import TEXTS
+from escalation.spikes.watch import Asked, Observed
+from escalation.staff.teams import Router
 from funddesk.masking import mask
 from knowledge_base.entries import Entry
 from knowledge_base.policy import Candidate, Decision, DecisionKind
-from knowledge_base.replies import TEXTS
 from knowledge_base.service import KnowledgeBase
 from tests.conftest import PROJECT, WriteFaq
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from escalation.clustering import ClusterConfig, OnlineClusterer
+from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
 from knowledge_base.embedder import HashingEmbedder
 
 NOW = datetime(2026, 3, 4, 10, 0)

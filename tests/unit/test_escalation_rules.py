@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from escalation import passwords
-from escalation.hours import BadHours, BusinessHours
-from escalation.sla import sla_state
-from escalation.teams import BadTeamsFile, Router, load_fund_teams, load_teams
+from escalation.staff import passwords
+from escalation.staff.hours import BadHours, BusinessHours
+from escalation.staff.sla import sla_state
+from escalation.staff.teams import BadTeamsFile, Router, load_fund_teams, load_teams
 from funddesk.masking import mask
 from funddesk.settings import Settings
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from funddesk import fund_lookup
-from funddesk.fund_lookup import Fund
+from bot.tooling import fund_lookup
 from funddesk.settings import Settings
+from knowledge_base.funds import Fund, display_names, read_funds
 
 
 def write_funds(tmp_path: Path, text: str) -> Path:
@@ -19,8 +19,8 @@ def write_funds(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_committed_lookup_file_is_up_to_date_with_the_funds_file() -> None:
-    expected = fund_lookup.render(fund_lookup.read_funds(Settings().funds_file))
-    assert fund_lookup.OUTPUT.read_text(encoding="utf-8") == expected, "run: python -m funddesk.fund_lookup"
+    expected = fund_lookup.render(read_funds(Settings().funds_file))
+    assert fund_lookup.OUTPUT.read_text(encoding="utf-8") == expected, "run: python -m bot.tooling.fund_lookup"
 
 
 def test_every_name_is_a_lookup_element_and_a_synonym_of_its_code(tmp_path: Path) -> None:
@@ -50,14 +50,14 @@ def test_names_with_rasa_markup_characters_are_left_out() -> None:
 
 
 def test_no_funds_file_means_an_empty_lookup(tmp_path: Path) -> None:
-    assert fund_lookup.read_funds(tmp_path / "missing.yml") == []
+    assert read_funds(tmp_path / "missing.yml") == []
     assert yaml.safe_load(fund_lookup.render([]))["nlu"] == []
 
 
 def test_a_fund_code_must_be_six_digits(tmp_path: Path) -> None:
     path = write_funds(tmp_path, 'funds:\n  - code: "12345"\n    names: [x]\n')
     with pytest.raises(ValueError, match="not 6 digits"):
-        fund_lookup.read_funds(path)
+        read_funds(path)
 
 
 def test_generate_writes_only_when_the_content_changes(tmp_path: Path) -> None:
@@ -70,4 +70,4 @@ def test_generate_writes_only_when_the_content_changes(tmp_path: Path) -> None:
 
 def test_display_names_are_each_funds_first_name() -> None:
     funds = [Fund("900001", ("Demo Balanced Fund", "Demo Balanced")), Fund("900009", ())]
-    assert fund_lookup.display_names(funds) == {"900001": "Demo Balanced Fund"}
+    assert display_names(funds) == {"900001": "Demo Balanced Fund"}

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from escalation.clustering import ClusterConfig, OnlineClusterer, join_bar
-from escalation.pipeline import Question, QuestionPipeline
+from escalation.spikes.clustering import ClusterConfig, OnlineClusterer, join_bar
+from escalation.spikes.pipeline import Question, QuestionPipeline
 
 MONDAY = datetime(2026, 3, 2)
 DIM = 64

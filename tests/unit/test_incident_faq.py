@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from escalation import incident_faq
+from escalation.spikes import incident_faq
 from knowledge_base.parser import parse_text
 
 

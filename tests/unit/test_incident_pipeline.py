@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from escalation.pipeline import Question, QuestionPipeline
+from escalation.spikes.pipeline import Question, QuestionPipeline
 from knowledge_base.embedder import HashingEmbedder
 
 START = datetime(2026, 3, 2, 9, 0)

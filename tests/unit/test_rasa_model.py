@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from funddesk import rasa_model
+from bot.tooling import rasa_model
 from funddesk.settings import Settings
 
 FAKE_RASA = f"""#!{sys.executable}

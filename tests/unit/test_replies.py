@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from knowledge_base import replies
+from actions import replies
+from actions.replies import Audit
 from knowledge_base.entries import Entry
 from knowledge_base.policy import Candidate
-from knowledge_base.replies import Audit
 
 
 def entry(entry_id: str, question: str = "How do I redeem?", answer: str = "Tap Redeem.") -> Entry:

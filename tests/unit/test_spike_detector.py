@@ -6,8 +6,8 @@ import json
 import random
 from datetime import datetime, timedelta
 
-from escalation.bank import DetectorBank
-from escalation.detector import DetectorConfig, SpikeDetector, bucket_of, upper_tail
+from escalation.spikes.bank import DetectorBank
+from escalation.spikes.detector import DetectorConfig, SpikeDetector, bucket_of, upper_tail
 
 START = datetime(2026, 3, 2)  # a Monday
 BUCKET = timedelta(minutes=5)

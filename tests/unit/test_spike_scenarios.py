@@ -22,7 +22,7 @@ from bench.spike_scenarios import (
     generate,
     summarize,
 )
-from escalation.pipeline import Question
+from escalation.spikes.pipeline import Question
 
 TEST_SEEDS = range(5000, 5500)  # neither for choosing settings nor for reporting
 SMALL = 5008  # about 13k questions, a new topic and a fund burst

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog,
 from funddesk import stack
 from funddesk.settings import Settings
 from funddesk.stack import free_port
-from web import fake_rasa
+from tests.doubles import fake_rasa
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse battery"  # every member of staff the browser tests create

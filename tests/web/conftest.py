@@ -16,9 +16,9 @@ from sanic_testing.reusable import ReusableClient
 from funddesk.db import Database, Role, database_url, repository
 from funddesk.settings import Settings
 from funddesk.stack import free_port
+from tests.doubles.fake_rasa import FakeBot, mock_transport
 from tests.web.db_fixtures import migrated_engine, session
 from web.app import DEFAULT_MODULES, create_app
-from web.fake_rasa import FakeBot, mock_transport
 
 __all__ = ["migrated_engine", "session"]  # database fixtures, see db_fixtures.py
 _names = itertools.count()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from funddesk import rasa_model
+from bot.tooling import rasa_model
 from funddesk.settings import PROJECT_ROOT, Settings
 from funddesk.stack import free_port
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from escalation import accounts
+from escalation.staff import accounts
 from funddesk.db import Database, StaffRole, database_url
 from tests.web.conftest import Api
 

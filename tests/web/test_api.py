@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from funddesk.db import Database, Role, State, database_url, repository
+from tests.doubles.fake_rasa import ENTRIES
 from tests.web.conftest import Api, MakeApi
-from web.fake_rasa import ENTRIES
 
 INJECTION = "<img src=x onerror=alert(1)>"
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import WebSocketRoute, expect
 
-from escalation import accounts
+from escalation.staff import accounts
 from funddesk.db import CannedResponse, Database, StaffRole, database_url
 from funddesk.settings import PROJECT_ROOT, Settings
 from tests.web.browser import (

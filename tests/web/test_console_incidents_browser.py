@@ -17,9 +17,10 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from escalation import accounts
+from escalation.staff import accounts
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, StaffRole, database_url
 from funddesk.settings import Settings
+from tests.doubles import fake_rasa
 from tests.web.browser import (
     PASSWORD,
     Console,
@@ -31,7 +32,6 @@ from tests.web.browser import (
     url,
     web_with_fake_rasa,
 )
-from web import fake_rasa
 
 pytestmark = pytest.mark.integration
 __all__ = ["browser", "new_page"]  # fixtures, see tests/web/browser.py

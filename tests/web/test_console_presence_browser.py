@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from escalation import accounts
+from escalation.staff import accounts
 from funddesk.db import Database, StaffRole, database_url
 from funddesk.settings import Settings
 from tests.web.browser import PASSWORD, Console, NewPage, browser, new_page, url, web_with_fake_rasa

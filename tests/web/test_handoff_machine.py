@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
-from escalation import accounts
-from escalation import handoff as machine
-from escalation.errors import Conflict, Invalid
-from escalation.teams import TeamConfig
+from escalation.staff import accounts
+from escalation.staff import handoff as machine
+from escalation.staff.errors import Conflict, Invalid
+from escalation.staff.teams import TeamConfig
 from funddesk.db import Conversation, Database, Handoff, HandoffStatus, StaffRole, StaffUser, State, repository
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from escalation import accounts
-from escalation import handoff as machine
-from escalation.queues import open_rows, row_of
-from escalation.teams import TeamConfig
+from escalation.staff import accounts
+from escalation.staff import handoff as machine
+from escalation.staff.queues import open_rows, row_of
+from escalation.staff.teams import TeamConfig
 from funddesk.db import Role, StaffRole, repository
 from funddesk.db.repository import MessageDraft
-from web.staff_json import item_json
+from web.staff.serializers import item_json
 
 NOW = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
 

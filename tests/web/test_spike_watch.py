@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 
-from escalation import accounts
-from escalation import spikes as spikes_module
-from escalation.spikes import Asked, SpikeWatch, pipeline_config
-from escalation.teams import Router, TeamConfig
+from escalation.spikes import watch as spikes_module
+from escalation.spikes.watch import Asked, SpikeWatch, pipeline_config
+from escalation.staff import accounts
+from escalation.staff.teams import Router, TeamConfig
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, make_engine, migrate
 
 ROUTER = Router(frozenset({"desk", "ir"}), {"900001": "ir"}, "desk")

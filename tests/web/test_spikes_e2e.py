@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from escalation import accounts
-from escalation.spikes import Asked, SpikeWatch, pipeline_config
-from escalation.teams import Router, load_fund_teams, load_teams
+from escalation.spikes.watch import Asked, SpikeWatch, pipeline_config
+from escalation.staff import accounts
+from escalation.staff.teams import Router, load_fund_teams, load_teams
 from funddesk.db import Database, StaffRole, database_url, migrate
 from funddesk.settings import Settings
 from knowledge_base.embedder import load_embedder

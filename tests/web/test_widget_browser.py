@@ -17,9 +17,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, e
 from funddesk import stack
 from funddesk.db import Database, database_url, repository
 from funddesk.settings import PROJECT_ROOT, Settings
+from tests.doubles import fake_rasa
 from tests.web.browser import Widget, chromium
 from tests.web.conftest import free_port
-from web import fake_rasa
 
 pytestmark = pytest.mark.integration
 INJECTION = "<img src=x onerror=alert(1)>"

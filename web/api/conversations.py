@@ -8,12 +8,12 @@ from sanic_ext import openapi
 from sqlalchemy.orm import Session
 
 from funddesk.db import repository
-from web import handoffs
 from web.api import payloads, turns
-from web.api.access import authorize, bearer_token, check_token, limit_client, limit_conversation
+from web.api.guards import authorize, bearer_token, check_token, limit_client, limit_conversation
 from web.api.payloads import ConversationCreatedJson, MessagesJson
 from web.context import WebRequest
 from web.events import message_json
+from web.staff import handoff_service as handoffs
 
 bp = Blueprint("conversations", url_prefix="/conversations")
 

@@ -19,10 +19,10 @@ from sanic import Blueprint
 from sanic.server.websockets.impl import WebsocketImplProtocol
 from sanic_ext import openapi
 
-from web import handoffs
-from web.api.access import authorize, bearer_token
+from web.api.guards import authorize, bearer_token
 from web.context import WebRequest
 from web.events import investor_channel
+from web.staff import handoff_service as handoffs
 
 bp = Blueprint("live", url_prefix="/conversations")
 TRY_AGAIN_LATER = 1013

@@ -18,12 +18,14 @@ from funddesk.db import Message, Role, State, repository
 from funddesk.db.repository import MessageDraft
 from funddesk.masking import mask
 from knowledge_base.language import detect_lang
-from web import handoffs, incidents, notices
 from web.api.payloads import Incoming, MessagesJson
 from web.context import WebContext
 from web.errors import BadRequest, NotFound, RasaUnavailable
 from web.events import Event, MessageCreated, MessageOut, Typing, message_json
 from web.rasa_client import BotReply
+from web.staff import handoff_service as handoffs
+from web.staff import incident_service as incidents
+from web.staff import notices
 
 log = logging.getLogger("web.turns")
 
@@ -135,7 +137,7 @@ def _store_incoming(session: Session, conversation_id: str, incoming: Incoming) 
     else:
         text = incoming.text or ""
         # The transcript keeps what the investor wrote, personal numbers included: staff may need
-        # them to help, see them masked (web.staff_json) and reveal them only as an audited action.
+        # them to help, see them masked (web.staff.serializers) and reveal them only as an audited action.
         # Everything else (question log, incidents, webhooks, logs) keeps only the masked text.
         draft = MessageDraft(Role.INVESTOR, text, language=detect_lang(text, conversation.lang))
     [message] = repository.add_messages(session, conversation_id, [draft])

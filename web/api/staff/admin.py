@@ -9,14 +9,14 @@ from sanic.response import HTTPResponse, json
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from escalation import access, accounts
+from escalation.staff import access, accounts
 from funddesk.db import AuditEntry, StaffRole
 from web.api.staff import payloads
 from web.api.staff.auth import staff_of
 from web.api.staff.docs import staff_route
 from web.context import WebRequest
 from web.errors import BadRequest
-from web.staff_json import audit_json, user_json
+from web.staff.serializers import audit_json, user_json
 
 bp = Blueprint("staff_admin")
 AUDIT_PAGE = 100

@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from sanic.response import HTTPResponse
 
-from escalation import accounts
+from escalation.staff import accounts
 from funddesk.db import StaffUser
 from web.context import WebContext, WebRequest
 from web.errors import Forbidden, Unauthorized
-from web.handoffs import now
+from web.staff.handoff_service import now
 
 COOKIE = "funddesk_staff"
 CSRF_HEADER = "x-csrf-token"

@@ -8,18 +8,18 @@ from sanic import Blueprint
 from sanic.response import HTTPResponse, empty, json
 from sqlalchemy.orm import Session
 
-from escalation import access
-from escalation import handoff as machine
-from escalation.errors import Missing
+from escalation.staff import access
+from escalation.staff import handoff as machine
+from escalation.staff.errors import Missing
 from funddesk.db import repository
-from web import handoffs
 from web.api import turns
 from web.api.staff import payloads
 from web.api.staff.auth import staff_of
 from web.api.staff.docs import staff_route
 from web.context import WebRequest
 from web.events import iso
-from web.staff_json import item_json_of
+from web.staff import handoff_service as handoffs
+from web.staff.serializers import item_json_of
 
 bp = Blueprint("staff_conversations", url_prefix="/conversations")
 ALL = (401, 403, 404, 409)

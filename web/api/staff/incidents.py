@@ -9,14 +9,14 @@ from sanic import Blueprint
 from sanic.response import HTTPResponse, json, raw
 from sqlalchemy.orm import Session
 
-from escalation import access, accounts
-from web import incidents
+from escalation.staff import access, accounts
 from web.api.staff import payloads
 from web.api.staff.auth import staff_of
 from web.api.staff.docs import staff_route
-from web.charts import incident_svg
 from web.context import WebRequest
-from web.handoffs import now
+from web.staff import incident_service as incidents
+from web.staff.charts import incident_svg
+from web.staff.handoff_service import now
 
 bp = Blueprint("staff_incidents", url_prefix="/incidents")
 

@@ -24,15 +24,15 @@ from sanic.server.websockets.impl import WebsocketImplProtocol
 from sanic_ext import openapi
 from sqlalchemy.orm import Session
 
-from escalation import access, accounts
-from escalation.errors import EscalationError
-from web import handoffs
+from escalation.staff import access, accounts
+from escalation.staff.errors import EscalationError
 from web.api.staff.auth import COOKIE, Staff, current, staff_of
 from web.context import WebContext, WebRequest
 from web.errors import Forbidden
 from web.events import PresenceChanged, staff_channel, team_channel
 from web.hub import Listener
-from web.staff_json import user_json
+from web.staff import handoff_service as handoffs
+from web.staff.serializers import user_json
 
 bp = Blueprint("staff_live")
 log = logging.getLogger("web.staff")

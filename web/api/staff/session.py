@@ -8,17 +8,17 @@ from typing import Any
 from sanic import Blueprint
 from sanic.response import HTTPResponse, empty, json
 
-from escalation import access, accounts
+from escalation.staff import access, accounts
 from funddesk.db import StaffUser
-from web.api.access import client_address
+from web.api.guards import client_address
 from web.api.staff import payloads
 from web.api.staff.auth import COOKIE, Staff, clear_cookie, set_cookie, staff_of
 from web.api.staff.docs import staff_route
 from web.context import WebContext, WebRequest
 from web.errors import TooManyRequests, Unauthorized
 from web.events import iso
-from web.handoffs import now
-from web.staff_json import user_json
+from web.staff.handoff_service import now
+from web.staff.serializers import user_json
 
 bp = Blueprint("staff_session", url_prefix="/session")
 

@@ -10,17 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from escalation import access, accounts
-from escalation.errors import Conflict, Missing
-from escalation.queues import open_rows
-from escalation.teams import TeamConfig
+from escalation.staff import access, accounts
+from escalation.staff.errors import Conflict, Missing
+from escalation.staff.queues import open_rows
+from escalation.staff.teams import TeamConfig
 from funddesk.db import CannedResponse, StaffRole, Team
 from web.api.staff import payloads
 from web.api.staff.auth import staff_of
 from web.api.staff.docs import staff_route
 from web.context import WebRequest
-from web.handoffs import now
-from web.staff_json import item_json, team_json
+from web.staff.handoff_service import now
+from web.staff.serializers import item_json, team_json
 
 queues_bp = Blueprint("staff_queues", url_prefix="/queues")
 bp = Blueprint("staff_teams", url_prefix="/teams")

@@ -3,7 +3,7 @@
 // and SLA colours tick here, every second, without asking the server.
 
 var SLA_ORDER = ["ok", "warning", "breached"];
-var WARNING_SHARE = 0.5; // as escalation/sla.py: amber once half the target has gone by
+var WARNING_SHARE = 0.5; // as escalation/staff/sla.py: amber once half the target has gone by
 
 function slaOf(item, now) {
   if (item.first_response_at || item.sla === "met" || item.sla === "missed") return item.sla;

@@ -14,9 +14,9 @@ import argparse
 import getpass
 import sys
 
-from escalation import accounts
-from escalation.errors import EscalationError
-from escalation.teams import load_teams
+from escalation.staff import accounts
+from escalation.staff.errors import EscalationError
+from escalation.staff.teams import load_teams
 from funddesk.db import Database, StaffRole, database_url, migrate
 from funddesk.settings import load
 

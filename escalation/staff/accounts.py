@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from escalation import passwords
-from escalation.errors import Conflict, Invalid, Missing
-from escalation.teams import TeamConfig
+from escalation.staff import passwords
+from escalation.staff.errors import Conflict, Invalid, Missing
+from escalation.staff.teams import TeamConfig
 from funddesk.db import StaffRole, StaffSession, StaffUser, Team, TeamMember
 from funddesk.db.base import as_utc
 

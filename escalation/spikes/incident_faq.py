@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from escalation.errors import Invalid
+from escalation.staff.errors import Invalid
 from knowledge_base.language import detect_lang
 from knowledge_base.parser import parse_text, phrasing_key
 

@@ -8,9 +8,9 @@ from typing import Any, TypedDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from escalation import queues
-from escalation.queues import QueueRow
-from escalation.sla import sla_state
+from escalation.staff import queues
+from escalation.staff.queues import QueueRow
+from escalation.staff.sla import sla_state
 from funddesk.db import Handoff, Message, Role, StaffUser, Team
 from funddesk.masking import mask
 from web.events import iso
@@ -130,7 +130,7 @@ def author_names(session: Session, messages: list[Message]) -> dict[int, str]:
 
 
 def item_json(row: QueueRow, now: datetime) -> ItemJson:
-    """A queue card from a loaded row (``escalation.queues``): no query here."""
+    """A queue card from a loaded row (``escalation.staff.queues``): no query here."""
     handoff = row.handoff
     assignee: PersonJson | None = None
     if handoff.assignee is not None:

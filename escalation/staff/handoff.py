@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from escalation.errors import Conflict, Invalid, Missing
+from escalation.staff.errors import Conflict, Invalid, Missing
 from funddesk.bot_payload import HandoffReason
 from funddesk.db import Conversation, Handoff, HandoffStatus, State, Team, repository
 from funddesk.db.base import as_utc

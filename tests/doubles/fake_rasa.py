@@ -3,7 +3,7 @@
 It answers like FundDesk's real bot does, in Rasa's exact REST format: text split at blank
 lines, buttons on their own item, and the action's audit as a ``custom`` item after the text::
 
-    python -m web.fake_rasa --port 5005      # then FUNDDESK_RASA_PORT=5005 python -m web
+    python -m tests.doubles.fake_rasa --port 5005      # then FUNDDESK_RASA_PORT=5005 python -m web
 
 Questions about redemption (or 赎回) and the cut-off time are answered, "fee" asks to clarify
 between two entries, "markdown test" answers with hostile HTML to show it is sanitized, "person"
@@ -242,7 +242,7 @@ def _handler(respond: Callable[[Any], list[Item]], delay: float) -> type[BaseHTT
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m web.fake_rasa", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.doubles.fake_rasa", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5005)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before each answer")

@@ -1,5 +1,5 @@
 """Hand-offs as the web service runs them: each change is one database transaction
-(:mod:`escalation.handoff` does the state machine), then the live events that follow from it.
+(:mod:`escalation.staff.handoff` does the state machine), then the live events that follow from it.
 
 After any change to a team's queue, the consoles watching that team get the changed item, and
 every investor still waiting in it gets their new place and estimate.
@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from escalation import access, accounts
-from escalation import handoff as machine
-from escalation.errors import Conflict, Missing, NotAllowed
+from escalation.staff import access, accounts
+from escalation.staff import handoff as machine
+from escalation.staff.errors import Conflict, Missing, NotAllowed
 from funddesk.bot_payload import HandoffRequest
 from funddesk.db import Handoff, HandoffStatus, Message, Role, StaffUser, State, repository
 from funddesk.db.repository import MessageDraft
-from web import notices
 from web.context import WebContext
 from web.events import (
     Event,
@@ -32,8 +31,9 @@ from web.events import (
     Typing,
     message_json,
 )
-from web.staff_json import ItemJson, StaffMessageJson, author_names, item_json_of
-from web.staff_json import message_json as staff_message_json
+from web.staff import notices
+from web.staff.serializers import ItemJson, StaffMessageJson, author_names, item_json_of
+from web.staff.serializers import message_json as staff_message_json
 
 
 def now() -> datetime:

@@ -1,6 +1,6 @@
 """Spike watch in the action path: every question the bot is asked goes through here.
 
-:meth:`SpikeWatch.observe` runs :class:`escalation.pipeline.QuestionPipeline` on the question
+:meth:`SpikeWatch.observe` runs :class:`escalation.spikes.pipeline.QuestionPipeline` on the question
 (with the embedding the matcher computed: nothing is embedded twice) and answers at once whether
 the question belongs to an open incident. The database work happens off the action's path: a
 writer thread logs questions in batches, attaches conversations to incidents, reads back what
@@ -33,14 +33,13 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from escalation.pipeline import Incident as Spike
-from escalation.pipeline import PipelineConfig, QuestionPipeline
-from escalation.pipeline import Question as PipelineQuestion
-from escalation.teams import Router
+from escalation.spikes.pipeline import PipelineConfig, QuestionPipeline, Spike
+from escalation.spikes.pipeline import Question as PipelineQuestion
+from escalation.staff.teams import Router
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question
 from funddesk.masking import mask
 
-log = logging.getLogger("escalation.spikes")
+log = logging.getLogger("escalation.spikes.watch")
 FLUSH_EVERY = 0.5  # seconds between writer passes
 SAVE_EVERY = 30.0  # seconds between state snapshots
 

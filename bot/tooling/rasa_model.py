@@ -4,8 +4,8 @@ The model is named by a hash of everything that shapes it (``config.yml``, ``bot
 ``bot/data/**`` and ``bot/requirements.txt``) and stored as ``<data_dir>/models/<hash>.tar.gz``;
 a matching file is reused as is. Training shells out to ``.venv-rasa`` (Rasa 3.6 on Python 3.10).
 
-    python -m funddesk.rasa_model train [--force]   # prints the model path
-    python -m funddesk.rasa_model path              # the path for the current inputs, exit 1 if untrained
+    python -m bot.tooling.rasa_model train [--force]   # prints the model path
+    python -m bot.tooling.rasa_model path              # the path for the current inputs, exit 1 if untrained
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from funddesk import fund_lookup
+from bot.tooling import fund_lookup
 from funddesk.settings import PROJECT_ROOT, Settings, load
 
 INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/requirements.txt")
@@ -130,7 +130,7 @@ def _say(message: str, quiet: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m funddesk.rasa_model", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.tooling.rasa_model", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     train_cmd = sub.add_parser("train", help="train if the inputs changed; print the model path")
     train_cmd.add_argument("--force", action="store_true", help="train even if a model exists")

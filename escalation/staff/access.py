@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from escalation.errors import NotAllowed
+from escalation.staff.errors import NotAllowed
 from funddesk.db import AuditEntry, Handoff, StaffRole, StaffUser
 
 

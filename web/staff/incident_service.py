@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from escalation import access, incident_faq
-from escalation.errors import Conflict, Missing
+from escalation.spikes import incident_faq
+from escalation.staff import access
+from escalation.staff.errors import Conflict, Missing
 from funddesk.db import Incident, IncidentConversation, IncidentStatus, Role, StaffUser, State, repository
 from funddesk.db.repository import MessageDraft
 from web.events import Event, IncidentChanged, MessageCreated, iso, message_json

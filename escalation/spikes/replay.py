@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from escalation.detector import SpikeDetector, bucket_of
-from escalation.pipeline import Incident, Question, QuestionPipeline
+from escalation.spikes.detector import SpikeDetector, bucket_of
+from escalation.spikes.pipeline import Question, QuestionPipeline, Spike
 from knowledge_base.question import QuestionReader
 
 EMBED_BATCH = 256
@@ -76,8 +76,8 @@ def replay_counts(path: str) -> int:
 
 def replay_questions(path: str) -> int:
     from funddesk import settings
-    from funddesk.fund_lookup import read_funds
     from knowledge_base.embedder import load_embedder
+    from knowledge_base.funds import read_funds
 
     rows = sorted(_read(path, required=("timestamp", "text"), optional=("fund_code",)), key=lambda r: r.moment)
     for row in rows:
@@ -111,7 +111,7 @@ def replay_questions(path: str) -> int:
     return 0
 
 
-def _incident_json(incident: Incident) -> dict[str, object]:
+def _incident_json(incident: Spike) -> dict[str, object]:
     return {
         "detected_at": incident.detected_at,
         "cluster": incident.cluster_id,

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from escalation.bank import ROLLUP, BankConfig, DetectorBank, SpikeAlarm
-from escalation.clustering import ClusterConfig, OnlineClusterer
-from escalation.detector import bucket_of
+from escalation.spikes.bank import ROLLUP, BankConfig, DetectorBank, SpikeAlarm
+from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
+from escalation.spikes.detector import bucket_of
 from funddesk.masking import mask
 
 
@@ -78,7 +78,7 @@ class Evidence:
 
 
 @dataclass
-class Incident:
+class Spike:
     id: str
     cluster_id: str
     label: str
@@ -102,8 +102,8 @@ class Added:
     it belongs to (the bot gives a holding reply instead of a handoff while that one is unanswered)."""
 
     cluster_id: str
-    opened: list[Incident]
-    incident: Incident | None
+    opened: list[Spike]
+    incident: Spike | None
 
 
 class QuestionPipeline:
@@ -111,7 +111,7 @@ class QuestionPipeline:
         self.config = config or PipelineConfig()
         self.clusterer = OnlineClusterer(self.config.clusters)
         self.bank = DetectorBank(self.config.bank)
-        self.incidents: dict[str, Incident] = {}
+        self.incidents: dict[str, Spike] = {}
         self.open_by_cluster: dict[str, str] = {}
         self.questions = 0
         self.next_incident = 1
@@ -144,7 +144,7 @@ class QuestionPipeline:
         self._attach(assignment.cluster_id, question, count=not counted)
         return Added(assignment.cluster_id, opened, self.incident_for(assignment.cluster_id))
 
-    def tick(self, now: datetime) -> list[Incident]:
+    def tick(self, now: datetime) -> list[Spike]:
         """Close buckets that ended before ``now`` when no question came to do it."""
         alarms = self.bank.advance(now)
         self._refresh_charts()
@@ -156,7 +156,7 @@ class QuestionPipeline:
         for cluster_id in incident.clusters:
             self.open_by_cluster.pop(cluster_id, None)
 
-    def incident_for(self, cluster_id: str) -> Incident | None:
+    def incident_for(self, cluster_id: str) -> Spike | None:
         resolved = self.clusterer.resolve(cluster_id)
         incident_id = self.open_by_cluster.get(resolved) or self.open_by_cluster.get(self.clusterer.topic_of(resolved))
         return self.incidents[incident_id] if incident_id else None
@@ -173,7 +173,7 @@ class QuestionPipeline:
         first = alarm.bucket - alarm.window + 1
         return [row for row in self.recent if first <= row[0] <= alarm.bucket]
 
-    def _on_alarm(self, alarm: SpikeAlarm) -> Incident | None:
+    def _on_alarm(self, alarm: SpikeAlarm) -> Spike | None:
         if alarm.key.startswith(FUND_SERIES):
             return self._on_fund_alarm(alarm, alarm.key.removeprefix(FUND_SERIES))
         cluster_id = self.clusterer.resolve(alarm.key)
@@ -190,7 +190,7 @@ class QuestionPipeline:
         evidence = Evidence.of(alarm, "topic", dict(funds.most_common()), self.bank.bucket_seconds)
         return self._open(alarm, cluster_id, [cluster_id], list(cluster.samples), evidence)
 
-    def _on_fund_alarm(self, alarm: SpikeAlarm, fund: str) -> Incident | None:
+    def _on_fund_alarm(self, alarm: SpikeAlarm, fund: str) -> Spike | None:
         """All questions naming ``fund`` rose together: the incident is about that fund's busiest clusters now."""
         rows = [(self.clusterer.resolve(c), text) for _, c, f, text in self._window(alarm) if f == fund]
         by_cluster = Counter(c for c, _ in rows if c in self.clusterer.clusters)
@@ -212,9 +212,9 @@ class QuestionPipeline:
 
     def _open(
         self, alarm: SpikeAlarm, cluster_id: str, members: list[str], samples: list[str], evidence: Evidence
-    ) -> Incident:
+    ) -> Spike:
         cluster = self.clusterer.clusters[cluster_id]
-        incident = Incident(
+        incident = Spike(
             id=f"i{self.next_incident}",
             cluster_id=cluster_id,
             label=cluster.label,
@@ -235,7 +235,7 @@ class QuestionPipeline:
         self.open_by_cluster[cluster_id] = incident.id
         return incident
 
-    def _of_fund(self, fund: str | None) -> Incident | None:
+    def _of_fund(self, fund: str | None) -> Spike | None:
         """The open incident raised by this fund's own series: one surge about a fund is one incident."""
         if fund is None:
             return None
@@ -245,9 +245,9 @@ class QuestionPipeline:
                 return incident
         return None
 
-    def _linked(self, cluster_id: str) -> Incident | None:
+    def _linked(self, cluster_id: str) -> Spike | None:
         fund = self.clusterer.clusters[cluster_id].fund_code
-        best: tuple[float, Incident | None] = (self.config.link_threshold, None)
+        best: tuple[float, Spike | None] = (self.config.link_threshold, None)
         for other_id, incident_id in self.open_by_cluster.items():
             other = self.clusterer.clusters.get(other_id)
             if other is None or other.fund_code != fund or other_id == cluster_id:
@@ -257,7 +257,7 @@ class QuestionPipeline:
                 best = (similarity, self.incidents[incident_id])
         return best[1]
 
-    def _join(self, incident: Incident, cluster_id: str) -> None:
+    def _join(self, incident: Spike, cluster_id: str) -> None:
         if cluster_id not in incident.clusters:
             incident.clusters.append(cluster_id)
             incident.count += int(self.bank.counts.get(cluster_id, 0.0))
@@ -294,7 +294,7 @@ class QuestionPipeline:
             incident = self.incidents[incident_id]
             incident.series = self._series(incident)
 
-    def _series(self, incident: Incident) -> list[tuple[str, float, float]]:
+    def _series(self, incident: Spike) -> list[tuple[str, float, float]]:
         """The incident's chart so far extended with the bank's recent buckets (bounded to a day of buckets)."""
         rows = {start: (start, count, expected) for start, count, expected in incident.series}
         for start, count, expected in self.bank.series(incident.cluster_id):
@@ -326,7 +326,7 @@ class QuestionPipeline:
         pipeline.bank = DetectorBank.from_dict(data["bank"], pipeline.config.bank)
         for raw in data["incidents"]:
             evidence = Evidence(**raw["evidence"]) if raw.get("evidence") else None
-            incident = Incident(**{**raw, "series": [tuple(row) for row in raw["series"]], "evidence": evidence})
+            incident = Spike(**{**raw, "series": [tuple(row) for row in raw["series"]], "evidence": evidence})
             pipeline.incidents[incident.id] = incident
         pipeline.open_by_cluster = dict(data["open_by_cluster"])
         pipeline.questions = int(data["questions"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from escalation import handoff as machine
+from escalation.staff import handoff as machine
 from funddesk.db import Handoff, HandoffStatus, Message, Team
 
 DEFAULT_SLA_SECONDS = 120  # a team that no longer exists keeps the default first-response target

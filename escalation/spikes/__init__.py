@@ -1,0 +1,1 @@
+"""Spikes: cluster the question stream, detect surges, open and publish incidents, replay CSVs."""

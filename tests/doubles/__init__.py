@@ -1,0 +1,1 @@
+"""Test doubles: stand-ins used by tests and benchmarks, never by the product."""
