@@ -15,10 +15,11 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup widget browser run test check lint-faq bench clean
+.PHONY: help setup widget browser nginx run run-prod test check lint-faq bench clean
 
 help:
 	@echo "make run    set up (first time only) and start the whole service"
+	@echo "make run-prod  the production profile: nginx on 127.0.0.1:8080, two replicas of each process"
 	@echo "make test   run every test, ruff and mypy"
 	@echo "make bench  run every benchmark and write bench/RESULTS.md"
 
@@ -59,12 +60,20 @@ browser:
 run: setup
 	$(PY) -m funddesk.stack
 
+# The production profile (README: "Production profile") fronts its replicas with Debian's nginx.
+nginx:
+	@test -x /usr/sbin/nginx || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
+run-prod: setup nginx
+	$(PY) -m deploy
+
 check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: check browser
+test: check browser nginx
 	$(PY) -m pytest
 
 lint-faq: setup

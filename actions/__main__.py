@@ -10,16 +10,20 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
-from sanic import Sanic
+from sanic import Request, Sanic
+from sanic.exceptions import SanicException
 
-from actions import runtime
+from actions import metrics, runtime
 from escalation.spikes.watch import SpikeWatch, pipeline_config
+from escalation.spikes.worker import DetectorWorker
 from escalation.staff import accounts
 from escalation.staff.teams import Router, load_fund_teams, load_teams
+from funddesk import logs
 from funddesk.db import Database, database_url, migrate
 from funddesk.settings import Settings, load
 from knowledge_base import funds
@@ -33,6 +37,8 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
     executor = ActionExecutor()
     executor.register_package("actions")
     app: Sanic[Any, Any] = create_app(executor, cors_origins=None)
+    counters = metrics.install(app, settings.metrics_token)
+    logs.track_conversations(app, conversation_of)
 
     async def open_kb(app: Sanic[Any, Any]) -> None:
         from knowledge_base.service import KnowledgeBase  # heavy: numpy, faiss, the model
@@ -40,14 +46,18 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
         router = handoff_router(settings)  # first: a broken teams file stops the start at once
         app.ctx.kb = KnowledgeBase.open(settings, embedder=embedder)
         names = funds.display_names(funds.read_funds(settings.funds_file))
-        runtime.install(app.ctx.kb, names, router)
+        runtime.install(metrics.MeteredKnowledgeBase(app.ctx.kb, counters), names, router)
+        metrics.count_reloads(app.ctx.kb, counters)
         log.info("knowledge base loaded from %s; hand-offs route to %d teams", settings.kb_dir, len(router.known))
-        app.ctx.spikes = open_spike_watch(settings, router, app.ctx.kb)
-        runtime.install_spikes(app.ctx.spikes)
+        app.ctx.spikes, app.ctx.spike_detector = open_spike_watch(settings, router, app.ctx.kb, counters.incidents.inc)
+        runtime.install_spikes(metrics.MeteredSpikeWatch(app.ctx.spikes, counters))
 
     async def close_kb(app: Sanic[Any, Any]) -> None:
         runtime.install_spikes(None)
         runtime.install(None)
+        detector = getattr(app.ctx, "spike_detector", None)
+        if detector is not None:
+            detector.close()  # a leader snapshots and steps down: another action server takes over at once
         spikes = getattr(app.ctx, "spikes", None)
         if spikes is not None:
             spikes.close()  # flushes the question log and saves the detector's state
@@ -60,8 +70,15 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
     return app
 
 
-def open_spike_watch(settings: Settings, router: Router, kb: Any) -> SpikeWatch:
-    """The question log and spike detector, on the conversations database (migrated first)."""
+def open_spike_watch(
+    settings: Settings, router: Router, kb: Any, opened: Callable[[int], None] | None = None
+) -> tuple[SpikeWatch, DetectorWorker | None]:
+    """The question log and spike detector, on the conversations database (at the newest schema: the
+    launcher migrates it, this only checks).
+
+    On SQLite one process detects in line, as each question comes. On PostgreSQL several action servers may
+    share the database: each only logs its questions, and one of them, elected, runs the detector over the log
+    (README: Spikes)."""
     unread = unread_languages(kb)
     if unread:
         # Measured (bench spike_scenarios, corpus-zh): an English-only model puts Chinese questions of different
@@ -74,7 +91,7 @@ def open_spike_watch(settings: Settings, router: Router, kb: Any) -> SpikeWatch:
             ", ".join(unread),
         )
     db = Database.from_url(database_url(settings.database_url, settings.data_dir))
-    migrate.upgrade(db.engine)
+    migrate.require_current(db.engine)
     with db.session(write=True) as session:
         accounts.sync_teams(session, load_teams(settings.teams_file))  # incidents name their team
 
@@ -82,17 +99,26 @@ def open_spike_watch(settings: Settings, router: Router, kb: Any) -> SpikeWatch:
         entry = kb.entry(entry_id)
         return entry.team if entry is not None else None
 
-    watch = SpikeWatch(
-        db,
-        router=router,
-        team_of_entry=team_of_entry,
-        state_file=settings.data_dir / "spikes_state.json",
-        timezone=settings.timezone,
-        webhook_url=settings.incident_webhook,
-        config=pipeline_config(settings.spike_warmup_minutes),
-    )
+    def spike_watch(*, detect: bool) -> SpikeWatch:
+        return SpikeWatch(
+            db,
+            router=router,
+            team_of_entry=team_of_entry,
+            state_file=settings.spike_state_file or settings.data_dir / "spikes_state.json",
+            timezone=settings.timezone,
+            webhook_url=settings.incident_webhook,
+            config=pipeline_config(settings.spike_warmup_minutes),
+            detect=detect,
+        )
+
+    shared = db.engine.dialect.name == "postgresql"
+    watch = spike_watch(detect=not shared)
     watch.start()
-    return watch
+    if not shared:
+        return watch, None
+    detector = DetectorWorker(db, lambda: spike_watch(detect=True), on_opened=opened)
+    detector.start()
+    return watch, detector
 
 
 def unread_languages(kb: Any) -> list[str]:
@@ -103,6 +129,16 @@ def unread_languages(kb: Any) -> list[str]:
     if read is None:
         return []
     return sorted({entry.lang for entry in kb.index.entries} - read)
+
+
+def conversation_of(request: Request) -> str | None:
+    """The conversation an action call is for (Rasa's sender id), for the log records."""
+    try:
+        body = request.json
+    except SanicException:  # a malformed body: rasa-sdk answers it with 400
+        return None
+    sender = body.get("sender_id") if isinstance(body, dict) else None
+    return sender if isinstance(sender, str) else None
 
 
 def handoff_router(settings: Settings) -> Router:
@@ -118,9 +154,9 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     # Rasa 3.6 talks to rasa-sdk 3.21 by design (the action server runs on Python 3.11).
     warnings.filterwarnings("ignore", message="Your versions of rasa and rasa_sdk might not be compatible")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load()
     app = build_app(settings)
+    logs.configure(settings.log_format)  # after the app: Sanic(...) installs log handlers of its own
     app.run(host=HOST, port=settings.actions_port, single_process=True, access_log=False, motd=False)
 
 

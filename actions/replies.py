@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from funddesk.bot_payload import FaqMatch, HandoffReason, HandoffRequest
+from funddesk.text import CJK_CLASS, detect_lang, is_fund_code
 from knowledge_base.entries import Entry
-from knowledge_base.language import detect_lang
 from knowledge_base.policy import Candidate
 
 LANGS = ("en", "zh")
@@ -29,8 +29,7 @@ REQUESTED, FALLBACK, NEGATIVE_FEEDBACK, FAQ_ESCALATE = (
 )
 OFFER_REASONS = (FALLBACK, NEGATIVE_FEEDBACK)  # what made the bot offer a person (slot human_offer_reason)
 
-_FUND_CODE = re.compile(r"\d{6}")
-_WORDLIKE = re.compile(r"[A-Za-z]{2,}|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORDLIKE = re.compile(r"[A-Za-z]{2,}|" + CJK_CLASS)
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -159,7 +158,7 @@ def conversation_lang(message: str, current: str | None) -> str:
 def resolve_fund(*values: object) -> str | None:
     """The first value that is a 6-digit fund code (entities and slots may hold anything)."""
     for value in values:
-        if isinstance(value, str) and _FUND_CODE.fullmatch(value.strip()):
+        if isinstance(value, str) and is_fund_code(value.strip()):
             return value.strip()
     return None
 

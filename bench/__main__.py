@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import kb_bench, side_by_side, spike_scenarios, spikes_bench
+from bench import kb_bench, reliability, side_by_side, spike_scenarios, spikes_bench
 from bench.record import RAW, RESULTS, machine, measured, stamp
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -47,6 +47,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "side_by_side": lambda: side_by_side.run(machine()),
     "spikes": lambda: spikes_bench.run(OUT),
     "spike_scenarios": lambda: spike_scenarios.report(OUT),
+    "reliability": lambda: reliability.run(),  # production profile under load and faults: ~15 min
 }
 
 

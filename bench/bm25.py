@@ -7,8 +7,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-_RUN = re.compile(r"[a-z]+|\d+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+from funddesk.text import CJK, CJK_RUN
+
+_RUN = re.compile(r"[a-z]+|\d+|" + CJK_RUN.pattern)
 
 
 def tokens(text: str) -> list[str]:
@@ -16,7 +17,7 @@ def tokens(text: str) -> list[str]:
     Chinese character unigrams + bigrams. No normalisation, no segmentation, no synonyms."""
     out: list[str] = []
     for run in _RUN.findall(text.lower()):
-        if _CJK.match(run):
+        if CJK.match(run):
             out.extend(run)
             out.extend(run[i : i + 2] for i in range(len(run) - 1))
         else:

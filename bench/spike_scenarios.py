@@ -3,15 +3,17 @@
 ``python -m bench.spike_scenarios [--seeds choose|report] [--n N] [--mode synthetic|corpus] [--json]``
 
 Defaults tuned on the one fixed week of ``spikes_bench.nav_swing`` did not hold on unseen data, so the detector is
-judged on many weeks drawn from seeds instead (:mod:`bench.scenario_weeks` draws them). The protocol:
+judged on many weeks drawn from seeds instead (:mod:`bench.scenario_weeks` and :mod:`bench.scenario_questions`
+draw them). The protocol:
 
 - ``CHOOSE_SEEDS`` are the only scenarios on which settings (thresholds, budgets, warm-up, clustering) are chosen.
 - ``REPORT_SEEDS`` give the reported figures and are never used for choosing: look at them once a choice is made.
 - The NAB realTweets series (``python -m bench spikes``) are a check at the end only, never a tuning target.
 - One set of parameters for every scenario; the pipeline sees each week once, in time order, from a fresh state.
 
-Scoring one week (:func:`evaluate`): every incident the pipeline opens (and those of a final ``tick``) is attributed
-to a burst when it was detected between the burst's start and its end + 30 min and it is about that burst: in the
+Scoring one week (:func:`bench.scenario_scoring.evaluate`): every incident the pipeline opens (and those of a final
+``tick``) is attributed to a burst when it was detected between the burst's start and its end + 30 min and it is
+about that burst: in the
 burst's window the questions of the incident's clusters come mostly from the burst's story (its own questions and the
 ordinary questions of its topic, for a fund burst those naming its fund: which half of a 2x topic is "the burst"
 is unknowable), or, for a fund burst, the incident names the burst's fund. A burst is detected by its first
@@ -28,7 +30,6 @@ and per missed burst what its questions looked like to the detector (clusters, t
 from __future__ import annotations
 
 import argparse
-import bisect
 import csv
 import json
 import math
@@ -38,223 +39,25 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from bench.scenario_weeks import KINDS, Burst, Event, Scenario, Stream, generate
+from bench.scenario_questions import generate
+from bench.scenario_scoring import BurstOutcome, PipelineLike, ScenarioResult, evaluate
+from bench.scenario_weeks import KINDS
 from bench.spikes_bench import Corpus, banking77, embedded
 from bench.stats import percentile
-from escalation.spikes.detector import DetectorConfig
-from escalation.spikes.pipeline import Question, QuestionPipeline
-
-__all__ = [
-    "CHOOSE_SEEDS",
-    "REPORT_SEEDS",
-    "Burst",
-    "BurstOutcome",
-    "Event",
-    "FalseIncident",
-    "Scenario",
-    "ScenarioResult",
-    "Stream",
-    "evaluate",
-    "generate",
-    "run",
-]
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.series import DetectorConfig
 
 CHOOSE_SEEDS = range(1000, 1100)
 REPORT_SEEDS = range(0, 50)
 OUT = Path(__file__).resolve().parent / "out"
-LATE = timedelta(minutes=30)  # an incident this long after a burst's end still counts for it
 BANDS = ((2.0, 3.0), (3.0, 5.0), (5.0, 10.0), (10.0, 20.0))
 SIZES = ((0.0, 30.0), (30.0, 100.0), (100.0, math.inf))  # extra questions a burst adds, in expectation
-PEAK_WINDOW = timedelta(seconds=DetectorConfig().window_buckets * DetectorConfig().bucket_seconds)  # its longest
 MIN_COUNT = DetectorConfig().min_count
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-class IncidentLike(Protocol):
-    @property
-    def cluster_id(self) -> str: ...
-    @property
-    def fund_code(self) -> str | None: ...
-    @property
-    def detected_at(self) -> str: ...
-    @property
-    def clusters(self) -> Sequence[str]: ...
-    @property
-    def count(self) -> int: ...
-
-
-class AddedLike(Protocol):
-    @property
-    def cluster_id(self) -> str: ...
-    @property
-    def opened(self) -> Sequence[IncidentLike]: ...
-
-
-class PipelineLike(Protocol):
-    def add(self, question: Question) -> AddedLike: ...
-    def tick(self, now: datetime) -> Sequence[IncidentLike]: ...
-
-
-@dataclass(frozen=True)
-class BurstOutcome:
-    burst: Burst
-    detected: bool
-    delay: float | None  # minutes from the burst's start to its first incident
-    incidents: int  # incidents attributed to it
-    clusters: int  # clusters its own questions landed in
-    largest_share: float  # share of its own questions in the largest of them
-    peak: int  # the most of its own questions one cluster got within 15 minutes (a detector needs min_count)
-    trigger: str  # what opened its first incident: "topic" or "fund" (the pipeline's evidence), else ""
-    first_ten: int = 0  # its own questions in its first 10 minutes, over all clusters
-
-
-@dataclass(frozen=True)
-class FalseIncident:
-    detected_at: str
-    cluster_id: str
-    fund_code: str | None
-    count: int
-    in_decoy: bool
-    label: str
-    trigger: str
-
-
-@dataclass(frozen=True)
-class ScenarioResult:
-    seed: int
-    questions: int
-    seconds: float  # inside the pipeline
-    incidents: int
-    bursts: list[BurstOutcome]
-    false: list[FalseIncident]
-    decoys: int
-
-
-# -- one week ----------------------------------------------------------------------------------------------------
-
-
-def evaluate(stream: Stream, make_pipeline: Callable[[], PipelineLike] = QuestionPipeline) -> ScenarioResult:
-    """Run a fresh pipeline over the week (a tick at its end) and attribute its incidents to the bursts."""
-    pipeline = make_pipeline()
-    clusters: list[str] = []
-    opened: list[IncidentLike] = []
-    started = time.perf_counter()
-    for event in stream.events:
-        added = pipeline.add(Question(event.moment, event.text, event.vector, fund_code=event.fund_code))
-        clusters.append(added.cluster_id)
-        opened += added.opened
-    opened += pipeline.tick(stream.scenario.end)
-    seconds = time.perf_counter() - started
-    resolve = _resolver(pipeline)
-    clusters = [resolve(c) for c in clusters]
-    moments = [event.moment for event in stream.events]
-    matches = [_match(incident, stream, clusters, moments, resolve) for incident in opened]
-    outcomes = [_outcome(burst, opened, matches, stream.events, clusters) for burst in stream.bursts]
-    false = [_false(incident, stream) for incident, burst in zip(opened, matches, strict=True) if burst is None]
-    return ScenarioResult(
-        stream.scenario.seed, len(stream.events), seconds, len(opened), outcomes, false, len(stream.decoys)
-    )
-
-
-def _resolver(pipeline: object) -> Callable[[str], str]:
-    """The id a cluster lives on under after merges (identity for a pipeline without a clusterer)."""
-    resolve = getattr(getattr(pipeline, "clusterer", None), "resolve", None)
-    return cache(resolve) if callable(resolve) else (lambda cluster_id: cluster_id)
-
-
-def _story(event: Event, burst: Burst) -> bool:
-    """Is this question part of what the burst is about (its own, or an ordinary one of its topic and fund)?"""
-    if event.burst == burst.id:
-        return True
-    return event.topic == burst.topic and (burst.kind != "fund" or event.fund_code == burst.fund)
-
-
-def _match(
-    incident: IncidentLike,
-    stream: Stream,
-    clusters: list[str],
-    moments: list[datetime],
-    resolve: Callable[[str], str],
-) -> Burst | None:
-    detected = datetime.fromisoformat(incident.detected_at)
-    own = {resolve(c) for c in [incident.cluster_id, *incident.clusters]}
-    best: tuple[float, Burst | None] = (0.0, None)
-    for burst in stream.bursts:
-        if not burst.start <= detected <= burst.end + LATE:
-            continue
-        if burst.kind == "fund" and incident.fund_code == burst.fund:
-            return burst
-        lo, hi = bisect.bisect_left(moments, burst.start), bisect.bisect_right(moments, burst.end + LATE)
-        tally: Counter[object] = Counter(
-            "story" if _story(e, burst) else (e.topic, e.fund_code)
-            for e, c in zip(stream.events[lo:hi], clusters[lo:hi], strict=True)
-            if c in own
-        )
-        if not tally["story"] or tally["story"] < max(tally.values()):
-            continue
-        share = tally["story"] / sum(tally.values())
-        if share > best[0]:
-            best = (share, burst)
-    return best[1]
-
-
-def _outcome(
-    burst: Burst,
-    opened: list[IncidentLike],
-    matches: list[Burst | None],
-    events: list[Event],
-    clusters: list[str],
-) -> BurstOutcome:
-    mine = sorted(
-        (
-            (datetime.fromisoformat(i.detected_at), _trigger(i))
-            for i, m in zip(opened, matches, strict=True)
-            if m is burst
-        ),
-        key=lambda pair: pair[0],
-    )
-    landed: dict[str, list[datetime]] = {}
-    for event, cluster in zip(events, clusters, strict=True):
-        if event.burst == burst.id:
-            landed.setdefault(cluster, []).append(event.moment)
-    size = sum(len(moments) for moments in landed.values())
-    delay = round((mine[0][0] - burst.start).total_seconds() / 60, 1) if mine else None
-    largest = round(max(map(len, landed.values())) / size, 3) if size else 0.0
-    peak = max((_densest(moments, PEAK_WINDOW) for moments in landed.values()), default=0)
-    trigger = mine[0][1] if mine else ""
-    ten = burst.start + timedelta(minutes=10)
-    first_ten = sum(moment < ten for moments in landed.values() for moment in moments)
-    return BurstOutcome(burst, bool(mine), delay, len(mine), len(landed), largest, peak, trigger, first_ten)
-
-
-def _densest(moments: list[datetime], window: timedelta) -> int:
-    """The most of these (sorted) moments within any ``window``."""
-    best, first = 0, 0
-    for last, moment in enumerate(moments):
-        while moment - moments[first] >= window:
-            first += 1
-        best = max(best, last - first + 1)
-    return best
-
-
-def _trigger(incident: IncidentLike) -> str:
-    return str(getattr(getattr(incident, "evidence", None), "trigger", ""))
-
-
-def _false(incident: IncidentLike, stream: Stream) -> FalseIncident:
-    detected = datetime.fromisoformat(incident.detected_at)
-    in_decoy = any(d.start <= detected <= d.end + LATE for d in stream.decoys)
-    label = str(getattr(incident, "label", ""))
-    count = int(incident.count)
-    return FalseIncident(
-        incident.detected_at, incident.cluster_id, incident.fund_code, count, in_decoy, label, _trigger(incident)
-    )
 
 
 # -- many weeks --------------------------------------------------------------------------------------------------

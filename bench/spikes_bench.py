@@ -28,8 +28,9 @@ import numpy as np
 from bench import nab
 from bench.datasets import DATA
 from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
-from escalation.spikes.detector import SpikeDetector, bucket_of
+from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.series import bucket_of
 
 MONDAY = datetime(2026, 3, 2)
 FUNDS = ["110022", "000001", "161725", "519674", "005827"]

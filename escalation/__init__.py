@@ -1,2 +1,2 @@
-"""Escalation: handing conversations to staff (queues, claims, the console's rules) and,
-from the question stream, spotting topics that spike."""
+"""Escalation, in three parts: ``staff`` (hand-offs, queues, accounts), ``spikes`` (surges in the
+question stream become incidents) and ``analytics`` (what fund teams learn from the question log)."""

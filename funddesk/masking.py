@@ -15,16 +15,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_SEP = r"[ \-]?"
+# Separators, and the digits and signs the patterns spell out, in their full-width forms too (Chinese input
+# methods type them; ``\d`` already matches full-width digits).
+_SEP = r"[ \-\u3000\uff0d]?"
 # 18-digit resident ID (last character may be X) and the old 15-digit form.
 _ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 # 13-19 digits, optionally grouped by spaces or dashes (as cards are written).
 _CARD = re.compile(r"(?<![\d])(\d(?:" + _SEP + r"\d){12,18})(?![\d])")
 # Mainland mobiles (optionally +86), landlines with area code, and international numbers.
 _PHONE = re.compile(
-    r"(?<![\d+])(?:(?:\+|00)86[ \-]?)?1[3-9]\d(?:[ \-]?\d){8}(?!\d)"
-    r"|(?<![\d])0\d{2,3}[ \-]\d{7,8}(?!\d)"
-    r"|(?<![\d+])\+\d{1,3}(?:[ \-]?\d){6,12}(?!\d)"
+    r"(?<![\d+＋])(?:(?:[+＋]|[0０]{2})[8８][6６]" + _SEP + r")?[1１][3-9３-９]\d(?:" + _SEP + r"\d){8}(?!\d)"
+    r"|(?<![\d])[0０]\d{2,3}[ \-\u3000\uff0d]\d{7,8}(?!\d)"
+    r"|(?<![\d+＋])[+＋]\d{1,3}(?:" + _SEP + r"\d){6,12}(?!\d)"
 )
 
 

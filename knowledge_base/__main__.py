@@ -11,7 +11,10 @@ from pathlib import Path
 
 from funddesk import settings as config
 from knowledge_base.evaluation import calibrate, rank_all, read_questions, score
+from knowledge_base.faq_files import FaqFiles, problems_of
 from knowledge_base.lint import main as lint_main
+from knowledge_base.lint import print_problems
+from knowledge_base.published import published_dir
 from knowledge_base.service import KnowledgeBase
 
 
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kb:
         settings = replace(settings, kb_dir=args.kb.resolve())
     if args.command == "lint":
-        return _lint(settings.kb_dir)
+        return _lint(settings.kb_dir) if args.kb else _lint_served(settings)
     if not settings.kb_dir.is_dir():
         print(f"error: FAQ folder not found: {settings.kb_dir}", file=sys.stderr)
         return 2
@@ -60,8 +63,16 @@ def _lint(root: Path) -> int:
     return lint_main([str(root)])
 
 
-def _open(settings: config.Settings, *, persist: bool) -> KnowledgeBase:
-    kb = KnowledgeBase.open(settings, watch=False, persist=persist, progress=sys.stderr.isatty())
+def _lint_served(settings: config.Settings) -> int:
+    """The FAQ folder and the published answers, as a freshly started service reads them."""
+    if not settings.kb_dir.is_dir():
+        return _lint(settings.kb_dir)
+    _, checked = FaqFiles(settings.kb_dir, published_dir(settings)).read()
+    return print_problems(problems_of(checked), f"{settings.kb_dir} and {published_dir(settings)}")
+
+
+def _open(settings: config.Settings, *, persist: bool, published: bool = True) -> KnowledgeBase:
+    kb = KnowledgeBase.open(settings, watch=False, persist=persist, progress=sys.stderr.isatty(), published=published)
     for problem in kb.problems:  # as lint prints them
         print(problem.labelled(), file=sys.stderr)
     if kb.last_reload and kb.last_reload.build:
@@ -96,8 +107,9 @@ def _search(settings: config.Settings, args: argparse.Namespace) -> int:
 
 def _eval(settings: config.Settings, args: argparse.Namespace) -> int:
     # No persisted index, so no last good versions: eval scores exactly what a service started
-    # on this folder would serve, and its problems are exactly lint's.
-    kb = _open(settings, persist=False)
+    # on this folder would serve, and its problems are exactly lint's. The answers published from
+    # a running service are not part of the folder, so they are left out.
+    kb = _open(settings, persist=False, published=False)
     known = {e.id for e in kb.index.entries}
     questions = read_questions(args.questions)
     for unknown in sorted({q.expected for q in questions if q.expected and q.expected not in known}):

@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import yaml
+from tqdm import tqdm
+
+from funddesk.text import CJK_CLASS
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -141,7 +145,7 @@ def _sentence_transformer(path: Path) -> SentenceTransformer:
     return SentenceTransformer(str(path), device="cpu")
 
 
-_WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
+_WORD = re.compile(r"[a-z0-9]+|" + CJK_CLASS)
 
 
 class HashingEmbedder:
@@ -182,3 +186,26 @@ def load_embedder(model: str) -> Embedder:
     if model == "hashing":
         return HashingEmbedder()
     return SentenceTransformerEmbedder(model)
+
+
+class LockedEmbedder:
+    """Encodes in small locked batches, so questions interleave with a long rebuild."""
+
+    def __init__(self, embedder: Embedder, lock: threading.Lock, batch: int = 32) -> None:
+        self._embedder, self._lock, self._batch = embedder, lock, batch
+
+    @property
+    def name(self) -> str:
+        return self._embedder.name
+
+    @property
+    def dim(self) -> int:
+        return self._embedder.dim
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        parts = [np.zeros((0, self.dim), np.float32)]
+        batches = range(0, len(texts), self._batch)
+        for start in tqdm(batches, desc="embedding", unit="batch", disable=not progress):
+            with self._lock:
+                parts.append(self._embedder.encode(texts[start : start + self._batch]))
+        return np.concatenate(parts)

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import yaml
 
+from funddesk.text import is_fund_code
 from knowledge_base.entries import LANGS, Report
 
 FRONT_MATTER_KEYS = ("escalate", "funds", "lang", "tags", "team")
@@ -53,9 +54,18 @@ def read_front_matter(lines: list[str], report: Report) -> tuple[Meta, int | Non
 
 
 def _load_yaml(text: str, report: Report) -> yaml.Node | None:
-    """Compose the YAML (keeping line numbers and scalars as written), or report why not."""
-    loader = yaml.SafeLoader(text)
+    """Compose the YAML (keeping line numbers and scalars as written), or report why not.
+
+    Anchors and aliases are refused before anything is composed: front matter never needs them,
+    and nested aliases ("billion laughs") would make a few lines expand without bound.
+    """
+    loader: yaml.SafeLoader | None = None
     try:
+        alias = _first_anchor_or_alias(text)
+        if alias is not None:
+            report.error(alias, "anchors and aliases (&name, *name) are not allowed in front matter: write values out")
+            return None
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is not None:
             loader.construct_document(node)  # surfaces bad tags and values now, not later
@@ -63,12 +73,25 @@ def _load_yaml(text: str, report: Report) -> yaml.Node | None:
         line = 2 + exc.problem_mark.line if exc.problem_mark is not None else 1
         report.error(line, f"invalid YAML in front matter: {exc.problem or exc}")
         return None
+    except yaml.reader.ReaderError as exc:  # a control character, before any YAML is read
+        line = 2 + text.count("\n", 0, exc.position)
+        report.error(line, f"invalid YAML in front matter: character U+{exc.character:04X} is not allowed")
+        return None
     except yaml.YAMLError as exc:
         report.error(1, f"invalid YAML in front matter: {exc}")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return node
+
+
+def _first_anchor_or_alias(text: str) -> int | None:
+    """The file line of the first ``&anchor`` or ``*alias`` in the YAML, read as events (nothing built)."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            return 2 + (event.start_mark.line if event.start_mark is not None else 0)
+    return None
 
 
 def _line_of(node: yaml.Node) -> int:
@@ -152,7 +175,7 @@ def _fund_code(node: yaml.Node, report: Report) -> str | None:
     else:
         report.error(_line_of(node), f"fund code must be a string of 6 digits, not {_show(node)}")
         return None
-    if len(text) == 6 and text.isascii() and text.isdigit():
+    if is_fund_code(text):
         return text
     report.error(_line_of(node), f"fund code '{text}' is not 6 digits")
     return None

@@ -6,13 +6,12 @@ fund's name, and the bot's build to generate its lookup table (:mod:`bot.tooling
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-_CODE = re.compile(r"\d{6}")
+from funddesk.text import is_fund_code
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ def read_funds(path: Path) -> list[Fund]:
     funds = []
     for item in data.get("funds") or []:
         code = str(item.get("code", "")).strip()
-        if not _CODE.fullmatch(code):
+        if not is_fund_code(code):
             raise ValueError(f"{path}: fund code {code!r} is not 6 digits")
         names = tuple(str(n).strip() for n in item.get("names") or [] if str(n).strip())
         funds.append(Fund(code, names))

@@ -37,7 +37,7 @@ import numpy as np
 import snowballstemmer
 from scipy import sparse
 
-from knowledge_base.language import CJK_RUN
+from funddesk.text import CJK_RUN
 from knowledge_base.normalize import Normalizer
 
 if TYPE_CHECKING:

@@ -93,11 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not root.is_dir():
         print(f"{root}: not a directory", file=sys.stderr)
         return 2
-    problems = lint(root)
+    return print_problems(lint(root), str(root))
+
+
+def print_problems(problems: Sequence[Problem], where: str) -> int:
+    """Print ``problems`` as lint does and return its exit status: 1 when any is an error."""
     for problem in problems:
         print(problem.labelled())
     errors = sum(p.severity == "error" for p in problems)
-    print(f"{errors} error(s), {len(problems) - errors} warning(s) in {root}", file=sys.stderr)
+    print(f"{errors} error(s), {len(problems) - errors} warning(s) in {where}", file=sys.stderr)
     return 1 if errors else 0
 
 

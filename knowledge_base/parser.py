@@ -23,7 +23,8 @@ checked by :mod:`knowledge_base.front_matter`.
 What an error costs: the smallest part of the file that it makes untrustworthy.
 
 * **The whole file** when nothing in it can be trusted: the bytes cannot be read or decoded as
-  UTF-8; the front matter is bad (never closed, invalid YAML, not a mapping, an unknown or
+  UTF-8, or there are more than ``MAX_FILE_BYTES`` of them (never read: a gigantic file is a
+  mistake, not a FAQ); the front matter is bad (never closed, invalid YAML, not a mapping, an unknown or
   repeated key, a bad value), since its keys apply to every entry; or a code fence is never
   closed, since it swallows every heading after it. No entry of the file serves; a live
   service keeps the file's last good version, whole.
@@ -46,11 +47,12 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from funddesk.text import CJK
 from knowledge_base.entries import Entry, ParsedFile, Problem, Rejected, Report
 from knowledge_base.front_matter import Meta, read_front_matter
-from knowledge_base.language import CJK
 
 MAX_ANSWER_CHARS = 1500
+MAX_FILE_BYTES = 1_000_000  # the shipped FAQ files are under 20 kB each
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
@@ -79,10 +81,14 @@ class _Heading:
     id: str | None  # None when ``{#id}`` is invalid, or missing with no question to derive it from
 
 
-def parse_file(file: Path, root: Path) -> ParsedFile:
-    """Read and parse ``file``; problems and entries name it relative to ``root``."""
-    path = file.relative_to(root).as_posix()
+def parse_file(file: Path, root: Path, *, prefix: str = "") -> ParsedFile:
+    """Read and parse ``file``; problems and entries name it relative to ``root``, after ``prefix``."""
+    path = prefix + file.relative_to(root).as_posix()
     try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            message = f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,} a FAQ file may have: split it"
+            return ParsedFile(path, problems=(Problem(path, 1, message),))
         data = file.read_bytes()
     except OSError as exc:
         return ParsedFile(path, problems=(Problem(path, 1, f"cannot read file: {exc.strerror}"),))

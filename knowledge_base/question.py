@@ -23,10 +23,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from funddesk.masking import mask
+from funddesk.text import FUND_CODE
 
-# Six digits not followed by a unit: "100000元", "100000 yuan" and "100000份" are amounts.
-_FUND_CODE = re.compile(
-    r"(?<![\d.,])(\d{6})(?![\d.,]|\s*(?:元|块|份|万|千)|\s*(?:rmb|yuan|cny|shares?|units?)(?![a-z]))", re.IGNORECASE
+# A fund code not followed by a unit: "100000元", "100000 yuan" and "100000份" are amounts.
+_CODE_MENTION = re.compile(
+    rf"(?<![\d.,])({FUND_CODE.pattern})(?![\d.,]|\s*(?:元|块|份|万|千)|\s*(?:rmb|yuan|cny|shares?|units?)(?![a-z]))",
+    re.IGNORECASE,
 )
 _AMOUNT_PREFIX = re.compile(r"[¥$￥]\s*$")
 # A removed number goes with the words that introduce it ("身份证号：", "my phone number is").
@@ -85,7 +87,7 @@ class QuestionReader:
             text = self._name_re.sub(" ", text)
         kept: list[str] = []
         last = 0
-        for match in _FUND_CODE.finditer(text):
+        for match in _CODE_MENTION.finditer(text):
             if _AMOUNT_PREFIX.search(text[: match.start()]):
                 continue
             found.append((match.start(), match.group(1)))

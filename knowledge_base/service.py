@@ -1,5 +1,8 @@
 """The live knowledge base: the index the bot asks, rebuilt and swapped when FAQ files change.
 
+It serves the fund teams' folder and the answers published from the running service (see
+:mod:`knowledge_base.faq_files`): both are watched, and both follow the rules below.
+
 Errors never take serving down. An error in one entry costs that entry only: the rest of its
 file serves, and the entry's last good version stays live if it had one. An error that breaks
 the whole file (see :mod:`knowledge_base.parser`) keeps the file's last good version, whole.
@@ -13,18 +16,16 @@ nothing serves yet. A policy file or an operator's lexical weight overrides what
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from funddesk.settings import Settings
+from funddesk.text import detect_lang
 from knowledge_base.cache import EmbeddingCache
 from knowledge_base.calibration import (
     CALIBRATION_FILE,
@@ -35,17 +36,15 @@ from knowledge_base.calibration import (
     save_calibration,
     self_calibrate,
 )
-from knowledge_base.embedder import Embedder, languages_of, load_embedder
+from knowledge_base.embedder import Embedder, LockedEmbedder, languages_of, load_embedder
 from knowledge_base.entries import LANGS, Entry, ParsedFile, Problem
+from knowledge_base.faq_files import FaqFiles, Signature, problems_of
 from knowledge_base.funds import read_funds
 from knowledge_base.index import BuildReport, FaqIndex, Scope, Weights
-from knowledge_base.language import detect_lang
-from knowledge_base.last_good import with_last_good
 from knowledge_base.lexical import Tokenizer
-from knowledge_base.lint import check_ids_across, discover
 from knowledge_base.normalize import Normalizer, Synonyms
-from knowledge_base.parser import parse_file
 from knowledge_base.policy import Candidate, Decision, Thresholds, decide
+from knowledge_base.published import published_dir
 from knowledge_base.question import QuestionReader, Reading
 
 log = logging.getLogger(__name__)
@@ -78,31 +77,6 @@ class ReloadReport:
     build: BuildReport | None
 
 
-@dataclass(frozen=True)
-class _Good:
-    """What one file serves: its entries (last good versions included) as of the digest last read."""
-
-    digest: str
-    entries: tuple[Entry, ...]
-    problems: tuple[Problem, ...] | None = None  # None: not known yet (restored from the persisted index)
-
-    @property
-    def settled(self) -> bool:
-        """Parsing the same bytes again would change nothing: problems known, none an error.
-
-        An error can depend on other files (an id another file takes or gives up) and on what
-        served before, so a file with one is parsed again at every reload.
-        """
-        return self.problems is not None and not any(p.severity == "error" for p in self.problems)
-
-
-def _digest(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
-
-
 class KnowledgeBase:
     def __init__(
         self,
@@ -117,8 +91,10 @@ class KnowledgeBase:
         synonyms: Synonyms | None = None,
         fund_names: dict[str, tuple[str, ...]] | None = None,
         calibrate: bool = True,
+        published: Path | None = None,
     ) -> None:
         self.root = root
+        self.files = FaqFiles(root, published)  # ``published``: answers published from the running service
         self.embedder = embedder
         # Overrides (a policy file, eval --calibration, an operator's weight) beat self-calibration.
         self._thresholds_override = thresholds
@@ -137,14 +113,13 @@ class KnowledgeBase:
         self._interval = reload_interval
         self._encode_lock = threading.Lock()  # HF tokenizers are not safe across threads
         self._reload_lock = threading.Lock()
-        self._good: dict[str, _Good] = {}
         self._problems: tuple[Problem, ...] = ()
         self._index = FaqIndex([], np.zeros((0, embedder.dim), np.float32), embedder.name, tokenizer=self.tokenizer)
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._refitter: threading.Thread | None = None
         self._refit_wanted = threading.Event()
-        self._signature: tuple[tuple[str, int, int], ...] = ()
+        self._signature: Signature = ()
         self._built = False
         self.last_reload: ReloadReport | None = None
 
@@ -157,10 +132,12 @@ class KnowledgeBase:
         watch: bool = True,
         persist: bool = True,
         progress: bool = False,
+        published: bool = True,
     ) -> KnowledgeBase:
         """Load (or build) the index for ``settings.kb_dir`` and, with ``watch``, follow its edits.
 
-        ``persist=False`` (eval on a throwaway folder) keeps the index in memory only.
+        ``persist=False`` (eval on a throwaway folder) keeps the index in memory only;
+        ``published=False`` leaves out the answers published from the running service.
         """
         policy = settings.policy_file or _own_policy(settings.kb_dir)
         thresholds = Thresholds.load(policy) if policy is not None and policy.is_file() else None
@@ -177,6 +154,7 @@ class KnowledgeBase:
             reload_interval=settings.reload_interval,
             synonyms=Synonyms.load(settings.synonyms_file),
             fund_names={f.code: f.names for f in read_funds(settings.funds_file)},
+            published=published_dir(settings) if published else None,
         )
         kb._owns_cache = True
         kb.start(watch=watch, progress=progress)
@@ -271,28 +249,14 @@ class KnowledgeBase:
             return
         index, sources = saved
         self._restore_calibration(index)
-        by_file: dict[str, list[Entry]] = {}
-        for entry in index.entries:
-            by_file.setdefault(entry.file, []).append(entry)
-        self._good = {f: _Good(d, tuple(by_file.get(f, ()))) for f, d in sources.items()}
+        self.files.restore(index.entries, sources)
         self._index = index
         self._built = True
-
-    def _scan_signature(self) -> tuple[tuple[str, int, int], ...]:
-        out = []
-        for path in discover(self.root):
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            out.append((path.as_posix(), stat.st_mtime_ns, stat.st_size))
-        return tuple(out)
 
     def _watch(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                signature = self._scan_signature()
-                if signature != self._signature:
+                if self.files.signature() != self._signature:
                     self.reload()
             except Exception:  # the watcher must outlive any one bad reload
                 log.exception("knowledge base reload failed; still serving the previous index")
@@ -300,20 +264,16 @@ class KnowledgeBase:
     def reload(self, *, progress: bool = False) -> ReloadReport:
         """Re-read every file; rebuild and swap the index if anything that serves changed."""
         with self._reload_lock:
-            self._signature = self._scan_signature()
-            digests = {_rel(p, self.root): _digest(p) for p in discover(self.root)} if self.root.is_dir() else {}
-            # An id that serves stays with its file: an edit elsewhere cannot take it over.
-            serving = {e.id: path for path, g in self._good.items() for e in g.entries}
-            checked = check_ids_across(self._unchanged(digests) + self._parse_changed(digests), keep=serving)
-            good = {pf.path: _Good(digests[pf.path], pf.entries, pf.problems) for pf in checked}
+            self._signature = self.files.signature()
+            good, checked = self.files.read()
             rejected = tuple(pf.path for pf in checked if not pf.clean)
             self._set_problems(checked)
-            entries = [e for path in sorted(good) for e in good[path].entries]
-            if self._built and entries == [e for path in sorted(self._good) for e in self._good[path].entries]:
-                self._good = good  # same entries serve; digests and problems are new
-                return ReloadReport(False, len(digests), rejected, None)
+            entries = FaqFiles.entries(good)
+            if self._built and entries == FaqFiles.entries(self.files.good):
+                self.files.good = good  # same entries serve; digests and problems are new
+                return ReloadReport(False, len(good), rejected, None)
             first = not self._built  # nothing serves yet: fit the head before going live
-            locked = _Locked(self.embedder, self._encode_lock)
+            locked = LockedEmbedder(self.embedder, self._encode_lock)
             index, report = FaqIndex.build(
                 entries,
                 locked,
@@ -323,7 +283,7 @@ class KnowledgeBase:
                 progress=progress,
                 tokenizer=self.tokenizer,
             )
-            self._index, self._good, self._built = index, good, True
+            self._index, self.files.good, self._built = index, good, True
             if first:
                 self._save(index)
             elif self._refitter is not None:  # the edit is live; the head catches up in the background
@@ -337,7 +297,7 @@ class KnowledgeBase:
             )
         if not first and self._refitter is None:
             self.refit_head()
-        return ReloadReport(True, len(digests), rejected, report)
+        return ReloadReport(True, len(good), rejected, report)
 
     def refit_head(self) -> None:
         """Fit the entry head on the live index (seconds) and swap it in, unless an edit overtook it;
@@ -385,7 +345,7 @@ class KnowledgeBase:
 
     def _save(self, index: FaqIndex) -> None:
         if self._index_dir:
-            index.save(self._index_dir, {f: g.digest for f, g in self._good.items()})
+            index.save(self._index_dir, {f: g.digest for f, g in self.files.good.items()})
 
     def _refit_loop(self) -> None:
         while not self._stop.is_set():
@@ -396,27 +356,8 @@ class KnowledgeBase:
                 except Exception:  # keep serving with the carried-over head
                     log.exception("refitting the entry head failed")
 
-    def _unchanged(self, digests: dict[str, str]) -> list[ParsedFile]:
-        """Files whose bytes did not change, listed first so they keep their ids against edited ones."""
-        files = []
-        for path in sorted(digests):
-            good = self._good.get(path)
-            if good is None or good.digest != digests[path]:
-                continue
-            files.append(ParsedFile(path, good.entries, good.problems or ()) if good.settled else self._parse(path))
-        return files
-
-    def _parse_changed(self, digests: dict[str, str]) -> list[ParsedFile]:
-        """Parse new and edited files, each with the last good version of what its errors reject."""
-        changed = [f for f, d in sorted(digests.items()) if f not in self._good or self._good[f].digest != d]
-        return [self._parse(f) for f in changed]
-
-    def _parse(self, path: str) -> ParsedFile:
-        last = self._good.get(path)
-        return with_last_good(parse_file(self.root / path, self.root), last.entries if last else ())
-
     def _set_problems(self, checked: list[ParsedFile]) -> None:
-        problems = tuple(sorted((p for pf in checked for p in pf.problems), key=lambda p: (p.file, p.line)))
+        problems = problems_of(checked)
         if problems != self._problems:
             for problem in problems:
                 log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, "%s", problem)
@@ -432,30 +373,3 @@ def _own_policy(kb_dir: Path) -> Path | None:
     """A knowledge base's own dev-set calibration: ``policy.json`` in its folder, if there is one."""
     path = kb_dir / POLICY_NAME
     return path if path.is_file() else None
-
-
-class _Locked:
-    """Encodes in small locked batches, so questions interleave with a long rebuild."""
-
-    def __init__(self, embedder: Embedder, lock: threading.Lock, batch: int = 32) -> None:
-        self._embedder, self._lock, self._batch = embedder, lock, batch
-
-    @property
-    def name(self) -> str:
-        return self._embedder.name
-
-    @property
-    def dim(self) -> int:
-        return self._embedder.dim
-
-    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        parts = [np.zeros((0, self.dim), np.float32)]
-        batches = range(0, len(texts), self._batch)
-        for start in tqdm(batches, desc="embedding", unit="batch", disable=not progress):
-            with self._lock:
-                parts.append(self._embedder.encode(texts[start : start + self._batch]))
-        return np.concatenate(parts)
-
-
-def _rel(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()

@@ -3,7 +3,8 @@
     app = create_app(settings)                              # everything
     app = create_app(settings, modules=["web.api"])         # only the API, e.g. in a test
 
-Nothing heavy happens here: the database (migrated to the newest schema), the Rasa client, the
+Nothing heavy happens here: the database (checked to be at the newest schema: migrating it is the
+launcher's job, see ``funddesk.db.migrate``), the Rasa client, the
 live-push hub and the rate limiters are opened in ``before_server_start`` and closed in
 ``after_server_stop``. ``rasa_transport`` is the seam tests use to stand in for Rasa.
 """
@@ -24,13 +25,16 @@ from sanic_ext import Extend, openapi
 from escalation.staff import accounts
 from escalation.staff.hours import BusinessHours
 from escalation.staff.teams import Router, load_fund_teams, load_teams
+from funddesk import logs
 from funddesk.db import Database, database_url, migrate
 from funddesk.settings import Settings
-from web import errors
+from web import errors, retention, security
+from web import metrics as web_metrics
+from web.api import metrics as metrics_route
 from web.context import KeyedLocks, TokenHashes, WebApp, WebContext, WebRequest
 from web.hub import make_hub
 from web.rasa_client import RasaClient
-from web.ratelimit import RateLimiter
+from web.ratelimit import make_limiter
 
 log = logging.getLogger("web")
 DEFAULT_MODULES = ("web.widget", "web.console", "web.api")
@@ -45,14 +49,19 @@ def create_app(
     name: str = "funddesk_web",
 ) -> WebApp:
     app: WebApp = Sanic(name, ctx=WebContext(settings), env_prefix=None)
+    app.ctx.metrics = web_metrics.WebMetrics()
     _configure(app, settings)
     Extend(app)
     errors.install(app)
+    metrics_route.install(app)
+    security.install(app)
+    logs.track_conversations(app, lambda request: request.match_info.get("conversation_id"))
     app.add_route(health, "/health", name="health")
     for module in modules:
         importlib.import_module(module).setup(app)
     app.register_listener(_open(rasa_transport), "before_server_start")
     app.register_listener(_close, "after_server_stop")
+    retention.install(app)  # sweeps from after_server_start, once the database is open
     return app
 
 
@@ -77,7 +86,7 @@ def _open(rasa_transport: httpx.AsyncBaseTransport | None) -> Any:
     async def open_services(app: WebApp) -> None:
         ctx, settings = app.ctx, app.ctx.settings
         ctx.db = Database.from_url(database_url(settings.database_url, settings.data_dir))
-        await asyncio.to_thread(migrate.upgrade, ctx.db.engine)
+        await asyncio.to_thread(migrate.require_current, ctx.db.engine)  # SchemaNotCurrent names the command
         ctx.hours = BusinessHours.parse(settings.business_hours, settings.timezone)
         teams = load_teams(settings.teams_file)
         if settings.default_team not in {t.id for t in teams}:
@@ -87,9 +96,10 @@ def _open(rasa_transport: httpx.AsyncBaseTransport | None) -> Any:
         ctx.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout, transport=rasa_transport)
         ctx.hub = make_hub(settings.redis_url)
         await ctx.hub.start()
-        ctx.conversation_limit = RateLimiter(settings.web_rate_conversation)
-        ctx.client_limit = RateLimiter(settings.web_rate_client)
-        ctx.login_limit = RateLimiter(settings.staff_login_rate)
+        # In Redis when it is configured, so every replica counts against one limit.
+        ctx.conversation_limit = make_limiter(settings.web_rate_conversation, settings.redis_url, "conversation")
+        ctx.client_limit = make_limiter(settings.web_rate_client, settings.redis_url, "client")
+        ctx.login_limit = make_limiter(settings.staff_login_rate, settings.redis_url, "login")
         ctx.turn_locks = KeyedLocks()
         ctx.token_hashes = TokenHashes()
         log.info("web service ready: database %s, rasa %s", ctx.db.engine.url.render_as_string(), settings.rasa_url)
@@ -99,7 +109,8 @@ def _open(rasa_transport: httpx.AsyncBaseTransport | None) -> Any:
 
 async def _close(app: WebApp) -> None:
     ctx = app.ctx
-    for closer in (getattr(ctx, "hub", None), getattr(ctx, "rasa", None)):
+    limits = (getattr(ctx, name, None) for name in ("conversation_limit", "client_limit", "login_limit"))
+    for closer in (getattr(ctx, "hub", None), getattr(ctx, "rasa", None), *limits):
         if closer is not None:
             await closer.close()
     if getattr(ctx, "db", None) is not None:

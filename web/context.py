@@ -7,7 +7,7 @@ from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sanic import Request, Sanic
 from sanic.config import Config
@@ -19,7 +19,10 @@ from funddesk.db import Database
 from funddesk.settings import Settings
 from web.hub import LocalHub
 from web.rasa_client import RasaClient
-from web.ratelimit import RateLimiter
+from web.ratelimit import Limiter
+
+if TYPE_CHECKING:
+    from web.metrics import WebMetrics
 
 T = TypeVar("T")
 
@@ -78,9 +81,9 @@ class WebContext:
     db: Database
     rasa: RasaClient
     hub: LocalHub
-    conversation_limit: RateLimiter
-    client_limit: RateLimiter
-    login_limit: RateLimiter
+    conversation_limit: Limiter
+    client_limit: Limiter
+    login_limit: Limiter
     turn_locks: KeyedLocks
     token_hashes: TokenHashes
     widget_assets: dict[str, tuple[bytes, str]]
@@ -89,6 +92,7 @@ class WebContext:
     hours: BusinessHours
     console_assets: dict[str, tuple[bytes, str]]
     consoles: Counter[str]  # open console WebSockets per staff session, in this process
+    metrics: WebMetrics  # set by create_app
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -123,7 +123,21 @@ async def _sanic_error(request: Request, exc: SanicException) -> HTTPResponse:
         return error_response(status, "internal_error", "Something went wrong on our side.")
     code = _SANIC_CODES.get(status, "http_error")
     headers: dict[str, Any] = dict(getattr(exc, "headers", None) or {})
+    if status == 405 and not any(name.lower() == "allow" for name in headers):
+        headers["Allow"] = allowed_methods(request)  # Sanic leaves it out on routes with parameters
     return error_response(status, code, str(exc) or code.replace("_", " "), headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods the request's path answers, for a 405's ``Allow`` header (RFC 9110)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        try:
+            request.app.router.get(request.path, method, None)
+        except SanicException:  # not found, or not allowed
+            continue
+        allowed.append(method)
+    return ", ".join(allowed)
 
 
 async def _unexpected(request: Request, exc: Exception) -> HTTPResponse:

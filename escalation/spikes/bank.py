@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from escalation.spikes.detector import DetectorConfig, SpikeDetector, Verdict, bucket_of
+from escalation.spikes.detector import SpikeDetector
+from escalation.spikes.series import DetectorConfig, Verdict, bucket_of
 
 TOTAL = "*"
 ROLLUP = ":"  # keys of series that roll up others (a fund's: "fund:110022", see pipeline) hold this; cluster ids do not

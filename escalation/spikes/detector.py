@@ -24,105 +24,14 @@ After an alarm the series stays in its episode until counts are back to normal f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
-from scipy.special import betainc, gammainc
+from escalation.spikes.series import DAY_SECONDS, MIN_EXPECTED, DetectorConfig, SeriesState, Verdict
+from escalation.spikes.tails import blend, decay_towards_zero, upper_tail
 
-DAY_SECONDS = 86_400
-MIN_EXPECTED = 0.02  # a floor so a never-seen slot is not "zero expected, any count infinitely surprising"
 EXACT_IDLE_BUCKETS = 12  # idle gaps up to this long are replayed bucket by bucket, longer ones in closed form
 IDLE_MEMORY_BUCKETS = 4032  # two weeks: older idle buckets no longer move the per-slot profile noticeably
-
-
-@dataclass(frozen=True)
-class DetectorConfig:
-    """Defaults are the service's defaults; ``replay-counts`` and the benchmarks use them unchanged."""
-
-    bucket_seconds: int = 300
-    slot_minutes: int = 30
-    # The budget for all series together is the product's target, stated once: at most one false incident a week.
-    false_alarms_per_day: float = 1 / 7
-    min_count: float = 8.0
-    min_ratio: float = 2.0
-    level_halflife_buckets: float = 36.0  # 3 h: the robust level and the profile rescaling follow this fast
-    profile_halflife_days: float = 14.0
-    profile_trust_days: float = 2.0  # slot history (in days of that slot) worth half the weight of the blend
-    dispersion_halflife_buckets: float = 2016.0  # a week
-    clip_sigmas: float = 3.0  # updates are winsorized here so a spike does not teach the baseline
-    prior_rate: float = 0.2  # expected count per bucket of a brand-new series
-    prior_buckets: float = 12.0  # how many buckets of evidence that prior is worth
-    prior_dispersion: float = 0.1
-    prior_dispersion_weight: float = 20.0  # worth this many buckets of one expected question
-    reset_ratio: float = 1.5  # back to normal: below this multiple of the expected count
-    reset_buckets: int = 3
-    cooldown_buckets: int = 12
-    novelty_halflife_days: float = 5.0
-    novelty_margin: float = 1.1  # the excess over expected must beat the decayed record excess by this factor
-    # A burst is judged over the last 1..window_buckets buckets (the open one included): a sustained rise of a small
-    # topic is significant over 10 minutes long before any single bucket is. The budget is split over the windows.
-    window_buckets: int = 3
-
-    @property
-    def buckets_per_day(self) -> int:
-        return DAY_SECONDS // self.bucket_seconds
-
-    def alpha(self, live_series: float, windows: int = 1) -> float:
-        """Per-bucket tail probability for one series and window: the global daily budget split Bonferroni-style
-        over series and over the windows tested."""
-        return self.false_alarms_per_day / self.buckets_per_day / max(1, live_series) / max(1, windows)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the detector thought of one bucket (``alarm`` is True once per episode)."""
-
-    bucket: int
-    count: float
-    expected: float
-    p_value: float
-    alarm: bool
-    window: int = 1  # buckets judged together (the resolution that decided)
-    window_count: float = 0.0  # observed over those buckets
-    window_expected: float = 0.0  # expected over those buckets
-
-
-@dataclass
-class SeriesState:
-    buckets: int = 0
-    last_bucket: int | None = None
-    level: float = 0.0
-    level_weight: float = 0.0
-    profile: list[float] = field(default_factory=list)
-    profile_weight: list[float] = field(default_factory=list)
-    seasonal_level: float = 0.0
-    dispersion_num: float = 0.0
-    dispersion_den: float = 0.0
-    in_episode: bool = False
-    quiet_run: int = 0
-    last_alarm: int | None = None
-    record_excess: float = 0.0  # the largest excess over expected seen, as of ``record_bucket``
-    record_bucket: int = 0
-    recent: list[list[float]] = field(default_factory=list)  # [bucket, count, expected] of the last closed buckets
-    # Record excess of windows of 1, 2, ... buckets, each as of the buckets before the longest window ending now.
-    window_records: list[float] = field(default_factory=list)
-    routine_excess: float = 0.0  # the largest excess of a bucket that was significant enough to alarm but routine
-    pending: list[list[float]] = field(default_factory=list)  # [bucket, excess of window 1, 2, ...] not yet a record
-
-
-def upper_tail(count: float, mean: float, dispersion: float) -> float:
-    """P(X >= count) for a negative binomial with this mean and variance mean + dispersion * mean**2."""
-    if count <= 0:
-        return 1.0
-    if dispersion < 1e-6:
-        return float(gammainc(count, mean))
-    shape = 1.0 / dispersion
-    return float(betainc(count, shape, mean / (mean + shape)))
-
-
-def surprise(p_value: float) -> float:
-    return -math.log10(max(p_value, 1e-300))
 
 
 class SpikeDetector:
@@ -366,12 +275,12 @@ class SpikeDetector:
         clipped = min(count, expected + self.config.clip_sigmas * max(spread, 1.0))
         slot = self.slot(bucket)
         if s.profile_weight[slot] > 0:
-            s.seasonal_level = _blend(s.seasonal_level, s.profile[slot], s.level_weight)
+            s.seasonal_level = blend(s.seasonal_level, s.profile[slot], s.level_weight)
         else:
-            s.seasonal_level = _blend(s.seasonal_level, clipped, s.level_weight)
-        s.level = _blend(s.level, clipped, s.level_weight)
+            s.seasonal_level = blend(s.seasonal_level, clipped, s.level_weight)
+        s.level = blend(s.level, clipped, s.level_weight)
         s.level_weight = min(s.level_weight + 1.0, self._level_cap)
-        s.profile[slot] = _blend(s.profile[slot], clipped, s.profile_weight[slot])
+        s.profile[slot] = blend(s.profile[slot], clipped, s.profile_weight[slot])
         s.profile_weight[slot] = min(s.profile_weight[slot] + 1.0, self._profile_cap)
         # Overdispersion is learned from counts clipped at the Poisson spread: bursts must not teach the model that
         # bursts are noise (which would fatten the tail until nothing is surprising).
@@ -405,12 +314,12 @@ class SpikeDetector:
             zeros[self.slot(empty)] += end - empty
             empty = end
         seen = sum(s.profile[slot] * n for slot, n in enumerate(zeros) if s.profile_weight[slot] > 0)
-        shrink, s.level_weight = _decay_towards_zero(s.level_weight, self._level_cap, gap)
+        shrink, s.level_weight = decay_towards_zero(s.level_weight, self._level_cap, gap)
         s.seasonal_level = s.seasonal_level * shrink + (1.0 - shrink) * seen / max(1, sum(zeros))
         s.level *= shrink
         for slot, n in enumerate(zeros):
             if n:
-                slot_shrink, s.profile_weight[slot] = _decay_towards_zero(s.profile_weight[slot], self._profile_cap, n)
+                slot_shrink, s.profile_weight[slot] = decay_towards_zero(s.profile_weight[slot], self._profile_cap, n)
                 s.profile[slot] *= slot_shrink
         # Each empty bucket adds (0 - m)^2 - m to the dispersion sums, m being about the slots' mean.
         mean = max(MIN_EXPECTED, seen / max(1, sum(zeros)) if seen > 0 else s.level / max(shrink, 1e-9))
@@ -435,24 +344,3 @@ class SpikeDetector:
     @classmethod
     def from_dict(cls, data: dict[str, Any], config: DetectorConfig | None = None) -> SpikeDetector:
         return cls(config, SeriesState(**data))
-
-
-def _blend(mean: float, value: float, weight: float) -> float:
-    """Running mean with ``weight`` observations behind ``mean`` (capped by the caller: an EWMA from then on)."""
-    return (mean * weight + value) / (weight + 1.0)
-
-
-def _decay_towards_zero(weight: float, cap: float, steps: int) -> tuple[float, float]:
-    """Factor by which ``steps`` zero observations shrink a running mean of ``weight`` (capped), and the new weight."""
-    factor = 1.0
-    while steps > 0 and weight < cap:
-        factor *= weight / (weight + 1.0)
-        weight = min(weight + 1.0, cap)
-        steps -= 1
-    return factor * (cap / (cap + 1.0)) ** steps, weight
-
-
-def bucket_of(moment: datetime, bucket_seconds: int = 300) -> int:
-    """Bucket index of a wall-clock time (naive datetimes are taken as they are: the market's local time)."""
-    seconds = (moment.replace(tzinfo=None) - datetime(1970, 1, 1)).total_seconds()
-    return int(seconds // bucket_seconds)

@@ -1,14 +1,15 @@
-"""An incident's published answer as an FAQ entry (``faq/incidents/incident-<id>.md``).
+"""An incident's published answer as an FAQ entry (``incidents/incident-<id>.md`` in the published folder).
 
 Staff write one answer; it becomes an ordinary entry in the exact FAQ format, with the
 incident's sample questions as its phrasings, so hot reload makes the bot give it to everyone
 still asking, with no retraining. The file is checked with the same parser the knowledge base
-uses before it is written, and written atomically, so a bad answer never reaches the index.
+uses before it is written, and written atomically, so a bad answer never reaches the index. It
+lives in :func:`knowledge_base.published.published_dir` (under ``data_dir``), never in the tracked
+FAQ folder: it is runtime state.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,9 @@ from pathlib import Path
 import yaml
 
 from escalation.staff.errors import Invalid
-from knowledge_base.language import detect_lang
+from funddesk.settings import Settings
+from funddesk.text import detect_lang
+from knowledge_base import published
 from knowledge_base.parser import parse_text, phrasing_key
 
 FOLDER = "incidents"
@@ -27,8 +30,9 @@ def entry_id(incident_id: int) -> str:
     return f"incident-{incident_id}"
 
 
-def path_of(kb_dir: Path, incident_id: int) -> Path:
-    return kb_dir / FOLDER / f"{entry_id(incident_id)}.md"
+def name_of(incident_id: int) -> str:
+    """The file's name inside the published folder."""
+    return f"{FOLDER}/{entry_id(incident_id)}.md"
 
 
 def render(
@@ -52,26 +56,17 @@ def render(
     return "\n".join(lines)
 
 
-def publish(kb_dir: Path, incident_id: int, text: str) -> Path:
+def publish(settings: Settings, incident_id: int, text: str) -> Path:
     """Check ``text`` as the knowledge base would, then write it; refused with every problem."""
-    target = path_of(kb_dir, incident_id)
-    parsed = parse_text(text, str(target.relative_to(kb_dir)))
+    parsed = parse_text(text, published.PREFIX + name_of(incident_id))
     if not parsed.clean:  # any error, even one that would cost only this entry, refuses the answer
         problems = "; ".join(f"line {p.line}: {p.message}" for p in parsed.problems)
         raise Invalid(f"The answer would not be a valid FAQ entry: {problems}", code="invalid_answer")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name("." + target.name + ".tmp")  # dot files are never read as FAQ
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, target)
-    return target
+    return published.write_entry_file(settings, name_of(incident_id), text)
 
 
-def retire(kb_dir: Path, incident_id: int) -> bool:
-    target = path_of(kb_dir, incident_id)
-    if not target.exists():
-        return False
-    target.unlink()
-    return True
+def retire(settings: Settings, incident_id: int) -> bool:
+    return published.remove_entry_file(settings, name_of(incident_id))
 
 
 def _one_line(text: str) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 
 from escalation.spikes.bank import ROLLUP, BankConfig, DetectorBank, SpikeAlarm
 from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
-from escalation.spikes.detector import bucket_of
+from escalation.spikes.series import bucket_of
 from funddesk.masking import mask
 
 

@@ -20,8 +20,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from escalation.spikes.detector import SpikeDetector, bucket_of
+from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.pipeline import Question, QuestionPipeline, Spike
+from escalation.spikes.series import bucket_of
 from knowledge_base.question import QuestionReader
 
 EMBED_BATCH = 256

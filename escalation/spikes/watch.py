@@ -8,8 +8,9 @@ staff did (answered, closed) and saves the pipeline's state to a file, so cluste
 and detector state survive a restart. Opening an incident is the exception: it is written before
 ``observe`` returns, so the web service can show it the moment the bot's reply reaches it.
 
-One action server process owns one pipeline. Several replicas would each see part of the
-traffic; a shared detector (e.g. in Redis) is the way to scale this out.
+One process (SQLite, ``make run``, tests) runs its pipeline here, in line. On PostgreSQL each action server only
+logs (``detect=False``, holding replies from escalation/spikes/open_view.py) and one elected worker
+(escalation/spikes/worker.py) runs this class over the log, filing each question read back (``Asked.logged_id``).
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import numpy as np
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from escalation.analytics import rollup
+from escalation.spikes import question_log
+from escalation.spikes.open_view import OpenIncidents
 from escalation.spikes.pipeline import PipelineConfig, QuestionPipeline, Spike
 from escalation.spikes.pipeline import Question as PipelineQuestion
 from escalation.staff.teams import Router
@@ -42,6 +47,7 @@ from funddesk.masking import mask
 log = logging.getLogger("escalation.spikes.watch")
 FLUSH_EVERY = 0.5  # seconds between writer passes
 SAVE_EVERY = 30.0  # seconds between state snapshots
+MAX_UNWRITTEN = 100_000  # questions kept in memory while the database is away (a few minutes of a surge)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class Asked:
     score: float | None = None
     decision: str | None = None
     moment: datetime = field(default_factory=lambda: datetime.now(UTC))
+    logged_id: int | None = None  # its row when it is in the log already (the elected worker reads it back)
 
 
 @dataclass(frozen=True)
@@ -79,16 +86,20 @@ class SpikeWatch:
         timezone: str = "Asia/Shanghai",
         webhook_url: str = "",
         config: PipelineConfig | None = None,
+        detect: bool = True,
     ) -> None:
         self.db = db
+        self.detect = detect  # False: only log, and answer from the view (the elected worker detects)
         self.router = router
         self.team_of_entry = team_of_entry
         self.state_file = state_file
         self.zone = ZoneInfo(timezone)
         self.webhook_url = webhook_url
-        self.pipeline = _load(state_file, config)
+        self.pipeline = _load(state_file, config) if detect else QuestionPipeline(config)
         self._lock = threading.Lock()
-        self._rows: queue.SimpleQueue[tuple[Asked, str, str | None]] = queue.SimpleQueue()
+        self.view = OpenIncidents(self.pipeline.config.clusters.threshold)
+        self._rows: queue.SimpleQueue[tuple[Asked, str | None, str | None]] = queue.SimpleQueue()
+        self._unwritten: list[tuple[Asked, str | None, str | None]] = []  # a failed write's, retried
         self._status: dict[str, IncidentStatus] = {}
         self._backfill: set[str] = set()  # incidents opened since the last flush
         self._stop = threading.Event()
@@ -104,7 +115,11 @@ class SpikeWatch:
         if self._writer.is_alive():
             self._writer.join(timeout=10)
         self._flush()
-        self.save()
+        if self.detect:
+            self.save()
+
+    def flush(self) -> None:  # what the writer thread does every pass, now
+        self._flush()
 
     def observe(self, asked: Asked) -> Observed:
         if asked.embedding is None:
@@ -113,6 +128,9 @@ class SpikeWatch:
         # table, webhooks, log lines) a question never holds a personal number. The actions pass
         # the masked text already; whoever else builds an Asked need not remember to.
         asked = replace(asked, text=mask(asked.text).text)
+        if not self.detect:
+            self._rows.put((asked, None, None))
+            return self._from_view(asked)
         # The detector's clock is the fund company's: trading hours and weekdays are local.
         local = asked.moment.astimezone(self.zone).replace(tzinfo=None)
         question = PipelineQuestion(
@@ -143,19 +161,28 @@ class SpikeWatch:
             opened=tuple(opened),
         )
 
-    def save(self) -> None:
+    def _from_view(self, asked: Asked) -> Observed:
+        found = self.view.find(asked.embedding, asked.fund_code) if asked.embedding is not None else None
+        holding = found is not None and found.status is not IncidentStatus.ANSWERED
+        return Observed(None, found.key, found.label, holding) if found is not None else Observed(None)
+
+    def state(self) -> str:
+        """The pipeline's state as JSON (clusters, baselines, detectors, incidents)."""
         with self._lock:
-            state = self.pipeline.to_dict()
+            return json.dumps(self.pipeline.to_dict(), default=question_log.jsonable)
+
+    def save(self) -> None:
+        state = self.state()
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         partial = self.state_file.with_suffix(".tmp")
-        partial.write_text(json.dumps(state, default=_jsonable), encoding="utf-8")
+        partial.write_text(state, encoding="utf-8")
         os.replace(partial, self.state_file)  # a crash mid-write leaves the previous snapshot
 
     # -- opening an incident ---------------------------------------------------------------------
 
     def _open(self, spike: Spike, moment: datetime) -> str:
         team = self._team(spike)
-        row = Incident(
+        row: dict[str, Any] = dict(
             key=spike.id,
             cluster_id=spike.cluster_id,
             label=spike.label,
@@ -171,10 +198,12 @@ class SpikeWatch:
             evidence=asdict(spike.evidence) if spike.evidence is not None else None,
         )
         with self.db.session(write=True) as session:
-            if session.scalars(select(Incident.id).where(Incident.key == spike.id)).first() is None:
-                session.add(row)
+            won = _insert_if_absent(session, row)
         self._status[spike.id] = IncidentStatus.OPEN
         self._backfill.add(spike.id)
+        if not won:  # another action server saw the same spike first: it sent the webhook
+            log.info("incident %s was already open (another action server opened it)", spike.id)
+            return spike.id
         log.warning("incident %s opened for team %s: %r (%d questions)", spike.id, team, spike.label, spike.count)
         if self.webhook_url:
             threading.Thread(target=self._notify, args=(spike, team), daemon=True).start()
@@ -186,6 +215,11 @@ class SpikeWatch:
             if team:
                 return self.router.route(entry_team=team, fund_code=spike.fund_code)
         return self.router.route(entry_team=None, fund_code=spike.fund_code)
+
+    def _team_of_question(self, asked: Asked) -> str:
+        """The queue the question routes to, as a hand-off of it would: its entry's team, else its fund's."""
+        entry_team = self.team_of_entry(asked.entry_id) if asked.entry_id else None
+        return self.router.route(entry_team=entry_team, fund_code=asked.fund_code)
 
     def _notify(self, spike: Spike, team: str) -> None:
         body = {
@@ -214,6 +248,10 @@ class SpikeWatch:
         while not self._stop.wait(FLUSH_EVERY):
             try:
                 self._flush()
+                if not self.detect:
+                    with self.db.session() as session:
+                        self.view.refresh(session)
+                    continue
                 self.sync_status()
                 if time.monotonic() - self._saved_at > SAVE_EVERY:
                     self.save()
@@ -222,17 +260,37 @@ class SpikeWatch:
                 log.exception("spike watch: writing failed")
 
     def _flush(self) -> None:
-        batch: list[tuple[Asked, str, str | None]] = []
+        batch, self._unwritten = self._unwritten, []
         while not self._rows.empty():
             batch.append(self._rows.get_nowait())
         with self._lock:
             backfill, self._backfill = self._backfill, set()
         if not batch and not backfill:
             return
+        try:
+            self._write(batch, backfill)
+        except Exception:  # nothing was written: keep it all for the next pass (a database restart)
+            if len(batch) > MAX_UNWRITTEN:
+                log.error("spike watch: dropping the %d oldest unwritten questions", len(batch) - MAX_UNWRITTEN)
+            self._unwritten = batch[-MAX_UNWRITTEN:]
+            with self._lock:
+                self._backfill |= backfill
+            raise
+
+    def _write(self, batch: list[tuple[Asked, str | None, str | None]], backfill: set[str]) -> None:
         with self.db.session(write=True) as session:
-            ids = _incident_ids(session, {key for _, _, key in batch if key} | backfill)
-            for asked, cluster_id, key in batch:
-                session.add(_question_row(asked, cluster_id, ids.get(key or "")))
+            ids = question_log.incident_ids(session, {key for _, _, key in batch if key} | backfill)
+            logged = [
+                _question_row(asked, cluster_id, ids.get(key or ""), self._team_of_question(asked))
+                for asked, cluster_id, key in batch
+                if asked.logged_id is None
+            ]
+            session.add_all(logged)
+            rollup.add(session, logged)  # the dashboard's hourly counts, in the same transaction
+            filed = [(a.logged_id, cluster, ids.get(k or "")) for a, cluster, k in batch if a.logged_id is not None]
+            if filed:  # read back from the log: file each under its cluster and incident (one executemany)
+                session.execute(update(Question), [{"id": i, "cluster_id": c, "incident_id": n} for i, c, n in filed])
+            for asked, _, key in batch:
                 if key in ids and asked.conversation_id:
                     link = IncidentConversation(
                         incident_id=ids[key], conversation_id=asked.conversation_id, asked_at=asked.moment
@@ -303,13 +361,18 @@ def _load(state_file: Path, config: PipelineConfig | None) -> QuestionPipeline:
     return QuestionPipeline(config)
 
 
-def _incident_ids(session: Session, keys: set[str]) -> dict[str, int]:
-    if not keys:
-        return {}
-    return {key: id_ for key, id_ in session.execute(select(Incident.key, Incident.id).where(Incident.key.in_(keys)))}
+def _insert_if_absent(session: Session, row: dict[str, Any]) -> bool:
+    """Insert the incident unless its key is taken; True if this insert won.
+
+    The unique ``incidents.key`` decides, in one statement, between action servers that open
+    the same spike at once: no duplicate row, no IntegrityError for the loser.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(Incident).values(**row).on_conflict_do_nothing(index_elements=[Incident.key])
+    return session.execute(statement.returning(Incident.id)).first() is not None
 
 
-def _question_row(asked: Asked, cluster_id: str, incident_id: int | None) -> Question:
+def _question_row(asked: Asked, cluster_id: str | None, incident_id: int | None, team_id: str | None) -> Question:
     vector = None if asked.embedding is None else np.asarray(asked.embedding, dtype=np.float32).tobytes()
     return Question(
         conversation_id=asked.conversation_id,
@@ -323,16 +386,9 @@ def _question_row(asked: Asked, cluster_id: str, incident_id: int | None) -> Que
         decision=asked.decision,
         cluster_id=cluster_id,
         incident_id=incident_id,
+        team_id=team_id,
     )
 
 
 def _utc(local: str, zone: ZoneInfo) -> datetime:
     return datetime.fromisoformat(local).replace(tzinfo=zone).astimezone(UTC)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot save {type(value).__name__}")

@@ -91,6 +91,15 @@ def users(session: Session) -> Sequence[StaffUser]:
     return session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
 
 
+def display_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """The names staff messages are signed with, by user id."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
+
+
 def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
     user = session.scalars(select(StaffUser).where(StaffUser.username == username.strip().lower())).first()
     ok = passwords.verify(user.password_hash if user else None, password)
@@ -174,3 +183,19 @@ def sync_teams(session: Session, configured: Iterable[TeamConfig]) -> None:
 
 def teams(session: Session) -> Sequence[Team]:
     return session.scalars(select(Team).order_by(Team.id)).all()
+
+
+def find_team(session: Session, team_id: str) -> Team:
+    team = session.get(Team, team_id)
+    if team is None:
+        raise Missing("No such team.", code="team_not_found")
+    return team
+
+
+def create_team(session: Session, team: TeamConfig) -> Team:
+    if session.get(Team, team.id) is not None:
+        raise Conflict(f"The team {team.id!r} exists.", code="team_exists")
+    row = Team(id=team.id, name=team.name, sla_seconds=team.sla_seconds)
+    session.add(row)
+    session.flush()
+    return row

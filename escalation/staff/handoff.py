@@ -163,11 +163,12 @@ def position(session: Session, handoff: Handoff) -> int:
 
 
 def estimate_wait(session: Session, team_id: str, place: int, online: int, now: datetime) -> int | None:
-    """Seconds until a person answers, from how long the team's recent conversations took.
+    """Seconds until a person answers, from how long the team's recent conversations took."""
+    return estimate(handling_times(session, team_id, now), place, online)
 
-    ``place / online`` conversations must end before this one starts, each taking the median
-    handling time. None without history: better no figure than an invented one.
-    """
+
+def handling_times(session: Session, team_id: str, now: datetime) -> list[float]:
+    """Seconds from claim to resolution of the team's recent conversations (read once per queue)."""
     query = (
         select(Handoff.claimed_at, Handoff.resolved_at)
         .where(
@@ -179,9 +180,14 @@ def estimate_wait(session: Session, team_id: str, place: int, online: int, now: 
         .order_by(Handoff.id.desc())
         .limit(HISTORY_SIZE)
     )
-    durations = [
+    return [
         (as_utc(done) - as_utc(started)).total_seconds() for started, done in session.execute(query) if started and done
     ]
+
+
+def estimate(durations: list[float], place: int, online: int) -> int | None:
+    """``place / online`` conversations must end before this one starts, each taking the median
+    handling time. None without history: better no figure than an invented one."""
     if not durations or place <= 0:
         return None
     return max(MIN_ESTIMATE_SECONDS, round(statistics.median(durations) * place / max(1, online)))

@@ -7,7 +7,7 @@ per card on every queue view; here it is three queries per view, however long th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
@@ -40,6 +40,18 @@ def open_rows(session: Session, team_ids: Iterable[str]) -> dict[str, list[Queue
     for row in rows:
         by_team[row.handoff.team_id].append(row)
     return by_team
+
+
+def waiting(session: Session, team_id: str) -> Sequence[Handoff]:
+    """The team's waiting hand-offs, next in line first."""
+    query = select(Handoff).where(Handoff.team_id == team_id, Handoff.status == HandoffStatus.WAITING)
+    return session.scalars(query.order_by(Handoff.id)).all()
+
+
+def last_team_of(session: Session, conversation_id: str) -> str | None:
+    """The team whose queue the conversation is (or last was) in; None if it never left the bot."""
+    query = select(Handoff.team_id).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc())
+    return session.scalars(query.limit(1)).first()
 
 
 def row_of(session: Session, handoff: Handoff) -> QueueRow:
@@ -80,3 +92,10 @@ def _rows(session: Session, handoffs: Iterable[Handoff], *, places: bool = True)
             )
         )
     return rows
+
+
+def waiting_counts(session: Session) -> dict[str, int]:
+    """How many conversations wait in each team's queue (every team, 0 included): for the metrics."""
+    waiting = (Handoff.team_id == Team.id) & (Handoff.status == HandoffStatus.WAITING)
+    rows = session.execute(select(Team.id, func.count(Handoff.id)).outerjoin(Handoff, waiting).group_by(Team.id))
+    return {team_id: count for team_id, count in rows}

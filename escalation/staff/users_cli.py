@@ -5,7 +5,8 @@
     python -m escalation users list
     python -m escalation users passwd alice
 
-It uses the configured database (``FUNDDESK_DATABASE_URL``), migrated to the newest schema first.
+It uses the configured database (``FUNDDESK_DATABASE_URL``), which must be at the newest schema
+(``python -m funddesk.db upgrade``, or ``make run``, migrates it).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def main(argv: list[str]) -> int:
     settings = load()
     db = Database.from_url(database_url(settings.database_url, settings.data_dir))
     try:
-        migrate.upgrade(db.engine)
+        migrate.require_current(db.engine)
         with db.session(write=True) as session:
             accounts.sync_teams(session, load_teams(settings.teams_file))
             if args.command == "list":
@@ -71,6 +72,9 @@ def main(argv: list[str]) -> int:
         return 0
     except EscalationError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except migrate.SchemaNotCurrent as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         db.dispose()

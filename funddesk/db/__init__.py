@@ -8,7 +8,14 @@ from __future__ import annotations
 from funddesk.db import migrate, repository
 from funddesk.db.base import Base
 from funddesk.db.engine import Database, database_url, make_engine
-from funddesk.db.incidents import Incident, IncidentConversation, IncidentStatus, Question
+from funddesk.db.incidents import (
+    Incident,
+    IncidentConversation,
+    IncidentStatus,
+    Question,
+    QuestionHour,
+    SpikeSnapshot,
+)
 from funddesk.db.models import Conversation, Feedback, Message, Role, State
 from funddesk.db.staff import (
     AuditEntry,
@@ -36,7 +43,9 @@ __all__ = [
     "IncidentStatus",
     "Message",
     "Question",
+    "QuestionHour",
     "Role",
+    "SpikeSnapshot",
     "StaffRole",
     "StaffSession",
     "StaffUser",

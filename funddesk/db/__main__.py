@@ -1,14 +1,20 @@
-"""``python -m funddesk.db upgrade|downgrade REV|current``: schema migrations by hand.
+"""``python -m funddesk.db upgrade|downgrade REV|current``: schema migrations by hand;
+``retention [--days N]``: anonymize what is older than the retention period, now.
 
-The web service upgrades to the newest schema when it starts, so this is rarely needed.
+Launchers own migrations: ``make run`` upgrades before it starts the services, and a deployment
+runs ``upgrade`` once before its replicas. The services only check the schema at start and name
+this command when it is not the newest.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
 
-from funddesk.db import migrate
-from funddesk.db.engine import database_url, make_engine
+from funddesk.db import migrate, retention
+from funddesk.db.engine import Database, database_url, make_engine
 from funddesk.settings import load
 
 
@@ -20,12 +26,19 @@ def main(argv: list[str] | None = None) -> int:
     down = sub.add_parser("downgrade", help="migrate back to a revision (`base`: no tables)")
     down.add_argument("revision")
     sub.add_parser("current", help="print the database's revision and the newest one")
+    sweep = sub.add_parser("retention", help="anonymize conversations and questions older than the retention period")
+    sweep.add_argument("--days", type=int, help="override FUNDDESK_RETENTION_DAYS (0: keep everything)")
     args = parser.parse_args(argv)
 
     settings = load()
     url = database_url(settings.database_url, settings.data_dir)
     engine = make_engine(url)
     try:
+        if args.command == "retention":
+            days = settings.retention_days if args.days is None else args.days
+            swept = retention.sweep(Database(engine), days, datetime.now(UTC))
+            print(json.dumps({"retention_days": days, **asdict(swept)}))
+            return 0
         if args.command == "upgrade":
             migrate.upgrade(engine, args.revision)
         elif args.command == "downgrade":

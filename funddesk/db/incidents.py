@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from funddesk.db.base import Base, Created, Updated, str_enum
@@ -26,7 +27,18 @@ class IncidentStatus(enum.StrEnum):
 
 class Question(Base):
     __tablename__ = "questions"
-    __table_args__ = (Index("ix_questions_cluster_id_asked_at", "cluster_id", "asked_at"),)
+    __table_args__ = (
+        Index("ix_questions_cluster_id_asked_at", "cluster_id", "asked_at"),
+        # The analytics range queries (escalation/analytics/repository.py): rates, gaps, one team's questions.
+        Index("ix_questions_asked_at_decision_lang", "asked_at", "decision", "lang"),
+        Index("ix_questions_team_id_asked_at", "team_id", "asked_at"),
+        Index(
+            "ix_questions_gaps",  # the knowledge gaps: fallbacks and clarifies, with what they are grouped by
+            *("decision", "asked_at", "cluster_id", "lang", "fund_code", "team_id", "conversation_id"),
+            sqlite_where=sql_text("decision IN ('fallback', 'clarify')"),
+            postgresql_where=sql_text("decision IN ('fallback', 'clarify')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)  # Rasa's sender id
@@ -40,6 +52,20 @@ class Question(Base):
     decision: Mapped[str | None] = mapped_column(String(32))
     cluster_id: Mapped[str | None] = mapped_column(String(32))
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    team_id: Mapped[str | None] = mapped_column(String(64))  # the queue it routes to (None: logged before 0005)
+
+
+class QuestionHour(Base):
+    """Questions per UTC hour, team, language and decision: the analytics' rollup, kept by the question
+    log's writer in the same transaction as the questions (escalation/analytics/rollup.py)."""
+
+    __tablename__ = "question_hours"
+
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" for questions without a team
+    lang: Mapped[str] = mapped_column(String(8), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" for questions without a decision
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class Incident(Base):
@@ -68,6 +94,19 @@ class Incident(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[Created]
     updated_at: Mapped[Updated]
+
+
+class SpikeSnapshot(Base):
+    """The elected spike detector's state and the last question it read, as ``(asked_at, id)``: whichever action
+    server is elected next restores it and reads the log on from there (escalation/spikes/worker.py)."""
+
+    __tablename__ = "spike_snapshots"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    read_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    state: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)  # zlib of QuestionPipeline.to_dict() as JSON
+    saved_at: Mapped[Updated]
 
 
 class IncidentConversation(Base):

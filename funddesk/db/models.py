@@ -11,6 +11,7 @@ import enum
 from typing import Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, false
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from funddesk.db.base import Base, Created, Lang, Updated, str_enum
@@ -31,6 +32,7 @@ class Role(enum.StrEnum):
 
 class Conversation(Base):
     __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_created_at", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -44,7 +46,18 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_id_id", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        Index("ix_messages_created_at", "created_at"),
+        # Clicked buttons (analytics: was a clarify picked?)
+        Index(
+            "ix_messages_clicks",
+            "conversation_id",
+            "created_at",
+            sqlite_where=sql_text("payload IS NOT NULL"),
+            postgresql_where=sql_text("payload IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False)
@@ -70,6 +83,7 @@ class Feedback(Base):
     """An investor's answer to "Did that answer your question?", tied to the answer it rates."""
 
     __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(

@@ -71,6 +71,12 @@ def find_conversation(session: Session, conversation_id: str, *, lock: bool = Fa
     return session.get(Conversation, conversation_id)
 
 
+def find_message(session: Session, conversation_id: str, message_id: int) -> Message | None:
+    """The conversation's message with this id (another conversation's is not found)."""
+    message = session.get(Message, message_id)
+    return message if message is not None and message.conversation_id == conversation_id else None
+
+
 def set_state(session: Session, conversation: Conversation, state: State) -> None:
     conversation.state = state
     session.flush()

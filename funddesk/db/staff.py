@@ -95,6 +95,7 @@ class Handoff(Base):
             postgresql_where=text("status IN ('waiting', 'active')"),
         ),
         Index("ix_handoffs_team_id_status", "team_id", "status"),
+        Index("ix_handoffs_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

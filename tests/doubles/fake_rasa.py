@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from actions.replies import conversation_lang
 from funddesk.bot_payload import FaqMatch, Feedback, HandoffReason, HandoffRequest
 
 Item = dict[str, Any]
@@ -126,9 +127,8 @@ class FakeBot:
         sender = str(body.get("sender", "default")) if isinstance(body, dict) else "default"
         message = str(body.get("message", "")) if isinstance(body, dict) else ""
         with self._lock:
-            last_id, lang = self._last.get(sender, (None, "zh" if re.search(r"[\u4e00-\u9fff]", message) else "en"))
-        if not message.startswith("/"):
-            lang = "zh" if re.search(r"[\u4e00-\u9fff]", message) else "en"
+            last_id, previous = self._last.get(sender, (None, None))
+        lang = conversation_lang(message, previous)  # the real bot's rule: clicks and codes keep the language
         items, answered = self._reply(message, last_id, lang)
         with self._lock:
             self._last[sender] = (answered if answered is not None else last_id, lang)

@@ -19,7 +19,9 @@ with warnings.catch_warnings():
 from actions import runtime
 from actions.__main__ import build_app, handoff_router
 from escalation.staff.teams import BadTeamsFile
+from funddesk.db import database_url
 from funddesk.settings import Settings
+from funddesk.stack import migrate_database
 from knowledge_base.embedder import HashingEmbedder
 from tests.conftest import WriteFaq
 
@@ -35,6 +37,7 @@ def app(faq_dir: Path, write_faq: WriteFaq, tmp_path: Path) -> Sanic[Any, Any]:
     Sanic.test_mode = True
     write_faq("accounts.md", FAQ)
     settings = Settings(kb_dir=faq_dir, data_dir=tmp_path / "var", funds_file=tmp_path / "none.yml")
+    migrate_database(database_url(settings.database_url, settings.data_dir))  # as a launcher does
     return build_app(settings, embedder=HashingEmbedder())
 
 

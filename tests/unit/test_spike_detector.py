@@ -7,7 +7,9 @@ import random
 from datetime import datetime, timedelta
 
 from escalation.spikes.bank import DetectorBank
-from escalation.spikes.detector import DetectorConfig, SpikeDetector, bucket_of, upper_tail
+from escalation.spikes.detector import SpikeDetector
+from escalation.spikes.series import DetectorConfig, bucket_of
+from escalation.spikes.tails import upper_tail
 
 START = datetime(2026, 3, 2)  # a Monday
 BUCKET = timedelta(minutes=5)

@@ -1,4 +1,5 @@
-"""Randomized weeks with known bursts (bench/scenario_weeks.py) and how incidents are scored on them."""
+"""Randomized weeks with known bursts (bench/scenario_weeks.py, scenario_questions.py) and how incidents are scored
+on them (bench/scenario_scoring.py)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,10 @@ from functools import cache
 
 import numpy as np
 
-from bench.scenario_weeks import Decoy
-from bench.spike_scenarios import (
-    CHOOSE_SEEDS,
-    REPORT_SEEDS,
-    Burst,
-    Event,
-    Scenario,
-    Stream,
-    evaluate,
-    generate,
-    summarize,
-)
+from bench.scenario_questions import generate
+from bench.scenario_scoring import evaluate
+from bench.scenario_weeks import Burst, Decoy, Event, Scenario, Stream
+from bench.spike_scenarios import CHOOSE_SEEDS, REPORT_SEEDS, summarize
 from escalation.spikes.pipeline import Question
 
 TEST_SEEDS = range(5000, 5500)  # neither for choosing settings nor for reporting

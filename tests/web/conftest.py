@@ -15,7 +15,7 @@ from sanic_testing.reusable import ReusableClient
 
 from funddesk.db import Database, Role, database_url, repository
 from funddesk.settings import Settings
-from funddesk.stack import free_port
+from funddesk.stack import free_port, migrate_database
 from tests.doubles.fake_rasa import FakeBot, mock_transport
 from tests.web.db_fixtures import migrated_engine, session
 from web.app import DEFAULT_MODULES, create_app
@@ -87,6 +87,7 @@ def make_api(settings: Settings) -> Iterator[MakeApi]:
         transport: httpx.AsyncBaseTransport | None = None, *, modules: Sequence[str] = DEFAULT_MODULES, **changes: Any
     ) -> Api:
         configured = replace(settings, **changes)
+        migrate_database(database_url(configured.database_url, configured.data_dir))  # as a launcher does
         bot = FakeBot()
         app = create_app(
             configured,
@@ -114,7 +115,11 @@ def _finish_pending_tasks(loop: asyncio.AbstractEventLoop) -> None:
     pending = asyncio.all_tasks(loop)
     for task in pending:
         task.cancel()
-    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+    async def settle() -> None:  # gathered inside ``loop``: with two apps running, it is not the current one
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    loop.run_until_complete(settle())
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from playwright.sync_api import Locator, Page, expect
 from escalation.staff import accounts
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, StaffRole, database_url
 from funddesk.settings import Settings
+from knowledge_base.published import published_dir
 from tests.doubles import fake_rasa
 from tests.web.browser import (
     PASSWORD,
@@ -66,7 +67,7 @@ def bot() -> SpikingBot:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, bot: SpikingBot) -> Iterator[Settings]:
-    """The web service; published answers go to a temporary FAQ folder, never the repository's."""
+    """The web service, with a temporary data folder (where published answers go) and FAQ folder."""
     root = tmp_path_factory.mktemp("incidents")
     with web_with_fake_rasa(root / "var", bot, kb_dir=root / "faq") as settings:
         with database(settings) as db, db.session(write=True) as session:
@@ -194,7 +195,7 @@ def test_staff_see_an_incident_with_its_chart_publish_one_answer_to_those_who_as
     expect(pane.locator(".inc-detail__status")).to_have_text("Answered")
     expect(card).to_contain_text("Answered")
     expect(widget.log.locator(".fd-msg--bot", has_text="Nothing is wrong with your holding")).to_be_visible()  # pushed
-    entry = service.kb_dir / "incidents" / f"incident-{incident}.md"
+    entry = published_dir(service) / "incidents" / f"incident-{incident}.md"
     assert ANSWER in entry.read_text(encoding="utf-8")
 
     pane.get_by_label("Also retire the FAQ entry (the bot stops giving this answer)").check()

@@ -9,6 +9,7 @@ import pytest
 
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, database_url
 from knowledge_base.parser import parse_file
+from knowledge_base.published import published_dir
 from tests.web.conftest import Api, MakeApi
 from tests.web.staff_helpers import StaffClient, add_user
 
@@ -17,7 +18,7 @@ T0 = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 
 @pytest.fixture
 def api(make_api: MakeApi, tmp_path: Path) -> Api:
-    return make_api(kb_dir=tmp_path / "faq")  # published answers are written here
+    return make_api(kb_dir=tmp_path / "faq")  # published answers must never be written here
 
 
 def _incident(api: Api, conversation_ids: list[str], team: str = "investor-relations") -> int:
@@ -68,8 +69,9 @@ def test_a_published_answer_becomes_a_valid_faq_entry_and_reaches_those_who_aske
     published = ivy.request("post", f"/api/v1/staff/incidents/{incident}/answer", json={"answer": answer})
     assert published.status_code == 200, published.text
     assert published.json()["status"] == "answered" and published.json()["entry_id"] == f"incident-{incident}"
-    written = api.settings.kb_dir / "incidents" / f"incident-{incident}.md"
-    parsed = parse_file(written, api.settings.kb_dir)
+    written = published_dir(api.settings) / "incidents" / f"incident-{incident}.md"
+    parsed = parse_file(written, published_dir(api.settings))
+    assert not api.settings.kb_dir.exists()
     assert parsed.clean and parsed.entries[0].team == "investor-relations" and parsed.entries[0].funds == ("900001",)
     assert "why did 900001 fall today" in parsed.entries[0].phrasings
     history = api.request("get", f"/api/v1/conversations/{asked}/messages", headers=auth).json()["messages"]
@@ -83,7 +85,7 @@ def test_an_answer_that_would_break_the_faq_is_refused_and_nothing_is_written(ap
     ivy = _staff(api, "ivy")
     refused = ivy.request("post", f"/api/v1/staff/incidents/{incident}/answer", json={"answer": "   "})
     assert refused.status_code == 400
-    assert not (api.settings.kb_dir / "incidents").exists()
+    assert not (published_dir(api.settings) / "incidents").exists()
 
 
 def test_closing_with_retire_removes_the_entry(api: Api) -> None:
@@ -92,7 +94,7 @@ def test_closing_with_retire_removes_the_entry(api: Api) -> None:
     ivy.request("post", f"/api/v1/staff/incidents/{incident}/answer", json={"answer": "An answer."})
     closed = ivy.request("post", f"/api/v1/staff/incidents/{incident}/close", json={"retire": True})
     assert closed.json()["status"] == "closed"
-    assert not (api.settings.kb_dir / "incidents" / f"incident-{incident}.md").exists()
+    assert not (published_dir(api.settings) / "incidents" / f"incident-{incident}.md").exists()
     again = ivy.request("post", f"/api/v1/staff/incidents/{incident}/close", json={"retire": True})
     assert again.status_code == 409
 

@@ -16,6 +16,7 @@ from escalation.staff.queues import open_rows, row_of
 from escalation.staff.teams import TeamConfig
 from funddesk.db import Role, StaffRole, repository
 from funddesk.db.repository import MessageDraft
+from web.staff.handoff_service import positions
 from web.staff.serializers import item_json
 
 NOW = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
@@ -76,3 +77,14 @@ def test_cards_read_together_match_cards_read_one_at_a_time(session: Session) ->
     assert [card["conversation_id"] for card in together] == conversations
     assert all(card["last_message"]["text"].startswith("question") for card in together)
     assert {card["sla_seconds"] for card in together} == {90}
+
+
+def test_the_places_sent_to_waiting_investors_cost_the_same_queries_for_three_as_for_thirty(session: Session) -> None:
+    queue_of(session, 4)  # one claimed, three waiting
+    with counted(session) as few:
+        assert len(positions(session, "desk")) == 3
+    queue_of(session, 28)  # one more claimed, 27 more waiting
+    with counted(session) as many:
+        places = positions(session, "desk")
+    assert [event.position for event in places] == list(range(1, 31))  # type: ignore[attr-defined]
+    assert len(many) == len(few) <= 3, many

@@ -165,3 +165,25 @@ def test_no_personal_number_reaches_the_question_log_incidents_webhook_state_or_
     for where, text in everything.items():
         assert not [n for n in numbers if n in text], where
         assert not re.search(r"(?<![\d.])\d{11,}", text), where  # a long digit run that is not a float's decimals
+
+
+def test_questions_whose_write_failed_are_written_on_the_next_pass(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spikes = watch(db, tmp_path)
+    for i in range(3):
+        spikes.observe(Asked(f"usual question {i}", "en", vector(1), f"conv{i}", moment=T0 + timedelta(minutes=i)))
+    real_session = db.session
+
+    def database_away(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("the database is restarting")
+
+    monkeypatch.setattr(db, "session", database_away)
+    with pytest.raises(ConnectionError):
+        spikes.flush()
+    monkeypatch.setattr(db, "session", real_session)
+    spikes.observe(Asked("one more", "en", vector(2), "conv9", moment=T0 + timedelta(minutes=5)))
+    spikes.close()
+    with db.session() as session:
+        texts = session.scalars(select(Question.text).order_by(Question.asked_at)).all()
+    assert texts == ["usual question 0", "usual question 1", "usual question 2", "one more"]

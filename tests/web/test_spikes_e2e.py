@@ -23,6 +23,7 @@ from escalation.staff.teams import Router, load_fund_teams, load_teams
 from funddesk.db import Database, StaffRole, database_url, migrate
 from funddesk.settings import Settings
 from knowledge_base.embedder import load_embedder
+from knowledge_base.published import published_dir
 from tests.conftest import SHIPPED_FAQ
 from tests.web.stack_fixture import running_stack, seed
 
@@ -64,7 +65,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     root = tmp_path_factory.mktemp("spikes")
     data, kb = root / "var", root / "faq"
     data.mkdir()
-    shutil.copytree(SHIPPED_FAQ, kb)  # published answers are written into the knowledge base
+    shutil.copytree(SHIPPED_FAQ, kb)  # a copy, to show that publishing writes nothing into it
     seed(data)
     _seed_history(data, Settings(kb_dir=kb))
     with running_stack(data, kb_dir=str(kb)) as settings:
@@ -109,3 +110,9 @@ def test_thirty_investors_asking_the_same_new_question_open_an_incident_that_one
                 break
             time.sleep(1)
         assert any(m["text"] == answer for m in got), got
+        assert (published_dir(stack) / "incidents" / f"incident-{incident['id']}.md").is_file()  # under data_dir
+        assert _files(stack.data_dir.parent / "faq") == _files(SHIPPED_FAQ)
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(path.relative_to(root) for path in root.rglob("*"))

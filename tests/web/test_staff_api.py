@@ -80,6 +80,7 @@ def test_a_claimed_conversation_is_a_live_chat_both_ways_and_the_bot_stays_quiet
             await next_of(console, "queue")
             claimed = await agent.aconversation(conversation, "claim")
             await console.send(json.dumps({"type": "watch", "conversation_id": conversation}))
+            await next_of(console, "watching", conversation_id=conversation)
             await next_of(investor, "state", state="staff")
             reply = await agent.aconversation(conversation, "messages", json={"text": "Hello, I'm Anna."})
             pushed = await next_of(investor, "message")

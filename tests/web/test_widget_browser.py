@@ -6,22 +6,19 @@ import json
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from funddesk import stack
 from funddesk.db import Database, database_url, repository
 from funddesk.settings import PROJECT_ROOT, Settings
-from tests.doubles import fake_rasa
-from tests.web.browser import Widget, chromium
-from tests.web.conftest import free_port
+from tests.web.browser import NewPage, Widget, browser, new_page, url, web_with_fake_rasa
 
 pytestmark = pytest.mark.integration
+__all__ = ["browser", "new_page"]  # fixtures, see tests/web/browser.py
 INJECTION = "<img src=x onerror=alert(1)>"
 SCREENSHOT = PROJECT_ROOT / "docs" / "widget.png"
 
@@ -29,48 +26,15 @@ SCREENSHOT = PROJECT_ROOT / "docs" / "widget.png"
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """``python -m web`` (as ``make run`` starts it) in front of the fake Rasa."""
-    rasa = fake_rasa.serve("127.0.0.1", 0)
-    threading.Thread(target=rasa.serve_forever, daemon=True).start()
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("web") / "var",
-        rasa_port=int(rasa.server_address[1]),
-        web_port=free_port(),
-        web_rate_client=10_000,
-    )
-    web = stack.web_service(settings)
-    with stack.running([web]):
+    with web_with_fake_rasa(tmp_path_factory.mktemp("web") / "var") as settings:
         yield settings
-    rasa.shutdown()
-    rasa.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh browser profile per test: empty storage, so a new conversation."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    """A page that fails the test if anything opens a dialog (alert) or a script errors."""
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    yield page
-    assert problems == []
-
-
-def url(settings: Settings, path: str = "/") -> str:
-    return f"http://{settings.web_host}:{settings.web_port}{path}"
+def page(new_page: NewPage) -> Page:
+    """A page in a fresh browser profile (so a new conversation) that fails the test on any dialog,
+    script error or CSP violation."""
+    return new_page()
 
 
 def conversation_of(page: Page) -> dict[str, str]:
@@ -269,9 +233,7 @@ def test_on_a_phone_the_panel_takes_the_whole_screen(service: Settings, browser:
         context.close()
 
 
-def test_after_a_network_drop_the_widget_reconnects_and_catches_up(
-    service: Settings, context: BrowserContext, page: Page
-) -> None:
+def test_after_a_network_drop_the_widget_reconnects_and_catches_up(service: Settings, page: Page) -> None:
     connections: list[WebSocketRoute] = []
 
     def through(route: WebSocketRoute) -> None:  # the real server, with a plug we can pull
@@ -290,7 +252,7 @@ def test_after_a_network_drop_the_widget_reconnects_and_catches_up(
         page.wait_for_timeout(100)
     conversation = conversation_of(page)
 
-    context.set_offline(True)
+    page.context.set_offline(True)
     connections[-1].close(code=4000, reason="network drop")
     status = page.locator(".fd-status")
     expect(status).to_have_text(re.compile("offline|Reconnecting"))
@@ -301,7 +263,7 @@ def test_after_a_network_drop_the_widget_reconnects_and_catches_up(
         headers={"Authorization": f"Bearer {conversation['token']}"},
     )
     assert answered.status_code == 200
-    context.set_offline(False)
+    page.context.set_offline(False)
     expect(widget.log.get_by_text("15:00")).to_be_visible(timeout=20_000)
     expect(status).to_be_empty()
     assert len(connections) >= 2  # it reconnected

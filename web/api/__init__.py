@@ -7,7 +7,7 @@ from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
-from web.api import conversations, live, staff
+from web.api import characters, conversations, live, staff
 from web.context import WebApp, WebRequest
 
 __all__ = ["setup"]
@@ -20,6 +20,7 @@ DESCRIPTION = (
 
 
 def setup(app: WebApp) -> None:
+    characters.install(app)  # no control character in any path or query
     app.blueprint(Blueprint.group(conversations.bp, live.bp, staff.group(), version=1, version_prefix="/api/v"))
     live.document()
     staff.document()

@@ -11,6 +11,7 @@ from funddesk.db import repository
 from web.api import payloads, turns
 from web.api.guards import authorize, bearer_token, check_token, limit_client, limit_conversation
 from web.api.payloads import ConversationCreatedJson, MessagesJson
+from web.api.request_schema import body_schema
 from web.context import WebRequest
 from web.events import message_json
 from web.staff import handoff_service as handoffs
@@ -35,7 +36,9 @@ def _document_errors(*statuses: int) -> list[openapi.definitions.Response]:
 @openapi.definition(
     summary="Start a conversation",
     description="Returns the conversation id and its token: the only way to read or write it.",
-    body=openapi.definitions.RequestBody({"application/json": payloads.CreateConversation}, required=False),
+    body=openapi.definitions.RequestBody(
+        {"application/json": body_schema(payloads.CreateConversation)}, required=False
+    ),
     response=[
         openapi.definitions.Response({"application/json": payloads.ConversationCreated}, status=201),
         *_document_errors(400, 413, 429),
@@ -44,7 +47,7 @@ def _document_errors(*statuses: int) -> list[openapi.definitions.Response]:
 )
 async def create_conversation(request: WebRequest) -> HTTPResponse:
     ctx = request.app.ctx
-    limit_client(ctx, request)
+    await limit_client(ctx, request)
     lang = payloads.parse_create(request.body)
     created = await ctx.run_db(lambda s: repository.create_conversation(s, lang=lang), write=True)
     body: ConversationCreatedJson = {"conversation_id": created.conversation.id, "token": created.token}
@@ -65,10 +68,10 @@ async def create_conversation(request: WebRequest) -> HTTPResponse:
 )
 async def send_message(request: WebRequest, conversation_id: str) -> HTTPResponse:
     ctx = request.app.ctx
-    limit_client(ctx, request)
+    await limit_client(ctx, request)
     await check_token(ctx, conversation_id, bearer_token(request))
     incoming = payloads.parse_message(request.body)
-    limit_conversation(ctx, conversation_id)
+    await limit_conversation(ctx, conversation_id)
     return json(await turns.take_turn(ctx, conversation_id, incoming))
 
 

@@ -52,16 +52,16 @@ def client_address(request: WebRequest) -> str:
     return request.remote_addr or request.ip or "unknown"
 
 
-def limit_client(ctx: WebContext, request: WebRequest) -> None:
-    wait = ctx.client_limit.take(client_address(request))
+async def limit_client(ctx: WebContext, request: WebRequest) -> None:
+    wait = await ctx.client_limit.hit(client_address(request))
     if wait:
         raise TooManyRequests(
             "Too many messages from your address; please wait a moment.", retry_after=wait, code="client_rate_limited"
         )
 
 
-def limit_conversation(ctx: WebContext, conversation_id: str) -> None:
-    wait = ctx.conversation_limit.take(conversation_id)
+async def limit_conversation(ctx: WebContext, conversation_id: str) -> None:
+    wait = await ctx.conversation_limit.hit(conversation_id)
     if wait:
         raise TooManyRequests(
             "Too many messages in this conversation; please wait a moment.",

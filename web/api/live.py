@@ -4,7 +4,9 @@ The token is checked before the WebSocket upgrade, so a wrong one gets a plain 4
 answer. After the upgrade the server sends ``{"type": "ready", "state": ...}``, then every event
 of the conversation (see :mod:`web.events`). The client may send ``{"type": "typing", "active":
 true|false}`` while staff have the conversation (shown in the console); anything else is ignored. A client that
-falls too far behind is closed with code 1013; it should reconnect and reload the history.
+falls too far behind is closed with code 1013; it should reconnect and reload the history. A client that floods
+(more than ``MAX_FRAMES_PER_SECOND`` frames in a second) is closed with 1008, and a frame over Sanic's
+``WEBSOCKET_MAX_SIZE`` (web.app) with 1009: neither costs other clients anything.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from web.staff import handoff_service as handoffs
 bp = Blueprint("live", url_prefix="/conversations")
 TRY_AGAIN_LATER = 1013
 TYPING_EVERY = 1.0  # seconds between "still typing" events passed on
+POLICY_VIOLATION = 1008
+MAX_FRAMES_PER_SECOND = 20  # the widget sends one "typing" frame every 2 s at most: more is a runaway client
 
 
 @bp.on_request
@@ -74,9 +78,14 @@ bp.add_websocket_route(live, "/<conversation_id:str>/ws")
 async def _until_closed(request: WebRequest, ws: WebsocketImplProtocol, conversation_id: str) -> None:
     """Read what the client sends (the investor's typing, passed on at most once a second) until it goes away."""
     last: tuple[float, bool] = (0.0, False)
+    second, frames = time.monotonic(), 0
     while (raw := await ws.recv()) is not None:
-        active = _typing(raw)
         moment = time.monotonic()
+        second, frames = (second, frames + 1) if moment - second < 1.0 else (moment, 1)
+        if frames > MAX_FRAMES_PER_SECOND:
+            await ws.close(POLICY_VIOLATION, "too many frames")
+            return
+        active = _typing(raw)
         if active is None or (active == last[1] and moment - last[0] < TYPING_EVERY):
             continue
         last = (moment, active)
@@ -86,7 +95,7 @@ async def _until_closed(request: WebRequest, ws: WebsocketImplProtocol, conversa
 def _typing(raw: str | bytes) -> bool | None:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested thousands deep
         return None
     if isinstance(data, dict) and data.get("type") == "typing" and isinstance(data.get("active"), bool):
         return bool(data["active"])

@@ -2,18 +2,26 @@
 
 The dataclasses are the OpenAPI schemas (sanic-ext reads their annotations); the parsers turn a
 raw request into typed values or raise :class:`web.errors.BadRequest` before anything is stored.
+A response is written once, as the TypedDict the views build (mypy checks them); its schema is
+derived from it by :func:`documented`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import operator
+from dataclasses import dataclass, field, make_dataclass
 from enum import StrEnum
-from typing import Any, NotRequired, TypedDict
+from functools import reduce
+from types import UnionType
+from typing import Any, NotRequired, TypedDict, Union, get_args, get_origin, get_type_hints
 
 from funddesk.db import Role, State
-from web.errors import BadRequest
-from web.events import MessageOut, QueueJson
+from web.api.characters import check_strings
+from web.api.request_schema import body_schema, rule, schema
+from web.api.request_schema import text as text_rule
+from web.errors import BadRequest, ErrorBody, ErrorDetail
+from web.events import ButtonOut, MessageOut, QueueJson
 
 MAX_TEXT = 2000
 MAX_PAYLOAD = 500
@@ -27,69 +35,38 @@ class Lang(StrEnum):
 LANGS = tuple(lang.value for lang in Lang)
 
 
-# -- OpenAPI schemas --------------------------------------------------------------------------
+# -- what the investor sends, as the OpenAPI document describes it ----------------------------
 
 
 @dataclass
 class CreateConversation:
-    lang: Lang
+    lang: Lang = field(metadata=rule(optional=True))
+
+
+_NULL = schema(nullable=True, enum=[None])  # a key that may be sent only as null
 
 
 @dataclass
-class ConversationCreated:
-    conversation_id: str
-    token: str
+class TypedText:
+    """What the investor typed: 1 to 2,000 characters, not only spaces."""
+
+    text: str = field(metadata=text_rule(MAX_TEXT))
+    payload: None = field(metadata=rule(optional=True, schema=_NULL))
 
 
 @dataclass
-class SendMessage:
-    """Exactly one of ``text`` (typed, 1 to 2,000 characters) or ``payload`` (a button offered)."""
+class ButtonClick:
+    """The ``payload`` of a button this conversation was offered."""
 
-    text: str
-    payload: str
-
-
-@dataclass
-class Button:
-    title: str
-    payload: str
+    payload: str = field(metadata=text_rule(MAX_PAYLOAD))
+    text: None = field(metadata=rule(optional=True, schema=_NULL))
 
 
-@dataclass
-class MessageSchema:
-    id: int
-    role: Role
-    text: str
-    buttons: list[Button]
-    created_at: str
+# Exactly one of ``text`` (typed) or ``payload`` (a button offered).
+SendMessage = schema(oneOf=[body_schema(TypedText), body_schema(ButtonClick)], title="SendMessage")
 
 
-@dataclass
-class QueueSchema:
-    position: int
-    estimate_seconds: int | None
-    ticket: bool
-
-
-@dataclass
-class Messages:
-    messages: list[MessageSchema]
-    state: State
-    queue: QueueSchema | None = None  # only while waiting: the investor's place, read with the state
-
-
-@dataclass
-class ErrorDetailSchema:
-    code: str
-    message: str
-
-
-@dataclass
-class Error:
-    error: ErrorDetailSchema
-
-
-# -- what the views send ----------------------------------------------------------------------
+# -- what the views send, and its schema -------------------------------------------------------
 
 
 class ConversationCreatedJson(TypedDict):
@@ -100,7 +77,52 @@ class ConversationCreatedJson(TypedDict):
 class MessagesJson(TypedDict):
     messages: list[MessageOut]
     state: str
-    queue: NotRequired[QueueJson]
+    queue: NotRequired[QueueJson]  # only while waiting: the investor's place, read with the state
+
+
+_SCHEMAS: dict[type, type] = {}  # each response TypedDict documented so far -> its schema
+
+
+def documented(shape: type, name: str, *, leave_out: tuple[str, ...] = (), **precise: Any) -> type:
+    """The OpenAPI schema of the response TypedDict ``shape``: a dataclass with its keys, in order.
+
+    A TypedDict inside it stands for its own schema (documented first); ``precise`` names a key's
+    documented type where the TypedDict only says ``str`` (an enum); a ``NotRequired`` key is
+    documented as nullable, default null; ``leave_out`` keys are sent only at times and undocumented.
+    """
+    fields: list[Any] = []
+    for key, hint in get_type_hints(shape, include_extras=True).items():
+        if key in leave_out:
+            continue
+        optional = get_origin(hint) is NotRequired
+        documented_type = precise.get(key, _schema_of(get_args(hint)[0] if optional else hint))
+        fields.append((key, documented_type | None, field(default=None)) if optional else (key, documented_type))
+    schema = make_dataclass(name, fields, namespace={"__module__": __name__})
+    _SCHEMAS[shape] = schema
+    return schema
+
+
+def _schema_of(hint: Any) -> Any:
+    if isinstance(hint, type) and hint in _SCHEMAS:
+        return _SCHEMAS[hint]
+    args = get_args(hint)
+    if not args:
+        return hint
+    inner = tuple(_schema_of(arg) for arg in args)
+    if inner == args:
+        return hint
+    if get_origin(hint) in (Union, UnionType):
+        return reduce(operator.or_, inner)
+    return get_origin(hint)[inner]  # list[...]
+
+
+Button = documented(ButtonOut, "Button")
+MessageSchema = documented(MessageOut, "MessageSchema", leave_out=("payload", "author"), role=Role)
+QueueSchema = documented(QueueJson, "QueueSchema")
+Messages = documented(MessagesJson, "Messages", state=State)
+ConversationCreated = documented(ConversationCreatedJson, "ConversationCreated")
+ErrorDetailSchema = documented(ErrorDetail, "ErrorDetailSchema")
+Error = documented(ErrorBody, "Error")
 
 
 # -- parsing ----------------------------------------------------------------------------------
@@ -119,7 +141,7 @@ def json_object(body: bytes, *, optional: bool = False) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nesting thousands deep
         raise BadRequest("The request body is not valid JSON.", code="malformed_json") from exc
     if not isinstance(value, dict):
         raise BadRequest("The request body must be a JSON object.", code="malformed_json")
@@ -130,6 +152,7 @@ def parse_create(body: bytes) -> str:
     """The conversation's language (``en`` unless ``{"lang": "zh"}``)."""
     data = json_object(body, optional=True)
     lang = data.get("lang", "en")
+    check_strings(lang)
     if lang not in LANGS:
         raise BadRequest('"lang" must be "en" or "zh".', code="invalid_lang")
     return str(lang)
@@ -138,6 +161,7 @@ def parse_create(body: bytes) -> str:
 def parse_message(body: bytes) -> Incoming:
     data = json_object(body)
     text, payload = data.get("text"), data.get("payload")
+    check_strings([text, payload])  # the keys read; any other is ignored
     if (text is None) == (payload is None):
         raise BadRequest('Send exactly one of "text" or "payload".', code="invalid_message")
     if payload is not None:

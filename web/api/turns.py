@@ -17,7 +17,7 @@ from funddesk.bot_payload import FaqMatch, Feedback, HandoffRequest, parse
 from funddesk.db import Message, Role, State, repository
 from funddesk.db.repository import MessageDraft
 from funddesk.masking import mask
-from knowledge_base.language import detect_lang
+from funddesk.text import detect_lang
 from web.api.payloads import Incoming, MessagesJson
 from web.context import WebContext
 from web.errors import BadRequest, NotFound, RasaUnavailable
@@ -61,18 +61,20 @@ class Stored:
 
 
 async def take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -> MessagesJson:
-    body = await _take_turn(ctx, conversation_id, incoming)
-    if body["state"] == State.WAITING:  # the place is read after the turn, as the state was
-        state, place = await ctx.run_db(lambda s: handoffs.state_of(ctx, s, conversation_id))
-        body["state"] = str(state)
-        if place is not None:
-            body["queue"] = place
+    with ctx.metrics.timed("web"):
+        body = await _take_turn(ctx, conversation_id, incoming)
+        if body["state"] == State.WAITING:  # the place is read after the turn, as the state was
+            state, place = await ctx.run_db(lambda s: handoffs.state_of(ctx, s, conversation_id))
+            body["state"] = str(state)
+            if place is not None:
+                body["queue"] = place
     return body
 
 
 async def _take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -> MessagesJson:
     async with ctx.turn_locks.hold(conversation_id):
         stored = await ctx.run_db(lambda s: _store_incoming(s, conversation_id, incoming), write=True)
+        ctx.metrics.stored([stored.message])
         await ctx.hub.publish(MessageCreated(conversation_id, message_json(stored.message)))
         if stored.state is State.BOT:
             return await _bot_turn(ctx, conversation_id, stored, _said(stored, incoming))
@@ -105,6 +107,7 @@ async def _bot_turn(ctx: WebContext, conversation_id: str, stored: Stored, said:
         rows, state, handed = await ctx.run_db(lambda s: _store_replies(ctx, s, stored, drafts), write=True)
     finally:
         await ctx.hub.publish(Typing(conversation_id, "bot", False))
+    ctx.metrics.stored(rows)
     replies = [message_json(row) for row in rows]
     for reply in replies:
         await ctx.hub.publish(MessageCreated(conversation_id, reply))
@@ -147,13 +150,17 @@ def _store_incoming(session: Session, conversation_id: str, incoming: Incoming) 
 async def _ask_bot(ctx: WebContext, conversation_id: str, stored: Stored, said: str) -> list[MessageDraft]:
     metadata = {"lang": stored.lang, "channel": "funddesk-web", "message_id": stored.message.id}
     try:
-        replies = await ctx.rasa.send(conversation_id, said, metadata)
+        with ctx.metrics.timed("rasa"):
+            replies = await ctx.rasa.send(conversation_id, said, metadata)
     except RasaUnavailable as exc:
         log.warning("conversation %s: %s", conversation_id, exc)
         return [_unavailable(stored.lang, ctx.settings.support_contact)]
     if not replies:
-        # Masked before it is cut, so a number cut in half is not left readable.
-        log.info("conversation %s: the bot had nothing to say to %r", conversation_id, mask(said).text[:80])
+        # Rasa's REST channel answers an empty 200 when handling the message failed (its lock or
+        # tracker store unreachable): tell the investor, as when Rasa is down. Masked before it is
+        # cut, so a number cut in half is not left readable.
+        log.warning("conversation %s: the bot had nothing to say to %r", conversation_id, mask(said).text[:80])
+        return [_unavailable(stored.lang, ctx.settings.support_contact)]
     return [_draft(reply, stored.lang) for reply in replies]
 
 
@@ -196,6 +203,7 @@ def _store_replies(
     for draft in drafts:
         payload = parse(draft.meta)
         if isinstance(payload, FaqMatch):
+            ctx.metrics.incidents.inc(len(payload.incidents_opened))
             for key in payload.incidents_opened:  # the detector opened these on this question
                 event = incidents.opened_event(session, key)
                 opened += [event] if event is not None else []

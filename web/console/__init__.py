@@ -2,10 +2,11 @@
 
 ``/console/console.js`` is the console's plain-JS files (``static/*.js``, in ``BUNDLE`` order)
 wrapped in one function, so nothing becomes a global, after the widget's markdown renderer
-(``vendor.js`` + ``markdown.js``: bot and staff answers look as the investor saw them). The page's
+(``vendor.js`` + ``markdown.js``: bot and staff answers look as the investor saw them) and the
+reconnecting WebSocket and the JSON fetch the widget uses too (``web/static/``). The page's
 CSP allows only the service's own scripts and styles; an investor's message is always set as
-text, and rendered markdown is sanitized by DOMPurify first. Everything is assembled when the
-server starts, not at import time.
+text, and rendered markdown is sanitized by DOMPurify first. ``/console/console.css`` is ``STYLES``
+in order, one stylesheet. Everything is assembled when the server starts, not at import time.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 
 from sanic import Blueprint
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from web import assets, widget
 from web.context import WebApp, WebRequest
@@ -28,25 +28,39 @@ CSP = (
 CACHE = "no-cache"
 
 bp = Blueprint("console", url_prefix="/console")
-__all__ = ["BUNDLE", "CSP", "bp", "bundle", "setup"]
+__all__ = ["BUNDLE", "CSP", "STYLES", "bp", "bundle", "setup"]
 
 # Helpers first, then the API client and live connection, the views, and the boot code last.
 BUNDLE = (
     "dom.js",
     "api.js",
-    "live.js",
+    "staff_live.js",
     "queue.js",
     "incidents.js",
     "incident.js",
     "conversation.js",
     "composer.js",
     "admin.js",
+    "analytics.js",
     "console.js",
 )
 
 
-# The widget's markdown renderer, so bot and staff answers render exactly as in the widget.
-SHARED = (widget.STATIC / "vendor.js", widget.STATIC / "markdown.js")
+# /console/console.css, in cascade order: the page (colours, login, header), the queues, the
+# conversation and reply box, admin pages, incidents, notices, the analytics dashboard.
+STYLES = (
+    "page.css",
+    "queues.css",
+    "conversation.css",
+    "admin.css",
+    "incidents.css",
+    "notices.css",
+    "analytics.css",
+)
+
+# The widget's markdown renderer, so bot and staff answers render exactly as in the widget, the
+# live connection's WebSocket and the JSON fetch.
+SHARED = (widget.STATIC / "vendor.js", widget.STATIC / "markdown.js", assets.LIVE_JS, assets.HTTP_JS)
 
 
 def bundle(static: Path = STATIC) -> bytes:
@@ -56,32 +70,21 @@ def bundle(static: Path = STATIC) -> bytes:
 @bp.before_server_start
 async def assemble(app: WebApp) -> None:
     app.ctx.console_assets = {
-        "console.js": (bundle(), "text/javascript; charset=utf-8"),
-        "console.css": ((STATIC / "console.css").read_bytes(), "text/css; charset=utf-8"),
-        "index.html": ((STATIC / "index.html").read_bytes(), "text/html; charset=utf-8"),
+        "console.js": (bundle(), assets.TYPES[".js"]),
+        "console.css": (assets.stylesheet(STATIC, STYLES), assets.TYPES[".css"]),
+        **assets.files(STATIC, ["index.html"]),
     }
-
-
-def _asset(request: WebRequest, name: str, extra: dict[str, str] | None = None) -> HTTPResponse:
-    return assets.serve(request, request.app.ctx.console_assets, name, cache=CACHE, extra=extra)
 
 
 @bp.get("")
 async def page(request: WebRequest) -> HTTPResponse:
     """The console's single page; the script shows the login form or the queues."""
-    return _asset(request, "index.html", {"Content-Security-Policy": CSP, "Referrer-Policy": "same-origin"})
+    headers = {"Content-Security-Policy": CSP, "Referrer-Policy": "same-origin"}
+    return assets.serve(request, request.app.ctx.console_assets, "index.html", cache=CACHE, extra=headers)
 
 
-@bp.get("/console.js")
-async def console_js(request: WebRequest) -> HTTPResponse:
-    return _asset(request, "console.js")
-
-
-@bp.get("/console.css")
-async def console_css(request: WebRequest) -> HTTPResponse:
-    return _asset(request, "console.css")
+assets.add_routes(bp, lambda request: request.app.ctx.console_assets, ("console.js", "console.css"), cache=CACHE)
 
 
 def setup(app: WebApp) -> None:
-    app.blueprint(bp)
-    openapi.exclude(bp=bp)  # a page and its assets, not API (after registering: that fills bp.routes)
+    assets.register(app, bp)

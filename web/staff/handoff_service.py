@@ -7,17 +7,18 @@ every investor still waiting in it gets their new place and estimate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from escalation.staff import access, accounts
+from escalation.staff import access, accounts, queues
 from escalation.staff import handoff as machine
 from escalation.staff.errors import Conflict, Missing, NotAllowed
 from funddesk.bot_payload import HandoffRequest
-from funddesk.db import Handoff, HandoffStatus, Message, Role, StaffUser, State, repository
+from funddesk.db import Conversation, Handoff, HandoffStatus, Message, Role, StaffUser, State, repository
 from funddesk.db.repository import MessageDraft
 from web.context import WebContext
 from web.events import (
@@ -32,8 +33,9 @@ from web.events import (
     message_json,
 )
 from web.staff import notices
-from web.staff.serializers import ItemJson, StaffMessageJson, author_names, item_json_of
-from web.staff.serializers import message_json as staff_message_json
+from web.staff.serializers import ItemJson, StaffMessageJson, item_json, staff_message_json
+
+T = TypeVar("T")
 
 
 def now() -> datetime:
@@ -84,6 +86,7 @@ def open_handoff(
     handoff, created = machine.open_handoff(session, conversation_id, request)
     outcome = Outcome([], {handoff.team_id})
     if created:
+        ctx.metrics.handoffs.labels(reason).inc()
         place = machine.position(session, handoff)
         if handoff.ticket:
             said = notices.ticket(lang, ctx.hours.next_opening(moment) if not ctx.hours.is_open(moment) else None)
@@ -112,11 +115,7 @@ def claim(ctx: WebContext, session: Session, user: StaffUser, conversation_id: s
 
 
 def release(ctx: WebContext, session: Session, user: StaffUser, conversation_id: str) -> Outcome:
-    handoff = _open_of(session, conversation_id)
-    access.require_assignee_or_lead(user, handoff)
-    moment = now()
-    machine.release(session, handoff, moment)
-    access.audit(session, user, "release", team_id=handoff.team_id, conversation_id=conversation_id)
+    handoff, moment = _step(session, user, conversation_id, "release", machine.release)
     events = _system(session, conversation_id, notices.text("released", handoff.lang), handoff.lang)
     return _changed(session, handoff, moment, events, State.WAITING)
 
@@ -142,11 +141,7 @@ def transfer(
 
 
 def resolve(ctx: WebContext, session: Session, user: StaffUser, conversation_id: str) -> Outcome:
-    handoff = _open_of(session, conversation_id)
-    access.require_assignee_or_lead(user, handoff)
-    moment = now()
-    machine.resolve(session, handoff, moment)
-    access.audit(session, user, "resolve", team_id=handoff.team_id, conversation_id=conversation_id)
+    handoff, _ = _step(session, user, conversation_id, "resolve", machine.resolve)
     said = notices.text("returned", handoff.lang, name=user.display_name)
     return _closed(session, handoff, _system(session, conversation_id, said, handoff.lang))
 
@@ -211,8 +206,8 @@ def reveal(session: Session, user: StaffUser, conversation_id: str, message_id: 
         raise NotAllowed("Your role may not reveal personal data.", code="reveal_not_allowed")
     team_id = team_of(session, conversation_id)
     access.require_team(user, team_id)
-    message = session.get(Message, message_id)
-    if message is None or message.conversation_id != conversation_id:
+    message = repository.find_message(session, conversation_id, message_id)
+    if message is None:
         raise Missing("No such message.", code="message_not_found")
     access.audit(session, user, "reveal", team_id=team_id, conversation_id=conversation_id, message_id=message_id)
     return message.text
@@ -220,33 +215,27 @@ def reveal(session: Session, user: StaffUser, conversation_id: str, message_id: 
 
 def team_of(session: Session, conversation_id: str) -> str:
     """The team whose queue the conversation is (or last was) in."""
-    query = select(Handoff.team_id).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc())
-    team_id = session.scalars(query.limit(1)).first()
-    if team_id is None:
-        if repository.find_conversation(session, conversation_id) is None:
-            raise Missing("No such conversation.", code="conversation_not_found")
-        raise NotAllowed("That conversation has never been with staff.", code="not_handed_off")
-    return team_id
+    never = NotAllowed("That conversation has never been with staff.", code="not_handed_off")
+    return _found(session, conversation_id, queues.last_team_of(session, conversation_id), never)
 
 
 def transcript(session: Session, conversation_id: str) -> list[StaffMessageJson]:
     rows = list(repository.history(session, conversation_id, include_internal=True))
-    authors = author_names(session, rows)
+    authors = accounts.display_names(session, (row.author_id for row in rows if row.author_id is not None))
     return [staff_message_json(row, authors) for row in rows]
 
 
-def positions(ctx: WebContext, session: Session, team_id: str) -> list[Event]:
-    """Each waiting investor's place in the team's queue, and the estimate for it."""
+def positions(session: Session, team_id: str) -> list[Event]:
+    """Each waiting investor's place in the team's queue, and the estimate for it (in a fixed number of queries)."""
     moment = now()
-    waiting = session.scalars(
-        select(Handoff).where(Handoff.team_id == team_id, Handoff.status == HandoffStatus.WAITING).order_by(Handoff.id)
-    ).all()
+    waiting = queues.waiting(session, team_id)
     if not waiting:
         return []
     online = accounts.online_count(session, team_id, moment)
+    durations = machine.handling_times(session, team_id, moment)
     events: list[Event] = []
     for place, handoff in enumerate(waiting, 1):
-        estimate = machine.estimate_wait(session, team_id, place, online, moment)
+        estimate = machine.estimate(durations, place, online)
         events.append(QueuePosition(handoff.conversation_id, place, estimate, handoff.ticket))
     return events
 
@@ -267,9 +256,7 @@ def state_of(ctx: WebContext, session: Session, conversation_id: str) -> tuple[S
 
     Answers carry both so a widget never pairs a state with a place from another moment.
     """
-    conversation = repository.find_conversation(session, conversation_id)
-    if conversation is None:
-        raise Missing("No such conversation.", code="conversation_not_found")
+    conversation = _require_conversation(session, conversation_id)
     place = position_of(ctx, session, conversation_id) if conversation.state is State.WAITING else None
     return conversation.state, place.place() if place is not None else None
 
@@ -279,7 +266,7 @@ async def publish(ctx: WebContext, outcome: Outcome) -> None:
     for event in outcome.events:
         await ctx.hub.publish(event)
     for team_id in sorted(outcome.teams):
-        for event in await ctx.run_db(lambda s, t=team_id: positions(ctx, s, t)):  # type: ignore[misc]
+        for event in await ctx.run_db(lambda s, t=team_id: positions(s, t)):  # type: ignore[misc]
             await ctx.hub.publish(event)
 
 
@@ -291,13 +278,46 @@ async def investor_typing(ctx: WebContext, conversation_id: str, active: bool) -
     await ctx.hub.publish(StaffEvent("typing", conversation_id, {"role": "investor", "active": active}))
 
 
+def item_json_of(session: Session, handoff: Handoff, moment: datetime) -> ItemJson:
+    """One queue card, read for it (after a change to that hand-off)."""
+    return item_json(queues.row_of(session, handoff), moment)
+
+
+def _step(
+    session: Session,
+    user: StaffUser,
+    conversation_id: str,
+    action: str,
+    step: Callable[[Session, Handoff, datetime], Handoff],
+) -> tuple[Handoff, datetime]:
+    """One step of the state machine on the open hand-off, by its assignee or a lead, in the audit log."""
+    handoff = _open_of(session, conversation_id)
+    access.require_assignee_or_lead(user, handoff)
+    moment = now()
+    step(session, handoff, moment)
+    access.audit(session, user, action, team_id=handoff.team_id, conversation_id=conversation_id)
+    return handoff, moment
+
+
 def _open_of(session: Session, conversation_id: str) -> Handoff:
-    handoff = machine.open_handoff_of(session, conversation_id)
-    if handoff is None:
-        if repository.find_conversation(session, conversation_id) is None:
-            raise Missing("No such conversation.", code="conversation_not_found")
-        raise Conflict("The conversation is with the bot, not in a queue.", code="not_in_queue")
-    return handoff
+    with_bot = Conflict("The conversation is with the bot, not in a queue.", code="not_in_queue")
+    return _found(session, conversation_id, machine.open_handoff_of(session, conversation_id), with_bot)
+
+
+def _found(session: Session, conversation_id: str, found: T | None, otherwise: Exception) -> T:
+    """What was looked up for the conversation, or why there is none: no such conversation (404), or ``otherwise``."""
+    if found is None:
+        _require_conversation(session, conversation_id)
+        raise otherwise
+    return found
+
+
+def _require_conversation(session: Session, conversation_id: str) -> Conversation:
+    """The conversation, or 404: told apart from one that exists but is not where the caller expected it."""
+    conversation = repository.find_conversation(session, conversation_id)
+    if conversation is None:
+        raise Missing("No such conversation.", code="conversation_not_found")
+    return conversation
 
 
 def _system(

@@ -8,22 +8,22 @@ bot give it), plus the answer pushed to every conversation that asked and is wit
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from escalation.spikes import incident_faq
+from escalation.spikes import incident_faq, incident_rows
+from escalation.spikes.incident_rows import IncidentRow
 from escalation.staff import access
 from escalation.staff.errors import Conflict, Missing
-from funddesk.db import Incident, IncidentConversation, IncidentStatus, Role, StaffUser, State, repository
+from funddesk.db import Incident, IncidentStatus, Role, StaffUser, State, repository
 from funddesk.db.repository import MessageDraft
+from funddesk.settings import Settings
 from web.events import Event, IncidentChanged, MessageCreated, iso, message_json
 
 
-def incident_json(session: Session, incident: Incident) -> dict[str, Any]:
-    asked = select(func.count()).where(IncidentConversation.incident_id == incident.id)
+def incident_json(row: IncidentRow) -> dict[str, Any]:
+    incident = row.incident
     return {
         "id": incident.id,
         "team_id": incident.team_id,
@@ -36,7 +36,7 @@ def incident_json(session: Session, incident: Incident) -> dict[str, Any]:
         "baseline": incident.baseline,
         "samples": list(incident.samples or []),
         "evidence": incident.evidence,
-        "conversations": int(session.scalar(asked) or 0),
+        "conversations": row.conversations,
         "entry_id": incident.entry_id,
         "answer": incident.answer,
         "answered_at": iso(incident.answered_at),
@@ -46,28 +46,40 @@ def incident_json(session: Session, incident: Incident) -> dict[str, Any]:
 
 
 def find(session: Session, user: StaffUser, incident_id: int) -> Incident:
-    incident = session.get(Incident, incident_id, populate_existing=True)
+    incident = incident_rows.get(session, incident_id)
     if incident is None:
         raise Missing("No such incident.", code="incident_not_found")
     access.require_team(user, incident.team_id)
     return incident
 
 
+def read(session: Session, user: StaffUser, incident_id: int) -> dict[str, Any]:
+    """One incident of the user's teams, as the console shows it."""
+    return incident_json(incident_rows.row_of(session, find(session, user, incident_id)))
+
+
 def listing(session: Session, team_ids: list[str], *, include_closed: bool) -> list[dict[str, Any]]:
-    query = select(Incident).where(Incident.team_id.in_(team_ids)).order_by(Incident.id.desc()).limit(200)
-    if not include_closed:
-        query = query.where(Incident.status != IncidentStatus.CLOSED)
-    return [incident_json(session, row) for row in session.scalars(query)]
+    return [incident_json(row) for row in incident_rows.listing(session, team_ids, include_closed=include_closed)]
 
 
 def opened_event(session: Session, key: str) -> Event | None:
     """The console event for an incident the action server just opened (named in the bot's reply)."""
-    incident = session.scalars(select(Incident).where(Incident.key == key)).first()
-    return None if incident is None else IncidentChanged(incident.team_id, incident_json(session, incident))
+    incident = incident_rows.by_key(session, key)
+    return None if incident is None else _changed(session, incident)
+
+
+def _changed(session: Session, incident: Incident) -> Event:
+    return IncidentChanged(incident.team_id, incident_json(incident_rows.row_of(session, incident)))
 
 
 def publish_answer(
-    session: Session, user: StaffUser, incident_id: int, question: str | None, answer: str, kb_dir: Path, now: datetime
+    session: Session,
+    user: StaffUser,
+    incident_id: int,
+    question: str | None,
+    answer: str,
+    settings: Settings,
+    now: datetime,
 ) -> list[Event]:
     incident = find(session, user, incident_id)
     if incident.status is IncidentStatus.CLOSED:
@@ -80,38 +92,32 @@ def publish_answer(
         team=incident.team_id,
         fund_code=incident.fund_code,
     )
-    incident_faq.publish(kb_dir, incident.id, text)
+    incident_faq.publish(settings, incident.id, text)
     first_answer = incident.status is IncidentStatus.OPEN
     incident.status, incident.answer = IncidentStatus.ANSWERED, answer.strip()
     incident.entry_id, incident.answered_by, incident.answered_at = incident_faq.entry_id(incident.id), user.id, now
     access.audit(
         session, user, "incident_answer", team_id=incident.team_id, incident=incident.id, update=not first_answer
     )
-    events: list[Event] = [IncidentChanged(incident.team_id, incident_json(session, incident))]
-    return events + _push(session, incident, now)
+    return [_changed(session, incident), *_push(session, incident, now)]
 
 
 def close(
-    session: Session, user: StaffUser, incident_id: int, *, retire: bool, kb_dir: Path, now: datetime
+    session: Session, user: StaffUser, incident_id: int, *, retire: bool, settings: Settings, now: datetime
 ) -> list[Event]:
     incident = find(session, user, incident_id)
     if incident.status is IncidentStatus.CLOSED:
         raise Conflict("The incident is already closed.", code="incident_closed")
     incident.status, incident.closed_at = IncidentStatus.CLOSED, now
-    retired = retire and incident_faq.retire(kb_dir, incident.id)
+    retired = retire and incident_faq.retire(settings, incident.id)
     access.audit(session, user, "incident_close", team_id=incident.team_id, incident=incident.id, retired=retired)
-    return [IncidentChanged(incident.team_id, incident_json(session, incident))]
+    return [_changed(session, incident)]
 
 
 def _push(session: Session, incident: Incident, now: datetime) -> list[Event]:
     """The answer, as a bot message, to each conversation that asked and has not had it (and is with the bot)."""
-    waiting = session.scalars(
-        select(IncidentConversation).where(
-            IncidentConversation.incident_id == incident.id, IncidentConversation.answered_at.is_(None)
-        )
-    ).all()
     events: list[Event] = []
-    for link in waiting:
+    for link in incident_rows.unanswered(session, incident.id):
         conversation = repository.find_conversation(session, link.conversation_id)
         if conversation is None or conversation.state is not State.BOT:
             continue  # not one of ours (a REST sender), or a person is talking with them

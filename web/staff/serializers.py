@@ -1,19 +1,19 @@
-"""The staff console's JSON: queue items, transcript messages (personal data masked), users, teams."""
+"""The staff console's JSON: queue items, transcript messages (personal data masked), users, teams.
+
+Built from rows already loaded (the staff repositories in ``escalation.staff`` read them): no query here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from escalation.staff import queues
 from escalation.staff.queues import QueueRow
 from escalation.staff.sla import sla_state
-from funddesk.db import Handoff, Message, Role, StaffUser, Team
+from funddesk.db import Message, Role, StaffUser, Team
 from funddesk.masking import mask
-from web.events import iso
+from web.events import ButtonOut, iso, message_json
 
 
 class PersonJson(TypedDict):
@@ -77,8 +77,8 @@ class StaffMessageJson(TypedDict):
     masked: bool
     internal: bool
     author: str | None
-    created_at: str | None
-    buttons: list[dict[str, str]]
+    created_at: str
+    buttons: list[ButtonOut]
     match: MatchJson | None
 
 
@@ -97,36 +97,33 @@ def team_json(team: Team, online: int) -> TeamJson:
     return {"id": team.id, "name": team.name, "sla_seconds": team.sla_seconds, "online": online}
 
 
-def message_json(message: Message, authors: dict[int, str]) -> StaffMessageJson:
+def staff_message_json(message: Message, authors: Mapping[int, str]) -> StaffMessageJson:
+    """:func:`web.events.message_json` as the console shows it: masked, with notes, senders and the match."""
+    shown = message_json(message)
     # Investors type their personal data; staff see it masked until they reveal it (audited).
     masked = mask(message.text) if message.role is Role.INVESTOR else None
-    match: MatchJson | None = None
-    if message.role is Role.BOT and message.decision is not None:
-        match = {
-            "entry_id": message.entry_id,
-            "entry_version": message.entry_version,
-            "score": message.score,
-            "decision": message.decision,
-        }
     return {
-        "id": message.id,
-        "role": str(message.role),
-        "text": masked.text if masked else message.text,
+        "id": shown["id"],
+        "role": shown["role"],
+        "text": masked.text if masked else shown["text"],
         "masked": bool(masked and masked.changed),
         "internal": message.internal,
         "author": authors.get(message.author_id) if message.author_id is not None else None,
-        "created_at": iso(message.created_at),
-        "buttons": [{"title": b["title"], "payload": b["payload"]} for b in message.buttons or ()],
-        "match": match,
+        "created_at": shown["created_at"],
+        "buttons": shown["buttons"],
+        "match": _match_json(message),
     }
 
 
-def author_names(session: Session, messages: list[Message]) -> dict[int, str]:
-    ids = {m.author_id for m in messages if m.author_id is not None}
-    if not ids:
-        return {}
-    rows = session.execute(select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(ids)))
-    return {user_id: name for user_id, name in rows}
+def _match_json(message: Message) -> MatchJson | None:
+    if message.role is not Role.BOT or message.decision is None:
+        return None
+    return {
+        "entry_id": message.entry_id,
+        "entry_version": message.entry_version,
+        "score": message.score,
+        "decision": message.decision,
+    }
 
 
 def item_json(row: QueueRow, now: datetime) -> ItemJson:
@@ -154,11 +151,6 @@ def item_json(row: QueueRow, now: datetime) -> ItemJson:
         "sla": sla_state(handoff.created_at, handoff.first_response_at, row.sla_seconds, now),
         "last_message": _last(row.last),
     }
-
-
-def item_json_of(session: Session, handoff: Handoff, now: datetime) -> ItemJson:
-    """One card, read for it (after a change to that hand-off)."""
-    return item_json(queues.row_of(session, handoff), now)
 
 
 def _last(message: Message | None) -> LastMessageJson | None:

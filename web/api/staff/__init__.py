@@ -9,13 +9,22 @@ from __future__ import annotations
 from sanic import Blueprint
 from sanic.blueprint_group import BlueprintGroup
 
-from web.api.staff import admin, conversations, incidents, live, session, teams
+from web.api.staff import admin, analytics, conversations, incidents, live, session, teams
 from web.api.staff.auth import authenticate
 
 __all__ = ["document", "group"]
 
 
-BLUEPRINTS = (session.bp, teams.queues_bp, teams.bp, conversations.bp, incidents.bp, admin.bp, live.bp)
+BLUEPRINTS = (
+    session.bp,
+    teams.queues_bp,
+    teams.bp,
+    conversations.bp,
+    incidents.bp,
+    analytics.bp,
+    admin.bp,
+    live.bp,
+)
 for _bp in BLUEPRINTS:  # declared with the routes, like them
     _bp.on_request(authenticate)
 

@@ -6,17 +6,17 @@ from typing import Any
 
 from sanic import Blueprint
 from sanic.response import HTTPResponse, json
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from escalation.staff import access, accounts
-from funddesk.db import AuditEntry, StaffRole
+from escalation.staff import access, accounts, audit
+from funddesk.db import StaffRole
 from web.api.staff import payloads
-from web.api.staff.auth import staff_of
+from web.api.staff.auth import admin_of, staff_of
 from web.api.staff.docs import staff_route
+from web.api.staff.writes import written
 from web.context import WebRequest
 from web.errors import BadRequest
-from web.staff.serializers import audit_json, user_json
+from web.staff.serializers import UserJson, audit_json, user_json
 
 bp = Blueprint("staff_admin")
 AUDIT_PAGE = 100
@@ -25,7 +25,7 @@ AUDIT_PAGE = 100
 @bp.get("/users")
 @staff_route("Every staff account (admin)")
 async def list_users(request: WebRequest) -> HTTPResponse:
-    access.require_role(staff_of(request).user, StaffRole.ADMIN)
+    admin_of(request)
     rows = await request.app.ctx.run_db(lambda s: [user_json(u) for u in accounts.users(s)])
     return json({"users": rows})
 
@@ -33,8 +33,7 @@ async def list_users(request: WebRequest) -> HTTPResponse:
 @bp.post("/users")
 @staff_route("Create a staff account (admin)", body=payloads.NewUserBody, status=201, errors=(401, 403, 409))
 async def create_user(request: WebRequest) -> HTTPResponse:
-    admin = staff_of(request).user
-    access.require_role(admin, StaffRole.ADMIN)
+    admin = admin_of(request)
     body = payloads.parse(request.body)
     username = payloads.required_text(body, "username", limit=64)
     password = payloads.required_text(body, "password", limit=1024)
@@ -43,12 +42,12 @@ async def create_user(request: WebRequest) -> HTTPResponse:
     teams = payloads.names(body, "teams") or []
     assert role is not None
 
-    def create(session: Session) -> dict[str, Any]:
+    def create(session: Session) -> UserJson:
         user = accounts.create_user(session, username, password, role=role, display_name=display, teams=teams)
         access.audit(session, admin, "user_add", username=user.username, role=str(role), teams=teams)
-        return dict(user_json(user))
+        return user_json(user)
 
-    return json(await request.app.ctx.run_db(create, write=True), status=201)
+    return await written(request, create, status=201)
 
 
 @bp.patch("/users/<user_id:int>")
@@ -58,8 +57,7 @@ async def create_user(request: WebRequest) -> HTTPResponse:
     errors=(401, 403, 404),
 )
 async def update_user(request: WebRequest, user_id: int) -> HTTPResponse:
-    admin = staff_of(request).user
-    access.require_role(admin, StaffRole.ADMIN)
+    admin = admin_of(request)
     body = payloads.parse(request.body)
     role = payloads.role(body, required=False)
     teams = payloads.names(body, "teams")
@@ -93,7 +91,7 @@ async def update_user(request: WebRequest, user_id: int) -> HTTPResponse:
         access.audit(session, admin, "user_update", username=user.username, changed=changed)
         return dict(user_json(user))
 
-    return json(await request.app.ctx.run_db(update, write=True))
+    return await written(request, update)
 
 
 @bp.get("/audit")
@@ -108,11 +106,6 @@ async def audit_log(request: WebRequest) -> HTTPResponse:
         raise BadRequest("limit and before_id are whole numbers.", code="bad_query") from exc
 
     def load(session: Session) -> dict[str, Any]:
-        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, limit))
-        if before:
-            query = query.where(AuditEntry.id < before)
-        if user.role is not StaffRole.ADMIN:  # their teams, and what they did themselves
-            query = query.where(or_(AuditEntry.team_id.in_(user.team_ids), AuditEntry.user_id == user.id))
-        return {"entries": [audit_json(e) for e in session.scalars(query)]}
+        return {"entries": [audit_json(e) for e in audit.page(session, user, limit=limit, before_id=before)]}
 
     return json(await request.app.ctx.run_db(load))

@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from sanic.response import HTTPResponse
 
-from escalation.staff import accounts
-from funddesk.db import StaffUser
+from escalation.staff import access, accounts
+from funddesk.db import StaffRole, StaffUser
 from web.context import WebContext, WebRequest
 from web.errors import Forbidden, Unauthorized
 from web.staff.handoff_service import now
@@ -56,6 +56,13 @@ def staff_of(request: WebRequest) -> Staff:
     if not isinstance(staff, Staff):  # a route outside the staff blueprints asked
         raise Unauthorized("Log in to the staff console.", code="login_required")
     return staff
+
+
+def admin_of(request: WebRequest) -> StaffUser:
+    """The admin asking (anyone else is 403)."""
+    user = staff_of(request).user
+    access.require_role(user, StaffRole.ADMIN)
+    return user
 
 
 def set_cookie(response: HTTPResponse, token: str, lifetime: timedelta, *, secure: bool) -> None:

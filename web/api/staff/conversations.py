@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Blueprint
@@ -11,18 +12,26 @@ from sqlalchemy.orm import Session
 from escalation.staff import access
 from escalation.staff import handoff as machine
 from escalation.staff.errors import Missing
-from funddesk.db import repository
+from funddesk.db import StaffUser, repository
 from web.api import turns
 from web.api.staff import payloads
 from web.api.staff.auth import staff_of
 from web.api.staff.docs import staff_route
-from web.context import WebRequest
+from web.context import WebContext, WebRequest
 from web.events import iso
 from web.staff import handoff_service as handoffs
-from web.staff.serializers import item_json_of
 
 bp = Blueprint("staff_conversations", url_prefix="/conversations")
 ALL = (401, 403, 404, 409)
+Change = Callable[[WebContext, Session, StaffUser, str], handoffs.Outcome]
+
+
+async def _change(request: WebRequest, conversation_id: str, change: Change) -> handoffs.Outcome:
+    """Make a hand-off change as the signed-in member of staff, then push what it changed."""
+    ctx, user = request.app.ctx, staff_of(request).user
+    outcome = await ctx.run_db(lambda s: change(ctx, s, user, conversation_id), write=True)
+    await handoffs.publish(ctx, outcome)
+    return outcome
 
 
 @bp.get("/<conversation_id:str>")
@@ -42,7 +51,7 @@ async def read(request: WebRequest, conversation_id: str) -> HTTPResponse:
             "state": str(conversation.state),
             "lang": conversation.lang,
             "created_at": iso(conversation.created_at),
-            "handoff": item_json_of(session, handoff, handoffs.now()) if handoff else None,
+            "handoff": handoffs.item_json_of(session, handoff, handoffs.now()) if handoff else None,
             "messages": handoffs.transcript(session, conversation_id),
         }
 
@@ -52,45 +61,38 @@ async def read(request: WebRequest, conversation_id: str) -> HTTPResponse:
 @bp.post("/<conversation_id:str>/claim")
 @staff_route("Claim a waiting conversation (of several agents claiming at once, exactly one wins)", errors=ALL)
 async def claim(request: WebRequest, conversation_id: str) -> HTTPResponse:
-    ctx, user = request.app.ctx, staff_of(request).user
-    outcome = await ctx.run_db(lambda s: handoffs.claim(ctx, s, user, conversation_id), write=True)
-    await handoffs.publish(ctx, outcome)
-    return json(outcome.item)
+    return json((await _change(request, conversation_id, handoffs.claim)).item)
 
 
 @bp.post("/<conversation_id:str>/release")
 @staff_route("Put a claimed conversation back in its team's queue", errors=ALL)
 async def release(request: WebRequest, conversation_id: str) -> HTTPResponse:
-    ctx, user = request.app.ctx, staff_of(request).user
-    outcome = await ctx.run_db(lambda s: handoffs.release(ctx, s, user, conversation_id), write=True)
-    await handoffs.publish(ctx, outcome)
-    return json(outcome.item)
+    return json((await _change(request, conversation_id, handoffs.release)).item)
 
 
 @bp.post("/<conversation_id:str>/transfer")
 @staff_route("Transfer to another team's queue, or to one agent (user_id)", body=payloads.TransferBody, errors=ALL)
 async def transfer(request: WebRequest, conversation_id: str) -> HTTPResponse:
-    ctx, user = request.app.ctx, staff_of(request).user
     body = payloads.parse(request.body)
     team_id = payloads.required_text(body, "team_id", limit=64)
     user_id = payloads.number(body, "user_id", low=1, high=2**31, required=False)
-    outcome = await ctx.run_db(lambda s: handoffs.transfer(ctx, s, user, conversation_id, team_id, user_id), write=True)
-    await handoffs.publish(ctx, outcome)
-    return json(outcome.item)
+
+    def to_team(ctx: WebContext, session: Session, user: StaffUser, conversation_id: str) -> handoffs.Outcome:
+        return handoffs.transfer(ctx, session, user, conversation_id, team_id, user_id)
+
+    return json((await _change(request, conversation_id, to_team)).item)
 
 
 @bp.post("/<conversation_id:str>/resolve")
 @staff_route("Hand the conversation back to the bot, which greets the investor again", errors=ALL)
 async def resolve(request: WebRequest, conversation_id: str) -> HTTPResponse:
-    ctx, user = request.app.ctx, staff_of(request).user
-    outcome = await ctx.run_db(lambda s: handoffs.resolve(ctx, s, user, conversation_id), write=True)
-    await handoffs.publish(ctx, outcome)
-    await turns.greet_back(ctx, conversation_id)
+    await _change(request, conversation_id, handoffs.resolve)
+    await turns.greet_back(request.app.ctx, conversation_id)
     return json({"state": "bot"})
 
 
 @bp.post("/<conversation_id:str>/handoff")
-@staff_route("Take a conversation from the bot into a team's queue", body=payloads.HandoffBody, errors=ALL)
+@staff_route("Take a conversation from the bot into a team's queue", body=payloads.HandoffBody, status=201, errors=ALL)
 async def take_from_bot(request: WebRequest, conversation_id: str) -> HTTPResponse:
     ctx, user = request.app.ctx, staff_of(request).user
     team_id = payloads.required_text(payloads.parse(request.body), "team_id", limit=64)
@@ -121,6 +123,7 @@ async def reply(request: WebRequest, conversation_id: str) -> HTTPResponse:
     outcome, message = await ctx.run_db(
         lambda s: handoffs.staff_message(s, user, conversation_id, text, internal=internal), write=True
     )
+    ctx.metrics.messages.labels("note" if internal else "staff").inc()
     await handoffs.publish(ctx, outcome)
     return json(message, status=201)
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sanic_ext import openapi
 
 from web.api import payloads as investor_payloads
+from web.api.request_schema import body_schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ERRORS = {
@@ -16,6 +17,7 @@ _ERRORS = {
     403: "Wrong role or team, or a missing X-CSRF-Token header",
     404: "No such conversation, message, user or team",
     409: "The state moved on (someone else claimed it, already resolved, taken username)",
+    413: "Body over FUNDDESK_WEB_MAX_BODY",
     429: "Too many login attempts from this address; see Retry-After",
 }
 
@@ -28,12 +30,19 @@ def staff_route(
     errors: tuple[int, ...] = (401, 403),
     public: bool = False,
 ) -> Callable[[F], F]:
-    responses = [openapi.definitions.Response({"application/json": dict}, status=status, description="OK")]
+    if status == 204:
+        responses = [openapi.definitions.Response({}, status=204, description="Done; no content")]
+    else:
+        responses = [openapi.definitions.Response({"application/json": dict}, status=status, description="OK")]
+    # Any path may name nothing (404); any body may be malformed (400) or too large (413).
+    statuses = set(errors) | {404} | ({400, 413} if body else set())
     responses += [
         openapi.definitions.Response({"application/json": investor_payloads.Error}, status=s, description=_ERRORS[s])
-        for s in sorted(set(errors) | ({400} if body else set()))
+        for s in sorted(statuses)
     ]
-    request_body = openapi.definitions.RequestBody({"application/json": body}, required=True) if body else None
+    request_body = (
+        openapi.definitions.RequestBody({"application/json": body_schema(body)}, required=True) if body else None
+    )
     return openapi.definition(
         summary=summary,
         body=request_body,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sanic import Blueprint
@@ -10,6 +10,8 @@ from sanic.response import HTTPResponse, json, raw
 from sqlalchemy.orm import Session
 
 from escalation.staff import access, accounts
+from web.api.request_schema import rule
+from web.api.request_schema import text as text_rule
 from web.api.staff import payloads
 from web.api.staff.auth import staff_of
 from web.api.staff.docs import staff_route
@@ -25,13 +27,13 @@ bp = Blueprint("staff_incidents", url_prefix="/incidents")
 class AnswerBody:
     """``question`` (optional) becomes the FAQ heading; the incident's questions become its phrasings."""
 
-    answer: str
-    question: str
+    answer: str = field(metadata=text_rule(8000))
+    question: str | None = field(metadata=text_rule(300, optional=True))
 
 
 @dataclass
 class CloseBody:
-    retire: bool
+    retire: bool = field(metadata=rule(optional=True))
 
 
 @bp.get("/")
@@ -51,7 +53,7 @@ async def list_incidents(request: WebRequest) -> HTTPResponse:
 @staff_route("One incident: counts against baseline, sample questions, conversations", errors=(401, 403, 404))
 async def read_incident(request: WebRequest, incident_id: int) -> HTTPResponse:
     user = staff_of(request).user
-    body = await request.app.ctx.run_db(lambda s: incidents.incident_json(s, incidents.find(s, user, incident_id)))
+    body = await request.app.ctx.run_db(lambda s: incidents.read(s, user, incident_id))
     return json(body)
 
 
@@ -80,11 +82,11 @@ async def answer(request: WebRequest, incident_id: int) -> HTTPResponse:
     body = payloads.parse(request.body)
     text = payloads.required_text(body, "answer", limit=8000)
     question = payloads.text(body, "question", limit=300, required=False)
-    kb_dir = ctx.settings.kb_dir
+    settings = ctx.settings
 
     def publish(session: Session) -> tuple[list[Any], dict[str, Any]]:
-        events = incidents.publish_answer(session, user, incident_id, question, text, kb_dir, now())
-        return events, incidents.incident_json(session, incidents.find(session, user, incident_id))
+        events = incidents.publish_answer(session, user, incident_id, question, text, settings, now())
+        return events, incidents.read(session, user, incident_id)
 
     events, incident = await ctx.run_db(publish, write=True)
     for event in events:
@@ -98,11 +100,11 @@ async def close(request: WebRequest, incident_id: int) -> HTTPResponse:
     ctx, user = request.app.ctx, staff_of(request).user
     body = payloads.parse(request.body) if request.body else {}
     retire = payloads.flag(body, "retire", default=False)
-    kb_dir = ctx.settings.kb_dir
+    settings = ctx.settings
 
     def finish(session: Session) -> tuple[list[Any], dict[str, Any]]:
-        events = incidents.close(session, user, incident_id, retire=retire, kb_dir=kb_dir, now=now())
-        return events, incidents.incident_json(session, incidents.find(session, user, incident_id))
+        events = incidents.close(session, user, incident_id, retire=retire, settings=settings, now=now())
+        return events, incidents.read(session, user, incident_id)
 
     events, incident = await ctx.run_db(finish, write=True)
     for event in events:

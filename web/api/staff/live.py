@@ -117,6 +117,9 @@ async def _command(ctx: WebContext, ws: WebsocketImplProtocol, staff: Staff, lis
         await ws.send(json.dumps({"type": "error", "code": exc.code, "message": exc.message}))
         return
     ctx.hub.listen(listener, staff_channel(conversation_id))
+    # From here on every event of the conversation reaches this socket: saying so lets a client
+    # (and a test) know that nothing said after this point can be missed.
+    await ws.send(json.dumps({"type": "watching", "conversation_id": conversation_id}))
 
 
 async def _online(ctx: WebContext, staff: Staff, online: bool, *, announce: bool = True) -> None:
@@ -146,7 +149,8 @@ def document() -> None:
         '`{"type": "ready", "user", "teams"}`, `{"type": "queue", "item"}`, `{"type": "queue_removed", '
         '"team_id", "handoff_id"}`, `{"type": "incident", "incident"}` (opened, answered or closed: upsert '
         'by id), `{"type": "presence", "team_id", "online"}` (a member\'s console connected or went away), '
-        'and for watched conversations `{"type": "message" | "typing" | "state", "conversation_id", ...}`. '
+        'and for watched conversations `{"type": "message" | "typing" | "state", "conversation_id", ...}`, '
+        'each watch acknowledged by `{"type": "watching", "conversation_id"}`. '
         'Console → server: `{"type": "watch" | "unwatch", "conversation_id"}`.',
         secured={"staff_session": []},
         tag="staff",

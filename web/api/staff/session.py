@@ -33,9 +33,9 @@ def _session_json(request: WebRequest, user: StaffUser, csrf_token: str, expires
     }
 
 
-def limit_logins(ctx: WebContext, request: WebRequest) -> None:
+async def limit_logins(ctx: WebContext, request: WebRequest) -> None:
     """Password guessing is slowed per client address (argon2 makes each guess dear, too)."""
-    wait = ctx.login_limit.take(client_address(request))
+    wait = await ctx.login_limit.hit(client_address(request))
     if wait:
         raise TooManyRequests("Too many login attempts; please wait.", retry_after=wait, code="login_rate_limited")
 
@@ -44,7 +44,7 @@ def limit_logins(ctx: WebContext, request: WebRequest) -> None:
 @staff_route("Log in", body=payloads.LoginBody, errors=(401, 429), public=True)
 async def login(request: WebRequest) -> HTTPResponse:
     ctx = request.app.ctx
-    limit_logins(ctx, request)
+    await limit_logins(ctx, request)
     body = payloads.parse(request.body)
     username = payloads.required_text(body, "username", limit=64)
     password = payloads.required_text(body, "password", limit=1024)

@@ -6,21 +6,19 @@ from typing import Any
 
 from sanic import Blueprint
 from sanic.response import HTTPResponse, empty, json
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from escalation.staff import access, accounts
-from escalation.staff.errors import Conflict, Missing
+from escalation.staff import access, accounts, canned_responses
 from escalation.staff.queues import open_rows
 from escalation.staff.teams import TeamConfig
-from funddesk.db import CannedResponse, StaffRole, Team
+from funddesk.db import CannedResponse
 from web.api.staff import payloads
-from web.api.staff.auth import staff_of
+from web.api.staff.auth import admin_of, staff_of
 from web.api.staff.docs import staff_route
+from web.api.staff.writes import written
 from web.context import WebRequest
 from web.staff.handoff_service import now
-from web.staff.serializers import item_json, team_json
+from web.staff.serializers import TeamJson, item_json, team_json
 
 queues_bp = Blueprint("staff_queues", url_prefix="/queues")
 bp = Blueprint("staff_teams", url_prefix="/teams")
@@ -52,15 +50,17 @@ async def queues(request: WebRequest) -> HTTPResponse:
 @staff_route("Every team with its members (for transfers) and how many are online")
 async def teams(request: WebRequest) -> HTTPResponse:
     def load(session: Session) -> dict[str, Any]:
-        moment, out = now(), []
+        out = []
+        teams = accounts.teams(session)
         active = [u for u in accounts.users(session) if u.active]  # read once, not per team
-        for team in accounts.teams(session):
+        online = accounts.online_counts(session, [team.id for team in teams], now())
+        for team in teams:
             members = [
                 {"id": u.id, "display_name": u.display_name, "role": str(u.role)}
                 for u in active
                 if team.id in u.team_ids
             ]
-            out.append({**team_json(team, accounts.online_count(session, team.id, moment)), "members": members})
+            out.append({**team_json(team, online.get(team.id, 0)), "members": members})
         return {"teams": out}
 
     staff_of(request)
@@ -70,23 +70,18 @@ async def teams(request: WebRequest) -> HTTPResponse:
 @bp.post("/")
 @staff_route("Create a team (admin)", body=payloads.NewTeamBody, status=201, errors=(401, 403, 409))
 async def create_team(request: WebRequest) -> HTTPResponse:
-    user = staff_of(request).user
-    access.require_role(user, StaffRole.ADMIN)
-    body = payloads.parse(request.body)
-    team_id = payloads.required_text(body, "id", limit=64)
-    name = payloads.required_text(body, "name", limit=200)
+    user, body = admin_of(request), payloads.parse(request.body)
     sla = payloads.number(body, "sla_seconds", low=10, high=7 * 86400, required=False) or 120
+    config = TeamConfig(
+        payloads.required_text(body, "id", limit=64), payloads.required_text(body, "name", limit=200), sla
+    )
 
-    def create(session: Session) -> dict[str, Any]:
-        if session.get(Team, team_id) is not None:
-            raise Conflict(f"The team {team_id!r} exists.", code="team_exists")
-        accounts.sync_teams(session, [TeamConfig(team_id, name, sla)])
-        team = session.get(Team, team_id)
-        assert team is not None
-        access.audit(session, user, "team_add", team_id=team_id, name=name, sla_seconds=sla)
-        return dict(team_json(team, 0))
+    def create(session: Session) -> TeamJson:
+        team = accounts.create_team(session, config)
+        access.audit(session, user, "team_add", team_id=config.id, name=config.name, sla_seconds=config.sla_seconds)
+        return team_json(team, 0)
 
-    return json(await request.app.ctx.run_db(create, write=True), status=201)
+    return await written(request, create, status=201)
 
 
 @bp.patch("/<team_id:str>")
@@ -101,12 +96,12 @@ async def update_team(request: WebRequest, team_id: str) -> HTTPResponse:
     sla = payloads.number(payloads.parse(request.body), "sla_seconds", low=10, high=7 * 86400)
 
     def update(session: Session) -> dict[str, Any]:
-        team = _team(session, team_id)
+        team = accounts.find_team(session, team_id)
         before, team.sla_seconds = team.sla_seconds, int(sla or team.sla_seconds)
         access.audit(session, user, "team_update", team_id=team_id, sla_seconds=[before, team.sla_seconds])
         return dict(team_json(team, accounts.online_count(session, team_id, now())))
 
-    return json(await request.app.ctx.run_db(update, write=True))
+    return await written(request, update)
 
 
 @bp.get("/<team_id:str>/canned")
@@ -115,11 +110,8 @@ async def canned(request: WebRequest, team_id: str) -> HTTPResponse:
     access.require_team(staff_of(request).user, team_id)
 
     def load(session: Session) -> dict[str, Any]:
-        _team(session, team_id)
-        rows = session.scalars(
-            select(CannedResponse).where(CannedResponse.team_id == team_id).order_by(CannedResponse.shortcut)
-        )
-        return {"canned": [{"id": r.id, "shortcut": r.shortcut, "text": r.text} for r in rows]}
+        accounts.find_team(session, team_id)
+        return {"canned": [_canned_json(row) for row in canned_responses.of_team(session, team_id)]}
 
     return json(await request.app.ctx.run_db(load))
 
@@ -136,18 +128,12 @@ async def add_canned(request: WebRequest, team_id: str) -> HTTPResponse:
     text = payloads.required_text(body, "text")
 
     def add(session: Session) -> dict[str, Any]:
-        _team(session, team_id)
-        row = CannedResponse(team_id=team_id, shortcut=shortcut, text=text)
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError as exc:
-            raise Conflict(f"The shortcut /{shortcut} exists in this team.", code="shortcut_taken") from exc
+        accounts.find_team(session, team_id)
+        row = canned_responses.add(session, team_id, shortcut, text)
         access.audit(session, user, "canned_add", team_id=team_id, shortcut=shortcut)
-        return {"id": row.id, "shortcut": row.shortcut, "text": row.text}
+        return _canned_json(row)
 
-    return json(await request.app.ctx.run_db(add, write=True), status=201)
+    return await written(request, add, status=201)
 
 
 @bp.delete("/<team_id:str>/canned/<canned_id:int>")
@@ -157,18 +143,13 @@ async def delete_canned(request: WebRequest, team_id: str, canned_id: int) -> HT
     access.require_lead_of(user, team_id)
 
     def delete(session: Session) -> None:
-        row = session.get(CannedResponse, canned_id)
-        if row is None or row.team_id != team_id:
-            raise Missing("No such canned response.", code="canned_not_found")
+        row = canned_responses.find(session, team_id, canned_id)
         access.audit(session, user, "canned_delete", team_id=team_id, shortcut=row.shortcut)
-        session.delete(row)
+        canned_responses.remove(session, row)
 
     await request.app.ctx.run_db(delete, write=True)
     return empty()
 
 
-def _team(session: Session, team_id: str) -> Team:
-    team = session.get(Team, team_id)
-    if team is None:
-        raise Missing("No such team.", code="team_not_found")
-    return team
+def _canned_json(row: CannedResponse) -> dict[str, Any]:
+    return {"id": row.id, "shortcut": row.shortcut, "text": row.text}

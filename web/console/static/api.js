@@ -1,7 +1,8 @@
 // api.js: the staff JSON API (/api/v1/staff/...). The session is an HttpOnly cookie the browser
 // sends by itself; every state-changing request also carries the session's CSRF token. Errors
 // are {"error": {"code", "message"}}: they reject with an ApiError, and a 401 (the session
-// ended) also calls onUnauthorized so the console can show the login form.
+// ended) also calls onUnauthorized so the console can show the login form. Requests go through
+// sendJson (web/static/http.js, shared with the widget).
 
 var API_BASE = "/api/v1/staff/";
 
@@ -15,16 +16,9 @@ function StaffApi(onUnauthorized) {
   var csrf = null;
 
   function request(method, path, body) {
-    var headers = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
-    return fetch(API_BASE + path, {
-      method: method,
-      headers: headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-      cache: "no-store",
-    }).then(function (response) {
+    var headers = method !== "GET" && csrf ? { "X-CSRF-Token": csrf } : {};
+    var options = { headers: headers, credentials: "same-origin", cache: "no-store" };
+    return sendJson(API_BASE + path, method, body, options).then(function (response) {
       if (response.status === 204) return null;
       return response
         .json()
@@ -137,6 +131,15 @@ function StaffApi(onUnauthorized) {
     },
     closeIncident: function (id, retire) {
       return request("POST", "incidents/" + id + "/close", { retire: retire });
+    },
+    analytics: function (what, query) {
+      return request("GET", "analytics/" + what + query);
+    },
+    draftGap: function (id, query) {
+      return request("POST", "analytics/gaps/" + encodeURIComponent(id) + "/draft" + query);
+    },
+    publishDraft: function (entry, markdown) {
+      return request("POST", "analytics/drafts/" + encodeURIComponent(entry) + "/publish", { markdown: markdown });
     },
   };
 }

@@ -48,6 +48,7 @@ function Console(root) {
   app.queue = QueueView(app);
   app.conversation = ConversationView(app);
   app.admin = AdminView(app);
+  app.analytics = AnalyticsView(app);
 
   app.api.session().then(showConsole, function (error) {
     if (error.status !== 401) toast(problem(error), "error");
@@ -119,7 +120,7 @@ function Console(root) {
     var user = session.user;
     var nav = el("nav", { class: "top__nav", "aria-label": "Console" });
     var pages = ["queues"];
-    if (user.role !== "agent") pages.push("settings", "audit");
+    if (user.role !== "agent") pages.push("analytics", "settings", "audit");
     if (user.role === "admin") pages.push("users", "teams");
     pages.forEach(function (page) {
       nav.appendChild(button(T.nav[page], function () {
@@ -151,6 +152,10 @@ function Console(root) {
     if (page === "queues") {
       workspace.className = "workspace workspace--queues";
       append(workspace, [app.queue.root, paneRoot()]);
+    } else if (page === "analytics") {
+      workspace.className = "workspace";
+      workspace.appendChild(app.analytics.root);
+      app.reloadTeams().then(app.analytics.show);
     } else {
       workspace.className = "workspace";
       workspace.appendChild(app.admin.root);

@@ -1,6 +1,7 @@
 // FundDesk staff console: plain JS, no framework, no build step. The served /console/console.js
-// is dom.js, api.js, live.js, queue.js, incidents.js, incident.js, conversation.js, composer.js,
-// admin.js and console.js (in that order) inside one function.
+// is the widget's markdown renderer, the shared live.js (LiveSocket), then dom.js, api.js,
+// staff_live.js, queue.js, incidents.js, incident.js, conversation.js, composer.js, admin.js and
+// console.js (in that order) inside one function.
 //
 // dom.js: the words and the helpers every part uses. Safety rule for the whole console: data
 // (an investor's message, a name, a canned response) reaches the DOM only through textContent
@@ -15,7 +16,7 @@ var T = {
   loginFailed: "Could not sign in. Is the service running?",
   logout: "Log out",
   roles: { agent: "Agent", lead: "Team lead", admin: "Administrator" },
-  nav: { queues: "Queues", settings: "Team settings", audit: "Audit log", users: "Users", teams: "Teams" },
+  nav: { queues: "Queues", analytics: "Analytics", settings: "Team settings", audit: "Audit log", users: "Users", teams: "Teams" },
   live: "Live",
   onlineColumn: "Online",
   inactive: "inactive",

@@ -1,0 +1,105 @@
+"""A knowledge gap as a draft FAQ file, and publishing the draft once the team has written the answer.
+
+The draft is one file in the exact FAQ format: the team's front matter, the gap's most central question as
+the heading, the other questions as alternative phrasings, and an empty answer. A YAML comment in the front
+matter says what to write; lint reports "empty answer" until someone does, so an unwritten draft can never
+be published. Drafts live in ``<data_dir>/drafts``; a published one goes to the published folder
+(``knowledge_base.published``), which the knowledge base serves and hot-reloads like ``kb_dir``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+from escalation.analytics.gaps import Gap
+from escalation.staff.errors import Invalid
+from funddesk.settings import Settings
+from knowledge_base import published
+from knowledge_base.lint import check_ids_across, discover
+from knowledge_base.parser import parse_file, parse_text, phrasing_key
+
+DRAFTS = "drafts"
+FOLDER = "gaps"  # inside the published folder
+MAX_PHRASINGS = 20
+ID_RE = re.compile(r"gap-[a-z0-9-]+")  # fullmatch: "$" would let a trailing newline through
+
+
+def entry_id(gap: Gap) -> str:
+    return f"gap-{re.sub(r'[^a-z0-9-]', '-', gap.id.removeprefix('gap-').lower())}"
+
+
+def render(gap: Gap, team: str) -> str:
+    """The draft FAQ file of ``gap`` for ``team`` (see the module text)."""
+    [question, *others] = [_one_line(s) for s in gap.samples] or [gap.id]
+    lang = max(gap.lang_counts, key=lambda k: (gap.lang_counts[k], k)) if gap.lang_counts else "en"
+    front: dict[str, object] = {"team": team, "lang": lang if lang in ("en", "zh") else "en", "tags": ["gap"]}
+    if gap.all_funded and gap.funds:
+        front["funds"] = list(gap.funds)
+    kept = {phrasing_key(question): question}
+    for phrasing in others:
+        if phrasing:
+            kept.setdefault(phrasing_key(phrasing), phrasing)
+    note = (
+        f"# Draft from knowledge gap {gap.id} ({gap.size} questions). Write the answer below the phrasings,\n"
+        "# remove phrasings that ask something else, then publish."
+    )
+    lines = ["---", note, yaml.safe_dump(front, allow_unicode=True, sort_keys=True).strip(), "---", ""]
+    lines.append(f"## {question} {{#{entry_id(gap)}}}")
+    lines += [f"- {p}" for p in list(kept.values())[1 : MAX_PHRASINGS + 1]]
+    lines += ["", ""]
+    return "\n".join(lines)
+
+
+def draft_path(settings: Settings, entry: str) -> Path:
+    return settings.data_dir / DRAFTS / f"{entry}.md"
+
+
+def save_draft(settings: Settings, entry: str, markdown: str) -> Path:
+    target = draft_path(settings, entry)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name("." + target.name + ".tmp")
+    partial.write_text(markdown, encoding="utf-8")
+    os.replace(partial, target)
+    return target
+
+
+def published_name(entry: str) -> str:
+    return f"{FOLDER}/{entry}.md"
+
+
+def check(settings: Settings, entry: str, markdown: str) -> None:
+    """Refuse, with every problem, a file the knowledge base would not serve whole, or whose ids clash."""
+    name = published.PREFIX + published_name(entry)
+    parsed = parse_text(markdown, name)
+    problems = [f"line {p.line}: {p.message}" for p in parsed.problems if p.severity == "error"]
+    if not problems:
+        others = [parse_file(f, settings.kb_dir) for f in discover(settings.kb_dir)]
+        root = published.published_dir(settings)
+        if root.is_dir():
+            mine = published.entry_path(settings, published_name(entry)).resolve()
+            others += [parse_file(f, root, prefix=published.PREFIX) for f in discover(root) if f.resolve() != mine]
+        [checked] = check_ids_across([*others, parsed])[-1:]
+        problems = [f"line {p.line}: {p.message}" for p in checked.problems if p.severity == "error"]
+    if problems:
+        raise Invalid("The draft is not a valid FAQ file yet: " + "; ".join(problems), code="invalid_draft")
+
+
+def publish(settings: Settings, entry: str, markdown: str) -> Path:
+    """Check the edited draft, write it to the published folder (live at the next reload), drop the draft."""
+    if not ID_RE.fullmatch(entry):
+        raise Invalid("Not a knowledge-gap entry id.", code="invalid_draft")
+    markdown = markdown.rstrip() + "\n"
+    check(settings, entry, markdown)
+    target = published.write_entry_file(settings, published_name(entry), markdown)
+    draft_path(settings, entry).unlink(missing_ok=True)
+    return target
+
+
+def _one_line(text: str) -> str:
+    # A heading or phrasing is one line; markup that would change the file's structure is flattened.
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat.lstrip("#-*> ").replace("{#", "{ #")

@@ -1,0 +1,36 @@
+"""The detector's noise model: negative-binomial tail probabilities, and the capped running means it learns with."""
+
+from __future__ import annotations
+
+import math
+
+from scipy.special import betainc, gammainc
+
+
+def upper_tail(count: float, mean: float, dispersion: float) -> float:
+    """P(X >= count) for a negative binomial with this mean and variance mean + dispersion * mean**2."""
+    if count <= 0:
+        return 1.0
+    if dispersion < 1e-6:
+        return float(gammainc(count, mean))
+    shape = 1.0 / dispersion
+    return float(betainc(count, shape, mean / (mean + shape)))
+
+
+def surprise(p_value: float) -> float:
+    return -math.log10(max(p_value, 1e-300))
+
+
+def blend(mean: float, value: float, weight: float) -> float:
+    """Running mean with ``weight`` observations behind ``mean`` (capped by the caller: an EWMA from then on)."""
+    return (mean * weight + value) / (weight + 1.0)
+
+
+def decay_towards_zero(weight: float, cap: float, steps: int) -> tuple[float, float]:
+    """Factor by which ``steps`` zero observations shrink a running mean of ``weight`` (capped), and the new weight."""
+    factor = 1.0
+    while steps > 0 and weight < cap:
+        factor *= weight / (weight + 1.0)
+        weight = min(weight + 1.0, cap)
+        steps -= 1
+    return factor * (cap / (cap + 1.0)) ** steps, weight

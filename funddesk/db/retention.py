@@ -1,0 +1,119 @@
+"""Retention: after ``retention_days``, conversations keep their numbers and lose their words.
+
+Nothing is deleted: analytics count conversations, messages, feedback, hand-offs and questions
+by date range, so rows stay and what could identify an investor goes:
+
+- ``conversations``: kept; the token hash is emptied (``ANONYMIZED``), so no token opens one again.
+  Counts by day and language stay.
+- ``messages``: kept; text emptied, buttons and bot metadata dropped, a clicked button's payload dropped
+  but for the fact that a clarify choice was clicked (``CHOICE``). Decisions and the entries answered stay.
+- ``questions``: kept; text and embedding emptied; the conversation id dropped unless it is one of ours
+  (a random id; another channel's sender id could be a phone number). Spike and analytics counts stay:
+  a team's conversations and whether a clarify was picked are still known.
+- ``feedback`` and ``handoffs``: kept as they are; they hold no words (entry, helpful, team, times).
+
+A conversation's age is the time since its last message. One still with staff (waiting or
+active) is left alone whatever its age: it is not over. Questions age on their own (the REST
+channel logs questions of senders that are no conversation here). Incidents keep their samples,
+which were masked when logged, and the audit log is the staff's record: both are untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, case, func, literal, select, update
+from sqlalchemy.orm import Session
+
+from funddesk.db.engine import Database
+from funddesk.db.incidents import Question
+from funddesk.db.models import Conversation, Message, State
+
+ANONYMIZED = ""  # the token hash, message text and question text of anonymized rows
+CHOICE = "/choose_faq"  # what is kept of a clicked clarify choice (escalation/analytics: was it picked?)
+BATCH = 500  # conversations per transaction: short transactions, however much is due
+
+
+@dataclass
+class Swept:
+    conversations: int = 0
+    messages: int = 0
+    questions: int = 0
+
+    def add(self, other: Swept) -> None:
+        self.conversations += other.conversations
+        self.messages += other.messages
+        self.questions += other.questions
+
+
+def cutoff(days: int, now: datetime) -> datetime:
+    return now - timedelta(days=days)
+
+
+def due_conversations(session: Session, before: datetime, limit: int = BATCH) -> Sequence[str]:
+    """Ids of conversations with the bot, not yet anonymized, whose last message is before ``before``."""
+    last = select(func.max(Message.created_at)).where(Message.conversation_id == Conversation.id).scalar_subquery()
+    query = (
+        select(Conversation.id)
+        .where(Conversation.token_hash != ANONYMIZED, Conversation.state == State.BOT)
+        .where(func.coalesce(last, Conversation.created_at) < before)
+        .limit(limit)
+        # PostgreSQL: locked until the batch commits, so a replica sweeping at once takes other conversations
+        # (and one a hand-off is changing right now is skipped, not anonymized under it).
+        .with_for_update(of=Conversation, skip_locked=True)
+    )
+    return session.scalars(query).all()
+
+
+def anonymize_conversations(session: Session, ids: Sequence[str]) -> Swept:
+    if not ids:
+        return Swept()
+    session.execute(update(Conversation).where(Conversation.id.in_(ids)).values(token_hash=ANONYMIZED))
+    messages = _updated(
+        session,
+        update(Message)
+        .where(Message.conversation_id.in_(ids))
+        .values(
+            text=ANONYMIZED,
+            payload=case((Message.payload.like(CHOICE + "%"), literal(CHOICE)), else_=None),
+            buttons=None,
+            meta=None,
+        ),
+    )
+    return Swept(conversations=len(ids), messages=messages)
+
+
+def anonymize_questions(session: Session, before: datetime) -> Swept:
+    done = (Question.text == ANONYMIZED) & Question.embedding.is_(None)
+    ours = Question.conversation_id.in_(select(Conversation.id))
+    questions = _updated(
+        session,
+        update(Question)
+        .where(Question.asked_at < before, ~done)
+        .values(text=ANONYMIZED, embedding=None, conversation_id=case((ours, Question.conversation_id), else_=None)),
+    )
+    return Swept(questions=questions)
+
+
+def sweep(db: Database, days: int, now: datetime) -> Swept:
+    """Anonymize everything older than ``days`` (0: nothing), a batch of conversations per transaction."""
+    swept = Swept()
+    if days <= 0:
+        return swept
+    before = cutoff(days, now)
+    while True:
+        with db.session(write=True) as session:
+            batch = anonymize_conversations(session, due_conversations(session, before))
+        swept.add(batch)
+        if batch.conversations < BATCH:
+            break
+    with db.session(write=True) as session:
+        swept.add(anonymize_questions(session, before))
+    return swept
+
+
+def _updated(session: Session, statement: Any) -> int:
+    return cast(CursorResult[Any], session.execute(statement)).rowcount

@@ -1,0 +1,96 @@
+"""The action server's Prometheus metrics: protected, and moved by matching, reloads and incidents."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sanic import Sanic
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # sanic-testing imports websockets.legacy
+    import sanic_testing  # noqa: F401
+
+from actions.__main__ import build_app
+from actions.metrics import ActionMetrics, MeteredSpikeWatch, count_reloads
+from escalation.spikes.watch import Asked, Observed
+from funddesk.db import database_url, make_engine, migrate
+from funddesk.settings import Settings
+from knowledge_base.embedder import HashingEmbedder
+from tests.conftest import WriteFaq
+from tests.unit.test_action_server import FAQ, action_call
+
+TOKEN = "scrape-secret"
+
+
+@pytest.fixture
+def app(faq_dir: Path, write_faq: WriteFaq, tmp_path: Path) -> Sanic[Any, Any]:
+    Sanic.test_mode = True
+    write_faq("accounts.md", FAQ)
+    settings = Settings(
+        kb_dir=faq_dir, data_dir=tmp_path / "var", funds_file=tmp_path / "none.yml", metrics_token=TOKEN
+    )
+    engine = make_engine(database_url("", settings.data_dir))
+    migrate.upgrade(engine)  # as `make run` does before starting the action server
+    engine.dispose()
+    return build_app(settings, embedder=HashingEmbedder())
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_the_action_servers_metrics_refuse_a_scrape_without_the_token(app: Sanic[Any, Any]) -> None:
+    _, refused = app.test_client.get("/metrics")
+    _, wrong = app.test_client.get("/metrics", headers={"Authorization": "Bearer guess"})
+    assert (refused.status, wrong.status) == (401, 401)
+
+
+def test_after_a_question_the_match_latency_and_the_decision_are_counted(app: Sanic[Any, Any]) -> None:
+    question = action_call("action_answer_faq", "How do I change the bank card linked to my account?")
+    _, answered = app.test_client.post("/webhook", json=question)
+    assert answered.status == 200
+    _, scraped = app.test_client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert scraped.status == 200
+    counted = samples(scraped.text)
+    assert counted[("funddesk_decisions_total", (("decision", "answer"), ("lang", "en")))] == 1
+    assert counted[("funddesk_stage_seconds_count", (("stage", "match"),))] == 1
+
+
+class FlakyKnowledgeBase:
+    def __init__(self) -> None:
+        self.fail = False
+
+    def reload(self) -> str:
+        if self.fail:
+            raise OSError("disk gone")
+        return "report"
+
+
+def test_reloads_are_counted_as_ok_or_failed_and_a_failure_still_raises() -> None:
+    metrics, kb = ActionMetrics(), FlakyKnowledgeBase()
+    count_reloads(kb, metrics)
+    assert kb.reload() == "report"
+    kb.fail = True
+    with pytest.raises(OSError):
+        kb.reload()
+    assert metrics.reloads.labels("ok")._value.get() == 1
+    assert metrics.reloads.labels("failed")._value.get() == 1
+
+
+class OpeningWatch:
+    def observe(self, asked: Asked) -> Observed:
+        return Observed("c1", incident="i1", opened=("i1",))
+
+
+def test_incidents_the_spike_watch_opens_are_counted() -> None:
+    metrics = ActionMetrics()
+    MeteredSpikeWatch(OpeningWatch(), metrics).observe(Asked("why is the NAV late", "en", None))
+    assert metrics.incidents._value.get() == 1

@@ -1,0 +1,27 @@
+"""Chinese input methods often type full-width digits: a phone number so written is masked like any other
+(it would otherwise reach the question log, gap samples, CSV exports and log lines as the investor typed it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from funddesk.masking import mask
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "我的手机是１３８１２３４５６７８",
+        "电话 ＋８６ １３８ １２３４ ５６７８",
+        "座机 ０１０-１２３４５６７８",
+        "+86１３８１２３４５６７８",
+    ],
+)
+def test_a_phone_number_typed_in_full_width_digits_is_masked(typed: str) -> None:
+    masked = mask(typed)
+    assert masked.count == 1
+    assert "[phone ••••" in masked.text
+
+
+def test_a_full_width_fund_code_and_amount_stay_readable() -> None:
+    assert mask("基金１１０００１ 赎回５０００元").text == "基金１１０００１ 赎回５０００元"

@@ -1,0 +1,182 @@
+"""The analytics API (a contract): leads and admins only, the summary's and the gaps' keys, a draft per gap
+that lints once answered and publishes into the published folder, and every table as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from escalation.analytics import report
+from funddesk.db import Database, Incident, IncidentStatus, database_url
+from knowledge_base.lint import lint
+from knowledge_base.parser import parse_file
+from knowledge_base.published import published_dir
+from tests.web.analytics_data import Traffic, paraphrase, topic
+from tests.web.conftest import Api, MakeApi
+from tests.web.staff_helpers import StaffClient, add_user
+
+PENSION = ["Can I hold the fund in my pension account?", "Is the fund allowed in a private pension account?",
+           "pension account: can I buy this fund?", "Can my personal pension buy fund 900001?"]  # fmt: skip
+
+
+@pytest.fixture
+def api(make_api: MakeApi, tmp_path: Path) -> Api:
+    return make_api(kb_dir=tmp_path / "faq")
+
+
+@pytest.fixture
+def today(api: Api) -> str:
+    return datetime.now(UTC).astimezone(ZoneInfo(api.settings.timezone)).date().isoformat()
+
+
+@pytest.fixture
+def traffic(api: Api) -> Iterator[None]:
+    """Today: a contained conversation, and investors asking about pension accounts, which no entry answers."""
+    db = Database.from_url(database_url("", api.settings.data_dir))
+    moment = datetime.now(UTC) - timedelta(minutes=5)
+    try:
+        with db.session(write=True) as session:
+            data = Traffic(session, moment)
+            contained = data.conversation()
+            data.question(contained, "How do I redeem?", "answer", entry_id="redemption-arrival")
+            data.feedback(contained, "redemption-arrival", True)
+            data.feedback(contained, "redemption-arrival", False)
+            direction = topic(7)
+            for n, text in enumerate(PENSION):
+                asking = data.conversation()
+                data.question(asking, text, "fallback", embedding=paraphrase(direction, n), cluster_id="c9",
+                              at=moment + timedelta(seconds=n))  # fmt: skip
+            data.handoff(asking, "fallback", first_response_after=30, resolved_after=300)
+            session.add(
+                Incident(
+                    key="i1", cluster_id="c3", label="Why did 900001 fall?", team_id="service-desk",
+                    status=IncidentStatus.ANSWERED, started_at=moment, detected_at=moment, count=34, baseline=0.4,
+                    answered_at=moment + timedelta(minutes=12),
+                )
+            )  # fmt: skip
+        yield
+    finally:
+        db.dispose()
+
+
+def _staff(api: Api, name: str, role: str, team: str = "service-desk") -> StaffClient:
+    add_user(api, name, role, [team])
+    client = StaffClient(api, name)
+    assert client.login().status_code == 200
+    return client
+
+
+def test_agents_get_403_and_leads_and_admins_get_the_summary(api: Api, traffic: None, today: str) -> None:
+    query = f"?from={today}&to={today}"
+    agent, lead, admin = _staff(api, "ann", "agent"), _staff(api, "lee", "lead"), _staff(api, "ada", "admin")
+    for path in ("summary", "gaps", "export/overview.csv", "charts/heatmap.svg"):
+        assert agent.request("get", f"/api/v1/staff/analytics/{path}{query}").status_code == 403
+    assert agent.request("post", "/api/v1/staff/analytics/gaps/gap-c9/draft").status_code == 403
+    for member in (lead, admin):
+        assert member.request("get", f"/api/v1/staff/analytics/summary{query}").status_code == 200
+
+
+def test_without_a_session_the_analytics_are_401(api: Api) -> None:
+    assert api.request("get", "/api/v1/staff/analytics/summary").status_code == 401
+
+
+def test_the_summary_holds_the_contracts_keys(api: Api, traffic: None, today: str) -> None:
+    body = _staff(api, "lee", "lead").request("get", f"/api/v1/staff/analytics/summary?from={today}&to={today}").json()
+    assert body["conversations"] == 5 and body["messages"] == 5
+    assert body["containment_rate"] == pytest.approx(4 / 5)
+    assert (body["answer_rate"], body["clarify_rate"], body["fallback_rate"]) == (0.2, 0.0, 0.8)
+    assert body["handoffs"] == {"fallback": 1}
+    assert body["feedback"] == {"helpful": 1, "not_helpful": 1}
+
+
+def test_a_lead_may_ask_for_their_team_but_not_for_another(api: Api, traffic: None, today: str) -> None:
+    lead = _staff(api, "lee", "lead")
+    mine = lead.request("get", f"/api/v1/staff/analytics/summary?from={today}&to={today}&team=service-desk")
+    assert mine.status_code == 200 and mine.json()["conversations"] == 5
+    assert lead.request("get", "/api/v1/staff/analytics/summary?team=trading-desk").status_code == 403
+
+
+def test_a_bad_range_is_400(api: Api) -> None:
+    lead = _staff(api, "lee", "lead")
+    assert lead.request("get", "/api/v1/staff/analytics/summary?from=2026-12-02&to=2026-12-01").status_code == 400
+    assert lead.request("get", "/api/v1/staff/analytics/gaps?from=yesterday").status_code == 400
+
+
+def test_the_gaps_are_listed_largest_first_with_masked_samples_languages_and_funds(
+    api: Api, traffic: None, today: str
+) -> None:
+    body = _staff(api, "lee", "lead").request("get", f"/api/v1/staff/analytics/gaps?from={today}&to={today}").json()
+    [gap] = body["gaps"]
+    assert gap["id"] == "gap-c9" and gap["size"] == 4
+    assert sorted(gap["samples"]) == sorted(PENSION)
+    assert gap["languages"] == ["en"] and gap["funds"] == []
+
+
+def test_a_gaps_draft_is_one_faq_file_that_lints_once_answered_and_publishes_live(
+    api: Api, traffic: None, today: str, tmp_path: Path
+) -> None:
+    lead = _staff(api, "lee", "lead")
+    drafted = lead.request("post", f"/api/v1/staff/analytics/gaps/gap-c9/draft?from={today}&to={today}")
+    assert drafted.status_code == 200, drafted.text
+    body = drafted.json()
+    markdown, path = body["markdown"], Path(body["path"])
+    assert path.read_text(encoding="utf-8") == markdown and path.is_relative_to(api.settings.data_dir / "drafts")
+    folder = tmp_path / "check"
+    folder.mkdir()
+    (folder / "draft.md").write_text(markdown, encoding="utf-8")
+    assert [p.message for p in lint(folder) if p.severity == "error"] == ["empty answer (the list under the "
+            "heading holds alternative phrasings; write the answer after it)"]  # fmt: skip
+    answered = markdown.rstrip() + "\n\nYes: any fund on our platform may be held in a personal pension account.\n"
+    (folder / "draft.md").write_text(answered, encoding="utf-8")
+    assert lint(folder) == []
+    [entry] = parse_file(folder / "draft.md", folder).entries
+    assert entry.team == "service-desk" and entry.question in PENSION
+    assert sorted([entry.question, *entry.alternatives]) == sorted(PENSION)
+    assert not list(published_dir(api.settings).rglob("*.md"))  # a draft is not published
+
+    unanswered = lead.request("post", f"/api/v1/staff/analytics/drafts/{body['entry_id']}/publish",
+                              json={"markdown": markdown})  # fmt: skip
+    assert unanswered.status_code == 400 and "empty answer" in unanswered.text
+    done = lead.request(
+        "post", f"/api/v1/staff/analytics/drafts/{body['entry_id']}/publish", json={"markdown": answered}
+    )
+    assert done.status_code == 200, done.text
+    target = Path(done.json()["path"])
+    assert target.is_relative_to(published_dir(api.settings)) and target.read_text(encoding="utf-8") == answered
+    assert not path.exists()
+
+
+def test_drafting_an_unknown_gap_is_404(api: Api, traffic: None) -> None:
+    assert _staff(api, "lee", "lead").request("post", "/api/v1/staff/analytics/gaps/gap-nope/draft").status_code == 404
+
+
+def test_every_table_exports_as_csv_with_the_apis_numbers(api: Api, traffic: None, today: str) -> None:
+    lead = _staff(api, "lee", "lead")
+    query = f"?from={today}&to={today}"
+    for table in report.TABLES:
+        response = lead.request("get", f"/api/v1/staff/analytics/export/{table}.csv{query}")
+        assert response.status_code == 200, table
+        assert response.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert len(rows) >= 2, table  # a header and at least one row of today's traffic
+    overview = dict(
+        csv.reader(io.StringIO(lead.request("get", f"/api/v1/staff/analytics/export/overview.csv{query}").text))
+    )
+    assert overview["conversations"] == "5" and float(overview["fallback_rate"]) == 0.8
+    assert lead.request("get", "/api/v1/staff/analytics/export/nothing.csv").status_code == 404
+
+
+def test_the_charts_are_svg_drawn_from_the_summary(api: Api, traffic: None, today: str) -> None:
+    lead = _staff(api, "lee", "lead")
+    for chart in ("questions", "handoffs", "incidents", "heatmap"):
+        response = lead.request("get", f"/api/v1/staff/analytics/charts/{chart}.svg?from={today}&to={today}")
+        assert response.status_code == 200 and response.headers["content-type"] == "image/svg+xml"
+        assert response.text.startswith("<svg") and "<script" not in response.text
+    heatmap = lead.request("get", f"/api/v1/staff/analytics/charts/heatmap.svg?from={today}&to={today}").text
+    assert heatmap.count('class="cell"') == 7 * 24 and 'data-value="5"' in heatmap

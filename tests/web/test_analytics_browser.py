@@ -1,0 +1,101 @@
+"""The analytics dashboard in a real browser (Debian's chromium): a lead opens it, the numbers are the API's,
+the charts are drawn, every table links its CSV, and a knowledge gap becomes a draft that is published."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from escalation.staff import accounts
+from funddesk.db import Database, StaffRole, database_url
+from funddesk.settings import Settings
+from knowledge_base.published import published_dir
+from tests.web.analytics_data import Traffic, paraphrase, topic
+from tests.web.browser import PASSWORD, Console, NewPage, browser, new_page, url, web_with_fake_rasa
+
+pytestmark = pytest.mark.integration
+__all__ = ["browser", "new_page"]  # fixtures, see tests/web/browser.py
+GOLD = ["Do you have a gold fund?", "Is there a fund that invests in gold?", "Can I buy gold through you?"]
+ANSWER = "We do not offer a gold fund at present."
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    root = tmp_path_factory.mktemp("analytics")
+    with web_with_fake_rasa(root / "var", kb_dir=root / "faq") as settings:
+        db = Database.from_url(database_url("", settings.data_dir))
+        try:
+            with db.session(write=True) as session:
+                accounts.create_user(session, "leo", PASSWORD, role=StaffRole.LEAD, display_name="Leo Wu",
+                                     teams=["service-desk"])  # fmt: skip
+                _traffic(Traffic(session, datetime.now(UTC) - timedelta(minutes=10)))
+        finally:
+            db.dispose()
+        yield settings
+
+
+def _traffic(data: Traffic) -> None:
+    """Today: answered questions, a hand-off, feedback, and three investors asking for a gold fund."""
+    for n in range(3):
+        asked = data.conversation()
+        data.question(asked, "How do I redeem?", "answer", entry_id="redemption-how")
+        data.feedback(asked, "redemption-how", n != 0)
+    data.handoff(asked, "requested", first_response_after=45, resolved_after=400)
+    gold = topic(11)
+    for n, text in enumerate(GOLD):
+        data.question(data.conversation(), text, "fallback", embedding=paraphrase(gold, n), cluster_id="c5")
+
+
+def test_the_dashboard_shows_the_apis_numbers_draws_its_charts_and_publishes_a_gap(
+    service: Settings, new_page: NewPage, tmp_path: Path
+) -> None:
+    page = new_page()
+    console = Console(page, service)
+    console.log_in("leo")
+    page.get_by_role("button", name="Analytics").click()
+    stats = page.locator("[data-metric]")
+    expect(stats).to_have_count(6)
+
+    shown = f"?from={page.locator('input[name=from]').input_value()}&to={page.locator('input[name=to]').input_value()}"
+    summary = page.request.get(url(service, "/api/v1/staff/analytics/summary" + shown)).json()
+    for key in ("conversations", "messages", "containment_rate", "answer_rate", "clarify_rate", "fallback_rate"):
+        assert float(page.locator(f'[data-metric="{key}"]').get_attribute("data-value") or "nan") == summary[key]
+    assert summary["conversations"] == 6 and summary["fallback_rate"] == 0.5
+
+    charts = page.locator("img[data-chart]")
+    expect(charts).to_have_count(4)
+    for index in range(4):
+        chart = charts.nth(index)
+        expect(chart).to_be_visible()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
+    questions_svg = page.request.get(url(service, charts.first.get_attribute("src") or "")).text()
+    assert questions_svg.count('class="bar"') >= 1
+
+    for table in (
+        "overview",
+        "languages",
+        "handoffs",
+        "feedback",
+        "response",
+        "incidents",
+        "entries_that_hurt",
+        "gaps",
+    ):
+        link = page.locator(f'a[data-csv="{table}"]')
+        assert page.request.get(url(service, link.get_attribute("href") or "")).status == 200, table
+    page.screenshot(path=str(tmp_path / "analytics.png"), full_page=True)
+
+    gap = page.locator(".gap").first
+    assert gap.get_by_role("heading").inner_text() in GOLD
+    gap.get_by_role("button", name="Draft entry").click()
+    draft = gap.get_by_role("textbox", name="Draft FAQ entry")
+    expect(draft).to_have_value(re.compile(r"## .+ \{#gap-c5\}"))
+    draft.fill(draft.input_value().rstrip() + "\n\n" + ANSWER + "\n")
+    gap.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text("Published: the bot answers it within seconds.")).to_be_visible()
+    assert ANSWER in (published_dir(service) / "gaps" / "gap-c5.md").read_text(encoding="utf-8")

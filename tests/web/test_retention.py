@@ -1,0 +1,161 @@
+"""Retention on SQLite and PostgreSQL: old conversations and questions lose their words, keep their counts."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from funddesk.db import (
+    Conversation,
+    Database,
+    Feedback,
+    Message,
+    Question,
+    Role,
+    State,
+    database_url,
+    migrate,
+    repository,
+    retention,
+)
+from funddesk.db import __main__ as db_command
+from funddesk.db.repository import MessageDraft
+from tests.web.conftest import MakeApi
+
+NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+OLD, RECENT = NOW - timedelta(days=40), NOW - timedelta(days=2)
+
+
+def conversation(session: Session, last_message_at: datetime, *, state: State = State.BOT) -> str:
+    created = repository.create_conversation(session).conversation
+    created.state = state
+    [asked, answered] = repository.add_messages(
+        session,
+        created.id,
+        [
+            MessageDraft(Role.INVESTOR, "my phone is 13812345678, when does redemption money arrive?"),
+            MessageDraft(Role.BOT, "Within T+3.", entry_id="redemption-arrival", decision="answer", meta={"v": 1}),
+        ],
+    )
+    asked.created_at = answered.created_at = created.created_at = last_message_at
+    repository.add_feedback(session, created.id, helpful=True, entry_id="redemption-arrival", entry_version=None)
+    session.flush()
+    return created.id
+
+
+def question(session: Session, asked_at: datetime, conversation_id: str | None) -> Question:
+    row = Question(
+        conversation_id=conversation_id,
+        asked_at=asked_at,
+        text="when does redemption money arrive?",
+        lang="en",
+        embedding=np.ones(4, dtype=np.float32).tobytes(),
+        decision="answer",
+        entry_id="redemption-arrival",
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def sweep(session: Session, days: int = 30) -> retention.Swept:
+    before = retention.cutoff(days, NOW)
+    swept = retention.anonymize_conversations(session, retention.due_conversations(session, before))
+    swept.add(retention.anonymize_questions(session, before))
+    session.expire_all()
+    return swept
+
+
+def test_a_conversation_past_the_period_keeps_its_counts_but_not_its_words(session: Session) -> None:
+    old = conversation(session, OLD)
+    question(session, OLD, old)
+    assert sweep(session) == retention.Swept(conversations=1, messages=2, questions=1)
+
+    kept = session.get(Conversation, old)
+    assert kept is not None and kept.token_hash == retention.ANONYMIZED
+    messages = session.scalars(select(Message).where(Message.conversation_id == old).order_by(Message.id)).all()
+    assert [(m.role, m.text, m.meta, m.decision) for m in messages] == [
+        (Role.INVESTOR, "", None, None),
+        (Role.BOT, "", None, "answer"),
+    ]
+    [logged] = session.scalars(select(Question).where(Question.entry_id == "redemption-arrival")).all()
+    assert (logged.text, logged.embedding, logged.conversation_id, logged.decision) == ("", None, old, "answer")
+    assert session.scalar(select(Feedback.helpful).where(Feedback.conversation_id == old)) is True
+
+
+def test_recent_conversations_and_those_still_with_staff_are_left_alone(session: Session) -> None:
+    recent = conversation(session, RECENT)
+    waiting = conversation(session, OLD, state=State.WAITING)
+    question(session, RECENT, recent)
+    assert sweep(session) == retention.Swept()
+    for conversation_id in (recent, waiting):
+        texts = session.scalars(select(Message.text).where(Message.conversation_id == conversation_id)).all()
+        assert texts[0].startswith("my phone is")
+
+
+def test_a_second_sweep_finds_nothing_left_to_do(session: Session) -> None:
+    conversation(session, OLD)
+    question(session, OLD, None)
+    sweep(session)
+    assert sweep(session) == retention.Swept()
+
+
+def test_the_age_of_a_conversation_is_the_time_since_its_last_message(session: Session) -> None:
+    long_running = conversation(session, OLD)
+    [late] = repository.add_messages(session, long_running, [MessageDraft(Role.INVESTOR, "still there?")])
+    late.created_at = RECENT
+    session.flush()
+    assert sweep(session).conversations == 0
+
+
+def test_the_command_anonymizes_what_the_setting_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = migrated_sqlite(tmp_path)
+    with db.session(write=True) as session:
+        conversation(session, datetime.now(UTC) - timedelta(days=40))
+    db.dispose()
+    monkeypatch.setenv("FUNDDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FUNDDESK_RETENTION_DAYS", "30")
+    assert db_command.main(["retention"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == {"retention_days": 30, "conversations": 1, "messages": 2, "questions": 0}
+
+
+def test_with_retention_days_zero_nothing_is_ever_anonymized(tmp_path: Path) -> None:
+    db = migrated_sqlite(tmp_path)
+    with db.session(write=True) as session:
+        conversation(session, datetime.now(UTC) - timedelta(days=4000))
+    assert retention.sweep(db, 0, datetime.now(UTC)) == retention.Swept()
+    db.dispose()
+
+
+def test_the_web_service_sweeps_by_itself_once_started(tmp_path: Path, make_api: MakeApi) -> None:
+    db = migrated_sqlite(tmp_path / "var")
+    with db.session(write=True) as session:
+        old = conversation(session, datetime.now(UTC) - timedelta(days=40))
+    make_api(retention_days=30)  # the settings fixture's data_dir is tmp_path / "var"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with db.session() as session:
+            found = session.get(Conversation, old)
+            if found is not None and found.token_hash == retention.ANONYMIZED:
+                break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the web service did not anonymize the old conversation within 10 s")
+    db.dispose()
+
+
+def migrated_sqlite(data_dir: Path) -> Database:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database.from_url(database_url("", data_dir))
+    migrate.upgrade(db.engine)
+    return db

@@ -1,0 +1,142 @@
+"""``/api/v1/staff/analytics``: the fund teams' dashboard (leads and admins; agents get 403).
+
+Every route takes ``from`` and ``to`` (YYYY-MM-DD, local days in ``FUNDDESK_TIMEZONE``, ``to``
+inclusive; default the last 30 days) and an optional ``team``. The gaps' drafts are saved under
+``<data_dir>/drafts`` and published into the published folder, served with hot reload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sanic import Blueprint
+from sanic.response import HTTPResponse, json, raw, text
+from sqlalchemy.orm import Session
+
+from escalation.analytics import drafts, report
+from escalation.analytics.period import BadPeriod, Period, parse_period
+from escalation.staff import access
+from escalation.staff.errors import Missing
+from funddesk.db import StaffRole, StaffUser
+from web.api.request_schema import text as text_rule
+from web.api.staff import payloads
+from web.api.staff.auth import staff_of
+from web.api.staff.docs import staff_route
+from web.context import WebRequest
+from web.errors import BadRequest, NotFound
+from web.staff import analytics_charts
+from web.staff.handoff_service import now
+
+bp = Blueprint("staff_analytics", url_prefix="/analytics")
+SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "Cache-Control": "no-cache"}
+
+
+@dataclass
+class PublishBody:
+    """The draft as the team edited it: one FAQ file with the answer written."""
+
+    markdown: str = field(metadata=text_rule(64_000))
+
+
+def _scope(request: WebRequest) -> tuple[StaffUser, Period, str | None]:
+    """Who asks (a lead or an admin), for which range and team (a lead: overall or one of theirs)."""
+    user = staff_of(request).user
+    access.require_role(user, StaffRole.LEAD, StaffRole.ADMIN)
+    team = request.args.get("team") or None
+    if team:
+        access.require_team(user, team)
+    try:
+        period = parse_period(
+            request.args.get("from"), request.args.get("to"), request.app.ctx.settings.timezone, now()
+        )
+    except BadPeriod as exc:
+        raise BadRequest(str(exc), code="bad_period") from None
+    return user, period, team
+
+
+@bp.get("/summary")
+@staff_route("Conversations, messages, containment, answer/clarify/fallback rates, hand-offs, feedback, SLA, "
+             "incidents and busiest hours over ?from=&to= (&team=)", errors=(400, 401, 403))  # fmt: skip
+async def summary(request: WebRequest) -> HTTPResponse:
+    _, period, team = _scope(request)
+    moment = now()
+    return json(await request.app.ctx.run_db(lambda s: report.summary(s, period, team, moment)))
+
+
+@bp.get("/gaps")
+@staff_route("Knowledge gaps: questions the FAQ failed, clustered, largest first", errors=(400, 401, 403))
+async def gaps(request: WebRequest) -> HTTPResponse:
+    _, period, team = _scope(request)
+    found = await request.app.ctx.run_db(lambda s: report.gaps(s, report.span_of(period, team)))
+    return json({"period": period.as_json(), "team": team, "gaps": [g.as_json() for g in found]})
+
+
+@bp.post("/gaps/<gap_id:str>/draft")
+@staff_route("Draft an FAQ file for the gap (saved, not published)", errors=(400, 401, 403, 404))
+async def draft(request: WebRequest, gap_id: str) -> HTTPResponse:
+    user, period, team = _scope(request)
+    settings = request.app.ctx.settings
+
+    def make(session: Session) -> dict[str, Any]:
+        gap = report.find_gap(session, report.span_of(period, team), gap_id)
+        if gap is None:
+            raise Missing("No such knowledge gap in that range.", code="gap_not_found")
+        markdown = drafts.render(gap, team or gap.team or settings.default_team)
+        entry = drafts.entry_id(gap)
+        path = drafts.save_draft(settings, entry, markdown)
+        access.audit(session, user, "gap_draft", team_id=team or gap.team, gap=gap.id, entry=entry)
+        return {"markdown": markdown, "path": str(path), "entry_id": entry, "gap": gap.as_json()}
+
+    return json(await request.app.ctx.run_db(make, write=True))
+
+
+@bp.post("/drafts/<entry:str>/publish")
+@staff_route("Publish an edited draft: checked like lint, then served through hot reload", body=PublishBody,
+             errors=(400, 401, 403))  # fmt: skip
+async def publish(request: WebRequest, entry: str) -> HTTPResponse:
+    user, _, _ = _scope(request)
+    markdown = payloads.required_text(payloads.parse(request.body), "markdown", limit=64_000)
+    settings = request.app.ctx.settings
+
+    def write(session: Session) -> dict[str, Any]:
+        path = drafts.publish(settings, entry, markdown)
+        access.audit(session, user, "gap_publish", entry=entry)
+        return {"entry_id": entry, "path": str(path)}
+
+    return json(await request.app.ctx.run_db(write, write=True))
+
+
+@bp.get("/export/<name:str>")
+@staff_route("One dashboard table as CSV: " + ", ".join(f"{t}.csv" for t in report.TABLES), errors=(400, 401, 403, 404))
+async def export(request: WebRequest, name: str) -> HTTPResponse:
+    _, period, team = _scope(request)
+    table = name.removesuffix(".csv")
+    if table not in report.TABLES:
+        raise NotFound(f"No table {table!r}; tables: {', '.join(report.TABLES)}.", code="table_not_found")
+    moment = now()
+
+    def rows(session: Session) -> list[list[Any]]:
+        if table == "gaps":
+            return report.table(table, {}, report.gaps(session, report.span_of(period, team)))
+        return report.table(table, report.summary(session, period, team, moment))
+
+    body = report.to_csv(await request.app.ctx.run_db(rows))
+    filename = f"funddesk-{table}-{period.first_day}-{period.last_day}.csv"
+    return text(body, content_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+
+
+@bp.get("/charts/<name:str>")
+@staff_route(
+    "A dashboard chart as SVG: " + ", ".join(f"{c}.svg" for c in analytics_charts.CHARTS), errors=(400, 401, 403, 404)
+)
+async def chart(request: WebRequest, name: str) -> HTTPResponse:
+    _, period, team = _scope(request)
+    kind = name.removesuffix(".svg")
+    if kind not in analytics_charts.CHARTS:
+        raise NotFound(f"No chart {kind!r}.", code="chart_not_found")
+    moment = now()
+    figures = await request.app.ctx.run_db(lambda s: report.summary(s, period, team, moment))
+    svg = analytics_charts.render(kind, figures)
+    return raw(svg.encode("utf-8"), content_type="image/svg+xml", headers=SVG_HEADERS)

@@ -1,0 +1,219 @@
+// analytics.js: the fund teams' dashboard (leads and admins): figures for a date range, overall or
+// per team, the charts (SVG drawn by the server), every table with its CSV export, and the knowledge
+// gaps, each one click from a draft FAQ entry that the team edits and publishes.
+
+var AT = {
+  title: "Analytics",
+  from: "From",
+  to: "To",
+  team: "Team",
+  allTeams: "All teams",
+  apply: "Show",
+  csv: "CSV",
+  metrics: {
+    conversations: "Conversations",
+    messages: "Messages",
+    containment_rate: "Contained (no person)",
+    answer_rate: "Answered",
+    clarify_rate: "Clarified",
+    fallback_rate: "Fallback",
+  },
+  charts: { questions: "Questions per day", handoffs: "Hand-offs by reason", incidents: "Incidents", heatmap: "Busiest hours" },
+  tables: {
+    languages: "Rates by language",
+    handoffs: "Hand-offs by reason",
+    feedback: "Feedback per entry",
+    response: "First response and resolution (SLA)",
+    incidents: "Incidents",
+    entries_that_hurt: "Entries that hurt",
+    gaps: "Knowledge gaps",
+  },
+  nothing: "Nothing in this range.",
+  draft: "Draft entry",
+  draftLabel: "Draft FAQ entry",
+  publish: "Publish",
+  published: "Published: the bot answers it within seconds.",
+  draftSaved: "Draft saved at {path}. Write the answer under the phrasings, then publish.",
+  gapSize: "{n} questions",
+};
+
+function AnalyticsView(app) {
+  var root = el("section", { class: "admin analytics", "aria-labelledby": "analytics-title" });
+  var today = new Date();
+  var from = el("input", { type: "date", name: "from", value: isoDay(new Date(today.getTime() - 29 * 86400000)) });
+  var to = el("input", { type: "date", name: "to", value: isoDay(today) });
+  var team = el("select", { name: "team" });
+  var body = el("div", { class: "admin__body analytics__body" });
+
+  function isoDay(date) {
+    var local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+    return local.toISOString().slice(0, 10);
+  }
+
+  function query() {
+    var parts = ["from=" + encodeURIComponent(from.value), "to=" + encodeURIComponent(to.value)];
+    if (team.value) parts.push("team=" + encodeURIComponent(team.value));
+    return "?" + parts.join("&");
+  }
+
+  function show() {
+    clear(root);
+    clear(team).appendChild(el("option", { value: "", text: AT.allTeams }));
+    var user = app.user();
+    app.teams().forEach(function (t) {
+      if (user.role === "admin" || user.teams.indexOf(t.id) >= 0) team.appendChild(el("option", { value: t.id, text: t.name }));
+    });
+    var form = el("form", { class: "inline-form analytics__range" }, [
+      field(AT.from, from),
+      field(AT.to, to),
+      field(AT.team, team),
+      el("button", { type: "submit", class: "primary", text: AT.apply }),
+    ]);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      load();
+    });
+    append(root, [el("h2", { id: "analytics-title", tabindex: "-1", text: AT.title }), form, body]);
+    load();
+  }
+
+  function load() {
+    var q = query();
+    root.setAttribute("aria-busy", "true");
+    Promise.all([app.api.analytics("summary", q), app.api.analytics("gaps", q)])
+      .then(function (results) {
+        render(results[0], results[1].gaps, q);
+      })
+      .catch(function (error) {
+        toast(problem(error), "error");
+      })
+      .then(function () {
+        root.removeAttribute("aria-busy");
+      });
+  }
+
+  function render(summary, gaps, q) {
+    clear(body);
+    var stats = el("dl", { class: "analytics__stats" });
+    Object.keys(AT.metrics).forEach(function (key) {
+      var value = summary[key];
+      var shown = key.slice(-5) === "_rate" ? (value * 100).toFixed(1) + "%" : String(value);
+      append(stats, el("div", { class: "stat" }, [
+        el("dt", { text: AT.metrics[key] }),
+        el("dd", { "data-metric": key, "data-value": String(value), text: shown }),
+      ]));
+    });
+    body.appendChild(el("section", { class: "card" }, [stats, csvLink("overview", q)]));
+    var charts = el("div", { class: "analytics__charts" });
+    Object.keys(AT.charts).forEach(function (name) {
+      append(charts, el("figure", { class: "card chart" }, [
+        el("img", { src: API_BASE + "analytics/charts/" + name + ".svg" + q, alt: AT.charts[name], "data-chart": name }),
+        el("figcaption", { text: AT.charts[name] }),
+      ]));
+    });
+    body.appendChild(charts);
+    body.appendChild(table("languages", ["lang", "questions", "answer_rate", "clarify_rate", "fallback_rate"],
+      Object.keys(summary.by_language).map(function (lang) {
+        var r = summary.by_language[lang];
+        return [lang, r.questions, pct(r.answer_rate), pct(r.clarify_rate), pct(r.fallback_rate)];
+      }), q));
+    body.appendChild(table("handoffs", ["reason", "handoffs"], Object.keys(summary.handoffs).map(function (reason) {
+      return [reason, summary.handoffs[reason]];
+    }), q));
+    body.appendChild(table("feedback", ["entry", "helpful", "not helpful"], summary.feedback_by_entry.map(function (r) {
+      return [r.entry_id, r.helpful, r.not_helpful];
+    }), q));
+    var resp = summary.response;
+    body.appendChild(table("response", ["metric", "value"], [
+      ["hand-offs", resp.handoffs],
+      ["first response, median", seconds(resp.first_response_p50_s)],
+      ["first response, 90th percentile", seconds(resp.first_response_p90_s)],
+      ["resolution, median", seconds(resp.resolution_p50_s)],
+      ["SLA met / missed / pending", resp.sla.met + " / " + resp.sla.missed + " / " + resp.sla.pending],
+      ["SLA met", pct(resp.sla_met_rate)],
+    ], q));
+    body.appendChild(table("incidents", ["#", "topic", "detected", "size", "minutes to answer"],
+      summary.incidents.map(function (i) {
+        return [i.id, i.label, dateTime(i.detected_at), i.size, i.minutes_to_answer === null ? "—" : i.minutes_to_answer];
+      }), q));
+    body.appendChild(table("entries_that_hurt", ["entry", "not helpful", "hand-offs right after"],
+      summary.entries_that_hurt.map(function (r) {
+        return [r.entry_id, r.not_helpful, r.handoffs_after];
+      }), q));
+    body.appendChild(gapTable(gaps, q));
+  }
+
+  function pct(rate) {
+    return (rate * 100).toFixed(1) + "%";
+  }
+
+  function seconds(value) {
+    return value === null || value === undefined ? "—" : duration(value);
+  }
+
+  function csvLink(name, q) {
+    return el("a", { class: "csv", href: API_BASE + "analytics/export/" + name + ".csv" + q, download: "", "data-csv": name, text: AT.csv });
+  }
+
+  function table(name, header, rows, q) {
+    var tbody = el("tbody");
+    if (!rows.length) tbody.appendChild(el("tr", {}, el("td", { colspan: String(header.length), text: AT.nothing })));
+    rows.forEach(function (row) {
+      tbody.appendChild(el("tr", {}, row.map(function (cell) {
+        return el("td", { text: String(cell) });
+      })));
+    });
+    return el("section", { class: "card", "data-table": name }, [
+      el("h3", {}, [el("span", { text: AT.tables[name] + " " }), csvLink(name, q)]),
+      el("table", { class: "table" }, [el("thead", {}, el("tr", {}, header.map(function (h) {
+        return el("th", { text: h });
+      }))), tbody]),
+    ]);
+  }
+
+  function gapTable(gaps, q) {
+    var list = el("div", { class: "gaps" });
+    if (!gaps.length) list.appendChild(el("p", { text: AT.nothing }));
+    gaps.forEach(function (gap) {
+      var editor = el("div", { class: "gap__draft" });
+      var item = el("article", { class: "gap", "data-gap": gap.id }, [
+        el("h4", { text: gap.samples[0] || gap.id }),
+        el("p", { class: "gap__meta", text: fill(AT.gapSize, { n: gap.size }) + " · " + gap.languages.join(", ") +
+          (gap.funds.length ? " · " + gap.funds.join(", ") : "") }),
+        el("ul", {}, gap.samples.slice(1, 6).map(function (s) {
+          return el("li", { text: s });
+        })),
+        button(AT.draft, function () {
+          draft(gap, q, editor);
+        }, { class: "gap__make-draft" }),
+        editor,
+      ]);
+      list.appendChild(item);
+    });
+    return el("section", { class: "card", "data-table": "gaps" }, [
+      el("h3", {}, [el("span", { text: AT.tables.gaps + " " }), csvLink("gaps", q)]),
+      list,
+    ]);
+  }
+
+  function draft(gap, q, editor) {
+    app.api.draftGap(gap.id, q).then(function (made) {
+      var text = el("textarea", { class: "gap__markdown", rows: "14", spellcheck: "false", "aria-label": AT.draftLabel });
+      text.value = made.markdown;
+      var publish = button(AT.publish, function () {
+        app.api.publishDraft(made.entry_id, text.value).then(function () {
+          toast(AT.published);
+        }, function (error) {
+          toast(problem(error), "error");
+        });
+      }, { class: "primary gap__publish" });
+      clear(editor);
+      append(editor, [el("p", { text: fill(AT.draftSaved, { path: made.path }) }), text, publish]);
+      text.focus();
+    }, function (error) {
+      toast(problem(error), "error");
+    });
+  }
+
+  return { root: root, show: show };
+}
