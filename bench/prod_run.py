@@ -9,6 +9,7 @@ rate limit raised: every simulated investor comes from 127.0.0.1.
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -17,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy import processes
@@ -27,7 +28,7 @@ from escalation.staff.teams import load_teams
 from funddesk.db import Database, StaffRole
 from funddesk.db import database_url as sql_url
 from funddesk.settings import PROJECT_ROOT, Settings
-from tests.deploy.test_run_prod import free_block
+from funddesk.stack import port_free
 from tests.web.stack_fixture import seed
 
 STARTUP_S = 900
@@ -43,13 +44,16 @@ class ProdRun:
     public: str
     database_url: str
     metrics_token: str
+    seen_pids: set[int] = field(default_factory=set)  # every pid processes.json has listed
 
     @property
     def folder(self) -> Path:
         return self.data / "prod"
 
     def listed(self) -> list[processes.Entry]:
-        return processes.read(self.folder / "processes.json")
+        listed = processes.read(self.folder / "processes.json")
+        self.seen_pids.update(e["pid"] for e in listed)
+        return listed
 
     def entry(self, role: str, replica: int) -> processes.Entry | None:
         return next((e for e in self.listed() if (e["role"], e["replica"]) == (role, replica)), None)
@@ -67,6 +71,15 @@ class ProdRun:
         """Every web replica and action server, each scraped directly (each has its own registry)."""
         first = self.first_port
         return [f"http://127.0.0.1:{port}/metrics" for port in (first, first + 1, first + 4, first + 5)]
+
+
+def free_block(size: int) -> int:
+    """The first of ``size`` consecutive free ports, below Linux's ephemeral range."""
+    for _ in range(200):
+        first = random.randrange(20000, 32000 - size)
+        if all(port_free("127.0.0.1", port) for port in range(first, first + size)):
+            return first
+    raise RuntimeError("no free block of ports")
 
 
 @contextmanager

@@ -8,7 +8,8 @@
      ├── Conflict                 409: the state moved on (staff: someone else claimed it)
      ├── PayloadTooLarge          413: body over ``web_max_body`` (raised by Sanic, mapped here)
      ├── TooManyRequests          429: a rate limit; carries ``retry_after`` seconds
-     └── RasaUnavailable          503: Rasa down, failing or slow (the API answers politely instead)
+     ├── RasaUnavailable          503: Rasa down, failing or slow (the API answers politely instead)
+     └── DatabaseUnavailable      503: the database connection failed (a restart); nothing was stored
 
 The staff side's own refusals (:mod:`escalation.staff.errors`) carry their status and are answered
 the same way. Every error body is ``{"error": {"code": "...", "message": "..."}}``. Expected errors (4xx) are
@@ -23,6 +24,7 @@ from typing import Any, ClassVar, TypedDict
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from escalation.staff.errors import EscalationError
 
@@ -94,6 +96,13 @@ class RasaUnavailable(WebError):
     status, default_code, quiet = 503, "assistant_unavailable", True
 
 
+class DatabaseUnavailable(WebError):
+    status, default_code, quiet = 503, "database_unavailable", False
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "2"}  # a restart or fail-over takes seconds; the pool reconnects
+
+
 # Sanic raises these itself (routing, body size, methods); they get the same JSON shape.
 _SANIC_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
@@ -140,6 +149,13 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
+async def _database_error(request: Request, exc: OperationalError | InterfaceError) -> HTTPResponse:
+    # The transaction rolled back, so nothing half-done is kept: the client may simply send again.
+    unavailable = DatabaseUnavailable("The service is briefly unavailable; please try again in a moment.")
+    log.warning("%s %s: database unavailable: %s", request.method, request.path, exc.__class__.__name__)
+    return error_response(unavailable.status, unavailable.code, unavailable.message, unavailable.headers())
+
+
 async def _unexpected(request: Request, exc: Exception) -> HTTPResponse:
     log.error("%s %s failed unexpectedly", request.method, request.path, exc_info=exc)
     return error_response(500, "internal_error", "Something went wrong on our side.")
@@ -150,4 +166,6 @@ def install(app: Sanic[Any, Any]) -> None:
     app.error_handler.add(WebError, _web_error)
     app.error_handler.add(EscalationError, _escalation_error)
     app.error_handler.add(SanicException, _sanic_error)
+    app.error_handler.add(OperationalError, _database_error)
+    app.error_handler.add(InterfaceError, _database_error)
     app.error_handler.add(Exception, _unexpected)

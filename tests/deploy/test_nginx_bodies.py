@@ -18,11 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.prod_run import free_block
 from deploy import render
 from deploy.layout import NGINX, Profile, programs, resolve
 from funddesk.settings import Settings
 from funddesk.stack import port_free
-from tests.deploy.test_run_prod import free_block
 
 
 class Echo(BaseHTTPRequestHandler):

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,44 +24,16 @@ import pytest
 import redis
 from websockets.sync.client import connect
 
-from deploy import nginx_exec, processes
-from deploy.launcher import BANNER
+from bench.prod_run import ProdRun, production_profile
+from deploy import nginx_exec
 from deploy.layout import NGINX
-from funddesk.settings import PROJECT_ROOT
 from funddesk.stack import healthy, port_free
-from tests.web.stack_fixture import seed
 
 pytestmark = pytest.mark.integration
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/0"
-STARTUP_S = 600
 BACK_WITHIN_S = 10.0  # the contract: a new pid in processes.json within 10 s
 RECOVERY: dict[str, dict[str, float]] = {}
-
-
-@dataclass
-class Prod:
-    process: subprocess.Popen[bytes]
-    data: Path
-    public: str
-    database: str
-    seen_pids: set[int] = field(default_factory=set)
-
-    @property
-    def folder(self) -> Path:
-        return self.data / "prod"
-
-    def listed(self) -> list[processes.Entry]:
-        listed = processes.read(self.folder / "processes.json")
-        self.seen_pids.update(e["pid"] for e in listed)
-        return listed
-
-    def entry(self, role: str, replica: int) -> processes.Entry | None:
-        return next((e for e in self.listed() if (e["role"], e["replica"]) == (role, replica)), None)
-
-    @property
-    def rasa_token(self) -> str:
-        return (self.data / "rasa_token").read_text().strip()
 
 
 def missing() -> str | None:
@@ -81,60 +50,19 @@ def missing() -> str | None:
     return None
 
 
-def free_block(size: int) -> int:
-    """The first of ``size`` consecutive free ports, below Linux's ephemeral range."""
-    for _ in range(200):
-        first = random.randrange(20000, 32000 - size)
-        if all(port_free("127.0.0.1", port) for port in range(first, first + size)):
-            return first
-    raise RuntimeError("no free block of ports")
-
-
 @pytest.fixture(scope="module")
-def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProdRun]:
     reason = missing()
     if reason:
         pytest.skip(reason)
-    data = tmp_path_factory.mktemp("prod") / "var"
-    data.mkdir()
-    seed(data)
-    first = free_block(9)
     database = f"funddesk_prod_test_{uuid.uuid4().hex[:8]}"  # run-prod creates it
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDDESK_")}
-    env.update(
-        FUNDDESK_DATA_DIR=str(data),
-        FUNDDESK_DATABASE_URL=f"{POSTGRES}/{database}",
-        FUNDDESK_REDIS_URL=REDIS,
-        FUNDDESK_PROD_PORTS_FROM=str(first),
-        FUNDDESK_PROD_PORT=str(first + 8),
-        FUNDDESK_WEB_RATE_CLIENT="1000",
-    )
-    out = (data / "run-prod.out").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "deploy"], cwd=PROJECT_ROOT, env=env, stdout=out,
-                               stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    running = Prod(process, data, f"http://127.0.0.1:{first + 8}", database)
     try:
-        wait_for_banner(running)
-        yield running
+        with production_profile(tmp_path_factory.mktemp("prod") / "var", f"{POSTGRES}/{database}", REDIS) as running:
+            yield running
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        out.close()
         drop_database(database)
         if RECOVERY:
             print(f"\nrecovery times (s): {json.dumps(RECOVERY)}")
-
-
-def wait_for_banner(prod: Prod) -> None:
-    log, deadline = prod.data / "run-prod.out", time.monotonic() + STARTUP_S
-    while BANNER not in log.read_text(errors="replace"):
-        if prod.process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"run-prod did not start ({prod.process.poll()}):\n{log.read_text()[-4000:]}")
-        time.sleep(1)
 
 
 def drop_database(name: str) -> None:
@@ -153,7 +81,7 @@ class Investor:
     acknowledged: list[dict[str, Any]] = field(default_factory=list)  # what each 200 answered
 
     @classmethod
-    def start(cls, prod: Prod) -> Investor:
+    def start(cls, prod: ProdRun) -> Investor:
         # A connection per request: one kept alive to a killed nginx would fail the next request
         # before it is sent, which says nothing about the service.
         no_keepalive = httpx.Limits(max_keepalive_connections=0)
@@ -200,7 +128,7 @@ def listening_addresses(port: int) -> set[str]:
 # -- the tests, in order --------------------------------------------------------------------------
 
 
-def test_processes_json_lists_every_role_and_only_nginx_takes_outside_traffic(prod: Prod) -> None:
+def test_processes_json_lists_every_role_and_only_nginx_takes_outside_traffic(prod: ProdRun) -> None:
     listed = prod.listed()
     assert [(e["role"], e["replica"]) for e in listed] == [
         ("nginx", 1), ("web", 1), ("web", 2), ("rasa", 1), ("rasa", 2), ("actions", 1), ("actions", 2)
@@ -211,7 +139,7 @@ def test_processes_json_lists_every_role_and_only_nginx_takes_outside_traffic(pr
     assert listed[0]["port"] == int(prod.public.rsplit(":", 1)[1])
 
 
-def test_an_investor_chats_through_nginx_and_gets_live_messages_from_either_web_replica(prod: Prod) -> None:
+def test_an_investor_chats_through_nginx_and_gets_live_messages_from_either_web_replica(prod: ProdRun) -> None:
     investor = Investor.start(prod)
     ws_url = f"{prod.public.replace('http', 'ws')}/api/v1/conversations/{investor.conversation_id}/ws"
     with connect(f"{ws_url}?token={investor.token}", open_timeout=10) as socket:
@@ -227,7 +155,7 @@ def test_an_investor_chats_through_nginx_and_gets_live_messages_from_either_web_
                     pushed.add(event["message"]["id"])
 
 
-def test_each_killed_process_comes_back_and_the_conversation_goes_on(prod: Prod) -> None:
+def test_each_killed_process_comes_back_and_the_conversation_goes_on(prod: ProdRun) -> None:
     investor = Investor.start(prod)
     assert bot_answered(investor.say("what is the redemption fee for 900002?"))
     for role in ("web", "rasa", "actions", "nginx"):
@@ -247,7 +175,7 @@ def test_each_killed_process_comes_back_and_the_conversation_goes_on(prod: Prod)
     assert {i for a in investor.acknowledged for i in a["ids"]} <= {m["id"] for m in history}
 
 
-def kill_and_wait(prod: Prod, role: str) -> dict[str, float]:
+def kill_and_wait(prod: ProdRun, role: str) -> dict[str, float]:
     """SIGKILL replica 1 of ``role``; seconds until processes.json lists a new pid, and until it answers."""
     before = prod.entry(role, 1)
     assert before is not None
@@ -257,7 +185,7 @@ def kill_and_wait(prod: Prod, role: str) -> dict[str, float]:
         assert time.monotonic() - killed < BACK_WITHIN_S, f"{role} has no new pid after {BACK_WITHIN_S}s"
         time.sleep(0.05)
     listed = time.monotonic() - killed
-    url = health_url(prod, role, now["port"])
+    url = prod.health_url(role, now["port"])
     # Until a killed nginx master's workers have quit, they (not the new master) may be answering.
     while nginx_exec.orphans(before["pid"]) or not healthy(url):
         assert time.monotonic() - killed < 180, f"{role} did not answer again"
@@ -265,13 +193,7 @@ def kill_and_wait(prod: Prod, role: str) -> dict[str, float]:
     return {"new_pid_s": round(listed, 2), "serving_s": round(time.monotonic() - killed, 2)}
 
 
-def health_url(prod: Prod, role: str, port: int) -> str:
-    if role == "rasa":
-        return f"http://127.0.0.1:{port}/status?token={prod.rasa_token}"
-    return f"http://127.0.0.1:{port}/health"
-
-
-def test_stopping_stops_every_process_it_started(prod: Prod) -> None:
+def test_stopping_stops_every_process_it_started(prod: ProdRun) -> None:
     prod.listed()
     ports = {e["port"] for e in prod.listed()}
     supervisord = int((prod.folder / "supervisord.pid").read_text())

@@ -9,6 +9,7 @@ import logging
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from funddesk.db import Role
 from tests.web.conftest import Api, MakeApi
@@ -197,3 +198,21 @@ def test_an_unexpected_failure_is_logged_and_answered_with_a_json_500(
     assert (response.status_code, error_of(response)) == (500, "internal_error")
     assert "a bug" not in response.text
     assert any(r.exc_info and "a bug" in str(r.exc_info[1]) for r in caplog.records)
+
+
+def test_a_database_that_is_restarting_gets_a_503_with_retry_after_and_nothing_is_stored(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation, auth = api.start()
+    database = api.client.app.ctx.db
+
+    def restarting(*args: object, **kwargs: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(database, "session", restarting)
+        response = api.say(conversation, auth, text="How do I redeem?")
+    assert (response.status_code, error_of(response)) == (503, "database_unavailable")
+    assert response.headers["Retry-After"] == "2"
+    assert stored_messages(api, conversation) == []
+    assert api.say(conversation, auth, text="How do I redeem?").status_code == 200

@@ -56,7 +56,8 @@ def _nothing_ran(page: Page, scope: str) -> None:
     assert page.locator(f"{scope} :is({ELEMENTS})").count() == 0
 
 
-def test_a_staff_reply_full_of_html_is_text_in_the_widget_and_the_console(service: Settings, new_page: NewPage) -> None:
+def claimed_by_mallory(service: Settings, new_page: NewPage) -> tuple[Console, Page]:
+    """An investor who asked for a person, and Mallory's console once she has claimed them."""
     console = Console(new_page(), service)
     console.log_in("mallory")
     investor = new_page()
@@ -68,6 +69,12 @@ def test_a_staff_reply_full_of_html_is_text_in_the_widget_and_the_console(servic
     card = console.card(conversation_of(investor))
     expect(card).to_be_visible()
     card.get_by_role("button", name=re.compile("^Claim")).click()
+    return console, investor
+
+
+def test_a_staff_reply_full_of_html_is_text_in_the_widget_and_the_console(service: Settings, new_page: NewPage) -> None:
+    console, investor = claimed_by_mallory(service, new_page)
+    widget = Widget(investor)
     expect(investor.locator(".fd-state")).to_have_text("You are chatting with a member of staff.")
 
     for text in HOSTILE:
@@ -92,17 +99,8 @@ def test_a_staff_reply_full_of_html_is_text_in_the_widget_and_the_console(servic
 
 
 def test_an_internal_note_full_of_html_is_text_in_the_console(service: Settings, new_page: NewPage) -> None:
-    console = Console(new_page(), service)
-    console.log_in("mallory")
-    investor = new_page()
-    investor.goto(url(service))
+    console, investor = claimed_by_mallory(service, new_page)
     widget = Widget(investor)
-    widget.open()
-    widget.ask("I want to talk to a person")
-    expect(investor.locator(".fd-state")).to_contain_text("in the queue")  # the conversation is saved by now
-    card = console.card(conversation_of(investor))
-    expect(card).to_be_visible()
-    card.get_by_role("button", name=re.compile("^Claim")).click()
     console.page.get_by_label("Internal note (investor cannot see)").check()
     for text in HOSTILE[:2]:
         console.reply.fill(text)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 
+from tests.services import needs_redis
 from web import hub as hub_module
 from web.context import KeyedLocks
 from web.events import StateChanged, Typing, investor_channel
@@ -54,16 +54,8 @@ def test_a_listener_that_falls_behind_is_dropped_instead_of_slowing_the_others(
     assert asyncio.run(scenario()) == (None, 0)
 
 
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
-
 @pytest.mark.integration
-@pytest.mark.skipif(not _redis_up(), reason="Redis is not reachable on 127.0.0.1:6379")
+@needs_redis
 def test_through_redis_an_event_from_one_replica_reaches_listeners_on_another_once() -> None:
     async def scenario() -> list[object]:
         first, second = RedisHub("redis://127.0.0.1:6379/0"), RedisHub("redis://127.0.0.1:6379/0")

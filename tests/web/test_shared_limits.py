@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 
 from funddesk.stack import free_port
+from tests.services import REDIS_URL, needs_redis
 from tests.web.conftest import MakeApi
 from web.ratelimit import RateLimiter, SharedRateLimiter, make_limiter
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
-
-needs_redis = pytest.mark.skipif(not _redis_up(), reason="Redis is not reachable on 127.0.0.1:6379")
 
 
 def test_without_redis_each_replica_keeps_its_own_limit(make_api: MakeApi) -> None:

@@ -78,3 +78,12 @@ def test_every_lead_or_admin_route_refuses_an_agent_with_403(api: Api, agent: St
             refused[(method, path)] = agent.request(method, concrete(team_path), **kwargs).status_code
     assert len(refused) >= len(LEAD_OR_ADMIN)
     assert set(refused.values()) == {403}, {route: status for route, status in refused.items() if status != 403}
+
+
+def test_every_staff_answer_is_documented_as_a_json_object_not_as_a_python_type(api: Api) -> None:
+    for method, path, operation in staff_operations(api):
+        for status, response in operation["responses"].items():
+            schema = response.get("content", {}).get("application/json")
+            if status.startswith("2") and schema is not None:
+                assert schema["schema"]["type"] == "object", f"{method.upper()} {path} {status}"
+                assert "copy" not in schema["schema"].get("properties", {}), f"{method.upper()} {path} {status}"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sanic_ext import openapi
+from sanic_ext.extensions.openapi.types import Object
 
 from web.api import payloads as investor_payloads
 from web.api.request_schema import body_schema
@@ -33,7 +34,10 @@ def staff_route(
     if status == 204:
         responses = [openapi.definitions.Response({}, status=204, description="Done; no content")]
     else:
-        responses = [openapi.definitions.Response({"application/json": dict}, status=status, description="OK")]
+        # A JSON object (the staff answers are not in the document's schemas yet), not Python's ``dict``,
+        # whose methods would show up as properties.
+        ok = Object(additionalProperties=True)
+        responses = [openapi.definitions.Response({"application/json": ok}, status=status, description="OK")]
     # Any path may name nothing (404); any body may be malformed (400) or too large (413).
     statuses = set(errors) | {404} | ({400, 413} if body else set())
     responses += [
