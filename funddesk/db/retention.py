@@ -11,6 +11,9 @@ by date range, so rows stay and what could identify an investor goes:
   (a random id; another channel's sender id could be a phone number). Spike and analytics counts stay:
   a team's conversations and whether a clarify was picked are still known.
 - ``feedback`` and ``handoffs``: kept as they are; they hold no words (entry, helpful, team, times).
+- Rasa's ``events`` (its SQL tracker store, in this database under ``make run-prod``): deleted past
+  the period, but for conversations still with staff. They hold every message's words, and Rasa
+  replays only the current session (it expires after an hour), so nothing live reads them.
 
 A conversation's age is the time since its last message. One still with staff (waiting or
 active) is left alone whatever its age: it is not over. Questions age on their own (the REST
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, case, func, literal, select, update
+from sqlalchemy import CursorResult, case, column, delete, func, inspect, literal, select, table, update
 from sqlalchemy.orm import Session
 
 from funddesk.db.engine import Database
@@ -42,11 +45,13 @@ class Swept:
     conversations: int = 0
     messages: int = 0
     questions: int = 0
+    dialog_events: int = 0
 
     def add(self, other: Swept) -> None:
         self.conversations += other.conversations
         self.messages += other.messages
         self.questions += other.questions
+        self.dialog_events += other.dialog_events
 
 
 def cutoff(days: int, now: datetime) -> datetime:
@@ -98,6 +103,21 @@ def anonymize_questions(session: Session, before: datetime) -> Swept:
     return Swept(questions=questions)
 
 
+# Rasa's own table, not one of our models: only the two columns the sweep reads.
+RASA_EVENTS = table("events", column("sender_id"), column("timestamp"))
+
+
+def delete_dialog_events(session: Session, before: datetime) -> Swept:
+    """Rasa's tracker events older than ``before`` (a float UNIX time there), if Rasa keeps them here."""
+    if not inspect(session.connection()).has_table("events"):
+        return Swept()
+    with_staff = select(Conversation.id).where(Conversation.state != State.BOT)
+    statement = delete(RASA_EVENTS).where(
+        RASA_EVENTS.c.timestamp < before.timestamp(), RASA_EVENTS.c.sender_id.not_in(with_staff)
+    )
+    return Swept(dialog_events=_updated(session, statement))
+
+
 def sweep(db: Database, days: int, now: datetime) -> Swept:
     """Anonymize everything older than ``days`` (0: nothing), a batch of conversations per transaction."""
     swept = Swept()
@@ -112,6 +132,7 @@ def sweep(db: Database, days: int, now: datetime) -> Swept:
             break
     with db.session(write=True) as session:
         swept.add(anonymize_questions(session, before))
+        swept.add(delete_dialog_events(session, before))
     return swept
 
 

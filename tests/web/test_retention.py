@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from funddesk.db import (
@@ -126,7 +126,7 @@ def test_the_command_anonymizes_what_the_setting_says(
     monkeypatch.setenv("FUNDDESK_RETENTION_DAYS", "30")
     assert db_command.main(["retention"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed == {"retention_days": 30, "conversations": 1, "messages": 2, "questions": 0}
+    assert printed == {"retention_days": 30, "conversations": 1, "messages": 2, "questions": 0, "dialog_events": 0}
 
 
 def test_with_retention_days_zero_nothing_is_ever_anonymized(tmp_path: Path) -> None:
@@ -159,3 +159,24 @@ def migrated_sqlite(data_dir: Path) -> Database:
     db = Database.from_url(database_url("", data_dir))
     migrate.upgrade(db.engine)
     return db
+
+
+def test_rasas_old_dialog_events_are_deleted_but_not_those_of_a_conversation_with_staff(session: Session) -> None:
+    # The table as Rasa's SQL tracker store creates it in this database under make run-prod.
+    session.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+                         "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, data TEXT)"))  # fmt: skip
+    waiting = conversation(session, OLD, state=State.WAITING)
+    rows = [("old-sender", OLD), ("recent-sender", RECENT), (waiting, OLD)]
+    for number, (sender, moment) in enumerate(rows):
+        session.execute(
+            text("INSERT INTO events (id, sender_id, type_name, timestamp, data) VALUES (:i, :s, 'user', :t, :d)"),
+            {"i": number, "s": sender, "t": moment.timestamp(), "d": '{"text": "my card is 6222021234567890128"}'},
+        )
+    swept = retention.delete_dialog_events(session, retention.cutoff(30, NOW))
+    assert swept.dialog_events == 1
+    left = session.execute(text("SELECT sender_id FROM events ORDER BY id")).scalars().all()
+    assert left == ["recent-sender", waiting]
+
+
+def test_without_rasas_table_there_are_no_dialog_events_to_delete(session: Session) -> None:
+    assert retention.delete_dialog_events(session, NOW) == retention.Swept()
