@@ -18,24 +18,30 @@ log = logging.getLogger("web.retention")
 EVERY_SECONDS = 3600.0
 
 
-async def sweep_now(app: WebApp) -> retention.Swept:
+async def sweep_now(app: WebApp, since: datetime | None = None, now: datetime | None = None) -> retention.Swept:
     ctx = app.ctx
-    swept = await asyncio.to_thread(retention.sweep, ctx.db, ctx.settings.retention_days, datetime.now(UTC))
-    if swept.conversations or swept.questions:
+    moment = now or datetime.now(UTC)
+    swept = await asyncio.to_thread(retention.sweep, ctx.db, ctx.settings.retention_days, moment, since)
+    if swept.conversations or swept.questions or swept.dialog_events:
         log.info(
-            "retention: anonymized %d conversations (%d messages) and %d questions older than %d days",
+            "retention: anonymized %d conversations (%d messages) and %d questions, deleted %d dialog events, "
+            "older than %d days",
             swept.conversations,
             swept.messages,
             swept.questions,
+            swept.dialog_events,
             ctx.settings.retention_days,
         )
     return swept
 
 
 async def sweep_periodically(app: WebApp, every: float = EVERY_SECONDS) -> None:
+    since = None  # the first sweep reads the whole question log; later ones only what aged since
     while True:
+        now = datetime.now(UTC)
         try:
-            await sweep_now(app)
+            await sweep_now(app, since, now)
+            since = retention.cutoff(app.ctx.settings.retention_days, now)
         except Exception:  # the next hour tries again
             log.exception("retention sweep failed")
         await asyncio.sleep(every)

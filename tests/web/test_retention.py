@@ -180,3 +180,14 @@ def test_rasas_old_dialog_events_are_deleted_but_not_those_of_a_conversation_wit
 
 def test_without_rasas_table_there_are_no_dialog_events_to_delete(session: Session) -> None:
     assert retention.delete_dialog_events(session, NOW) == retention.Swept()
+
+
+def test_a_later_sweep_reads_only_the_questions_that_aged_since_the_one_before(session: Session) -> None:
+    question(session, OLD, None)  # before the earlier sweep's cutoff: that sweep's work
+    question(session, NOW - timedelta(days=30, hours=12), None)  # aged out since
+    earlier_cutoff = retention.cutoff(30, NOW - timedelta(days=1))
+    swept = retention.anonymize_questions(session, retention.cutoff(30, NOW), since=earlier_cutoff)
+    assert swept.questions == 1
+    session.expire_all()
+    texts = session.scalars(select(Question.text).order_by(Question.asked_at)).all()
+    assert texts[0] != retention.ANONYMIZED and texts[1] == retention.ANONYMIZED
