@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from escalation.analytics.repository import GroupCount, Member
+from escalation.spikes import clustering
 from escalation.spikes.clustering import ClusterConfig
 from funddesk.masking import mask
 from knowledge_base.parser import phrasing_key
@@ -56,15 +57,10 @@ class Gap:
 
 
 def join_bar(first: int | np.ndarray, second: int | np.ndarray, config: ClusterConfig | None = None) -> np.ndarray:
-    """The cosine between the centroids of ``first`` and ``second`` same-topic questions (module text)."""
+    """The cosine between the centroids of ``first`` and ``second`` same-topic questions (module text),
+    capped at the clusterer's merge bar."""
     config = config or ClusterConfig()
-    rho = config.threshold**2
-
-    def spread(n: int | np.ndarray) -> np.ndarray:
-        size = np.maximum(np.asarray(n, dtype=np.float64), 1.0)
-        return np.asarray((1.0 + (size - 1.0) * rho) / size)
-
-    return np.asarray(np.minimum(config.merge_threshold, rho / np.sqrt(spread(first) * spread(second))))
+    return np.asarray(np.minimum(config.merge_threshold, clustering.join_bar(config.threshold, first, second)))
 
 
 @dataclass

@@ -87,11 +87,16 @@ class Merge:
     at: str
 
 
-def join_bar(threshold: float, members: np.ndarray | int) -> np.ndarray:
-    """The cosine to a centroid of ``members`` questions that a same-topic question reaches (see the module text)."""
+def join_bar(threshold: float, members: np.ndarray | int, others: np.ndarray | int = 1) -> np.ndarray:
+    """The cosine between the centroids of ``members`` and of ``others`` same-topic questions (see the module
+    text): with ``others`` = 1, what a new question reaches against a cluster of ``members``."""
     rho = threshold * threshold
-    n = np.maximum(np.asarray(members, dtype=np.float64), 1.0)
-    return np.asarray(rho / np.sqrt((1.0 + (n - 1.0) * rho) / n))
+
+    def spread(count: np.ndarray | int) -> np.ndarray:
+        n = np.maximum(np.asarray(count, dtype=np.float64), 1.0)
+        return np.asarray((1.0 + (n - 1.0) * rho) / n)
+
+    return np.asarray(rho / np.sqrt(spread(members) * spread(others)))
 
 
 class _FundIndex:
