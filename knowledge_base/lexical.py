@@ -13,8 +13,15 @@ defaults ``k1=1.2, b=0.75``) is done here because self-calibration needs two thi
 does not offer: a question's score against an entry with one phrasing left out, and the
 question's score against itself. A score is divided by the latter, so it lies in about [0, 1]
 and means the same for a short question and a long one. A term the knowledge base has never
-seen counts in that self-score with the highest weight: an unknown word is evidence that the
-question is about something else.
+seen counts in that self-score too: an unknown word is evidence that the question is about
+something else. How much evidence depends on the word. "比特币" or "社保卡" say the question is
+about something the knowledge base does not cover; "急死了" or "等了三天" say nothing about what is
+asked. So an unseen Chinese term weighs what its IDF would be if the knowledge base's documents
+were everyday Chinese of the same length, from jieba's own word frequencies (its dictionary, a
+general-language corpus shipped with it), never more than a term no document holds. A character
+bigram, or a word jieba's dictionary does not list, is taken to occur as often as its rarest
+character: it cannot occur more often. Unseen terms take no part in ranking (no entry holds them), only in how
+sure the match is.
 
 That score ranks well but falls as a message grows: a question inside a long message full of
 dates and complaints scores low. So the score the decision sees is the mean of it and the
@@ -93,6 +100,33 @@ class Tokenizer:
                 terms.append(_stem(run))
         return terms
 
+    def everyday_share(self, term: str) -> float | None:
+        """How often a Chinese term occurs in everyday text, per word token (jieba's frequencies).
+
+        None for a term the frequency table does not know, and for terms that are not Chinese.
+        """
+        body = term[2:] if term.startswith("w:") else term
+        if not CJK_RUN.fullmatch(body):
+            return None
+        segmenter = self._segmenter()
+        share = _share(segmenter, body)
+        if share is None and len(body) > 1:  # not a word jieba knows: no more common than its rarest character
+            shares = [_share(segmenter, ch) for ch in body]
+            share = min(x for x in shares if x is not None) if None not in shares else None
+        return share
+
+    @functools.cached_property
+    def everyday_word_length(self) -> float:
+        """Characters per word token in everyday Chinese, by jieba's frequencies."""
+        segmenter = self._segmenter()
+        total = sum(segmenter.FREQ.values())
+        return sum(len(w) * f for w, f in segmenter.FREQ.items()) / total if total else 1.0
+
+
+def _share(segmenter: jieba.Tokenizer, word: str) -> float | None:
+    count = segmenter.FREQ.get(word)  # 0 marks a prefix of a longer word, not a word
+    return count / segmenter.total if count else None
+
 
 @dataclass(frozen=True)
 class Query:
@@ -119,7 +153,7 @@ class LexicalIndex:
         if counts is None or counts.shape[1] == 0:
             self.vocabulary: dict[str, int] = {}
             self._phrasing_counts = sparse.csr_matrix((len(flat), 0))
-            self._tf = sparse.csr_matrix((n_entries, 0))
+            self._tf = self._raw = sparse.csr_matrix((n_entries, 0))
         else:
             self.vocabulary = dict(vectorizer.vocabulary_)
             self._phrasing_counts = sparse.csr_matrix(counts[: len(flat)], dtype=np.float64)
@@ -128,11 +162,16 @@ class LexicalIndex:
                 (np.ones(len(flat)), (self.owner, np.arange(len(flat)))), shape=(n_entries, len(flat))
             )
             self._tf = sparse.csr_matrix(group @ self._phrasing_counts + ANSWER_WEIGHT * answer_counts)
+            self._raw = sparse.csr_matrix(group @ self._phrasing_counts + answer_counts)
         self._lengths = np.asarray(self._tf.sum(axis=1)).ravel()
         self._avgdl = float(self._lengths.mean()) if n_entries and self._lengths.sum() else 1.0
         df = np.bincount(self._tf.indices, minlength=len(self.vocabulary)).astype(np.float64)
         self.idf = np.log1p((n_entries - df + 0.5) / (df + 0.5))
         self.unseen_idf = float(np.log1p((n_entries + 0.5) / 0.5))
+        self._chinese_docs, self._chinese_chars = self._chinese_text()
+        self._unseen: dict[str, float] = {}  # unseen term -> its weight, filled as questions come
+        if self._chinese_docs:
+            _ = self.tokenizer.everyday_word_length  # once per tokenizer, at build time, not in a question
         self._weights = self._bm25(self._tf, self._lengths).tocsc()
         # Containment: the share of a phrasing's information (its distinct terms, by IDF) the
         # question holds. It stays high when a long message holds one of the phrasings.
@@ -141,6 +180,31 @@ class LexicalIndex:
         self._contain = sparse.csr_matrix(sparse.diags(1.0 / np.maximum(totals, 1e-12)) @ present)
         # Phrasings come entry by entry, so an entry's best share is a max over one contiguous run.
         self._starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]]) if len(self.owner) else self.owner
+
+    def _chinese_text(self) -> tuple[int, float]:
+        """How many entries hold Chinese, and their mean number of Chinese characters."""
+        single = [col for term, col in self.vocabulary.items() if len(term) == 1 and CJK_RUN.match(term)]
+        if not single:
+            return 0, 0.0
+        chars = np.asarray(self._raw[:, single].sum(axis=1)).ravel()
+        held = chars[chars > 0]
+        return len(held), float(held.mean()) if len(held) else 0.0
+
+    def unseen_weight(self, term: str) -> float:
+        """The IDF of a term no entry holds, from how common it is in everyday text (module docstring)."""
+        weight = self._unseen.get(term)
+        if weight is None:
+            weight = self._unseen[term] = self._everyday_idf(term)
+        return weight
+
+    def _everyday_idf(self, term: str) -> float:
+        share = self.tokenizer.everyday_share(term) if self._chinese_docs else None
+        if share is None:
+            return self.unseen_idf
+        tokens = self._chinese_chars / self.tokenizer.everyday_word_length
+        df = self._chinese_docs * -np.expm1(-share * tokens)  # P(in a document) = 1 - e^(-share * tokens)
+        n = len(self._lengths)
+        return min(self.unseen_idf, float(np.log1p((n - df + 0.5) / (df + 0.5))))
 
     def _bm25(self, tf: sparse.csr_matrix, lengths: np.ndarray) -> sparse.csr_matrix:
         coo = tf.tocoo()
@@ -154,7 +218,10 @@ class LexicalIndex:
         norm = K1 * (1 - B + B * length / self._avgdl)
         known = [self.vocabulary[t] for t in counts if t in self.vocabulary]
         self_score = sum(
-            (self.idf[self.vocabulary[t]] if t in self.vocabulary else self.unseen_idf) * c * (K1 + 1) / (c + norm)
+            (self.idf[self.vocabulary[t]] if t in self.vocabulary else self.unseen_weight(t))
+            * c
+            * (K1 + 1)
+            / (c + norm)
             for t, c in counts.items()
         )
         return Query(np.array(sorted(known), dtype=np.int64), float(self_score))

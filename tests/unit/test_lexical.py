@@ -109,6 +109,61 @@ def test_an_unseen_word_lowers_the_score_more_than_a_known_word_of_another_entry
     assert unseen < known < plain
 
 
+# A knowledge base of realistic size: with three entries no term's weight could say much.
+CHINESE_KB = tuple(
+    [question]
+    for question in (
+        "赎回的钱多久到账",
+        "基金分红方式怎么修改",
+        "怎么开立基金账户",
+        "基金净值什么时候公布",
+        "申购费怎么算",
+        "定投扣款失败怎么办",
+        "忘记密码怎么办",
+        "怎么更换绑定的银行卡",
+        "基金转换费用怎么算",
+        "交易截止时间是几点",
+        "申购后什么时候确认份额",
+        "巨额赎回对我有什么影响",
+        "七日年化收益率是什么意思",
+        "风险等级超出承受能力怎么办",
+        "我要投诉怎么处理",
+        "基金清盘了我的钱怎么办",
+        "身份证过期了怎么办",
+        "未成年人可以开户吗",
+        "分红后净值为什么下降",
+        "货币基金会亏钱吗",
+    )
+)
+
+
+def test_everyday_chinese_around_a_question_costs_less_than_a_rare_unknown_word() -> None:
+    lexical = index(*CHINESE_KB)
+    plain = lexical.scores("赎回的钱多久到账")[0]
+    venting = lexical.scores("赎回的钱多久到账 又等了")[0]
+    elsewhere = lexical.scores("赎回的钱多久到账 比特币")[0]  # as many characters, all rare
+    assert elsewhere < venting < plain
+
+
+def test_an_unseen_chinese_word_weighs_by_how_common_it_is_never_more_than_an_unknown_term() -> None:
+    lexical = index(*CHINESE_KB)
+    assert lexical.unseen_weight("了") < lexical.unseen_weight("w:天气") < lexical.unseen_weight("w:社保卡")
+    assert lexical.unseen_weight("w:社保卡") <= lexical.unseen_idf
+    assert lexical.unseen_weight("zebra") == lexical.unseen_idf  # no everyday table for English
+
+
+def test_a_bigram_that_is_not_a_word_weighs_as_its_rarer_character() -> None:
+    lexical = index(*CHINESE_KB)
+    assert lexical.unseen_weight("急了") == lexical.unseen_weight("急")
+
+
+def test_unseen_chinese_words_change_no_ranking_only_the_scores_size() -> None:
+    lexical = index(*CHINESE_KB)
+    plain, padded = lexical.scores("多久到账"), lexical.scores("多久到账 烦死啦")  # no entry holds 烦, 死 or 啦
+    assert padded[0] < plain[0]
+    assert np.allclose(padded / padded[0], plain / plain[0])  # every entry scaled alike: the same order
+
+
 def test_a_question_of_stop_words_only_scores_zero_everywhere() -> None:
     assert list(index(["redemption fee"], ["open account"]).scores("what is it")) == [0.0, 0.0]
 
