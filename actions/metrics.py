@@ -1,20 +1,23 @@
 """The action server's Prometheus metrics (``/metrics`` with ``FUNDDESK_METRICS_TOKEN``).
 
 - ``funddesk_stage_seconds{stage="match"}``: knowledge-base matching of one question, its embedding included;
-- ``funddesk_decisions_total{decision, lang}``: the matcher's decisions (answer, clarify, fallback);
-- ``funddesk_kb_reloads_total{outcome}``: hot reloads of the FAQ folder, ``ok`` or ``failed`` (the previous
-  index serves on);
+- ``funddesk_match_decisions_total{decision, lang}``: the matcher's decisions (answer, clarify, fallback),
+  named apart from the web service's ``funddesk_decisions_total`` (the bot's replies), so that summing a
+  name over every target never adds the two up;
+- ``funddesk_kb_reloads_total{outcome}``: hot reloads of the FAQ folder: ``ok``; ``rejected``, a file has
+  errors and its last good version (or nothing) serves instead, as ``knowledge_base lint`` shows; ``failed``, the
+  reload raised and the previous index serves on;
 - ``funddesk_incidents_opened_total``: incidents the spike watch opened.
 
 The knowledge base and the spike watch are wrapped, not changed: the actions see the same
-interfaces (:mod:`actions.runtime`), and the knowledge base knows nothing of Prometheus.
+interfaces (:mod:`actions.runtime`), and the knowledge base knows nothing of Prometheus (it tells
+listeners the outcome of each reload).
 """
 
 from __future__ import annotations
 
-import functools
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter
 from sanic import Sanic
@@ -24,13 +27,20 @@ from escalation.spikes.watch import Asked, Observed
 from funddesk import metrics
 from knowledge_base.entries import Entry
 
+if TYPE_CHECKING:
+    from knowledge_base.service import KnowledgeBase, ReloadOutcome  # heavy: imported when serving starts
+
+RELOAD_OUTCOMES: tuple[ReloadOutcome, ...] = ("ok", "rejected", "failed")
+
 
 class ActionMetrics:
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()
         self.stages = metrics.stage_histogram(r)
-        self.decisions = Counter("funddesk_decisions", "Matcher decisions.", ["decision", "lang"], registry=r)
+        self.decisions = Counter("funddesk_match_decisions", "Matcher decisions.", ["decision", "lang"], registry=r)
         self.reloads = Counter("funddesk_kb_reloads", "FAQ hot reloads, by outcome.", ["outcome"], registry=r)
+        for outcome in RELOAD_OUTCOMES:  # every outcome exported from the start, at 0
+            self.reloads.labels(outcome)
         self.incidents = Counter("funddesk_incidents_opened", "Incidents opened.", registry=r)
 
 
@@ -65,21 +75,9 @@ class MeteredSpikeWatch:
         return observed
 
 
-def count_reloads(kb: Any, metrics: ActionMetrics) -> None:
-    """Count ``kb``'s reloads from now on (its watcher thread calls ``kb.reload()``), ok or failed."""
-    reload = kb.reload
-
-    @functools.wraps(reload)
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        try:
-            report = reload(*args, **kwargs)
-        except Exception:
-            metrics.reloads.labels("failed").inc()
-            raise
-        metrics.reloads.labels("ok").inc()
-        return report
-
-    kb.reload = counted
+def count_reloads(kb: KnowledgeBase, metrics: ActionMetrics) -> None:
+    """Count ``kb``'s reloads from now on (its watcher thread reloads on every saved edit), by outcome."""
+    kb.on_reload(lambda outcome: metrics.reloads.labels(outcome).inc())
 
 
 def install(app: Sanic[Any, Any], token: str) -> ActionMetrics:

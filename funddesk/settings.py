@@ -34,6 +34,7 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     database_url: str = ""
+    db_retry_seconds: float = 5.0
     rasa_timeout: float = 10.0
     support_contact: str = ""
     web_max_body: int = 32768
@@ -97,6 +98,9 @@ HELP: dict[str, str] = {
     "web_port": "Port of the web service (widget, console, API).",
     "database_url": "Conversations database, e.g. `postgresql://user@host/db` (psycopg 3). "
     "Empty: SQLite file `funddesk.sqlite3` in `data_dir` (WAL mode).",
+    "db_retry_seconds": "How long the web service keeps running a unit of work again, on a new connection, when "
+    "it lost its database connection before committing, or while committing and PostgreSQL says the transaction "
+    "rolled back (a restart or fail-over); then 503. 0: never.",
     "rasa_timeout": "Seconds the web service waits for Rasa's answer before telling the investor "
     "the assistant is temporarily unavailable (the message is kept).",
     "support_contact": "How investors reach a person when the assistant is unavailable, e.g. "

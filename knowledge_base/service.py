@@ -19,8 +19,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -69,12 +71,21 @@ class Match:
     loggable: str = ""  # the message with personal numbers masked: the only form to store or log
 
 
+ReloadOutcome = Literal["ok", "rejected", "failed"]
+
+
 @dataclass(frozen=True)
 class ReloadReport:
     changed: bool
     files: int
     rejected: tuple[str, ...]  # files with errors: an error costs its entry or, if it breaks the file, the file
     build: BuildReport | None
+
+    @property
+    def outcome(self) -> ReloadOutcome:
+        """``rejected`` when a file has errors (its last good version, or nothing, serves for what they
+        cost, and :attr:`KnowledgeBase.problems` says where); else ``ok``."""
+        return "rejected" if self.rejected else "ok"
 
 
 class KnowledgeBase:
@@ -122,6 +133,7 @@ class KnowledgeBase:
         self._signature: Signature = ()
         self._built = False
         self.last_reload: ReloadReport | None = None
+        self._reload_listeners: list[Callable[[ReloadOutcome], None]] = []
 
     @classmethod
     def open(
@@ -261,8 +273,27 @@ class KnowledgeBase:
             except Exception:  # the watcher must outlive any one bad reload
                 log.exception("knowledge base reload failed; still serving the previous index")
 
+    def on_reload(self, listener: Callable[[ReloadOutcome], None]) -> None:
+        """Tell ``listener`` the outcome of every reload from now on: ``ok``, ``rejected`` (see
+        :attr:`ReloadReport.outcome`) or ``failed`` (it raised; the previous index serves on).
+        It is called on the reloading thread and must not raise."""
+        self._reload_listeners.append(listener)
+
     def reload(self, *, progress: bool = False) -> ReloadReport:
         """Re-read every file; rebuild and swap the index if anything that serves changed."""
+        try:
+            report = self._reload(progress)
+        except Exception:
+            self._tell("failed")
+            raise
+        self._tell(report.outcome)
+        return report
+
+    def _tell(self, outcome: ReloadOutcome) -> None:
+        for listener in self._reload_listeners:
+            listener(outcome)
+
+    def _reload(self, progress: bool) -> ReloadReport:
         with self._reload_lock:
             self._signature = self.files.signature()
             good, checked = self.files.read()

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from sanic import Request, Sanic
 from sanic.config import Config
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from escalation.staff.hours import BusinessHours
 from escalation.staff.teams import Router
-from funddesk.db import Database
+from funddesk.db import CommitUncertain, ConnectionLost, Database
 from funddesk.settings import Settings
 from web.hub import LocalHub
 from web.rasa_client import RasaClient
@@ -25,6 +27,12 @@ if TYPE_CHECKING:
     from web.metrics import WebMetrics
 
 T = TypeVar("T")
+log = logging.getLogger("web")
+
+# A lost connection is retried at once (the pool reconnects) and then less and less eagerly, so a
+# restart that takes seconds costs the database a handful of attempts per request, not hundreds.
+DB_FIRST_PAUSE = 0.05
+DB_LONGEST_PAUSE = 1.0
 
 
 class KeyedLocks:
@@ -99,13 +107,54 @@ class WebContext:
         self.consoles = Counter()
 
     async def run_db(self, work: Callable[[Session], T], *, write: bool = False) -> T:
-        """Run one unit of work in a worker thread (the database drivers block)."""
+        """Run one unit of work in a worker thread (the database drivers block).
 
-        def unit() -> T:
-            with self.db.session(write=write) as session:
-                return work(session)
+        A unit that lost its connection before committing (a PostgreSQL restart cuts every
+        connection) runs again on a new one, after pauses doubling from 50 ms, for up to
+        ``db_retry_seconds``; then the driver's error makes a 503 (:mod:`web.errors`). One that
+        lost it while committing runs again only if the server says it did not commit; if it
+        did, its result stands. ``work`` must therefore keep its effects in the session, where a
+        failed attempt rolls them back.
+        """
+        retry = Backoff(self.settings.db_retry_seconds)
+        while True:
+            try:
+                return await asyncio.to_thread(self.db.attempt, work, write=write)
+            except ConnectionLost as lost:
+                await retry.pause_or_raise(lost)
+            except CommitUncertain as uncertain:
+                if await self._committed(uncertain, retry):
+                    log.warning("%s; it had committed", uncertain)
+                    return cast(T, uncertain.result)
+                await retry.pause_or_raise(uncertain)  # it rolled back: run it again
 
-        return await asyncio.to_thread(unit)
+    async def _committed(self, uncertain: CommitUncertain, retry: Backoff) -> bool:
+        """Whether the transaction committed, asked until the server is back and knows."""
+        while True:
+            try:
+                committed = await asyncio.to_thread(self.db.committed, uncertain.xid)
+            except (OperationalError, InterfaceError):  # not back yet
+                committed = None
+            if committed is not None:
+                return committed
+            await retry.pause_or_raise(uncertain)
+
+
+class Backoff:
+    """Pauses doubling from ``DB_FIRST_PAUSE`` up to ``DB_LONGEST_PAUSE``, for ``seconds`` in all."""
+
+    def __init__(self, seconds: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._give_up = self._loop.time() + seconds
+        self._pause = DB_FIRST_PAUSE
+
+    async def pause_or_raise(self, reason: Exception) -> None:
+        """Wait before the next try or, once the time is spent, raise the driver's error (a 503)."""
+        if self._loop.time() + self._pause > self._give_up:
+            raise reason.__cause__ or reason from None
+        log.warning("%s; trying again in %.2f s", reason, self._pause)
+        await asyncio.sleep(self._pause)
+        self._pause = min(2 * self._pause, DB_LONGEST_PAUSE)
 
 
 WebApp = Sanic[Config, WebContext]

@@ -22,13 +22,14 @@ async def sweep_now(app: WebApp, since: datetime | None = None, now: datetime | 
     ctx = app.ctx
     moment = now or datetime.now(UTC)
     swept = await asyncio.to_thread(retention.sweep, ctx.db, ctx.settings.retention_days, moment, since)
-    if swept.conversations or swept.questions or swept.dialog_events:
+    if swept.conversations or swept.questions or swept.incident_links or swept.dialog_events:
         log.info(
-            "retention: anonymized %d conversations (%d messages) and %d questions, deleted %d dialog events, "
-            "older than %d days",
+            "retention: anonymized %d conversations (%d messages), %d questions and %d incident links, "
+            "deleted %d dialog events, older than %d days",
             swept.conversations,
             swept.messages,
             swept.questions,
+            swept.incident_links,
             swept.dialog_events,
             ctx.settings.retention_days,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from funddesk.db import migrate, repository
 from funddesk.db.base import Base
-from funddesk.db.engine import Database, database_url, make_engine
+from funddesk.db.engine import CommitUncertain, ConnectionLost, Database, database_url, make_engine
 from funddesk.db.incidents import (
     Incident,
     IncidentConversation,
@@ -33,6 +33,8 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CannedResponse",
+    "CommitUncertain",
+    "ConnectionLost",
     "Conversation",
     "Database",
     "Feedback",

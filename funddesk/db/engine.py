@@ -5,24 +5,48 @@ that write start with ``BEGIN IMMEDIATE``: a deferred transaction that reads fir
 later fails at once with "database is locked" under concurrent writers, whereas an immediate
 one waits its turn (``busy_timeout``). Within one process, writers also queue on a lock:
 SQLite's own wait polls with growing sleeps, which under load costs far more than queueing.
+
+PostgreSQL connections are pinged when taken from the pool (``pool_pre_ping``): after a restart,
+the first unit of work to find a dead connection makes the pool drop every older one, so the
+next attempt connects afresh. :meth:`Database.attempt` tells the caller whether a unit that
+failed may safely run again, and when the connection went during COMMIT, which transaction to
+ask the server about (:meth:`Database.committed`): only the server knows whether it committed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_FILE = "funddesk.sqlite3"
 BUSY_TIMEOUT_MS = 10_000
 _WRITE = "funddesk_write"
+T = TypeVar("T")
+
+
+class ConnectionLost(Exception):
+    """A unit of work lost its database connection, or could not open one, before it began to
+    commit or while committing a transaction that wrote nothing: nothing of it was written, so it
+    may run again. ``__cause__`` is the driver's error."""
+
+
+class CommitUncertain(Exception):
+    """The connection went while a PostgreSQL unit of work that wrote was committing: transaction
+    ``xid`` may or may not have committed. If it did, ``result`` is what the work returned."""
+
+    def __init__(self, xid: str, result: object) -> None:
+        super().__init__(f"database connection lost while committing transaction {xid}")
+        self.xid = xid
+        self.result = result
 
 
 def database_url(configured: str, data_dir: Path) -> str:
@@ -86,6 +110,41 @@ class Database:
             return
         with self._writer, self._write.begin() as session:
             yield session
+
+    def attempt(self, work: Callable[[Session], T], *, write: bool = False) -> T:
+        """``work`` in one unit of work, raising :class:`ConnectionLost` when it may safely run again.
+
+        That is when the connection could not be opened, or was lost (the driver reports a
+        disconnect) while the work ran, or during the COMMIT of a transaction that wrote nothing.
+        When it is lost during the COMMIT of one that wrote, the server may have committed before
+        the connection went: running the work again could store it twice, so on PostgreSQL this
+        raises :class:`CommitUncertain` with the transaction to ask about, and elsewhere the error.
+        """
+        stage, xid, result = "connect", None, None
+        try:
+            with self.session(write=write) as session:
+                session.connection()  # taken from the pool (and pinged) now, before any work
+                stage = "work"
+                result = work(session)
+                session.flush()  # every statement sent: what fails after this is the COMMIT
+                if self.engine.dialect.name == "postgresql":  # NULL unless the transaction wrote
+                    xid = session.execute(text("SELECT pg_current_xact_id_if_assigned()")).scalar()
+                stage = "commit"
+            return result
+        except DBAPIError as exc:
+            lost = stage == "connect" or exc.connection_invalidated
+            if lost and stage == "commit" and xid is not None:
+                raise CommitUncertain(str(xid), result) from exc
+            if lost and (stage != "commit" or self.engine.dialect.name == "postgresql"):
+                raise ConnectionLost(f"database connection lost ({stage}), nothing committed") from exc
+            raise
+
+    def committed(self, xid: str) -> bool | None:
+        """Whether PostgreSQL transaction ``xid`` committed, asked on a new connection: None while
+        it is still in progress (its backend has not yet noticed that the client is gone)."""
+        with self.engine.connect() as connection:
+            status = connection.execute(text("SELECT pg_xact_status(CAST(:xid AS xid8))"), {"xid": xid}).scalar()
+        return {"committed": True, "aborted": False}.get(str(status))
 
     def dispose(self) -> None:
         self.engine.dispose()

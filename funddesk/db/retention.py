@@ -11,18 +11,24 @@ by date range, so rows stay and what could identify an investor goes:
   (a random id; another channel's sender id could be a phone number). Spike and analytics counts stay:
   a team's conversations and whether a clarify was picked are still known.
 - ``feedback`` and ``handoffs``: kept as they are; they hold no words (entry, helpful, team, times).
+- ``incident_conversations`` (who asked about an incident, to push them its answer): kept; a link asked
+  before the period whose id is no conversation of ours (another channel's sender id, which could be a
+  phone number) gets a random id instead (``EXPIRED`` and 32 hex digits), so the incident's count of
+  conversations stays. Such a link never gets an answer pushed anyway; links to our conversations stay.
 - Rasa's ``events`` (its SQL tracker store, in this database under ``make run-prod``): deleted past
   the period, but for conversations still with staff. They hold every message's words, and Rasa
   replays only the current session (it expires after an hour), so nothing live reads them.
 
 A conversation's age is the time since its last message. One still with staff (waiting or
 active) is left alone whatever its age: it is not over. Questions age on their own (the REST
-channel logs questions of senders that are no conversation here). Incidents keep their samples,
-which were masked when logged, and the audit log is the staff's record: both are untouched.
+channel logs questions of senders that are no conversation here), and so do incident links. Incidents
+keep their samples, which were masked when logged, and the audit log is the staff's record: both are
+untouched.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,12 +38,13 @@ from sqlalchemy import CursorResult, case, column, delete, func, inspect, litera
 from sqlalchemy.orm import Session
 
 from funddesk.db.engine import Database
-from funddesk.db.incidents import Question
+from funddesk.db.incidents import IncidentConversation, Question
 from funddesk.db.models import Conversation, Message, State
 
 ANONYMIZED = ""  # the token hash, message text and question text of anonymized rows
 CHOICE = "/choose_faq"  # what is kept of a clicked clarify choice (escalation/analytics: was it picked?)
 BATCH = 500  # conversations per transaction: short transactions, however much is due
+EXPIRED = "expired-"  # how an anonymized incident link's conversation id begins (ours are 32 hex digits)
 
 
 @dataclass
@@ -45,12 +52,14 @@ class Swept:
     conversations: int = 0
     messages: int = 0
     questions: int = 0
+    incident_links: int = 0
     dialog_events: int = 0
 
     def add(self, other: Swept) -> None:
         self.conversations += other.conversations
         self.messages += other.messages
         self.questions += other.questions
+        self.incident_links += other.incident_links
         self.dialog_events += other.dialog_events
 
 
@@ -108,6 +117,27 @@ def anonymize_questions(session: Session, before: datetime, since: datetime | No
     return Swept(questions=questions)
 
 
+def anonymize_incident_links(session: Session, before: datetime) -> Swept:
+    """Links asked before ``before`` whose id is not one of our conversations: a random id instead.
+
+    The table holds only links to spikes' questions, so reading all of it at every sweep is cheap."""
+    link = IncidentConversation
+    due = session.execute(
+        select(link.incident_id, link.conversation_id).where(
+            link.asked_at < before,
+            link.conversation_id.not_in(select(Conversation.id)),
+            ~link.conversation_id.startswith(EXPIRED),
+        )
+    ).all()
+    for incident_id, conversation_id in due:
+        session.execute(
+            update(link)
+            .where(link.incident_id == incident_id, link.conversation_id == conversation_id)
+            .values(conversation_id=EXPIRED + uuid.uuid4().hex)
+        )
+    return Swept(incident_links=len(due))
+
+
 # Rasa's own table, not one of our models: only the two columns the sweep reads.
 RASA_EVENTS = table("events", column("sender_id"), column("timestamp"))
 
@@ -138,6 +168,7 @@ def sweep(db: Database, days: int, now: datetime, since: datetime | None = None)
             break
     with db.session(write=True) as session:
         swept.add(anonymize_questions(session, before, since))
+        swept.add(anonymize_incident_links(session, before))
         swept.add(delete_dialog_events(session, before))
     return swept
 

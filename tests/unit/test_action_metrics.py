@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sanic import Sanic
 
@@ -20,10 +22,12 @@ from escalation.spikes.watch import Asked, Observed
 from funddesk.db import database_url, make_engine, migrate
 from funddesk.settings import Settings
 from knowledge_base.embedder import HashingEmbedder
+from knowledge_base.service import KnowledgeBase
 from tests.conftest import WriteFaq
 from tests.unit.test_action_server import FAQ, action_call
 
 TOKEN = "scrape-secret"
+OpenKb = Callable[..., KnowledgeBase]
 
 
 @pytest.fixture
@@ -60,29 +64,37 @@ def test_after_a_question_the_match_latency_and_the_decision_are_counted(app: Sa
     _, scraped = app.test_client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert scraped.status == 200
     counted = samples(scraped.text)
-    assert counted[("funddesk_decisions_total", (("decision", "answer"), ("lang", "en")))] == 1
+    assert counted[("funddesk_match_decisions_total", (("decision", "answer"), ("lang", "en")))] == 1
     assert counted[("funddesk_stage_seconds_count", (("stage", "match"),))] == 1
 
 
-class FlakyKnowledgeBase:
-    def __init__(self) -> None:
-        self.fail = False
-
-    def reload(self) -> str:
-        if self.fail:
-            raise OSError("disk gone")
-        return "report"
+def reloads(metrics: ActionMetrics) -> dict[str, float]:
+    return {outcome: metrics.reloads.labels(outcome)._value.get() for outcome in ("ok", "rejected", "failed")}
 
 
-def test_reloads_are_counted_as_ok_or_failed_and_a_failure_still_raises() -> None:
-    metrics, kb = ActionMetrics(), FlakyKnowledgeBase()
+def test_every_reload_outcome_is_exported_before_any_reload() -> None:
+    assert samples(generate_latest(ActionMetrics().registry).decode()).keys() >= {
+        ("funddesk_kb_reloads_total", (("outcome", outcome),)) for outcome in ("ok", "rejected", "failed")
+    }
+
+
+def test_a_good_edit_counts_as_ok_a_broken_one_as_rejected_and_a_reload_that_raises_as_failed(
+    write_faq: WriteFaq, open_kb: OpenKb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_faq("accounts.md", FAQ)
+    metrics, kb = ActionMetrics(), open_kb()
     count_reloads(kb, metrics)
-    assert kb.reload() == "report"
-    kb.fail = True
+    path.write_text(path.read_text() + "\n## How do I close my account? {#account-closing}\n\nCall us.\n")
+    kb.reload()
+    assert reloads(metrics) == {"ok": 1, "rejected": 0, "failed": 0}
+    path.write_text(path.read_text().replace("{#account-closing}", "{#account closing!}"))  # not a valid id
+    assert kb.reload().rejected == ("accounts.md",)
+    assert kb.entry("account-closing") is not None  # the last good version still serves
+    assert reloads(metrics) == {"ok": 1, "rejected": 1, "failed": 0}
+    monkeypatch.setattr(kb.files, "read", lambda: (_ for _ in ()).throw(OSError("disk gone")))
     with pytest.raises(OSError):
         kb.reload()
-    assert metrics.reloads.labels("ok")._value.get() == 1
-    assert metrics.reloads.labels("failed")._value.get() == 1
+    assert reloads(metrics) == {"ok": 1, "rejected": 1, "failed": 1}
 
 
 class OpeningWatch:

@@ -200,9 +200,10 @@ def test_an_unexpected_failure_is_logged_and_answered_with_a_json_500(
     assert any(r.exc_info and "a bug" in str(r.exc_info[1]) for r in caplog.records)
 
 
-def test_a_database_that_is_restarting_gets_a_503_with_retry_after_and_nothing_is_stored(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+def test_a_database_still_unreachable_after_the_retry_time_gets_a_503_with_retry_after_and_nothing_is_stored(
+    make_api: MakeApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    api = make_api(db_retry_seconds=0)  # retrying itself: tests/web/test_database_retry.py
     conversation, auth = api.start()
     database = api.client.app.ctx.db
 

@@ -12,14 +12,19 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from escalation.spikes import incident_rows
 from funddesk.db import (
     Conversation,
     Database,
     Feedback,
+    Incident,
+    IncidentConversation,
+    IncidentStatus,
     Message,
     Question,
     Role,
     State,
+    Team,
     database_url,
     migrate,
     repository,
@@ -126,7 +131,14 @@ def test_the_command_anonymizes_what_the_setting_says(
     monkeypatch.setenv("FUNDDESK_RETENTION_DAYS", "30")
     assert db_command.main(["retention"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed == {"retention_days": 30, "conversations": 1, "messages": 2, "questions": 0, "dialog_events": 0}
+    assert printed == {
+        "retention_days": 30,
+        "conversations": 1,
+        "messages": 2,
+        "questions": 0,
+        "incident_links": 0,
+        "dialog_events": 0,
+    }
 
 
 def test_with_retention_days_zero_nothing_is_ever_anonymized(tmp_path: Path) -> None:
@@ -180,6 +192,29 @@ def test_rasas_old_dialog_events_are_deleted_but_not_those_of_a_conversation_wit
 
 def test_without_rasas_table_there_are_no_dialog_events_to_delete(session: Session) -> None:
     assert retention.delete_dialog_events(session, NOW) == retention.Swept()
+
+
+def test_an_old_incident_link_of_another_channels_sender_loses_the_id_but_still_counts(session: Session) -> None:
+    session.add(Team(id="investor-relations", name="Investor relations"))
+    session.flush()
+    incident = Incident(
+        key="i1", cluster_id="c1", label="Why did fund 900001 drop?", team_id="investor-relations",
+        status=IncidentStatus.OPEN, started_at=OLD, detected_at=OLD, count=20, baseline=0.5,
+    )  # fmt: skip
+    session.add(incident)
+    session.flush()
+    ours = conversation(session, OLD)
+    links = [("13812345678", OLD), (ours, OLD), ("13900001111", RECENT)]  # REST senders named by phone number
+    for conversation_id, asked_at in links:
+        session.add(IncidentConversation(incident_id=incident.id, conversation_id=conversation_id, asked_at=asked_at))
+    session.flush()
+    before = retention.cutoff(30, NOW)
+    assert retention.anonymize_incident_links(session, before) == retention.Swept(incident_links=1)
+    assert retention.anonymize_incident_links(session, before) == retention.Swept()  # done once
+    session.expire_all()
+    kept = session.scalars(select(IncidentConversation.conversation_id)).all()
+    assert "13812345678" not in kept and {ours, "13900001111"} <= set(kept)
+    assert incident_rows.row_of(session, incident).conversations == 3
 
 
 def test_a_later_sweep_reads_only_the_questions_that_aged_since_the_one_before(session: Session) -> None:

@@ -108,6 +108,7 @@ async def _bot_turn(ctx: WebContext, conversation_id: str, stored: Stored, said:
     finally:
         await ctx.hub.publish(Typing(conversation_id, "bot", False))
     ctx.metrics.stored(rows)
+    ctx.metrics.incidents.inc(_incidents_opened(rows))  # counted once committed: a unit may run twice
     replies = [message_json(row) for row in rows]
     for reply in replies:
         await ctx.hub.publish(MessageCreated(conversation_id, reply))
@@ -122,6 +123,12 @@ def _said(stored: Stored, incoming: Incoming) -> str:
         return incoming.payload
     # Rasa reads a leading "/" as an intent: typed text must not pose as a button or a command.
     return stored.message.text.lstrip("/") or stored.message.text
+
+
+def _incidents_opened(rows: list[Message]) -> int:
+    """Incidents the detector opened on the question these replies answer."""
+    payloads = [parse(row.meta) for row in rows]
+    return sum(len(payload.incidents_opened) for payload in payloads if isinstance(payload, FaqMatch))
 
 
 def _messages_of(outcome: handoffs.Outcome) -> list[MessageOut]:
@@ -203,7 +210,6 @@ def _store_replies(
     for draft in drafts:
         payload = parse(draft.meta)
         if isinstance(payload, FaqMatch):
-            ctx.metrics.incidents.inc(len(payload.incidents_opened))
             for key in payload.incidents_opened:  # the detector opened these on this question
                 event = incidents.opened_event(session, key)
                 opened += [event] if event is not None else []

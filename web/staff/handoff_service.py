@@ -49,6 +49,7 @@ class Outcome:
     events: list[Event]
     teams: set[str]  # queues whose waiting investors get new places
     item: ItemJson | None = None
+    opened_for: str | None = None  # the reason of a hand-off it opened, counted once committed
 
 
 def request_from_bot(
@@ -86,7 +87,7 @@ def open_handoff(
     handoff, created = machine.open_handoff(session, conversation_id, request)
     outcome = Outcome([], {handoff.team_id})
     if created:
-        ctx.metrics.handoffs.labels(reason).inc()
+        outcome.opened_for = reason
         place = machine.position(session, handoff)
         if handoff.ticket:
             said = notices.ticket(lang, ctx.hours.next_opening(moment) if not ctx.hours.is_open(moment) else None)
@@ -263,6 +264,8 @@ def state_of(ctx: WebContext, session: Session, conversation_id: str) -> tuple[S
 
 async def publish(ctx: WebContext, outcome: Outcome) -> None:
     """Send what a committed change means to everyone listening, then the new queue places."""
+    if outcome.opened_for is not None:  # counted here, not in the transaction, which may run twice
+        ctx.metrics.handoffs.labels(outcome.opened_for).inc()
     for event in outcome.events:
         await ctx.hub.publish(event)
     for team_id in sorted(outcome.teams):
