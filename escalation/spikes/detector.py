@@ -124,8 +124,7 @@ class SpikeDetector:
         bucket's expectation, so an early alarm here is one the closed bucket would raise too. ``scale_variance`` is
         the relative variance of ``scale`` (itself a ratio of counts)."""
         expected = self.expected(bucket) * max(1.0, scale)
-        # The tail's variance: Poisson, the learned overdispersion, and how far the expectation itself may be off.
-        spread = min(2.0, self.dispersion + self.uncertainty(bucket) + (scale_variance if scale > 1.0 else 0.0))
+        spread = self._spread(bucket, scale, scale_variance)
         if not self._may_alarm(bucket):
             return Verdict(bucket, count, expected, 1.0, False, 1, count, expected)
         # Pooling buckets only gains power where Poisson noise dominates the bucket's variance; where learned
@@ -146,6 +145,10 @@ class SpikeDetector:
             if p_value < best.p_value:
                 best = Verdict(bucket, count, expected, p_value, False, size, total, mean)
         return best
+
+    def _spread(self, bucket: int, scale: float, scale_variance: float) -> float:
+        """The tail's variance: Poisson, the learned overdispersion, and how far the expectation itself may be off."""
+        return min(2.0, self.dispersion + self.uncertainty(bucket) + (scale_variance if scale > 1.0 else 0.0))
 
     def _windows(self, bucket: int, count: float, expected: float) -> list[tuple[float, float]]:
         """(count, expected) summed over the last 1, 2, ... buckets ending with ``bucket``, as far as history goes
@@ -184,13 +187,15 @@ class SpikeDetector:
         if verdict.alarm:
             self.raise_alarm(bucket)
         self._track_episode(bucket, count, verdict.expected)
-        self._track_records(bucket, count, verdict.expected, live_series)
+        spread = self._spread(bucket, scale, scale_variance)
+        self._track_records(bucket, count, verdict.expected, live_series, spread)
         self._learn(bucket, count)
         s.last_bucket = bucket
         s.buckets += 1
         return verdict
 
     def raise_alarm(self, bucket: int) -> None:
+        self.state.noise_pending = []  # the burst's buckets so far: never evidence about the noise
         self.state.in_episode = True
         self.state.quiet_run = 0
         self.state.last_alarm = bucket
@@ -234,7 +239,7 @@ class SpikeDetector:
         if s.quiet_run >= self.config.reset_buckets and cooled:
             s.in_episode = False
 
-    def _track_records(self, bucket: int, count: float, expected: float, live_series: float) -> None:
+    def _track_records(self, bucket: int, count: float, expected: float, live_series: float, spread: float) -> None:
         """The single bucket's record (for the single-bucket test) is updated at once with any excess, as it always
         was. Windows are judged against records of bursts, not noise: an excess counts only when its window was
         significant for this series alone (the largest of a week of Poisson noise would otherwise set a bar that a
@@ -250,11 +255,12 @@ class SpikeDetector:
         ]
         # Routine: big enough to alarm and significant enough, yet it did not (the series bursts like this). A
         # bucket under ``min_count`` could not alarm whatever it was, so it says nothing about routine: else a new
-        # topic's first seven questions would make its next forty look routine.
+        # topic's first seven questions would make its next forty look routine. "Significant enough" is judged with
+        # the tail the alarm used (``spread``: with how far the expectation may be off), else a new series' first
+        # burst bucket, too uncertain to alarm against the prior, is taken as routine and silences the rest.
+        tail = upper_tail(count, expected, spread)
         routine = (
-            excesses[0] > 0
-            and self._big_enough(count, expected)
-            and self.p_value(count, expected) < self.config.alpha(live_series, longest)
+            excesses[0] > 0 and self._big_enough(count, expected) and tail < self.config.alpha(live_series, longest)
         )
         s.routine_excess = max(count - expected if routine else 0.0, self._decayed(s.routine_excess, bucket))
         s.pending = [*s.pending, [bucket, *excesses]]
@@ -286,11 +292,26 @@ class SpikeDetector:
         # bursts are noise (which would fatten the tail until nothing is surprising).
         # A count beyond the current spread altogether is an outlier, not evidence about the noise, and is left out:
         # else a burst's first buckets widen the tail that judges the same burst a few minutes later.
+        # Short of that, a burst's first buckets would still teach it before its alarm: a bucket's evidence is held
+        # back until no window that judges it is still open (as records are), and dropped if one of them alarms.
+        # Not while the series' data does not yet outweigh its prior: then what it sees replaces a placeholder.
         outlier = count > expected + self.config.clip_sigmas * max(spread, 1.0)
         quiet = min(count, expected + self.config.clip_sigmas * math.sqrt(max(expected, 1.0)))
-        decay = self._dispersion_decay
-        s.dispersion_num = decay * s.dispersion_num + (0.0 if outlier else (quiet - expected) ** 2 - expected)
-        s.dispersion_den = decay * s.dispersion_den + (0.0 if outlier else expected**2)
+        s.dispersion_num *= self._dispersion_decay
+        s.dispersion_den *= self._dispersion_decay
+        if not outlier and s.last_alarm != bucket:
+            s.noise_pending = [*s.noise_pending, [bucket, (quiet - expected) ** 2 - expected, expected**2]]
+        fresh = s.buckets < self.config.prior_buckets
+        self._settle_noise(bucket if fresh else bucket - self.config.window_buckets + 1, bucket)
+
+    def _settle_noise(self, through: int, now: int) -> None:
+        """Add the held-back dispersion evidence of buckets up to ``through``, decayed to ``now``."""
+        s = self.state
+        for past, num, den in (row for row in s.noise_pending if row[0] <= through):
+            kept = self._dispersion_decay ** (now - past)
+            s.dispersion_num += kept * num
+            s.dispersion_den += kept * den
+        s.noise_pending = [row for row in s.noise_pending if row[0] > through]
 
     def idle(self, bucket: int) -> None:
         """Learn that every bucket after the last observed one and before ``bucket`` had no question.
@@ -306,6 +327,7 @@ class SpikeDetector:
                 self.observe(empty, 0.0, armed=False)
             return
         gap = bucket - s.last_bucket - 1
+        self._settle_noise(s.last_bucket, s.last_bucket)
         zeros = [0] * len(s.profile)
         per_slot = 60 * self.config.slot_minutes // self.config.bucket_seconds
         empty = max(s.last_bucket + 1, bucket - IDLE_MEMORY_BUCKETS)

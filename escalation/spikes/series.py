@@ -85,6 +85,7 @@ class SeriesState:
     window_records: list[float] = field(default_factory=list)
     routine_excess: float = 0.0  # the largest excess of a bucket that was significant enough to alarm but routine
     pending: list[list[float]] = field(default_factory=list)  # [bucket, excess of window 1, 2, ...] not yet a record
+    noise_pending: list[list[float]] = field(default_factory=list)  # [bucket, dispersion num, den] held back
 
 
 def bucket_of(moment: datetime, bucket_seconds: int = 300) -> int:

@@ -238,3 +238,47 @@ def test_an_expectation_learned_from_few_days_is_held_to_a_wider_tail_than_one_l
         seasoned.observe(bucket, 2.0)
     assert young.uncertainty(2 * 288) > 2 * seasoned.uncertainty(28 * 288) > 0
     assert young.check(2 * 288, 9.0).p_value > seasoned.check(28 * 288, 9.0).p_value
+
+
+def test_a_new_series_first_burst_bucket_too_uncertain_to_alarm_does_not_make_the_rest_look_routine() -> None:
+    """Eight questions against a brand-new series' prior, while all other traffic doubles (a market open), are not
+    significant with the prior's uncertainty; so they are no routine spike either, and eight more alarm."""
+    detector = SpikeDetector()
+    first = detector.observe(1000, 8.0, scale=2.0, scale_variance=0.02, live_series=50)
+    assert not first.alarm and detector.state.routine_excess == 0.0
+    assert detector.observe(1001, 8.0, scale=2.0, scale_variance=0.02, live_series=50).alarm
+
+
+def test_a_bursts_first_buckets_too_small_to_alarm_do_not_widen_the_tail_that_judges_it() -> None:
+    """Three, three, then nine questions on a topic asked about six times an hour at its busiest: the first two
+    buckets stay under the outlier clip, yet were they learned as noise at once, the nine would be judged with their
+    spread and missed."""
+    series, burst = small_topic_burst()
+    detector = SpikeDetector()
+    fired = [
+        i for i, (m, c) in enumerate(series[: burst + 3]) if detector.observe(bucket_of(m), c, live_series=50).alarm
+    ]
+    assert fired == [burst + 2]
+    assert detector.state.noise_pending == []  # and the burst's buckets never become evidence about the noise
+
+
+def test_a_detector_restored_with_noise_evidence_held_back_makes_the_same_decisions() -> None:
+    series, burst = small_topic_burst()
+    whole = SpikeDetector()
+    for moment, count in series[: burst + 1]:
+        whole.observe(bucket_of(moment), count, live_series=50)
+    assert whole.state.noise_pending
+    restored = SpikeDetector.from_dict(json.loads(json.dumps(whole.to_dict())))
+    for moment, count in series[burst + 1 :]:
+        bucket = bucket_of(moment)
+        assert restored.observe(bucket, count, live_series=50) == whole.observe(bucket, count, live_series=50)
+    assert restored.to_dict() == whole.to_dict()
+
+
+def small_topic_burst() -> tuple[list[tuple[datetime, int]], int]:
+    """Four days of a topic with 0.5 questions per bucket at peak, and 3, 3, 9 questions from Thursday 13:30."""
+    series = week(random.Random(5), peak=0.5, days=4)
+    burst = 3 * 288 + 13 * 12 + 6
+    for offset, count in enumerate((3, 3, 9)):
+        series[burst + offset] = (series[burst + offset][0], count)
+    return series, burst
