@@ -120,7 +120,9 @@ def production_profile(
         out.close()
         if keep_logs is not None:
             shutil.rmtree(keep_logs, ignore_errors=True)
-            shutil.copytree(run.folder / "logs", keep_logs)
+            if (run.folder / "logs").is_dir():  # a profile that never started has none
+                shutil.copytree(run.folder / "logs", keep_logs)
+            keep_logs.mkdir(parents=True, exist_ok=True)
             shutil.copy(data / "run-prod.out", keep_logs)
 
 

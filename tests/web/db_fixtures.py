@@ -38,9 +38,10 @@ def migrated_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 
 
 @contextmanager
-def postgres_schema() -> Iterator[Engine]:
-    """An engine on a schema of its own on the real PostgreSQL, dropped afterwards."""
-    schema = f"funddesk_test_{uuid.uuid4().hex[:10]}"
+def postgres_schema_url(prefix: str = "funddesk_test") -> Iterator[str]:
+    """The app's database URL on a schema of its own on the real PostgreSQL, dropped afterwards;
+    the test is skipped, saying why, when PostgreSQL is unreachable."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
     try:
         with admin.begin() as connection:
@@ -48,14 +49,23 @@ def postgres_schema() -> Iterator[Engine]:
     except OperationalError as exc:
         admin.dispose()
         pytest.skip(f"PostgreSQL is unreachable at {POSTGRES_URL}: {exc.orig}")
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
     try:
-        yield engine
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        engine.dispose()
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def postgres_schema() -> Iterator[Engine]:
+    """An engine on a schema of its own on the real PostgreSQL, dropped afterwards."""
+    with postgres_schema_url() as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture

@@ -5,16 +5,14 @@ answered. (The contract's own errors, one case each: test_api_errors.py.)"""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
 
 from escalation.staff import accounts
-from funddesk.db import Database, Role, StaffRole, make_engine, repository
+from funddesk.db import Database, Role, StaffRole, repository
 from tests.web.conftest import Api, MakeApi
-from tests.web.db_fixtures import POSTGRES_URL
+from tests.web.db_fixtures import postgres_schema_url
 from tests.web.staff_helpers import PASSWORD, StaffClient
 
 EMOJI_AND_SCRIPTS = [
@@ -61,20 +59,8 @@ def database(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "sqlite":
         yield ""
         return
-    schema = f"funddesk_bad_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))  # a generated name, not input
-    except Exception as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL is unreachable at {POSTGRES_URL}: {exc}")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema_url("funddesk_bad") as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import json
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from funddesk.db import Database, Role, database_url, make_engine, repository
 from funddesk.stack import free_port
 from tests.doubles.fake_rasa import FakeBot
 from tests.web.conftest import Api, MakeApi
-from tests.web.db_fixtures import POSTGRES_URL
+from tests.web.db_fixtures import POSTGRES_URL, postgres_schema_url
 from tests.web.test_api import error_of
 
 pytestmark = pytest.mark.integration
@@ -40,20 +39,8 @@ QUESTION = "How long until redemption money reaches my bank card?"
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A schema of its own on the machine's PostgreSQL, as the app's database URL."""
-    schema = f"funddesk_retry_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))  # a generated name, not input
-    except Exception as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL is unreachable at {POSTGRES_URL}: {exc}")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema_url("funddesk_retry") as url:
+        yield url
 
 
 class BackendKiller:
