@@ -28,7 +28,8 @@ from funddesk import metrics
 from knowledge_base.entries import Entry
 
 if TYPE_CHECKING:
-    from knowledge_base.service import KnowledgeBase, ReloadOutcome  # heavy: imported when serving starts
+    from knowledge_base.reloads import ReloadOutcome
+    from knowledge_base.service import KnowledgeBase  # heavy: imported when serving starts
 
 RELOAD_OUTCOMES: tuple[ReloadOutcome, ...] = ("ok", "rejected", "failed")
 

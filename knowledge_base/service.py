@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -42,12 +41,13 @@ from knowledge_base.embedder import Embedder, LockedEmbedder, languages_of, load
 from knowledge_base.entries import LANGS, Entry, ParsedFile, Problem
 from knowledge_base.faq_files import FaqFiles, Signature, problems_of
 from knowledge_base.funds import read_funds
-from knowledge_base.index import BuildReport, FaqIndex, Scope, Weights
+from knowledge_base.index import FaqIndex, Scope, Weights
 from knowledge_base.lexical import Tokenizer
 from knowledge_base.normalize import Normalizer, Synonyms
 from knowledge_base.policy import Candidate, Decision, Thresholds, decide
 from knowledge_base.published import published_dir
 from knowledge_base.question import QuestionReader, Reading
+from knowledge_base.reloads import ReloadOutcome, ReloadReport
 
 log = logging.getLogger(__name__)
 
@@ -69,23 +69,6 @@ class Match:
     ranked: tuple[Candidate, ...] = ()  # the best entries the decision was made from
     question: str = ""  # what was matched: the message without personal data, funds or greetings
     loggable: str = ""  # the message with personal numbers masked: the only form to store or log
-
-
-ReloadOutcome = Literal["ok", "rejected", "failed"]
-
-
-@dataclass(frozen=True)
-class ReloadReport:
-    changed: bool
-    files: int
-    rejected: tuple[str, ...]  # files with errors: an error costs its entry or, if it breaks the file, the file
-    build: BuildReport | None
-
-    @property
-    def outcome(self) -> ReloadOutcome:
-        """``rejected`` when a file has errors (its last good version, or nothing, serves for what they
-        cost, and :attr:`KnowledgeBase.problems` says where); else ``ok``."""
-        return "rejected" if self.rejected else "ok"
 
 
 class KnowledgeBase:
