@@ -119,13 +119,20 @@ class Tokenizer:
     def everyday_word_length(self) -> float:
         """Characters per word token in everyday Chinese, by jieba's frequencies."""
         segmenter = self._segmenter()
-        total = sum(segmenter.FREQ.values())
-        return sum(len(w) * f for w, f in segmenter.FREQ.items()) / total if total else 1.0
+        return sum(len(w) * f for w, f in segmenter.FREQ.items()) / segmenter.total if segmenter.total else 1.0
 
 
 def _share(segmenter: jieba.Tokenizer, word: str) -> float | None:
     count = segmenter.FREQ.get(word)  # 0 marks a prefix of a longer word, not a word
     return count / segmenter.total if count else None
+
+
+def _chinese_text(counts: sparse.csr_matrix, vocabulary: dict[str, int]) -> tuple[int, float]:
+    """How many entries hold Chinese, and their mean number of Chinese characters."""
+    single = [col for term, col in vocabulary.items() if len(term) == 1 and CJK_RUN.match(term)]
+    chars = np.asarray(counts[:, single].sum(axis=1)).ravel() if single else np.zeros(0)
+    held = chars[chars > 0]
+    return len(held), float(held.mean()) if len(held) else 0.0
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,8 @@ class LexicalIndex:
         if counts is None or counts.shape[1] == 0:
             self.vocabulary: dict[str, int] = {}
             self._phrasing_counts = sparse.csr_matrix((len(flat), 0))
-            self._tf = self._raw = sparse.csr_matrix((n_entries, 0))
+            self._tf = sparse.csr_matrix((n_entries, 0))
+            self._chinese_docs, self._chinese_chars = 0, 0.0
         else:
             self.vocabulary = dict(vectorizer.vocabulary_)
             self._phrasing_counts = sparse.csr_matrix(counts[: len(flat)], dtype=np.float64)
@@ -162,14 +170,13 @@ class LexicalIndex:
                 (np.ones(len(flat)), (self.owner, np.arange(len(flat)))), shape=(n_entries, len(flat))
             )
             self._tf = sparse.csr_matrix(group @ self._phrasing_counts + ANSWER_WEIGHT * answer_counts)
-            self._raw = sparse.csr_matrix(group @ self._phrasing_counts + answer_counts)
+            whole = sparse.csr_matrix(group @ self._phrasing_counts + answer_counts)  # every word counted once
+            self._chinese_docs, self._chinese_chars = _chinese_text(whole, self.vocabulary)
         self._lengths = np.asarray(self._tf.sum(axis=1)).ravel()
         self._avgdl = float(self._lengths.mean()) if n_entries and self._lengths.sum() else 1.0
         df = np.bincount(self._tf.indices, minlength=len(self.vocabulary)).astype(np.float64)
         self.idf = np.log1p((n_entries - df + 0.5) / (df + 0.5))
         self.unseen_idf = float(np.log1p((n_entries + 0.5) / 0.5))
-        self._chinese_docs, self._chinese_chars = self._chinese_text()
-        self._unseen: dict[str, float] = {}  # unseen term -> its weight, filled as questions come
         if self._chinese_docs:
             _ = self.tokenizer.everyday_word_length  # once per tokenizer, at build time, not in a question
         self._weights = self._bm25(self._tf, self._lengths).tocsc()
@@ -181,23 +188,11 @@ class LexicalIndex:
         # Phrasings come entry by entry, so an entry's best share is a max over one contiguous run.
         self._starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]]) if len(self.owner) else self.owner
 
-    def _chinese_text(self) -> tuple[int, float]:
-        """How many entries hold Chinese, and their mean number of Chinese characters."""
-        single = [col for term, col in self.vocabulary.items() if len(term) == 1 and CJK_RUN.match(term)]
-        if not single:
-            return 0, 0.0
-        chars = np.asarray(self._raw[:, single].sum(axis=1)).ravel()
-        held = chars[chars > 0]
-        return len(held), float(held.mean()) if len(held) else 0.0
-
     def unseen_weight(self, term: str) -> float:
-        """The IDF of a term no entry holds, from how common it is in everyday text (module docstring)."""
-        weight = self._unseen.get(term)
-        if weight is None:
-            weight = self._unseen[term] = self._everyday_idf(term)
-        return weight
+        """The IDF of a term no entry holds, from how common it is in everyday text (module docstring).
 
-    def _everyday_idf(self, term: str) -> float:
+        Not cached: it costs a few dictionary lookups, and a cache would grow with every new word
+        investors type."""
         share = self.tokenizer.everyday_share(term) if self._chinese_docs else None
         if share is None:
             return self.unseen_idf
