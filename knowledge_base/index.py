@@ -37,9 +37,10 @@ from knowledge_base.embedder import Embedder
 from knowledge_base.entries import LANGS, Entry
 from knowledge_base.lexical import LexicalIndex, Tokenizer
 from knowledge_base.policy import Candidate
+from knowledge_base.question import QuestionReader
 from knowledge_base.scoring import HEAD_WEIGHT, Head, aggregate
 
-FORMAT = 3
+FORMAT = 4
 DENSE_NEIGHBOURS = 50
 NEUTRAL_WEIGHT = 0.5  # no evidence either way: both channels count the same
 SHORTLIST_EXTRA = 3  # candidates kept beyond the limit, for the ones that give way to a twin
@@ -107,19 +108,20 @@ class FaqIndex:
         model: str,
         head: Head | None = None,
         tokenizer: Tokenizer | None = None,
+        reader: QuestionReader | None = None,
     ) -> None:
         self.entries = tuple(entries)
         self.model = model
         self.head = head
         self.tokenizer = tokenizer or Tokenizer()
+        self.reader = reader or QuestionReader()
+        self.texts = matched_phrasings(self.entries, self.reader)  # what is matched, entry by entry
         self.phrase_entry = np.array([i for i, e in enumerate(self.entries) for _ in e.phrasings], dtype=np.int64)
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self._dense = faiss.IndexFlatIP(self.vectors.shape[1])
         if len(self.vectors):
             self._dense.add(self.vectors)
-        self.lexical = LexicalIndex(
-            [e.phrasings for e in self.entries], [e.answer for e in self.entries], self.tokenizer
-        )
+        self.lexical = LexicalIndex(self.texts, [e.answer for e in self.entries], self.tokenizer)
         self._by_id = {e.id: e for e in self.entries}
         self.scoped = np.array([bool(e.funds) for e in self.entries], dtype=bool)
         self._langs = {lang: np.array([e.lang == lang for e in self.entries], dtype=bool) for lang in LANGS}
@@ -127,7 +129,7 @@ class FaqIndex:
         for i, entry in enumerate(self.entries):
             for code in entry.funds:
                 self._fund_rows.setdefault(code, np.zeros(len(self.entries), dtype=bool))[i] = True
-        self.generic_twin, self.fund_twins = _twins(self.entries, self.lexical)
+        self.generic_twin, self.fund_twins = _twins(self.entries, self.texts, self.lexical)
 
     @classmethod
     def build(
@@ -140,6 +142,7 @@ class FaqIndex:
         fit_head: bool = True,
         progress: bool = False,
         tokenizer: Tokenizer | None = None,
+        reader: QuestionReader | None = None,
     ) -> tuple[FaqIndex, BuildReport]:
         """Embed every phrasing, reusing ``previous`` (same model) and the cache for unchanged text.
 
@@ -147,7 +150,8 @@ class FaqIndex:
         score until :meth:`with_fitted_head`), which keeps an edit's rebuild to milliseconds.
         """
         started = time.perf_counter()
-        texts = [p for e in entries for p in e.phrasings]
+        reader = reader or (previous.reader if previous is not None else QuestionReader())
+        texts = [p for group in matched_phrasings(entries, reader) for p in group]
         same_model = previous is not None and previous.model == embedder.name
         known = previous.vectors_by_text() if previous is not None and same_model else {}
         vectors, embedded = embed_with_cache(embedder, cache, texts, known=known, progress=progress)
@@ -157,7 +161,7 @@ class FaqIndex:
         if previous is not None and previous.head is not None and same_model:
             head = previous.head.for_entries([e.id for e in entries])
         tokenizer = tokenizer or (previous.tokenizer if previous is not None else None)
-        index = cls(entries, vectors, embedder.name, head, tokenizer)
+        index = cls(entries, vectors, embedder.name, head, tokenizer, reader)
         if fit_head:
             index = index.with_fitted_head()
         report = BuildReport(len(entries), len(texts), embedded, time.perf_counter() - started)
@@ -166,10 +170,10 @@ class FaqIndex:
     def with_fitted_head(self) -> FaqIndex:
         """The same index with a head fitted on its current phrasings (seconds, not milliseconds)."""
         head = Head.fit(self.vectors, self.phrase_entry, [e.id for e in self.entries])
-        return FaqIndex(self.entries, self.vectors, self.model, head, self.tokenizer)
+        return FaqIndex(self.entries, self.vectors, self.model, head, self.tokenizer, self.reader)
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
-        texts = (p for e in self.entries for p in e.phrasings)
+        texts = (p for group in self.texts for p in group)
         return dict(zip(texts, self.vectors, strict=False))
 
     def entry(self, entry_id: str) -> Entry | None:
@@ -283,6 +287,7 @@ class FaqIndex:
         manifest = {
             "format": FORMAT,
             "model": self.model,
+            "reading": self.reader.key,
             "vectors": vectors_final.name,
             "head": head_name,
             "sources": sources,
@@ -297,12 +302,16 @@ class FaqIndex:
 
     @classmethod
     def load(
-        cls, folder: Path, model: str, tokenizer: Tokenizer | None = None
+        cls, folder: Path, model: str, tokenizer: Tokenizer | None = None, reader: QuestionReader | None = None
     ) -> tuple[FaqIndex, dict[str, str]] | None:
-        """The saved index and the file hashes it was built from, or None if absent or stale."""
+        """The saved index and the file hashes it was built from, or None if absent or stale (another
+        model, or phrasings read with other fund names)."""
+        reader = reader or QuestionReader()
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
             if manifest.get("format") != FORMAT or manifest.get("model") != model:
+                return None
+            if manifest.get("reading") != reader.key:
                 return None
             vectors = np.load(folder / manifest["vectors"])
             head = None
@@ -312,7 +321,7 @@ class FaqIndex:
         except (OSError, ValueError, KeyError):
             return None
         entries = [_entry_from_dict(d) for d in manifest["entries"]]
-        return cls(entries, vectors, model, head, tokenizer), dict(manifest["sources"])
+        return cls(entries, vectors, model, head, tokenizer, reader), dict(manifest["sources"])
 
 
 def _entry_from_dict(data: dict[str, object]) -> Entry:
@@ -321,7 +330,14 @@ def _entry_from_dict(data: dict[str, object]) -> Entry:
     return Entry(**values)  # type: ignore[arg-type]
 
 
-def _twins(entries: Sequence[Entry], lexical: LexicalIndex) -> tuple[dict[int, int], dict[int, dict[str, int]]]:
+def matched_phrasings(entries: Sequence[Entry], reader: QuestionReader) -> tuple[tuple[str, ...], ...]:
+    """Each entry's phrasings as matched: a fund entry's without its fund's names and codes."""
+    return tuple(tuple(reader.phrasing(p) for p in e.phrasings) if e.funds else e.phrasings for e in entries)
+
+
+def _twins(
+    entries: Sequence[Entry], texts: Sequence[Sequence[str]], lexical: LexicalIndex
+) -> tuple[dict[int, int], dict[int, dict[str, int]]]:
     """Mutual nearest neighbours between each fund's entries and the generic ones, per language.
 
     Returns each scoped entry's generic twin, and each generic entry's twin per fund code.
@@ -335,7 +351,7 @@ def _twins(entries: Sequence[Entry], lexical: LexicalIndex) -> tuple[dict[int, i
             continue
         for code in codes:
             own = np.array([i for i, e in enumerate(entries) if e.lang == lang and code in e.funds], dtype=np.int64)
-            similarity = np.array([lexical.scores(" ".join(entries[i].phrasings))[generic] for i in own])
+            similarity = np.array([lexical.scores(" ".join(texts[i]))[generic] for i in own])
             nearest_generic = generic[np.argmax(similarity, axis=1)]
             nearest_own = own[np.argmax(similarity, axis=0)]
             for row, scoped in enumerate(own):

@@ -90,7 +90,7 @@ def _probe(
     index: FaqIndex, heads: dict[int, Head | None], fold: np.ndarray, row: int, lang: str, *, whole_entry: bool
 ) -> Probe:
     entry = int(index.phrase_entry[row])
-    text = index.entries[entry].phrasings[row - int(np.flatnonzero(index.phrase_entry == entry)[0])]
+    text = index.texts[entry][row - int(np.flatnonzero(index.phrase_entry == entry)[0])]
     vector = index.vectors[row]
     hidden = index.phrase_entry == entry if whole_entry else np.arange(len(index.vectors)) == row
     dense = _dense(index, vector, hidden, heads[int(fold[row])], entry if whole_entry else None)

@@ -10,13 +10,16 @@ and somewhere in it the question. The matcher gets the question, never the perso
   ``100000元`` is not a code);
 - order and reference numbers, greetings and thanks are dropped.
 
-What is left is matched whole. Matching each sentence or clause separately as well, and keeping
+A fund entry's phrasings are read the same way (:meth:`QuestionReader.phrasing`): its fund's
+names and codes come out, so a question that named the fund and one that did not meet the same
+text. What is left is matched whole. Matching each sentence or clause separately as well, and keeping
 the best, was tried: on the dev messages it put a short fragment ("怎么办", "what nav do I get")
 ahead of the real question more often than it found one (top-1 90% → 84%).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -78,6 +81,18 @@ class QuestionReader:
         fund, text = self._take_funds(text)
         text = _FILLER.sub(" ", text)
         return Reading(loggable.text, _tidy(text), fund, loggable.count)
+
+    def phrasing(self, text: str) -> str:
+        """A fund entry's phrasing as the matcher reads it: the fund's names and codes taken out, as
+        they are taken out of questions (the entry's scope says which fund). Left in, they would
+        count against a question that named the fund, which has none left in its text."""
+        _, rest = self._take_funds(_fold(text))
+        return _tidy(rest) or text
+
+    @property
+    def key(self) -> str:
+        """Changes with the fund names known: an index whose phrasings were read with others is stale."""
+        return hashlib.sha256("\0".join(sorted(self._names)).encode()).hexdigest()[:16]
 
     def _take_funds(self, text: str) -> tuple[str | None, str]:
         found: list[tuple[int, str]] = []

@@ -108,7 +108,9 @@ class KnowledgeBase:
         self._encode_lock = threading.Lock()  # HF tokenizers are not safe across threads
         self._reload_lock = threading.Lock()
         self._problems: tuple[Problem, ...] = ()
-        self._index = FaqIndex([], np.zeros((0, embedder.dim), np.float32), embedder.name, tokenizer=self.tokenizer)
+        self._index = FaqIndex(
+            [], np.zeros((0, embedder.dim), np.float32), embedder.name, tokenizer=self.tokenizer, reader=self.reader
+        )
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._refitter: threading.Thread | None = None
@@ -239,7 +241,7 @@ class KnowledgeBase:
         """Start from the persisted index: fast, and it remembers what each file served (last good versions)."""
         if not self._index_dir:
             return
-        saved = FaqIndex.load(self._index_dir, self.embedder.name, self.tokenizer)
+        saved = FaqIndex.load(self._index_dir, self.embedder.name, self.tokenizer, self.reader)
         if saved is None:
             return
         index, sources = saved
@@ -296,6 +298,7 @@ class KnowledgeBase:
                 fit_head=first,
                 progress=progress,
                 tokenizer=self.tokenizer,
+                reader=self.reader,
             )
             self._index, self.files.good, self._built = index, good, True
             if first:

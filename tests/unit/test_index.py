@@ -12,6 +12,7 @@ from knowledge_base.entries import Entry
 from knowledge_base.index import FaqIndex, Scope, Scores, Weights
 from knowledge_base.lexical import Tokenizer
 from knowledge_base.policy import Candidate
+from knowledge_base.question import QuestionReader
 
 EMBEDDER = HashingEmbedder()
 TOKENS = Tokenizer()  # shared: loading jieba's dictionary takes a second
@@ -188,6 +189,17 @@ def test_naming_a_fund_adds_nothing_to_any_score() -> None:
     named = {c.entry.id: c.score for c in rank(index, question, Scope("en", "900001"))}
     unnamed = {c.entry.id: c.score for c in rank(index, question, Scope("en"))}
     assert named == pytest.approx(unnamed)
+
+
+def test_a_question_naming_a_fund_holds_the_whole_of_a_phrasing_that_names_it() -> None:
+    reader = QuestionReader({"900001": ("演示平衡",)})
+    risk = entry("risk-900001", "演示平衡风险大吗", lang="zh", funds=["900001"])
+    index = FaqIndex.build([risk, FEE_ZH], EMBEDDER, tokenizer=TOKENS, reader=reader)[0]
+    reading = reader.read("演示平衡风险大吗？")
+    scores = index.fused(EMBEDDER.encode([reading.text])[0], reading.text, 1.0)
+    # The fund's name left the question (it became the scope); it left the entry's phrasing too.
+    assert index.texts[position(index, "risk-900001")] == ("风险大吗",)
+    assert scores.confidence[position(index, "risk-900001")] == pytest.approx(1.0)
 
 
 # -- fusion ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from knowledge_base.embedder import HashingEmbedder
 from knowledge_base.index import FaqIndex
 from knowledge_base.policy import Thresholds
+from knowledge_base.question import QuestionReader
 from knowledge_base.service import KnowledgeBase, find_fund
 from tests.conftest import WriteFaq
 
@@ -281,6 +282,16 @@ def test_a_last_good_version_kept_while_running_is_still_served_after_a_restart(
     assert second.entry("redemption-fee") == before  # the file on disk no longer has it: only the index does
     assert [e.split(" (")[0] for e in errors(second)] == ["redemption.md:13: empty answer"]
     second.close()
+
+
+def test_a_saved_index_read_with_other_fund_names_is_stale(write_faq: WriteFaq, faq_dir: Path, tmp_path: Path) -> None:
+    write_faq("redemption.md", REDEMPTION)
+    kb = KnowledgeBase(faq_dir, HashingEmbedder(), index_dir=tmp_path / "index", fund_names={"900001": ("Demo",)})
+    kb.start(watch=False)
+    kb.close()
+    # A fund entry's phrasings are matched without its fund's names: other names, other texts.
+    assert FaqIndex.load(tmp_path / "index", HashingEmbedder().name, reader=QuestionReader({"900001": ("Demo",)}))
+    assert FaqIndex.load(tmp_path / "index", HashingEmbedder().name, reader=QuestionReader()) is None
 
 
 def test_a_repeated_phrasing_is_a_warning_and_the_entry_serves_it_once(write_faq: WriteFaq, open_kb: OpenKb) -> None:

@@ -171,3 +171,23 @@ def test_greetings_and_thanks_are_dropped(message: str, question: str) -> None:
 
 def test_a_greeting_inside_a_word_stays() -> None:
     assert read("this high fee").text == "this high fee"
+
+
+# -- a fund entry's phrasings ------------------------------------------------------------------
+
+
+def test_a_fund_entrys_phrasing_loses_its_funds_names_and_code_as_a_question_does() -> None:
+    reader = QuestionReader(FUNDS)
+    assert reader.phrasing("演示平衡风险大吗") == "风险大吗"
+    assert (
+        reader.phrasing("What is the redemption fee of Demo Balanced Fund 900001?") == "what is the redemption fee of"
+    )
+
+
+def test_a_phrasing_that_is_only_a_fund_name_is_kept_whole() -> None:
+    assert QuestionReader(FUNDS).phrasing("Demo Bond") == "Demo Bond"
+
+
+def test_the_readers_key_changes_with_the_fund_names_it_knows() -> None:
+    assert QuestionReader(FUNDS).key == QuestionReader(dict(FUNDS)).key
+    assert QuestionReader(FUNDS).key != QuestionReader({"900001": ("Demo Balanced",)}).key
