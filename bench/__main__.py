@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
             kept = results[name]["_measured"]["date"]
             print(f"bench: {name} skipped; keeping the figures of {kept}", file=sys.stderr)
             continue  # a section whose data is not on this machine keeps its last measurement
-        results[name] = found
+        # Re-read before writing: another run (of other sections) may have written meanwhile.
+        results = {**(json.loads(RAW.read_text()) if RAW.is_file() else {}), "machine": machine()}
+        results["date"], results[name] = stamp(datetime.now(UTC)), found
         RAW.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     from bench.report import write_results
 

@@ -56,7 +56,9 @@ SHIPPED_SETS = {
     "messages_en": "shipped_messages_en.csv",
     "messages_zh": "shipped_messages_zh.csv",
 }
-SHIPPED_DEV = (DATA / "shipped_faq_dev.csv", DATA / "shipped_messages_dev.csv", DATA / "shipped_messages_dev2.csv")
+SHIPPED_DEV = tuple(
+    DATA / f"shipped_{name}.csv" for name in ("faq_dev", "messages_dev", "messages_dev2", "messages_dev3")
+)
 
 
 def shipped(out: Path) -> dict[str, dict[str, Any]]:

@@ -217,8 +217,8 @@ def write_results(results: dict[str, Any], path: Path) -> None:
         "## Knowledge base: the shipped FAQ, paraphrases and realistic messages written for it (`bench/data/`)",
         "",
         "Held-out sets. *self*: no calibration file, the knowledge base calibrated itself from its own "
-        "phrasings. *dev sets*: thresholds fitted on `shipped_faq_dev.csv`, `shipped_messages_dev.csv` and "
-        "`shipped_messages_dev2.csv` "
+        "phrasings. *dev sets*: thresholds fitted on `shipped_faq_dev.csv` and `shipped_messages_dev.csv`, "
+        "`_dev2.csv` and `_dev3.csv` "
         "(`eval --calibration`), with the out-of-scope floor's confidence bound. Targets: realistic messages "
         "answered right ≥ 80% with wrong answers ≤ 5% in each language; Chinese paraphrases answered right "
         "≥ 72% with wrong answers ≤ 3%.",
