@@ -37,13 +37,14 @@ from knowledge_base.embedder import Embedder
 from knowledge_base.entries import LANGS, Entry
 from knowledge_base.lexical import LexicalIndex, Tokenizer
 from knowledge_base.policy import Candidate
-from knowledge_base.question import QuestionReader
+from knowledge_base.question import QuestionReader, clauses
 from knowledge_base.scoring import HEAD_WEIGHT, Head, aggregate
 
 FORMAT = 4
 DENSE_NEIGHBOURS = 50
 NEUTRAL_WEIGHT = 0.5  # no evidence either way: both channels count the same
 SHORTLIST_EXTRA = 3  # candidates kept beyond the limit, for the ones that give way to a twin
+CANDIDATES = 3  # entries a clause may vouch for: as many as the decision offers as choices
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,18 @@ class Scores:
         return Scores(rank, confidence)
 
 
-def fuse(dense: np.ndarray | float, coverage: np.ndarray, containment: np.ndarray, weight: float) -> Scores:
+def fuse(
+    dense: np.ndarray | float,
+    coverage: np.ndarray,
+    containment: np.ndarray,
+    weight: float,
+    judged: np.ndarray | None = None,
+) -> Scores:
     """Dense and lexical channels weighted; the lexical one ranks by coverage and is judged on
-    the mean of coverage and containment."""
+    the mean of containment and the coverage ``judged`` clause by clause (default: as ranked)."""
     return Scores(
         (1.0 - weight) * dense + weight * coverage,
-        (1.0 - weight) * dense + weight * 0.5 * (coverage + containment),
+        (1.0 - weight) * dense + weight * 0.5 * ((coverage if judged is None else judged) + containment),
     )
 
 
@@ -193,14 +200,26 @@ class FaqIndex:
             scores += HEAD_WEIGHT * self.head.probabilities(query)
         return scores
 
-    def fused(self, query: np.ndarray, text: str, weight: float) -> Scores:
-        """Per entry: ``(1 - weight) * dense + weight * lexical``; a channel at weight 0 is not computed."""
+    def fused(self, query: np.ndarray, text: str, weight: float, scope: Scope | None = None) -> Scores:
+        """Per entry: ``(1 - weight) * dense + weight * lexical``; a channel at weight 0 is not computed.
+
+        With the question's ``scope``, the lexical coverage of the entries it ranks best is judged
+        clause by clause (:meth:`LexicalIndex.clause_coverage`).
+        """
         dense = self.dense_scores(query) if weight < 1.0 else 0.0
         zeros = np.zeros(len(self.entries), dtype=np.float64)
         if weight <= 0.0:
             return fuse(dense, zeros, zeros, weight)
         q = self.lexical.query(text)
-        return fuse(dense, self.lexical.scores(q), self.lexical.containment(q), weight)
+        coverage = self.lexical.scores(q)
+        parts = clauses(text) if scope is not None else []
+        judged = None
+        if scope is not None and parts:
+            allowed = self.allowed(scope)
+            rank = np.where(allowed, (1.0 - weight) * dense + weight * coverage, -np.inf)
+            best = np.argsort(-rank, kind="stable")[:CANDIDATES]
+            judged = self.lexical.clause_coverage(parts, coverage, allowed, best[np.isfinite(rank[best])])
+        return fuse(dense, coverage, self.lexical.containment(q), weight, judged)
 
     def allowed(self, scope: Scope) -> np.ndarray:
         """Entries that may answer: the question's language (if any entry has it), never another fund's."""
@@ -218,7 +237,7 @@ class FaqIndex:
         """Allowed entries by fused score; of two that say the same, the one the scope asks for."""
         if not self.entries:
             return []
-        return self.order(self.fused(query, text, weights.for_lang(scope.lang)), scope, tie=tie, limit=limit)
+        return self.order(self.fused(query, text, weights.for_lang(scope.lang), scope), scope, tie=tie, limit=limit)
 
     def order(self, scores: Scores, scope: Scope, *, tie: float = 0.0, limit: int = 5) -> list[Candidate]:
         """Candidates from per-entry ``scores`` (shared by serving and self-calibration)."""

@@ -24,10 +24,14 @@ character: it cannot occur more often. Unseen terms take no part in ranking (no 
 sure the match is.
 
 That score ranks well but falls as a message grows: a question inside a long message full of
-dates and complaints scores low. So the score the decision sees is the mean of it and the
-*containment*: the largest share of one of the entry's phrasings (its terms, weighted by IDF)
-that the question holds. A message that holds a phrasing scores like the phrasing itself,
-while a short question that matches a phrasing only in part still scores low.
+dates and complaints scores low. So the score the decision sees is the mean of two views:
+
+- *coverage*, judged clause by clause for the entries the message ranks best
+  (:meth:`LexicalIndex.clause_coverage`): "我周一赎回的，今天周四了还没到账，孩子学费等着交" is judged on
+  "今天周四了还没到账" for the redemption-arrival entry;
+- *containment*: the largest share of one of the entry's phrasings (its terms, weighted by IDF)
+  that the question holds. A message that holds a phrasing scores like the phrasing itself,
+  while a short question that matches a phrasing only in part still scores low.
 """
 
 from __future__ import annotations
@@ -228,6 +232,25 @@ class LexicalIndex:
             return np.zeros(self._weights.shape[0], dtype=np.float64)
         raw = np.asarray(self._weights[:, q.columns].sum(axis=1)).ravel()
         return np.asarray(raw / q.self_score, dtype=np.float64)
+
+    def clause_coverage(
+        self, clauses: Sequence[str], coverage: np.ndarray, allowed: np.ndarray, candidates: np.ndarray
+    ) -> np.ndarray:
+        """``coverage`` with each candidate entry judged on the clause that asks for it best.
+
+        A message's coverage falls with every clause that asks nothing ("I waited three days, my
+        child's fees are due"). A clause that ranks a candidate first among the ``allowed`` entries
+        shows what the message asks of it, so the candidate keeps the higher of the two coverages.
+        Only ``candidates`` (the entries the whole message ranks best): a short fragment ("怎么办呢")
+        may rank anything first, and must not vouch for an entry the message does not point to.
+        """
+        judged = coverage.copy()
+        for clause in clauses:
+            scores = np.where(allowed, self.scores(clause), -np.inf)
+            best = int(np.argmax(scores))
+            if best in candidates and np.isfinite(scores[best]):
+                judged[best] = max(judged[best], float(scores[best]))
+        return judged
 
     def scores_without(self, query: Query, phrasing: int) -> np.ndarray:
         """:meth:`scores` as if phrasing number ``phrasing`` were not in its entry (self-calibration)."""

@@ -12,9 +12,11 @@ and somewhere in it the question. The matcher gets the question, never the perso
 
 A fund entry's phrasings are read the same way (:meth:`QuestionReader.phrasing`): its fund's
 names and codes come out, so a question that named the fund and one that did not meet the same
-text. What is left is matched whole. Matching each sentence or clause separately as well, and keeping
+text. What is left is matched whole. Ranking each sentence or clause separately as well, and keeping
 the best, was tried: on the dev messages it put a short fragment ("怎么办", "what nav do I get")
-ahead of the real question more often than it found one (top-1 90% → 84%).
+ahead of the real question more often than it found one (top-1 90% → 84%). So the whole message
+ranks, and its :func:`clauses` only judge how well it asks the entries it ranks best (see
+:meth:`knowledge_base.lexical.LexicalIndex.clause_coverage`).
 """
 
 from __future__ import annotations
@@ -111,6 +113,17 @@ class QuestionReader:
         kept.append(text[last:])
         fund = min(found)[1] if found else None
         return fund, " ".join(kept)
+
+
+# Clause boundaries: punctuation, and a space next to Chinese (Chinese messages use spaces as commas).
+_CLAUSE_BREAK = re.compile(r"[，,。.!！?？;；\n]+|\s+(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])\s+")
+
+
+def clauses(question: str) -> list[str]:
+    """The clauses of a question read from a message; none when it is one clause."""
+    parts = [part.strip() for part in _CLAUSE_BREAK.split(question)]
+    parts = [part for part in parts if part]
+    return parts if len(parts) > 1 else []
 
 
 def _fold(text: str) -> str:

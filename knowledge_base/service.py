@@ -203,7 +203,7 @@ class KnowledgeBase:
     def _rank(self, reading: Reading, scope: Scope, index: FaqIndex, limit: int) -> tuple[np.ndarray, list[Candidate]]:
         vector = self.embed(reading.text)
         weight, tie = self.weights.for_lang(scope.lang), self.thresholds.for_lang(scope.lang).margin
-        return vector, index.order(index.fused(vector, reading.text, weight), scope, tie=tie, limit=limit)
+        return vector, index.order(index.fused(vector, reading.text, weight, scope), scope, tie=tie, limit=limit)
 
     def ask(self, text: str, *, fund: str | None = None, limit: int = 5) -> Match:
         """Answer, clarify or fall back for one investor message."""

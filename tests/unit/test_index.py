@@ -231,6 +231,17 @@ def test_a_long_message_holding_a_phrasing_ranks_by_coverage_but_is_judged_with_
     assert ids(index.order(scores, Scope("en"), limit=2))[0] == "fee"
 
 
+def test_a_long_chinese_message_is_judged_on_the_clause_that_holds_its_question() -> None:
+    arrival = entry("arrival-zh", "赎回的钱多久到账", lang="zh")
+    index = build(arrival, FEE_ZH)
+    text = "我周一上午赎回的 今天都周四晚上了 孩子学费等着交 钱多久到账啊"
+    vector = EMBEDDER.encode([text])[0]
+    judged, whole = index.fused(vector, text, 1.0, Scope("zh")), index.fused(vector, text, 1.0)
+    row = position(index, "arrival-zh")
+    assert judged.confidence[row] > whole.confidence[row]
+    assert np.array_equal(judged.rank, whole.rank)  # clauses judge; the whole message ranks
+
+
 def test_scores_are_only_a_ranking_and_a_confidence_per_entry() -> None:
     scores = Scores(np.array([0.2, 0.9]), np.array([0.5, 0.6]))
     gone = scores.without(1)

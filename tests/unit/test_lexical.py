@@ -9,6 +9,7 @@ import pytest
 
 from knowledge_base.lexical import K1, LexicalIndex, Tokenizer
 from knowledge_base.normalize import Normalizer, Synonyms
+from knowledge_base.question import clauses
 
 TOKENS = Tokenizer()  # one word segmenter for the module: loading jieba's dictionary takes a second
 
@@ -224,3 +225,38 @@ def test_containment_is_the_best_phrasing_of_an_entry_and_can_leave_one_out() ->
     query = lexical.query("is there a sell penalty")
     assert lexical.containment(query)[0] == pytest.approx(1.0)
     assert lexical.containment(query, without=1)[0] == 0.0
+
+
+# -- clauses -----------------------------------------------------------------------------------
+
+
+def test_a_candidate_is_judged_on_the_clause_that_asks_for_it() -> None:
+    lexical = index(*CHINESE_KB)
+    message = "我周一上午赎回的 今天都周四晚上了 孩子学费等着交 赎回的钱多久到账"
+    coverage = lexical.scores(message)
+    everyone = np.ones(len(CHINESE_KB), dtype=bool)
+    judged = lexical.clause_coverage(clauses(message), coverage, everyone, np.array([0, 1, 2]))
+    # The whole message covers the entry poorly; its last clause is the entry's own question.
+    assert coverage[0] < 0.6
+    assert judged[0] == pytest.approx(1.0)
+    assert np.array_equal(np.delete(judged, 0), np.delete(coverage, 0))
+
+
+def test_a_clause_vouches_only_for_an_entry_the_whole_message_ranks_best() -> None:
+    lexical = index(*CHINESE_KB)
+    message = "忘记密码怎么办 急死了"
+    coverage = lexical.scores(message)
+    everyone = np.ones(len(CHINESE_KB), dtype=bool)
+    # "忘记密码怎么办" ranks the password entry (6) first, but the message's candidates are others.
+    judged = lexical.clause_coverage(clauses(message), coverage, everyone, np.array([0, 1]))
+    assert np.array_equal(judged, coverage)
+
+
+def test_a_clause_never_vouches_for_an_entry_outside_the_questions_scope() -> None:
+    lexical = index(*CHINESE_KB)
+    message = "我周一上午赎回的 赎回的钱多久到账"
+    coverage = lexical.scores(message)
+    scope = np.ones(len(CHINESE_KB), dtype=bool)
+    scope[0] = False
+    judged = lexical.clause_coverage(clauses(message), coverage, scope, np.array([0, 1]))
+    assert judged[0] == coverage[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_base.question import QuestionReader, Reading
+from knowledge_base.question import QuestionReader, Reading, clauses
 
 FUNDS = {
     "900001": ("Demo Balanced Fund", "Demo Balanced", "演示平衡"),
@@ -191,3 +191,22 @@ def test_a_phrasing_that_is_only_a_fund_name_is_kept_whole() -> None:
 def test_the_readers_key_changes_with_the_fund_names_it_knows() -> None:
     assert QuestionReader(FUNDS).key == QuestionReader(dict(FUNDS)).key
     assert QuestionReader(FUNDS).key != QuestionReader({"900001": ("Demo Balanced",)}).key
+
+
+# -- clauses -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        pytest.param("申购单下错了 能撤吗 刚下的", ["申购单下错了", "能撤吗", "刚下的"], id="zh spaces"),
+        pytest.param("赎回了三天，还没到账！怎么回事", ["赎回了三天", "还没到账", "怎么回事"], id="zh punctuation"),
+        pytest.param("sold on monday. still no money, why", ["sold on monday", "still no money", "why"], id="en"),
+        pytest.param("how long does redemption take", [], id="one clause"),
+        pytest.param("nav咋还没出", [], id="mixed scripts, one clause"),
+    ],
+)
+def test_a_question_splits_into_clauses_at_punctuation_and_at_spaces_between_chinese(
+    question: str, parts: list[str]
+) -> None:
+    assert clauses(question) == parts
