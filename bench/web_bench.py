@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,6 +224,13 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0)
 @contextmanager
 def real_stack(data: Path) -> Iterator[Settings]:
     """Rasa + action server + web, as ``make run`` starts them (model trained first if needed)."""
+    with real_services(data) as (settings, _):
+        yield settings
+
+
+@contextmanager
+def real_services(data: Path, metrics_token: str = "") -> Iterator[tuple[Settings, Sequence[stack.Service]]]:
+    """:func:`real_stack` and its running services; ``metrics_token`` opens their ``/metrics``."""
     project = Settings()
     model = rasa_model.train(project, quiet=True)
     (data / "models").mkdir(parents=True, exist_ok=True)
@@ -233,12 +240,12 @@ def real_stack(data: Path) -> Iterator[Settings]:
             src.backup(dst)
     settings = Settings(
         data_dir=data, rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
-        web_rate_client=HIGH_LIMIT, web_rate_conversation=HIGH_LIMIT,
+        web_rate_client=HIGH_LIMIT, web_rate_conversation=HIGH_LIMIT, metrics_token=metrics_token,
     )  # fmt: skip
     settings = stack.with_token(settings)
     stack.build_index(settings)
-    with stack.running(stack.plan(settings, model)):
-        yield settings
+    with stack.running(stack.plan(settings, model)) as services:
+        yield settings, services
 
 
 # -- the benchmark ----------------------------------------------------------------------------
@@ -251,6 +258,18 @@ def steady_load(
     tally, elapsed = asyncio.run(_steady(base, questions, investors, mean_interval, duration))
     figures = tally.figures(elapsed)
     return {"investors": investors, "mean_interval_s": mean_interval, **figures, **persisted(settings, tally)}
+
+
+def warm_up(settings: Settings, questions: tuple[str, ...], count: int = 10) -> None:
+    """``count`` questions from one client, not counted: the first turns load what later ones reuse."""
+
+    async def ask() -> None:
+        async with _client(f"http://{settings.web_host}:{settings.web_port}", 1) as http:
+            conversation, auth = await _start(http)
+            for index in range(count):
+                await _ask(http, Tally(), conversation, auth, questions[index % len(questions)])
+
+    asyncio.run(ask())
 
 
 def saturation(settings: Settings, questions: tuple[str, ...], *, clients: int, seconds: float) -> dict[str, Any]:
