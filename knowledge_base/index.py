@@ -13,7 +13,8 @@ fee). Such *twins* are found when the index is built, as mutual nearest neighbou
 other's closest, by the lexical channel, among the generic entries and that fund's entries of
 its language): no threshold decides it. When the best match is one of a pair of twins, the
 question's scope picks which of the two answers: the fund's when the fund is named, the generic
-one when no fund is (one fund's fee schedule is the wrong answer for most investors). The same
+one when no fund is (one fund's fee schedule is the wrong answer for most investors), on its own
+score (the fund's phrasings are read for questions naming the fund). The same
 holds for any fund entry and generic entry whose scores are too close to tell apart (within the
 clarify margin): rather than asking the investor, the one that fits the scope answers.
 """
@@ -263,7 +264,7 @@ class FaqIndex:
     ) -> tuple[list[int], dict[int, float]]:
         """Of entries saying the same thing, put first the one the scope asks for.
 
-        "The same thing" is a twin of the best (it then takes the best's score), or any entry of
+        "The same thing" is a twin of the best (a fund's twin then takes the best's score), or any entry of
         the other kind within ``tie`` of it: too close to tell apart, the fund's own entry wins
         when a fund is named and a generic one when none is. Entries that give way go last:
         they are no rivals for the decision. Returns the order and the scores a twin takes over.
@@ -275,7 +276,10 @@ class FaqIndex:
         twin = twins.get(scope.fund) if scope.fund is not None else self.generic_twin.get(best)
         wanted = scope.fund is not None
         if twin is not None and np.isfinite(scores[twin]):
-            raised = {twin: max(float(scores[twin]), float(scores[best]))}
+            # A fund's twin answers with the generic's score when the fund is named. The generic twin
+            # keeps its own when none is: the fund's phrasings were read without the fund's names,
+            # for questions naming it, and a vague question ("what is the fee?") matches them best.
+            raised = {twin: max(float(scores[twin]), float(scores[best]))} if wanted else {}
             order = [twin, *(i for i in order if i not in (best, twin)), best]
         elif bool(self.scoped[best]) != wanted:
             rival = next((i for i in order[1:] if bool(self.scoped[i]) == wanted), None)

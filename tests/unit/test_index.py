@@ -125,13 +125,16 @@ def test_the_funds_twin_answers_when_the_fund_is_named_and_the_generic_one_goes_
     assert ranked[0].score == pytest.approx(generic_first[0].score)
 
 
-def test_the_generic_twin_answers_when_no_fund_is_named_and_the_funds_goes_last() -> None:
+def test_the_generic_twin_answers_on_its_own_score_when_no_fund_is_named_and_the_funds_goes_last() -> None:
     index = build(FEE, ACCOUNT, FEE_900001)
     question = "redemption fee of the balanced fund"
     assert ids(rank(index, question, Scope("en", "900001")))[0] == "fee-900001"  # the better match...
     ranked = rank(index, question, Scope("en"))
     assert ids(ranked) == ["fee", "account", "fee-900001"]  # ... is one fund's: the generic twin answers
-    assert ranked[0].score == pytest.approx(ranked[-1].score)
+    # The fund's phrasings are read for questions naming the fund; this one is judged on the generic's.
+    own = index.fused(EMBEDDER.encode([question])[0], question, WEIGHTS.for_lang("en"), Scope("en")).confidence
+    assert ranked[0].score == pytest.approx(own[position(index, "fee")])
+    assert ranked[0].score < ranked[-1].score
 
 
 # -- near ties between a fund's entry and a generic one ---------------------------------------
