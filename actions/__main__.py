@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk.endpoint import create_app
-from rasa_sdk.executor import ActionExecutor
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 
 from actions import metrics, runtime
+from actions.slot_changes import ChangesOnlyExecutor
 from escalation.spikes.watch import SpikeWatch, pipeline_config
 from escalation.spikes.worker import DetectorWorker
 from escalation.staff import accounts
@@ -34,7 +34,7 @@ HOST = "127.0.0.1"
 
 def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
     """The action server app; ``embedder`` (e.g. a fake in tests) overrides the configured model."""
-    executor = ActionExecutor()
+    executor = ChangesOnlyExecutor()  # only slot events that change something: Rasa re-reads them every turn
     executor.register_package("actions")
     app: Sanic[Any, Any] = create_app(executor, cors_origins=None)
     counters = metrics.install(app, settings.metrics_token)

@@ -1,6 +1,7 @@
 """Questions through a bot's REST channel (``POST /webhooks/rest/webhook``), one or many clients at once.
 
-Every question opens a new conversation (a fresh sender), so no bot pays for a growing history.
+Every question opens a new conversation (a fresh sender), so no bot pays for a growing history, unless
+``timings`` is given a conversation length: then each client keeps a sender for that many questions.
 """
 
 from __future__ import annotations
@@ -28,12 +29,20 @@ def reply_text(messages: Sequence[dict[str, Any]]) -> str:
     return "\n".join(str(m.get("text") or "") for m in messages)
 
 
-def timings(url: str, questions: Sequence[str], clients: int, per_client: int, offset: int = 0) -> list[float]:
-    """``clients`` threads each ask ``per_client`` questions back to back; every reply's milliseconds."""
+def timings(
+    url: str, questions: Sequence[str], clients: int, per_client: int, offset: int = 0, length: int | None = None
+) -> list[float]:
+    """``clients`` threads each ask ``per_client`` questions back to back; every reply's milliseconds.
+
+    ``length``: each client asks in conversations of that many questions (``None``: a new one each time)."""
 
     def client(number: int) -> list[float]:
         start = offset + number * per_client
-        return [ask(url, questions[(start + i) % len(questions)])[0] for i in range(per_client)]
+        senders = [uuid.uuid4().hex for _ in range(-(-per_client // length))] if length else []
+        return [
+            ask(url, questions[(start + i) % len(questions)], senders[i // length] if length else None)[0]
+            for i in range(per_client)
+        ]
 
     with ThreadPoolExecutor(max_workers=clients) as pool:
         return [ms for result in pool.map(client, range(clients)) for ms in result]

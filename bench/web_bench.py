@@ -131,10 +131,15 @@ async def _investor(
         await asyncio.sleep(min(rng.expovariate(1 / interval), max(0.0, until - time.monotonic())))
 
 
-async def _eager(http: httpx.AsyncClient, tally: Tally, questions: tuple[str, ...], until: float) -> None:
+async def _eager(
+    http: httpx.AsyncClient, tally: Tally, questions: tuple[str, ...], until: float, length: int | None = None
+) -> None:
+    """Questions back to back; a new conversation every ``length`` of them (``None``: one conversation)."""
     conversation, auth = await _start(http)
     index = 0
     while time.monotonic() < until:
+        if length and index and index % length == 0:
+            conversation, auth = await _start(http)
         await _ask(http, tally, conversation, auth, questions[index % len(questions)])
         index += 1
 
@@ -157,11 +162,13 @@ async def _steady(
         return tally, time.monotonic() - started
 
 
-async def _saturate(base: str, questions: tuple[str, ...], clients: int, seconds: float) -> tuple[Tally, float]:
+async def _saturate(
+    base: str, questions: tuple[str, ...], clients: int, seconds: float, length: int | None = None
+) -> tuple[Tally, float]:
     tally = Tally()
     async with _client(base, clients) as http:
         started = time.monotonic()
-        await asyncio.gather(*(_eager(http, tally, questions, started + seconds) for _ in range(clients)))
+        await asyncio.gather(*(_eager(http, tally, questions, started + seconds, length) for _ in range(clients)))
         return tally, time.monotonic() - started
 
 
@@ -272,10 +279,20 @@ def warm_up(settings: Settings, questions: tuple[str, ...], count: int = 10) -> 
     asyncio.run(ask())
 
 
-def saturation(settings: Settings, questions: tuple[str, ...], *, clients: int, seconds: float) -> dict[str, Any]:
+def saturation(
+    settings: Settings,
+    questions: tuple[str, ...],
+    *,
+    clients: int,
+    seconds: float,
+    conversation_length: int | None = None,
+) -> dict[str, Any]:
+    """``clients`` asking back to back for ``seconds``, each in one conversation or in conversations of
+    ``conversation_length`` questions."""
     base = f"http://{settings.web_host}:{settings.web_port}"
-    tally, elapsed = asyncio.run(_saturate(base, questions, clients, seconds))
-    return {"clients": clients, **tally.figures(elapsed), **persisted(settings, tally)}
+    tally, elapsed = asyncio.run(_saturate(base, questions, clients, seconds, conversation_length))
+    shape = {"conversation_length": conversation_length} if conversation_length else {}
+    return {"clients": clients, **shape, **tally.figures(elapsed), **persisted(settings, tally)}
 
 
 def run(

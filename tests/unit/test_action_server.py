@@ -66,6 +66,16 @@ def test_the_server_answers_health_and_runs_actions_against_the_loaded_kb(app: S
     assert slots["faq_id"] == "change-bank-card"
 
 
+def test_the_server_sends_rasa_only_the_slots_an_action_changes(app: Sanic[Any, Any]) -> None:
+    # The same question again, in a conversation already holding what the first answer set.
+    question = "How do I change the bank card linked to my account?"
+    _, first = app.test_client.post("/webhook", json=action_call("action_answer_faq", question))
+    held = {e["name"]: e["value"] for e in first.json["events"]}
+    _, again = app.test_client.post("/webhook", json=action_call("action_answer_faq", question, **held))
+    assert again.json["responses"] == first.json["responses"]
+    assert again.json["events"] == []
+
+
 def test_the_server_routes_hand_offs_with_the_configured_teams(app: Sanic[Any, Any]) -> None:
     _, response = app.test_client.post(
         "/webhook", json=action_call("action_escalate", "talk to a person", "request_human", faq_id="change-bank-card")
