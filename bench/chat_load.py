@@ -16,6 +16,7 @@ import csv
 import json
 import random
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ DATA = Path(__file__).resolve().parent / "data"
 ASK_FOR_PERSON = "I want to talk to a human"
 TIMEOUT_S = 60.0
 DEFAULT_TEAM = "service-desk"
+# As the widget (web/widget/static/widget.js): answers after which a message is sent again by itself.
+RESEND_ON = (409, 502, 503, 504)
+RESENDS = 3
 
 
 def questions() -> dict[str, list[str]]:
@@ -81,6 +85,7 @@ class Tally:
     reply_ids: dict[str, set[int]] = field(default_factory=dict)  # conversation -> ids answered to it
     sockets: Counter[str] = field(default_factory=Counter)  # opened, dropped, reopened
     reconnect_s: list[float] = field(default_factory=list)
+    resent: Counter[str] = field(default_factory=Counter)  # what a message got before it was sent again
 
     def acknowledge(self, conversation: str, text: str | None, ids: list[int]) -> None:
         if text is not None:
@@ -134,21 +139,29 @@ class Investor:
         return True
 
     async def say(self, text: str) -> Outcome:
+        """One message, sent again as the widget does (the same Idempotency-Key) after a 409, a 502-504 or a
+        dropped connection, three times at most; the outcome is what the investor finally saw."""
         began = time.monotonic()
-        try:
-            response = await self.http.post(
-                f"/conversations/{self.conversation}/messages",
-                json={"text": text},
-                headers={"Authorization": f"Bearer {self.token}"},
-            )
-        except httpx.HTTPError as exc:
-            outcome = Outcome(began, time.monotonic(), "investor", type(exc).__name__)
-        else:
-            kind, shaped = classify(response)
-            outcome = Outcome(began, time.monotonic(), "investor", kind, shaped)
-            if response.status_code == 200:
-                ids = [int(m["id"]) for m in response.json()["messages"]]
-                self.tally.acknowledge(self.conversation, text, ids)
+        headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": uuid.uuid4().hex}
+        for attempt in range(RESENDS + 1):
+            try:
+                response = await self.http.post(
+                    f"/conversations/{self.conversation}/messages", json={"text": text}, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                outcome, wait = Outcome(began, time.monotonic(), "investor", type(exc).__name__), 2.0**attempt
+            else:
+                kind, shaped = classify(response)
+                outcome = Outcome(began, time.monotonic(), "investor", kind, shaped)
+                if response.status_code not in RESEND_ON:
+                    if response.status_code == 200:
+                        ids = [int(m["id"]) for m in response.json()["messages"]]
+                        self.tally.acknowledge(self.conversation, text, ids)
+                    break
+                wait = float(response.headers.get("Retry-After") or 2.0**attempt)
+            if attempt < RESENDS:
+                self.tally.resent[outcome.kind] += 1
+                await asyncio.sleep(min(wait, 20.0))
         self.tally.outcomes.append(outcome)
         return outcome
 

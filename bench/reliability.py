@@ -105,6 +105,7 @@ def client_figures(tally: Tally, elapsed: float) -> dict[str, Any]:
             "p99": _ms(percentile(answered, 0.99)) if answered else None,
             "max": _ms(answered[-1]) if answered else None,
         },
+        "resent": dict(tally.resent),  # answers seen before the client sent the message again (not failures)
         "sockets": {
             **tally.sockets,
             "reconnect_max_s": round(max(tally.reconnect_s), 2) if tally.reconnect_s else None,

@@ -71,7 +71,7 @@ def _configure(app: WebApp, settings: Settings) -> None:
         WEBSOCKET_MAX_SIZE=WEBSOCKET_MAX_SIZE,
         PROXIES_COUNT=settings.web_proxies_count or None,
         CORS_ORIGINS=settings.web_cors_origins,
-        CORS_ALLOW_HEADERS=["authorization", "content-type"],
+        CORS_ALLOW_HEADERS=["authorization", "content-type", "idempotency-key"],
         CORS_EXPOSE_HEADERS=["retry-after"],
         # sanic-ext leaves every route under its own prefix out of the document, so its pages
         # live under /api/v1/docs; web.api serves the document at /api/v1/openapi.json too.

@@ -19,6 +19,7 @@ quiet; anything else is logged with its traceback and answered with a generic 50
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any, ClassVar, TypedDict
 
 from sanic import Request, Sanic
@@ -75,6 +76,19 @@ class NotFound(WebError):
 
 class Conflict(WebError):
     status, default_code, quiet = 409, "conflict", True
+
+
+class TurnInProgress(Conflict):
+    """A message sent again while its first sending may still be answered (possibly by another replica)."""
+
+    default_code = "turn_in_progress"
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
 
 
 class PayloadTooLarge(WebError):

@@ -57,6 +57,15 @@ class Message(Base):
             sqlite_where=sql_text("payload IS NOT NULL"),
             postgresql_where=sql_text("payload IS NOT NULL"),
         ),
+        # A message sent again with the same Idempotency-Key is the same message: stored once.
+        Index(
+            "ux_messages_idempotency_key",
+            "conversation_id",
+            "idempotency_key",
+            unique=True,
+            sqlite_where=sql_text("idempotency_key IS NOT NULL"),
+            postgresql_where=sql_text("idempotency_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -74,6 +83,7 @@ class Message(Base):
     # A staff note: shown to staff only, never to the investor.
     internal: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))  # the investor's client chose it
     created_at: Mapped[Created]
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")

@@ -42,6 +42,7 @@ class MessageDraft:
     decision: str | None = None
     language: str | None = None
     meta: dict[str, Any] | None = field(default=None, hash=False)
+    idempotency_key: str | None = None  # an investor's message: the key its client sent it with
 
 
 def hash_token(token: str) -> str:
@@ -101,6 +102,12 @@ def history(
     if not include_internal:
         query = query.where(Message.internal.is_(False))
     return session.scalars(query.order_by(Message.id)).all()
+
+
+def keyed_message(session: Session, conversation_id: str, key: str) -> Message | None:
+    """The investor's message sent with Idempotency-Key ``key`` in this conversation, if any."""
+    query = select(Message).where(Message.conversation_id == conversation_id, Message.idempotency_key == key)
+    return session.scalars(query).one_or_none()
 
 
 def offered_button(session: Session, conversation_id: str, payload: str) -> dict[str, str] | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, Page, Route, WebSocketRoute, expect
 
 from funddesk.db import Database, database_url, repository
 from funddesk.settings import PROJECT_ROOT, Settings
@@ -267,6 +267,35 @@ def test_after_a_network_drop_the_widget_reconnects_and_catches_up(service: Sett
     expect(widget.log.get_by_text("15:00")).to_be_visible(timeout=20_000)
     expect(status).to_be_empty()
     assert len(connections) >= 2  # it reconnected
+
+
+def test_a_reply_lost_on_the_way_back_is_fetched_again_and_the_message_is_stored_once(
+    service: Settings, page: Page
+) -> None:
+    """As when the web replica holding the message is killed after storing it: nginx answers 503."""
+    keys: list[str | None] = []
+
+    def lose_the_first_reply(route: Route) -> None:
+        if route.request.method != "POST":  # the history, read on the same path
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the service stores and answers the message ...
+            route.fulfill(status=503, json={"error": {"code": "unavailable", "message": "upstream gone"}})
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/api/v1/conversations/[^/]+/messages$"), lose_the_first_reply)
+    page.goto(url(service))
+    widget = Widget(page)
+    widget.open()
+    widget.ask("How long until my redemption money arrives?")
+    expect(widget.log.get_by_text("Did that answer your question?")).to_be_visible(timeout=10_000)
+    expect(widget.log.locator(".fd-msg--failed")).to_have_count(0)
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]  # sent again by itself, with the same key
+    texts, _ = stored(service, conversation_of(page)["id"])
+    assert texts.count("How long until my redemption money arrives?") == 1 and len(texts) == 3
 
 
 def test_the_chat_looks_right_on_the_demo_page(service: Settings, page: Page, tmp_path: Path) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sanic import Blueprint
 from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
+from sanic_ext.extensions.openapi.types import String
 from sqlalchemy.orm import Session
 
 from funddesk.db import repository
@@ -23,8 +26,20 @@ _ERRORS = {
     401: "Missing or wrong token",
     404: "Unknown conversation",
     413: "Body too large",
+    409: "The same Idempotency-Key is still being answered (another replica may hold it); see Retry-After",
     429: "Too many messages (per conversation or per client address); see Retry-After",
 }
+
+# Optional on every message: sent again with the same key (after a lost reply), the message is stored once
+# and answered with the replies it already had.
+_IDEMPOTENCY_KEY = openapi.definitions.Parameter(
+    "Idempotency-Key",
+    String(pattern='^("[A-Za-z0-9._:-]{1,64}"|[A-Za-z0-9._:-]{1,64})$'),  # type: ignore[no-untyped-call]
+    "header",
+    description="Any 1-64 letters, digits, '.', '_', ':' or '-', new for each new message; reused when the "
+    "same message is sent again.",
+    required=False,
+)
 
 
 def _document_errors(*statuses: int) -> list[openapi.definitions.Response]:
@@ -57,11 +72,13 @@ async def create_conversation(request: WebRequest) -> HTTPResponse:
 @bp.post("/<conversation_id:str>/messages")
 @openapi.definition(
     summary="Send a message or click a button",
-    description="Answers with the replies (bot, staff or system) and the conversation's state.",
+    description="Answers with the replies (bot, staff or system) and the conversation's state. Sent again "
+    "with the same Idempotency-Key, a message is not stored twice: the answer is the replies it had.",
     body=openapi.definitions.RequestBody({"application/json": payloads.SendMessage}, required=True),
+    parameter=_IDEMPOTENCY_KEY,
     response=[
         openapi.definitions.Response({"application/json": payloads.Messages}, status=200),
-        *_document_errors(400, 401, 404, 413, 429),
+        *_document_errors(400, 401, 404, 409, 413, 429),
     ],
     secured={"token": []},
     tag="investor",
@@ -71,6 +88,7 @@ async def send_message(request: WebRequest, conversation_id: str) -> HTTPRespons
     await limit_client(ctx, request)
     await check_token(ctx, conversation_id, bearer_token(request))
     incoming = payloads.parse_message(request.body)
+    incoming = replace(incoming, key=payloads.parse_idempotency_key(request.headers.get("idempotency-key")))
     await limit_conversation(ctx, conversation_id)
     return json(await turns.take_turn(ctx, conversation_id, incoming))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import operator
+import re
 from dataclasses import dataclass, field, make_dataclass
 from enum import StrEnum
 from functools import reduce
@@ -25,6 +26,7 @@ from web.events import ButtonOut, MessageOut, QueueJson
 
 MAX_TEXT = 2000
 MAX_PAYLOAD = 500
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 class Lang(StrEnum):
@@ -134,6 +136,20 @@ class Incoming:
 
     text: str | None = None
     payload: str | None = None
+    key: str | None = None  # its Idempotency-Key: sent again with the same key, it is the same message
+
+
+def parse_idempotency_key(header: str | None) -> str | None:
+    """The Idempotency-Key header's key: 1-64 of ``A-Z a-z 0-9 . _ : -``, bare or as a quoted string
+    (the IETF draft's structured-field form)."""
+    if header is None:
+        return None
+    key = header[1:-1] if len(header) >= 2 and header[0] == header[-1] == '"' else header
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise BadRequest(
+            "Idempotency-Key must be 1 to 64 letters, digits, '.', '_', ':' or '-'.", code="invalid_idempotency_key"
+        )
+    return key
 
 
 def json_object(body: bytes, *, optional: bool = False) -> dict[str, Any]:

@@ -8,9 +8,12 @@ Turns of one conversation run one at a time (the bot's state is per conversation
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from funddesk.bot_payload import FaqMatch, Feedback, HandoffRequest, parse
@@ -20,7 +23,7 @@ from funddesk.masking import mask
 from funddesk.text import detect_lang
 from web.api.payloads import Incoming, MessagesJson
 from web.context import WebContext
-from web.errors import BadRequest, NotFound, RasaUnavailable
+from web.errors import BadRequest, NotFound, RasaUnavailable, TurnInProgress
 from web.events import Event, MessageCreated, MessageOut, Typing, message_json
 from web.rasa_client import BotReply
 from web.staff import handoff_service as handoffs
@@ -58,6 +61,7 @@ class Stored:
     state: State
     lang: str  # of this message
     conversation_lang: str
+    again: bool = False  # sent before with the same Idempotency-Key: stored then, not now
 
 
 async def take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -> MessagesJson:
@@ -73,7 +77,12 @@ async def take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -
 
 async def _take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -> MessagesJson:
     async with ctx.turn_locks.hold(conversation_id):
-        stored = await ctx.run_db(lambda s: _store_incoming(s, conversation_id, incoming), write=True)
+        try:
+            stored = await ctx.run_db(lambda s: _store_incoming(s, conversation_id, incoming), write=True)
+        except IntegrityError as exc:  # the same key stored at this moment by another replica
+            raise TurnInProgress("This message is being answered; ask again in a moment.") from exc
+        if stored.again:
+            return await _sent_again(ctx, conversation_id, stored, incoming)
         ctx.metrics.stored([stored.message])
         await ctx.hub.publish(MessageCreated(conversation_id, message_json(stored.message)))
         if stored.state is State.BOT:
@@ -118,6 +127,32 @@ async def _bot_turn(ctx: WebContext, conversation_id: str, stored: Stored, said:
     return {"messages": replies, "state": str(state)}
 
 
+async def _sent_again(ctx: WebContext, conversation_id: str, stored: Stored, incoming: Incoming) -> MessagesJson:
+    """A message its client sent again (a reply it never got): the replies it had, or the turn it never had.
+
+    Nothing after it and the bot has the conversation: its turn is either still running somewhere (another
+    replica) or died with its replica. A turn cannot outlast Rasa's timeout plus storing the replies, so
+    until then the client is asked to come back (Retry-After: when that time is up), and after that the
+    turn is taken again, once."""
+    later = await ctx.run_db(lambda s: repository.history(s, conversation_id, after_id=stored.message.id))
+    if later or stored.state is not State.BOT:
+        replies = itertools.takewhile(lambda row: row.role is not Role.INVESTOR, later)
+        return {"messages": [message_json(row) for row in replies], "state": str(stored.state)}
+    longest = ctx.settings.rasa_timeout + ctx.settings.db_retry_seconds
+    age = _age_seconds(stored.message)
+    if age < longest:  # come back when it has an answer, or when it can have had none
+        raise TurnInProgress("This message is being answered; ask again in a moment.", retry_after=longest - age)
+    log.warning("conversation %s: message %s sent again, its turn never finished", conversation_id, stored.message.id)
+    return await _bot_turn(ctx, conversation_id, stored, _said(stored, incoming))
+
+
+def _age_seconds(message: Message) -> float:
+    created = message.created_at
+    if created.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
+        created = created.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - created).total_seconds()
+
+
 def _said(stored: Stored, incoming: Incoming) -> str:
     if incoming.payload is not None:  # a button the conversation was offered
         return incoming.payload
@@ -139,19 +174,35 @@ def _store_incoming(session: Session, conversation_id: str, incoming: Incoming) 
     conversation = repository.find_conversation(session, conversation_id)
     if conversation is None:
         raise NotFound("No such conversation.", code="conversation_not_found")
+    prior = repository.keyed_message(session, conversation_id, incoming.key) if incoming.key else None
+    if prior is not None:
+        if not _same_message(prior, incoming):
+            raise BadRequest("This Idempotency-Key was used for another message.", code="idempotency_key_reused")
+        return Stored(prior, conversation.state, prior.language or conversation.lang, conversation.lang, again=True)
     if incoming.payload is not None:
         button = repository.offered_button(session, conversation_id, incoming.payload)
         if button is None:
             raise BadRequest("That button was not offered in this conversation.", code="unknown_button")
-        draft = MessageDraft(Role.INVESTOR, button["title"], payload=incoming.payload, language=conversation.lang)
+        draft = MessageDraft(
+            Role.INVESTOR, button["title"], payload=incoming.payload, language=conversation.lang,
+            idempotency_key=incoming.key,
+        )  # fmt: skip
     else:
         text = incoming.text or ""
         # The transcript keeps what the investor wrote, personal numbers included: staff may need
         # them to help, see them masked (web.staff.serializers) and reveal them only as an audited action.
         # Everything else (question log, incidents, webhooks, logs) keeps only the masked text.
-        draft = MessageDraft(Role.INVESTOR, text, language=detect_lang(text, conversation.lang))
+        draft = MessageDraft(
+            Role.INVESTOR, text, language=detect_lang(text, conversation.lang), idempotency_key=incoming.key
+        )
     [message] = repository.add_messages(session, conversation_id, [draft])
     return Stored(message, conversation.state, draft.language or conversation.lang, conversation.lang)
+
+
+def _same_message(prior: Message, incoming: Incoming) -> bool:
+    if incoming.payload is not None:
+        return prior.payload == incoming.payload
+    return prior.payload is None and prior.text == incoming.text
 
 
 async def _ask_bot(ctx: WebContext, conversation_id: str, stored: Stored, said: str) -> list[MessageDraft]:

@@ -6,7 +6,9 @@
 //   current()          the conversation, or null before the first message
 //   ensure()           a promise of the conversation, started on the service if there is none
 //   forget()           drop it (it expired, or the service does not know it)
-//   request(m, p, b)   a JSON request to api/v1/<p> with the conversation's token; fetch's promise
+//   request(m, p, b, h) a JSON request to api/v1/<p> with the conversation's token (and headers h);
+//                      fetch's promise
+//   messageKey()       a new Idempotency-Key: a message sent again with it is stored once
 //   socketUrl()        the WebSocket address of its live updates, or null
 //   flag(name[, v])    a per-tab setting (sessionStorage), e.g. whether the panel is open
 
@@ -15,8 +17,11 @@ function ConversationApi(base, lang) {
   var storeKey = "funddesk:" + base.origin + base.pathname;
   var conversation = load();
 
-  function request(method, path, body) {
+  function request(method, path, body, extra) {
     var headers = conversation ? { Authorization: "Bearer " + conversation.token } : {};
+    Object.keys(extra || {}).forEach(function (name) {
+      headers[name] = extra[name];
+    });
     return sendJson(apiBase + path, method, body, { headers: headers, credentials: "omit", mode: "cors" });
   }
 
@@ -30,6 +35,17 @@ function ConversationApi(base, lang) {
         return conversation;
       });
     });
+  }
+
+  // 128 random bits in hex. crypto.getRandomValues, unlike randomUUID, works on plain-HTTP host pages too.
+  function messageKey() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return (b < 16 ? "0" : "") + b.toString(16);
+      })
+      .join("");
   }
 
   function forget() {
@@ -80,6 +96,7 @@ function ConversationApi(base, lang) {
     ensure: ensure,
     forget: forget,
     request: request,
+    messageKey: messageKey,
     socketUrl: socketUrl,
     flag: flag,
   };

@@ -24,6 +24,11 @@ function start(script) {
 
   var MAX_TEXT = 2000;
   var COUNTER_FROM = 1800;
+  // Answers after which the same message is sent again by itself (same Idempotency-Key): a replica
+  // killed while it held the message (nginx's 502/503/504), the database failing over (503), or the
+  // message still being answered elsewhere (409). Three times, then the investor's "Try again".
+  var AGAIN_ON = [409, 502, 503, 504];
+  var AGAIN_TIMES = 3;
 
   var lang = pickLang(script.getAttribute("data-lang"));
   var t = STRINGS[lang]; // from strings.js
@@ -156,13 +161,16 @@ function start(script) {
     input.style.height = Math.min(input.scrollHeight + 2, 140) + "px";
   }
 
-  function send(body, shown) {
+  // key: the message's Idempotency-Key, kept when the investor presses "Try again", so a message the
+  // service stored before its reply was lost is not stored twice.
+  function send(body, shown, key) {
     var pending = messages.addPending(shown);
+    var sending = { body: body, shown: shown, key: key || api.messageKey(), attempts: 0 };
     inFlight += 1;
     renderTyping();
     queue = queue
       .then(function () {
-        return deliver(body, shown, pending, false);
+        return deliver(sending, pending, false);
       })
       .then(function () {
         inFlight -= 1;
@@ -170,15 +178,22 @@ function start(script) {
       });
   }
 
-  function deliver(body, shown, pending, retrying) {
+  function deliver(sending, pending, retrying) {
     var asked = 0;
     return api
       .ensure() // live updates start once the first message is answered (below)
       .then(function (conversation) {
         asked = ++stateAsked;
-        return api.request("POST", "conversations/" + conversation.id + "/messages", body);
+        var path = "conversations/" + conversation.id + "/messages";
+        return api.request("POST", path, sending.body, { "Idempotency-Key": sending.key });
       })
       .then(function (response) {
+        if (AGAIN_ON.indexOf(response.status) >= 0 && sending.attempts < AGAIN_TIMES) {
+          // The service, or the replica that had the message, is briefly away; the key makes asking again safe.
+          return later(response.headers.get("Retry-After"), sending.attempts++).then(function () {
+            return deliver(sending, pending, retrying);
+          });
+        }
         if (response.status === 200) {
           return response.json().then(function (data) {
             messages.settle(pending);
@@ -189,22 +204,37 @@ function start(script) {
         if ((response.status === 401 || response.status === 404) && !retrying) {
           forgetConversation();
           showStatus(t.expired);
-          return deliver(body, shown, pending, true);
+          return deliver(sending, pending, true);
         }
-        failed(pending, response.status === 429 ? t.tooMany : t.failed, body, shown);
+        failed(pending, response.status === 429 ? t.tooMany : t.failed, sending);
       })
       .catch(function () {
-        failed(pending, navigator.onLine === false ? t.offline : t.sendFailed, body, shown);
+        if (navigator.onLine !== false && sending.attempts < AGAIN_TIMES) {
+          return later(null, sending.attempts++).then(function () {
+            return deliver(sending, pending, retrying);
+          });
+        }
+        failed(pending, navigator.onLine === false ? t.offline : t.sendFailed, sending);
       })
       .then(function () {
         live.connect();
       });
   }
 
-  function failed(pending, message, body, shown) {
+  function failed(pending, message, sending) {
     messages.failed(pending, message, function () {
-      send(body, shown);
+      send(sending.body, sending.shown, sending.key);
       input.focus();
+    });
+  }
+
+  // Seconds from Retry-After (at most 20: a turn lasts at most Rasa's timeout plus storing its replies),
+  // else 1, 2, 4 s by attempt.
+  function later(retryAfter, attempt) {
+    var seconds = parseInt(retryAfter, 10);
+    seconds = seconds >= 1 ? Math.min(seconds, 20) : Math.pow(2, attempt);
+    return new Promise(function (resolve) {
+      setTimeout(resolve, seconds * 1000);
     });
   }
 
