@@ -39,16 +39,13 @@ var AT = {
 
 function AnalyticsView(app) {
   var root = el("section", { class: "admin analytics", "aria-labelledby": "analytics-title" });
-  var today = new Date();
-  var from = el("input", { type: "date", name: "from", value: isoDay(new Date(today.getTime() - 29 * 86400000)) });
-  var to = el("input", { type: "date", name: "to", value: isoDay(today) });
+  // Empty at first: the service's default period (the last 30 days in FUNDDESK_TIMEZONE, which may not
+  // be the browser's: at 01:00 in Shanghai a browser on UTC is still on yesterday), then the period it
+  // answered for is shown in them.
+  var from = el("input", { type: "date", name: "from" });
+  var to = el("input", { type: "date", name: "to" });
   var team = el("select", { name: "team" });
   var body = el("div", { class: "admin__body analytics__body" });
-
-  function isoDay(date) {
-    var local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
-    return local.toISOString().slice(0, 10);
-  }
 
   function query() {
     var parts = ["from=" + encodeURIComponent(from.value), "to=" + encodeURIComponent(to.value)];
@@ -93,6 +90,10 @@ function AnalyticsView(app) {
   }
 
   function render(summary, gaps, q) {
+    if (!from.value && !to.value && summary.period) {
+      from.value = summary.period.from;
+      to.value = summary.period.to;
+    }
     clear(body);
     var stats = el("dl", { class: "analytics__stats" });
     Object.keys(AT.metrics).forEach(function (key) {
