@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
 from escalation.staff import accounts
 from funddesk.db import Database, StaffRole, database_url
@@ -99,3 +99,21 @@ def test_the_dashboard_shows_the_apis_numbers_draws_its_charts_and_publishes_a_g
     gap.get_by_role("button", name="Publish").click()
     expect(page.get_by_text("Published: the bot answers it within seconds.")).to_be_visible()
     assert ANSWER in (published_dir(service) / "gaps" / "gap-c5.md").read_text(encoding="utf-8")
+
+
+def test_the_dashboard_counts_the_services_days_whatever_the_browsers_time_zone(
+    service: Settings, browser: Browser
+) -> None:
+    # UTC-12 against the service's Asia/Shanghai: the browser's date is a day behind for 20 hours of 24.
+    context = browser.new_context(timezone_id="Etc/GMT+12", locale="en-US")
+    try:
+        page = context.new_page()
+        Console(page, service).log_in("leo")
+        page.get_by_role("button", name="Analytics").click()
+        expect(page.locator("[data-metric]")).to_have_count(6)
+        summary = page.request.get(url(service, "/api/v1/staff/analytics/summary")).json()
+        assert page.locator("input[name=to]").input_value() == summary["period"]["to"]
+        shown = page.locator('[data-metric="conversations"]').get_attribute("data-value")
+        assert shown == str(summary["conversations"]) and summary["conversations"] > 0
+    finally:
+        context.close()
