@@ -34,7 +34,7 @@ class ActionAnswerFaq(Action):
             chosen = _chosen_id(tracker)
             if chosen is not None:
                 return _answer_choice(dispatcher, tracker, chosen, kb.entry(chosen))
-        return _answer_question(dispatcher, tracker, kb)
+        return await _answer_question(dispatcher, tracker, kb)
 
 
 def _chosen_id(tracker: Tracker) -> str | None:
@@ -49,10 +49,12 @@ def _choices(tracker: Tracker) -> list[dict[str, Any]]:
     return [c for c in value if isinstance(c, dict) and "id" in c] if isinstance(value, list) else []
 
 
-def _answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, kb: runtime.KnowledgeBaseLike) -> list[Event]:
+async def _answer_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, kb: runtime.KnowledgeBaseLike
+) -> list[Event]:
     fund = replies.resolve_fund(tracker.get_slot("fund_code"))
     question = text_of(tracker)
-    match = kb.ask(question, fund=fund)
+    match = await kb.ask_soon(question, fund=fund)
     decision = match.decision
     observed = runtime.observe(_asked(match, tracker.sender_id))
     if observed.holding:  # the spike is the team's to answer, even where an FAQ entry seems close

@@ -1,13 +1,16 @@
 """The action server's Prometheus metrics (``/metrics`` with ``FUNDDESK_METRICS_TOKEN``).
 
-- ``funddesk_stage_seconds{stage="match"}``: knowledge-base matching of one question, its embedding included;
+- ``funddesk_stage_seconds{stage="match"}``: knowledge-base matching of one question, its embedding (and any
+  wait for the model while it embeds other questions) included;
 - ``funddesk_match_decisions_total{decision, lang}``: the matcher's decisions (answer, clarify, fallback),
   named apart from the web service's ``funddesk_decisions_total`` (the bot's replies), so that summing a
   name over every target never adds the two up;
 - ``funddesk_kb_reloads_total{outcome}``: hot reloads of the FAQ folder: ``ok``; ``rejected``, a file has
   errors and its last good version (or nothing) serves instead, as ``knowledge_base lint`` shows; ``failed``, the
   reload raised and the previous index serves on;
-- ``funddesk_incidents_opened_total``: incidents the spike watch opened.
+- ``funddesk_incidents_opened_total``: incidents the spike watch opened;
+- ``funddesk_embedding_batch_size``: questions per call of the embedding model (several when they
+  arrive while it is busy: :mod:`knowledge_base.batching`).
 
 The knowledge base and the spike watch are wrapped, not changed: the actions see the same
 interfaces (:mod:`actions.runtime`), and the knowledge base knows nothing of Prometheus (it tells
@@ -19,7 +22,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from sanic import Sanic
 
 from actions.runtime import KnowledgeBaseLike, MatchLike, SpikeWatchLike
@@ -43,6 +46,9 @@ class ActionMetrics:
         for outcome in RELOAD_OUTCOMES:  # every outcome exported from the start, at 0
             self.reloads.labels(outcome)
         self.incidents = Counter("funddesk_incidents_opened", "Incidents opened.", registry=r)
+        self.embedding_batches = Histogram(
+            "funddesk_embedding_batch_size", "Questions per embedding call.", registry=r, buckets=(1, 2, 4, 8, 16)
+        )
 
 
 class MeteredKnowledgeBase:
@@ -54,7 +60,13 @@ class MeteredKnowledgeBase:
 
     def ask(self, text: str, *, fund: str | None = None) -> MatchLike:
         started = time.perf_counter()
-        match = self._kb.ask(text, fund=fund)
+        return self._count(self._kb.ask(text, fund=fund), started)
+
+    async def ask_soon(self, text: str, *, fund: str | None = None) -> MatchLike:
+        started = time.perf_counter()
+        return self._count(await self._kb.ask_soon(text, fund=fund), started)
+
+    def _count(self, match: MatchLike, started: float) -> MatchLike:
         self._metrics.stages.labels("match").observe(time.perf_counter() - started)
         self._metrics.decisions.labels(match.decision.kind, match.lang).inc()
         return match

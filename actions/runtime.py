@@ -37,6 +37,10 @@ class KnowledgeBaseLike(Protocol):
 
     def ask(self, text: str, *, fund: str | None = None) -> MatchLike: ...
 
+    async def ask_soon(self, text: str, *, fund: str | None = None) -> MatchLike:
+        """:meth:`ask` without blocking the event loop (the question may be embedded with others)."""
+        ...
+
     def entry(self, entry_id: str) -> Entry | None: ...
 
 

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from funddesk.masking import mask
-from funddesk.text import FUND_CODE
+from funddesk.text import FUND_CODE, detect_lang
 
 # A fund code not followed by a unit: "100000元", "100000 yuan" and "100000份" are amounts.
 _CODE_MENTION = re.compile(
@@ -65,6 +65,11 @@ class Reading:
     text: str  # the question: no personal numbers, reference numbers, fund mentions or greetings
     fund: str | None  # the fund named, a 6-digit code
     personal: int  # personal numbers removed
+
+    @property
+    def lang(self) -> str:
+        """The question's language, read without numbers and their masks ("[card ••••0123]" is not English)."""
+        return detect_lang(self.text, default=detect_lang(self.loggable))
 
 
 class QuestionReader:

@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from funddesk.settings import Settings
-from funddesk.text import detect_lang
 from knowledge_base.cache import EmbeddingCache
 from knowledge_base.calibration import (
     CALIBRATION_FILE,
@@ -187,30 +186,42 @@ class KnowledgeBase:
         return self._index.entry(entry_id)
 
     def embed(self, text: str) -> np.ndarray:
+        vector: np.ndarray = self.embed_many([text])[0]
+        return vector
+
+    def embed_many(self, texts: list[str]) -> np.ndarray:
+        """Questions embedded in one call (several questions cost far less together than one by one)."""
         with self._encode_lock:
-            vectors = self.embedder.encode([text])
-        return np.asarray(vectors[0], dtype=np.float32)
+            vectors = self.embedder.encode(texts)
+        return np.asarray(vectors, dtype=np.float32)
 
     def read(self, text: str, fund: str | None = None) -> tuple[Reading, Scope]:
         """What a message asks, and who may answer it (a fund it names beats the conversation's)."""
         reading = self.reader.read(text)
-        return reading, Scope(_lang_of(reading), reading.fund or fund)
+        return reading, Scope(reading.lang, reading.fund or fund)
 
     def rank(self, text: str, *, fund: str | None = None, limit: int = 5) -> tuple[np.ndarray, list[Candidate]]:
         """The best entries for a message, and the embedding of the question read from it."""
-        return self._rank(*self.read(text, fund), self._index, limit)
-
-    def _rank(self, reading: Reading, scope: Scope, index: FaqIndex, limit: int) -> tuple[np.ndarray, list[Candidate]]:
+        reading, scope = self.read(text, fund)
         vector = self.embed(reading.text)
+        return vector, self._rank(reading, scope, vector, self._index, limit)
+
+    def _rank(self, reading: Reading, scope: Scope, vector: np.ndarray, index: FaqIndex, limit: int) -> list[Candidate]:
         weight, tie = self.weights.for_lang(scope.lang), self.thresholds.for_lang(scope.lang).margin
-        return vector, index.order(index.fused(vector, reading.text, weight, scope), scope, tie=tie, limit=limit)
+        return index.order(index.fused(vector, reading.text, weight, scope), scope, tie=tie, limit=limit)
 
     def ask(self, text: str, *, fund: str | None = None, limit: int = 5) -> Match:
         """Answer, clarify or fall back for one investor message."""
         started = time.perf_counter()
         reading, scope = self.read(text, fund)
+        return self.answer(reading, scope, self.embed(reading.text), limit=limit, since=started)
+
+    def answer(self, reading: Reading, scope: Scope, vector: np.ndarray, *, limit: int = 5, since: float = 0) -> Match:
+        """:meth:`ask` for a message already :meth:`read` and its question embedded (:mod:`knowledge_base.batching`
+        embeds the questions that arrive together in one call). ``since``: when timing began, if before now."""
+        started = since or time.perf_counter()
         index = self._index  # one snapshot per question: a swap mid-question changes nothing
-        vector, ranked = self._rank(reading, scope, index, limit)
+        ranked = self._rank(reading, scope, vector, index, limit)
         decision = decide(ranked, self.thresholds, fund=scope.fund, lang=scope.lang)
         elapsed = (time.perf_counter() - started) * 1000
         return Match(decision, scope.fund, scope.lang, vector, elapsed, tuple(ranked), reading.text, reading.loggable)
@@ -379,11 +390,6 @@ class KnowledgeBase:
             for problem in problems:
                 log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, "%s", problem)
         self._problems = problems
-
-
-def _lang_of(reading: Reading) -> str:
-    """The question's language, read without numbers and their masks ("[card ••••0123]" is not English)."""
-    return detect_lang(reading.text, default=detect_lang(reading.loggable))
 
 
 def _own_policy(kb_dir: Path) -> Path | None:

@@ -57,6 +57,9 @@ class FakeKnowledgeBase:
         self.asked.append((text, fund))
         return FakeMatch(self.decision, fund, self.lang, mask(text).text)
 
+    async def ask_soon(self, text: str, *, fund: str | None = None) -> FakeMatch:
+        return self.ask(text, fund=fund)
+
     def entry(self, entry_id: str) -> Entry | None:
         return self.entries.get(entry_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import logging
 import shutil
@@ -9,13 +10,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from knowledge_base.batching import BatchedKnowledgeBase
 from knowledge_base.cache import EmbeddingCache
 from knowledge_base.embedder import Embedder
 from knowledge_base.evaluation import rank_all, read_questions, score
 from knowledge_base.policy import Thresholds
-from knowledge_base.service import KnowledgeBase
+from knowledge_base.service import KnowledgeBase, Match
 from tests.conftest import PROJECT, SHIPPED_FAQ
 
 pytestmark = pytest.mark.integration
@@ -234,3 +237,29 @@ def test_a_model_folder_with_another_pooling_goes_through_sentence_transformers(
     pooling = folder / "1_Pooling" / "config.json"
     pooling.write_text(pooling.read_text().replace('"pooling_mode_cls_token": false', '"pooling_mode_cls_token": true'))
     assert not pooled_embedder.supports(folder)
+
+
+def test_questions_embedded_together_match_exactly_as_they_do_alone(shipped: KnowledgeBase) -> None:
+    questions = [
+        "How long until redemption money reaches my bank card?",
+        "赎回多久到账",
+        "what does it cost to buy fund 900001",
+        "定投可以暂停吗？我的身份证号是110101199003071234",
+        "Can I still cancel a purchase I made after 15:00 today, or is it too late now?",
+    ]
+    alone = [shipped.ask(q) for q in questions]
+
+    async def together() -> list[Match]:
+        batched = BatchedKnowledgeBase(shipped)
+        first = asyncio.create_task(batched.ask_soon(questions[0]))
+        await asyncio.sleep(0)  # the first finds the model idle; the rest arrive while it is busy
+        rest = [asyncio.create_task(batched.ask_soon(q)) for q in questions[1:]]
+        matches = await asyncio.gather(first, *rest)
+        assert batched.batcher.calls < len(questions)  # some were embedded together
+        return matches
+
+    for one, other in zip(alone, asyncio.run(together()), strict=True):
+        # Padding a short question to a longer one's length changes its vector by float rounding only.
+        assert float(np.dot(one.embedding, other.embedding)) > 0.99999
+        assert other.decision.kind == one.decision.kind
+        assert [c.entry.id for c in other.ranked] == [c.entry.id for c in one.ranked]

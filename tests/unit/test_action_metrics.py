@@ -66,6 +66,8 @@ def test_after_a_question_the_match_latency_and_the_decision_are_counted(app: Sa
     counted = samples(scraped.text)
     assert counted[("funddesk_match_decisions_total", (("decision", "answer"), ("lang", "en")))] == 1
     assert counted[("funddesk_stage_seconds_count", (("stage", "match"),))] == 1
+    assert counted[("funddesk_embedding_batch_size_count", ())] == 1  # one question, one model call
+    assert counted[("funddesk_embedding_batch_size_sum", ())] == 1
 
 
 def reloads(metrics: ActionMetrics) -> dict[str, float]:

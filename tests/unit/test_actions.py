@@ -15,6 +15,7 @@ from actions import runtime
 from actions.escalation import ActionEscalate
 from actions.faq import ActionAnswerFaq
 from escalation.spikes.watch import Asked, Observed
+from knowledge_base.batching import BatchedKnowledgeBase
 from knowledge_base.entries import Entry
 from knowledge_base.service import KnowledgeBase
 from tests.conftest import PROJECT, WriteFaq
@@ -171,7 +172,7 @@ def test_a_question_with_an_id_card_number_is_answered_and_watched_without_the_n
         在App首页点击开户。
         """,
     )
-    with runtime.installed(open_kb(), router=ROUTER):
+    with runtime.installed(BatchedKnowledgeBase(open_kb()), router=ROUTER):
         outcome = run(ActionAnswerFaq(), tracker(f"赎回的钱多久到账？身份证{ID_CARD}"))
     assert outcome.slots["faq_id"] == "zh-redemption-arrival"
     assert outcome.texts[0] == "一般T+1至T+4个交易日到账。"
@@ -289,7 +290,7 @@ def test_the_real_knowledge_base_fits_the_actions(
         Usually one to four trading days after confirmation.
         """,
     )
-    with runtime.installed(open_kb()):
+    with runtime.installed(BatchedKnowledgeBase(open_kb())):
         outcome = run(ActionAnswerFaq(), tracker("How long until redemption money reaches my bank card?"))
     assert outcome.slots["faq_id"] == "redemption-arrival"
     assert outcome.texts[0] == "Usually one to four trading days after confirmation."
