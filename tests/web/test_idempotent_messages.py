@@ -7,12 +7,16 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
+from sqlalchemy.exc import IntegrityError
 
 from funddesk.db import Database, Role, database_url, repository
 from funddesk.db.repository import MessageDraft
 from tests.doubles.fake_rasa import FakeBot
 from tests.web.conftest import Api, MakeApi
 from tests.web.test_api import stored_messages
+from web.api.payloads import Incoming
+from web.api.turns import same_key_stored
 
 QUESTION = "How long until redemption money reaches my bank card?"
 
@@ -115,3 +119,26 @@ def test_a_message_whose_turn_died_with_its_replica_gets_its_turn_once_when_sent
     assert again.json() == first.json()
     assert asked == [QUESTION]
     assert [m.role for m in stored_messages(api, conversation)].count(Role.INVESTOR) == 1
+
+
+def integrity_error(api: Api, conversation: str, key: str) -> IntegrityError:
+    """What the database raises for a keyed question stored into ``conversation``."""
+    db = Database.from_url(database_url("", api.settings.data_dir))
+    try:
+        with pytest.raises(IntegrityError) as raised, db.session(write=True) as session:
+            repository.add_messages(
+                session, conversation, [MessageDraft(Role.INVESTOR, QUESTION, language="en", idempotency_key=key)]
+            )
+        return raised.value
+    finally:
+        db.dispose()
+
+
+def test_only_the_key_index_means_the_message_is_being_answered_elsewhere(api: Api) -> None:
+    conversation, _ = api.start(lang="en")
+    store_keyed_question(api, conversation, "msg-1", seconds_ago=0)
+    keyed_message = Incoming(text=QUESTION, key="msg-1")
+    # Stored a moment ago by another replica: 409, ask again soon.
+    assert same_key_stored(integrity_error(api, conversation, "msg-1"), keyed_message)
+    # A conversation that is not there is a fault, not a message sent twice: it must not become a 409.
+    assert not same_key_stored(integrity_error(api, "no-such-conversation", "msg-2"), keyed_message)

@@ -75,11 +75,19 @@ async def take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -
     return body
 
 
+def same_key_stored(error: IntegrityError, incoming: Incoming) -> bool:
+    """The error is the unique index on idempotency keys: another replica stored this key at this moment.
+    Any other integrity error (a foreign key, say) is a fault, not a message sent twice."""
+    return incoming.key is not None and "idempotency_key" in str(error.orig)
+
+
 async def _take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -> MessagesJson:
     async with ctx.turn_locks.hold(conversation_id):
         try:
             stored = await ctx.run_db(lambda s: _store_incoming(s, conversation_id, incoming), write=True)
-        except IntegrityError as exc:  # the same key stored at this moment by another replica
+        except IntegrityError as exc:
+            if not same_key_stored(exc, incoming):
+                raise
             raise TurnInProgress("This message is being answered; ask again in a moment.") from exc
         if stored.again:
             return await _sent_again(ctx, conversation_id, stored, incoming)
