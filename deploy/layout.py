@@ -162,7 +162,7 @@ def nginx_command(profile: Profile) -> list[str]:
 
 def rasa_command(profile: Profile, port: int) -> list[str]:
     return [
-        str(rasa_model.rasa_executable(profile.root)), "run",
+        *rasa_model.rasa_server(profile.root), "run",
         "--enable-api", f"--auth-token={profile.settings.rasa_token}",  # one argument: a token may start with "-"
         "-i", HOST, "-p", str(port),
         "--model", str(profile.model),

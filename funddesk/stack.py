@@ -93,7 +93,7 @@ def rasa_token(settings: Settings) -> str:
 def rasa_service(settings: Settings, model: Path, token: str, *, root: Path = PROJECT_ROOT) -> Service:
     origins = [f"http://{host}:{settings.web_port}" for host in (settings.web_host, "localhost")]
     command = [
-        str(rasa_model.rasa_executable(root)), "run",
+        *rasa_model.rasa_server(root), "run",
         "--enable-api", f"--auth-token={token}",  # one argument: a urlsafe token may start with "-"
         "-i", settings.rasa_host, "-p", str(settings.rasa_port),
         "--model", str(model),
