@@ -11,16 +11,16 @@ process), not wall time, so other jobs on the machine change the figures less.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
 import statistics
 import time
 from datetime import UTC, datetime
-from pathlib import Path
+from itertools import zip_longest
 
-BENCH_DATA = Path(__file__).resolve().parent / "data"
+from bench import chat_load
+
 SIZES = (1, 2, 4, 8, 16, 32)
 
 
@@ -28,12 +28,10 @@ def questions() -> list[str]:
     from knowledge_base.question import QuestionReader
 
     reader = QuestionReader()
-    texts: list[str] = []
-    for name in ("shipped_faq_en.csv", "shipped_faq_zh.csv"):
-        with (BENCH_DATA / name).open(encoding="utf-8") as handle:
-            texts += [reader.read(row["question"]).text for row in csv.DictReader(handle)]
-    # English and Chinese interleaved, as a busy service receives them.
-    return [t for pair in zip(texts[::2], texts[1::2], strict=False) for t in pair]
+    by_lang = chat_load.questions()
+    # English and Chinese interleaved, as a busy service receives them (the English surplus at the end).
+    mixed = [q for pair in zip_longest(by_lang["en"], by_lang["zh"]) for q in pair if q is not None]
+    return [reader.read(q).text for q in mixed]
 
 
 def measure(sizes: tuple[int, ...], rounds: int) -> dict[str, object]:
