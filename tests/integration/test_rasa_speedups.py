@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,30 @@ CHECK = textwrap.dedent(
         {"events": "not a list"},
         {},
     ]
+    # Every event shape, bare and as Rasa writes it, then each value swapped for one of every JSON type.
+    samples = [{"event": name} for name in names] + [
+        {"event": "user", "text": "赎回", "parse_data": {"intent": {"name": "ask_question", "confidence": 0.9},
+         "entities": [{"entity": "fund", "value": "110022", "start": 2, "end": 8}]}, "input_channel": "rest"},
+        {"event": "bot", "text": "hi", "data": {"buttons": [{"title": "a", "payload": "/b"}]}, "metadata": {}},
+        {"event": "action", "name": "action_listen", "policy": None, "confidence": 1.0},
+        {"event": "slot", "name": "awaiting", "value": None, "timestamp": 1.5},
+        {"event": "entities", "entities": [{"entity": "fund", "value": "1"}]},
+        {"event": "active_loop", "name": None}, {"event": "followup", "name": "utter_ok"},
+        {"event": "reminder", "intent": "x", "date_time": "2026-12-03T10:00:00", "name": None},
+    ]
+    others = [None, True, 0, 1.5, "s", "user", [], [{}], {}, {"x": 1}]
+
+    def swapped(event):
+        for key in event:
+            for other in others:
+                yield {**event, key: other}
+        yield {k: v for k, v in event.items() if k != "event"}
+
+    replies += [{"events": [e]} for e in samples]
+    replies += [{"events": [e]} for sample in samples for e in swapped(sample)]
+    replies += [{"events": samples[:3] + [{"event": "nope"}]}, {"events": [1]}, {"events": [{"event": ["user"]}]}]
+    replies += [{"events": samples, "responses": r} for r in others]
+    replies += [o for o in others if not isinstance(o, dict)]
 
     def judged(reply):
         try:
@@ -79,4 +104,65 @@ def test_rasa_resolves_every_event_and_judges_every_action_reply_as_it_did_befor
     assert found["unknown"] == "Unknown event name 'no_such_event'."
     assert found["judged_after"] == found["judged_before"]
     assert found["judged_before"][0] is True
+    assert len(found["judged_before"]) > 500
+    assert 100 < found["judged_before"].count(True) < len(found["judged_before"]) - 100  # both verdicts, often
     assert all("Failed to validate Action server response" in j for j in found["judged_after"][1:3])
+
+
+# The trained model's two graphs, NLU and the policies, run by dask and then in the patched order.
+SAME_GRAPHS = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    from rasa.core.agent import Agent
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from bot import speedups
+
+    agent = Agent.load(sys.argv[1])
+    texts = ["你好", "赎回多久到账？", "I want to talk to a person", "110022的申购费是多少", "yes", "asdf qwer", ""]
+
+    async def decisions():
+        found = []
+        for text in texts:
+            parsed = await agent.parse_message(text)
+            tracker = DialogueStateTracker.from_events(
+                "speedups",
+                [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                 UserUttered(text, parsed["intent"], parsed["entities"], parsed)],
+                slots=agent.domain.slots,
+            )
+            prediction = agent.processor._predict_next_with_tracker(tracker)
+            found.append({
+                "intent": parsed["intent"],
+                "ranking": parsed.get("intent_ranking"),
+                "entities": parsed["entities"],
+                "action": agent.domain.action_names_or_texts[prediction.max_confidence_index],
+                "policy": prediction.policy_name,
+                "probabilities": prediction.probabilities,
+            })
+        return found
+
+    before = asyncio.run(decisions())
+    speedups.apply()
+    after = asyncio.run(decisions())
+    print(json.dumps({"before": before, "after": after}))
+    """
+)
+
+
+def test_the_trained_model_parses_and_predicts_exactly_as_with_dask_after_the_speedups(
+    rasa_model_file: Path,
+) -> None:
+    python = rasa_model.rasa_venv() / "bin" / "python"
+    result = subprocess.run(
+        [str(python), "-c", SAME_GRAPHS, str(rasa_model_file)],
+        cwd=PROJECT_ROOT,
+        env=rasa_model.rasa_env(Settings()),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["after"] == found["before"]
+    assert {d["action"] for d in found["before"]} > {"action_answer_faq"}  # several different decisions

@@ -8,7 +8,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 
+from escalation.staff import canned_responses
+from escalation.staff.errors import Conflict
+from funddesk.db import Database, database_url
 from tests.web.conftest import Api
 from tests.web.staff_helpers import StaffClient, add_user
 
@@ -97,3 +101,18 @@ def test_canned_responses_are_listed_added_and_deleted_within_their_team(api: Ap
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "team_not_found"
     taken = admin.request("post", "/api/v1/staff/teams", json={"id": "service-desk", "name": "Again"})
     assert taken.status_code == 409 and taken.json()["error"]["code"] == "team_exists"
+
+
+def test_only_a_taken_shortcut_is_a_conflict_and_a_team_that_is_not_there_is_a_fault(api: Api) -> None:
+    db = Database.from_url(database_url("", api.settings.data_dir))
+    try:
+        with db.session(write=True) as session:
+            canned_responses.add(session, "service-desk", "hours", "We answer 9:00-17:00.")
+        with pytest.raises(Conflict), db.session(write=True) as session:
+            canned_responses.add(session, "service-desk", "hours", "twice")
+        # A foreign-key failure must surface as the error it is, not as "the shortcut exists".
+        with pytest.raises(IntegrityError) as raised, db.session(write=True) as session:
+            canned_responses.add(session, "no-such-team", "hours", "nowhere")
+        assert not canned_responses.shortcut_taken(raised.value)
+    finally:
+        db.dispose()
