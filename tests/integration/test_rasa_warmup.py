@@ -1,0 +1,70 @@
+"""bot.warmup: a Rasa server does its first-message work before it listens, and a failed warm-up never keeps it down."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.tooling import rasa_model
+from funddesk.settings import PROJECT_ROOT, Settings
+
+pytestmark = pytest.mark.integration
+
+CHECK = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    import jieba
+    from rasa.core import run
+    from rasa.core.agent import Agent
+    from bot import warmup
+
+    agent = Agent.load(sys.argv[1])
+    cold = jieba.dt.initialized
+
+    # apply() wraps the listener `rasa run` loads its agent with; a stand-in loader shows the wiring.
+    async def loader(*args, **kwargs):
+        return agent
+    run.load_agent_on_start = loader
+    warmup.apply()
+    loaded = asyncio.run(run.load_agent_on_start("model", None, None, None, None))
+
+    class Broken:
+        domain = agent.domain
+        def is_ready(self):
+            return True
+        async def parse_message(self, text):
+            raise RuntimeError("no model after all")
+
+    print(json.dumps({
+        "cold": cold,
+        "warm_after_start": jieba.dt.initialized,
+        "same_agent": loaded is agent,
+        "seconds_again": asyncio.run(warmup.warm(agent)),
+        "broken": asyncio.run(warmup.warm(Broken())),
+    }))
+    """
+)
+
+
+def test_the_model_is_warmed_while_rasa_loads_it_and_a_failing_warm_up_is_only_logged(rasa_model_file: Path) -> None:
+    python = rasa_model.rasa_venv() / "bin" / "python"
+    result = subprocess.run(
+        [str(python), "-c", CHECK, str(rasa_model_file)],
+        cwd=PROJECT_ROOT,
+        env=rasa_model.rasa_env(Settings()),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["cold"] is False  # loading the model leaves jieba's dictionary for the first message
+    assert found["warm_after_start"] is True
+    assert found["same_agent"] is True
+    assert isinstance(found["seconds_again"], float)
+    assert found["broken"] is None
+    assert "warming the model failed; serving without it" in result.stderr
