@@ -1,4 +1,4 @@
-"""``rasa`` with :mod:`bot.speedups` and :mod:`bot.warmup` applied: ``.venv-rasa/bin/python -m bot.serve run ...``.
+"""``rasa`` with :mod:`bot.speedups`, :mod:`bot.warmup` and :mod:`bot.sessions` applied: ``python -m bot.serve run``.
 
 Every FundDesk Rasa server starts this way (``funddesk.stack``, ``make run-prod``); the arguments
 are the ``rasa`` command's own. Training and the test stories run plain ``rasa``.
@@ -12,10 +12,11 @@ import sys
 def main() -> None:
     from rasa.__main__ import main as rasa_main
 
-    from bot import speedups, warmup
+    from bot import sessions, speedups, warmup
 
     speedups.apply()
     warmup.apply()
+    sessions.apply()
     sys.argv[0] = "rasa"  # argparse names the program after it in usage and errors
     rasa_main()
 

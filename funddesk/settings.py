@@ -36,6 +36,7 @@ class Settings:
     database_url: str = ""
     db_retry_seconds: float = 5.0
     rasa_timeout: float = 10.0
+    rasa_session_turns: int = 5
     support_contact: str = ""
     web_max_body: int = 32768
     web_rate_conversation: int = 20
@@ -103,6 +104,10 @@ HELP: dict[str, str] = {
     "rolled back (a restart or fail-over); then 503. 0: never.",
     "rasa_timeout": "Seconds the web service waits for Rasa's answer before telling the investor "
     "the assistant is temporarily unavailable (the message is kept).",
+    "rasa_session_turns": "Investor messages after which Rasa starts a new session at the next message, with every "
+    "slot carried over (not while a form is active): a turn then costs the same however long the conversation. "
+    "The default is MemoizationPolicy's `max_history` in `config.yml`, as far back as any decision looks. "
+    "0: sessions end only after `session_config`'s 60 idle minutes.",
     "support_contact": "How investors reach a person when the assistant is unavailable, e.g. "
     "`400-000-0000 or service@example.com`; shown in that message. Empty: a generic hint.",
     "web_max_body": "Largest request body the web service accepts, in bytes (larger: 413).",

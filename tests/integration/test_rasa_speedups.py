@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from bot.tooling import rasa_model
-from funddesk.settings import PROJECT_ROOT, Settings
+from tests.integration.in_rasa import run_in_rasa
 
 pytestmark = pytest.mark.integration
 
@@ -86,17 +83,7 @@ CHECK = textwrap.dedent(
 
 
 def test_rasa_resolves_every_event_and_judges_every_action_reply_as_it_did_before_the_speedups() -> None:
-    python = rasa_model.rasa_venv() / "bin" / "python"
-    result = subprocess.run(
-        [str(python), "-c", CHECK],
-        cwd=PROJECT_ROOT,
-        env=rasa_model.rasa_env(Settings()),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = run_in_rasa(CHECK, timeout=300).found
     assert found["applied"] is True
     assert found["names"] > 20
     assert found["same_classes"] is True
@@ -153,16 +140,6 @@ SAME_GRAPHS = textwrap.dedent(
 def test_the_trained_model_parses_and_predicts_exactly_as_with_dask_after_the_speedups(
     rasa_model_file: Path,
 ) -> None:
-    python = rasa_model.rasa_venv() / "bin" / "python"
-    result = subprocess.run(
-        [str(python), "-c", SAME_GRAPHS, str(rasa_model_file)],
-        cwd=PROJECT_ROOT,
-        env=rasa_model.rasa_env(Settings()),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = run_in_rasa(SAME_GRAPHS, str(rasa_model_file)).found
     assert found["after"] == found["before"]
     assert {d["action"] for d in found["before"]} > {"action_answer_faq"}  # several different decisions

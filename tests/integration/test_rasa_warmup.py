@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from bot.tooling import rasa_model
-from funddesk.settings import PROJECT_ROOT, Settings
+from tests.integration.in_rasa import run_in_rasa
 
 pytestmark = pytest.mark.integration
 
@@ -51,20 +48,11 @@ CHECK = textwrap.dedent(
 
 
 def test_the_model_is_warmed_while_rasa_loads_it_and_a_failing_warm_up_is_only_logged(rasa_model_file: Path) -> None:
-    python = rasa_model.rasa_venv() / "bin" / "python"
-    result = subprocess.run(
-        [str(python), "-c", CHECK, str(rasa_model_file)],
-        cwd=PROJECT_ROOT,
-        env=rasa_model.rasa_env(Settings()),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    ran = run_in_rasa(CHECK, str(rasa_model_file))
+    found = ran.found
     assert found["cold"] is False  # loading the model leaves jieba's dictionary for the first message
     assert found["warm_after_start"] is True
     assert found["same_agent"] is True
     assert isinstance(found["seconds_again"], float)
     assert found["broken"] is None
-    assert "warming the model failed; serving without it" in result.stderr
+    assert "warming the model failed; serving without it" in ran.stderr
