@@ -61,6 +61,9 @@ def decision_of(messages: list[dict[str, Any]]) -> str | None:
     return None
 
 
+LONG_CONVERSATION = 150  # as long as the one in which the issue saw p50 grow from 36 to 122 ms
+
+
 def time_training(root: Path) -> float:
     settings = Settings(data_dir=root / "train-var")
     started = time.monotonic()
@@ -118,6 +121,8 @@ def run(requests: int, train: bool) -> dict[str, Any]:
             results["stack_start_s"] = round(time.monotonic() - started, 1)
             results["faq_answer"] = latency(settings, requests)
             results["faq_answer_10_turns"] = latency(settings, requests, turns=10)
+            # One long conversation: does a turn cost more as the conversation grows? (Rasa's sessions bound it.)
+            results["faq_answer_150_turns"] = latency(settings, LONG_CONVERSATION, turns=LONG_CONVERSATION)
     return results
 
 
