@@ -44,6 +44,7 @@ def apply(turns: int | None = None) -> int:
         return session_full(tracker, bound)
 
     MessageProcessor._has_session_expired = _has_session_expired
+    log.info("bot.sessions: a session also ends after %d investor messages (%s)", bound, ENV)
     return bound
 
 
