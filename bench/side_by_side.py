@@ -65,10 +65,12 @@ def run(
     *,
     cached_only: bool = False,
     baseline_edit: bool = True,
+    plot: bool = True,
 ) -> dict[str, Any]:
     """Every figure. ``variants`` picks the baselines; ``limit`` asks only the first questions of each
     set; ``cached_only`` compares only with baselines already trained; ``baseline_edit=False`` skips
-    the baseline's edit-to-live (a full retrain).
+    the baseline's edit-to-live (a full retrain); ``plot=False`` leaves ``bench/plots`` alone, so a run
+    that is not recorded does not replace the plots of the one that is.
     """
     stages: dict[str, float] = {}
     results: dict[str, Any] = {
@@ -98,7 +100,8 @@ def run(
         banking = [v for v in variants if ("banking77-10", v) in models]
         results["banking77"] = _banking77(kbs["banking77-10"], models, banking, limit)
     results["ratios"] = ratios(results, variants)
-    results["plots"] = [str(p.relative_to(PLOTS.parent.parent)) for p in plots.write(results, PLOTS)]
+    written = plots.write(results, PLOTS) if plot else []
+    results["plots"] = [str(p.relative_to(PLOTS.parent.parent)) for p in written]
     return results
 
 
@@ -309,11 +312,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="ask only the first N questions of each set (a smoke run)")
     parser.add_argument("--cached-only", action="store_true", help="compare only with baselines already trained")
     parser.add_argument("--no-baseline-edit", action="store_true", help="skip the baseline's edit-to-live retrain")
-    parser.add_argument("--save", action="store_true", help="also record it in bench/results.json and RESULTS.md")
+    parser.add_argument(
+        "--save", action="store_true", help="also record it in bench/results.json and RESULTS.md; redraw bench/plots"
+    )
     args = parser.parse_args(argv)
     variants = args.variant or VARIANTS
     edit = not args.no_baseline_edit
-    found = run(machine(), variants, args.limit, cached_only=args.cached_only, baseline_edit=edit)
+    found = run(machine(), variants, args.limit, cached_only=args.cached_only, baseline_edit=edit, plot=args.save)
     if args.save:
         _save(found)
     print(json.dumps(found, ensure_ascii=False))
