@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from escalation.staff.errors import Conflict, Missing
-from funddesk.db import CannedResponse
+from funddesk.db import CannedResponse, unique_violation
 
 
 def of_team(session: Session, team_id: str) -> Sequence[CannedResponse]:
@@ -25,18 +25,10 @@ def add(session: Session, team_id: str, shortcut: str, text: str) -> CannedRespo
             session.add(row)
             session.flush()
     except IntegrityError as exc:
-        if not shortcut_taken(exc):
+        if not unique_violation(exc, "shortcut"):  # a team that is not there, say: a fault, not a 409
             raise
         raise Conflict(f"The shortcut /{shortcut} exists in this team.", code="shortcut_taken") from exc
     return row
-
-
-def shortcut_taken(error: IntegrityError) -> bool:
-    """The error is the (team, shortcut) unique constraint, in SQLite's or PostgreSQL's words. Any other
-    integrity error (a team that is not there, say) is a fault, not a 409."""
-    said = str(error.orig)
-    unique = "UNIQUE constraint failed" in said or "duplicate key value" in said
-    return unique and "shortcut" in said
 
 
 def find(session: Session, team_id: str, canned_id: int) -> CannedResponse:

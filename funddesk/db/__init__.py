@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from funddesk.db import migrate, repository
 from funddesk.db.base import Base
-from funddesk.db.engine import CommitUncertain, ConnectionLost, Database, database_url, make_engine
+from funddesk.db.engine import CommitUncertain, ConnectionLost, Database, database_url, make_engine, unique_violation
 from funddesk.db.incidents import (
     Incident,
     IncidentConversation,
@@ -58,4 +58,5 @@ __all__ = [
     "make_engine",
     "migrate",
     "repository",
+    "unique_violation",
 ]

@@ -24,13 +24,21 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_FILE = "funddesk.sqlite3"
 BUSY_TIMEOUT_MS = 10_000
 _WRITE = "funddesk_write"
 T = TypeVar("T")
+
+
+def unique_violation(error: IntegrityError, column: str) -> bool:
+    """``error`` is a unique constraint or index over ``column``, in SQLite's words ("UNIQUE constraint failed:
+    table.column") or PostgreSQL's ("duplicate key value violates unique constraint" with the index's name,
+    which names its columns here). Any other integrity error (a foreign key, say) is not."""
+    said = str(error.orig)
+    return ("UNIQUE constraint failed" in said or "duplicate key value" in said) and column in said
 
 
 class ConnectionLost(Exception):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from escalation.staff import canned_responses
 from escalation.staff.errors import Conflict
-from funddesk.db import Database, database_url
+from funddesk.db import Database, database_url, unique_violation
 from tests.web.conftest import Api
 from tests.web.staff_helpers import StaffClient, add_user
 
@@ -113,6 +113,6 @@ def test_only_a_taken_shortcut_is_a_conflict_and_a_team_that_is_not_there_is_a_f
         # A foreign-key failure must surface as the error it is, not as "the shortcut exists".
         with pytest.raises(IntegrityError) as raised, db.session(write=True) as session:
             canned_responses.add(session, "no-such-team", "hours", "nowhere")
-        assert not canned_responses.shortcut_taken(raised.value)
+        assert not unique_violation(raised.value, "shortcut")
     finally:
         db.dispose()

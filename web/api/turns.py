@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from funddesk.bot_payload import FaqMatch, Feedback, HandoffRequest, parse
-from funddesk.db import Message, Role, State, repository
+from funddesk.db import Message, Role, State, repository, unique_violation
 from funddesk.db.repository import MessageDraft
 from funddesk.masking import mask
 from funddesk.text import detect_lang
@@ -78,7 +78,7 @@ async def take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -
 def same_key_stored(error: IntegrityError, incoming: Incoming) -> bool:
     """The error is the unique index on idempotency keys: another replica stored this key at this moment.
     Any other integrity error (a foreign key, say) is a fault, not a message sent twice."""
-    return incoming.key is not None and "idempotency_key" in str(error.orig)
+    return incoming.key is not None and unique_violation(error, "idempotency_key")
 
 
 async def _take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) -> MessagesJson:
