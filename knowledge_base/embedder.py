@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -19,7 +20,11 @@ from funddesk.text import CJK_CLASS
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from funddesk.settings import Settings
+
 PACKAGED = "packaged"
+
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -49,34 +54,52 @@ def _fingerprint(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+RUNTIMES = ("onnx", "torch")
+
+
 class SentenceTransformerEmbedder:
     """A local sentence-transformers model folder; nothing is ever downloaded.
 
-    Folders that are plain mean-pooled transformers (the packaged model is) are run directly by
-    :mod:`knowledge_base.pooled_embedder`, with the same vectors and less memory.
+    Folders that are plain mean-pooled transformers (the packaged model is) are run directly:
+    by ONNX Runtime (:mod:`knowledge_base.onnx_embedder`, exported once into ``cache``) or by
+    torch (:mod:`knowledge_base.pooled_embedder`), with the same vectors and less memory than
+    sentence-transformers. Any other folder goes through sentence-transformers.
     """
 
-    def __init__(self, model: str = PACKAGED, *, batch_size: int = 64, threads: int | None = 1) -> None:
+    def __init__(
+        self,
+        model: str = PACKAGED,
+        *,
+        batch_size: int = 64,
+        threads: int | None = 1,
+        runtime: str = "onnx",
+        cache: Path | None = None,
+    ) -> None:
         # Offline is a product rule, not a test convenience: a hub call at run time is a bug.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import torch
-
         from knowledge_base import pooled_embedder
 
-        if threads:
-            # One short question gains little from a second thread, and when Rasa, the web
-            # service and this process share two cores, spinning OpenMP threads cost 10x.
-            torch.set_num_threads(threads)
-
+        if runtime not in RUNTIMES:
+            raise ValueError(f"embedding runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
         path = packaged_model_path() if model == PACKAGED else Path(model).expanduser()
         if not path.is_dir():
             raise FileNotFoundError(f"embedding model folder not found: {path}")
-        self._pooled = pooled_embedder.PooledTransformer(path, batch_size) if pooled_embedder.supports(path) else None
-        self._model: SentenceTransformer | None = None if self._pooled else _sentence_transformer(path)
-        self._batch_size = batch_size
         self._name = f"{path.name}@{_fingerprint(path)}"
         self.path = path
+        self._batch_size = batch_size
+        self.runtime = "sentence-transformers"
+        self._pooled: _Pooled | None = None
+        self._model: SentenceTransformer | None = None
+        if pooled_embedder.supports(path) and runtime == "onnx":
+            self._pooled = _onnx(path, self._name, cache or default_cache(), batch_size, threads)
+            self.runtime = "onnx" if self._pooled else self.runtime
+        if self._pooled is None:
+            _torch_threads(threads)
+            if pooled_embedder.supports(path):
+                self._pooled, self.runtime = pooled_embedder.PooledTransformer(path, batch_size), "torch"
+            else:
+                self._model = _sentence_transformer(path)
 
     @property
     def name(self) -> str:
@@ -139,6 +162,37 @@ def languages_of(embedder: Embedder) -> frozenset[str] | None:
     return declared if isinstance(declared, frozenset) else None
 
 
+class _Pooled(Protocol):
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def default_cache() -> Path:
+    """Where exported models are kept when no cache is configured: the user's cache folder."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "funddesk" / "models"
+
+
+def _onnx(path: Path, name: str, cache: Path, batch_size: int, threads: int | None) -> _Pooled | None:
+    """The model on ONNX Runtime, or None (logged) when it cannot run there: then torch runs it."""
+    from knowledge_base import onnx_embedder
+
+    try:
+        return onnx_embedder.load(path, name, cache, batch_size, threads)
+    except (onnx_embedder.ExportError, OSError, ImportError) as error:
+        log.warning("embedding: %s runs on torch: %s", path.name, error)
+        return None
+
+
+def _torch_threads(threads: int | None) -> None:
+    import torch
+
+    if threads:
+        # One short question gains little from a second thread, and when Rasa, the web
+        # service and this process share two cores, spinning OpenMP threads cost 10x.
+        torch.set_num_threads(threads)
+
+
 def _sentence_transformer(path: Path) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
@@ -181,11 +235,16 @@ class HashingEmbedder:
         return np.asarray(out / np.maximum(norms, 1e-9), dtype=np.float32)
 
 
-def load_embedder(model: str) -> Embedder:
+def load_embedder(model: str, *, runtime: str = "onnx", cache: Path | None = None) -> Embedder:
     """``packaged`` or a local model folder; ``hashing`` gives the test fake (never for serving)."""
     if model == "hashing":
         return HashingEmbedder()
-    return SentenceTransformerEmbedder(model)
+    return SentenceTransformerEmbedder(model, runtime=runtime, cache=cache)
+
+
+def configured_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for (model, runtime and the exported models' cache)."""
+    return load_embedder(settings.embedding_model, runtime=settings.embedding_runtime, cache=settings.model_cache)
 
 
 class LockedEmbedder:

@@ -10,7 +10,7 @@ in the action server (which loads SciPy anyway). Any other layout goes through s
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,33 +44,52 @@ class PooledTransformer:
         from transformers import AutoModel, AutoTokenizer
 
         self._torch = torch
-        config = _read(path / "sentence_bert_config.json")
-        self._max_length = int(config.get("max_seq_length") or 512)
-        self._lower = bool(config.get("do_lower_case"))
+        self._max_length, self._lower = read_config(path)
         self._tokenizer: Any = AutoTokenizer.from_pretrained(str(path))
-        self._model: Any = AutoModel.from_pretrained(str(path)).eval()
+        self.model: Any = AutoModel.from_pretrained(str(path)).eval()
         self._batch_size = batch_size
-        self.dim = int(self._model.config.hidden_size)
+        self.dim = int(self.model.config.hidden_size)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """What the tokeniser gives the model (BERT: ids, attention mask and token types)."""
+        return tuple(self._tokenizer.model_input_names)
+
+    def tokenize(self, texts: list[str]) -> Any:
+        texts = [t.lower() for t in texts] if self._lower else texts
+        return self._tokenizer(texts, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        # Longest first, as sentence-transformers batches, so a batch pads to similar lengths.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            rows = order[start : start + self._batch_size]
-            batch = [texts[i].lower() if self._lower else texts[i] for i in rows]
-            out[rows] = self._encode_batch(batch)
-        return out
+        return in_batches(texts, self._batch_size, self.dim, self._encode_batch)
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         torch = self._torch
-        tokens = self._tokenizer(texts, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt")
+        tokens = self.tokenize(texts)
         with torch.inference_mode():
-            hidden = self._model(**tokens).last_hidden_state
+            hidden = self.model(**tokens).last_hidden_state
             mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             unit = torch.nn.functional.normalize(mean, p=2, dim=1)
         return np.asarray(unit.numpy(), dtype=np.float32)
+
+
+def in_batches(
+    texts: Sequence[str], size: int, dim: int, encode_batch: Callable[[list[str]], np.ndarray]
+) -> np.ndarray:
+    """``encode_batch`` over ``texts`` in batches of ``size``, longest first (as sentence-transformers
+    batches, so a batch pads to similar lengths), rows returned in the order given."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for start in range(0, len(order), size):
+        rows = order[start : start + size]
+        out[rows] = encode_batch([texts[i] for i in rows])
+    return out
+
+
+def read_config(path: Path) -> tuple[int, bool]:
+    """The folder's longest input in tokens and whether it lower-cases (sentence_bert_config.json)."""
+    config = _read(path / "sentence_bert_config.json")
+    return int(config.get("max_seq_length") or 512), bool(config.get("do_lower_case"))
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from knowledge_base.calibration import (
     save_calibration,
     self_calibrate,
 )
-from knowledge_base.embedder import Embedder, LockedEmbedder, languages_of, load_embedder
+from knowledge_base.embedder import Embedder, LockedEmbedder, configured_embedder, languages_of
 from knowledge_base.entries import LANGS, Entry, ParsedFile, Problem
 from knowledge_base.faq_files import FaqFiles, Signature, problems_of
 from knowledge_base.funds import read_funds
@@ -142,7 +142,7 @@ class KnowledgeBase:
         weight = settings.lexical_weight
         kb = cls(
             settings.kb_dir,
-            embedder or load_embedder(settings.embedding_model),
+            embedder or configured_embedder(settings),
             index_dir=settings.index_dir if persist else None,
             cache=EmbeddingCache(settings.embedding_cache),
             thresholds=thresholds,

@@ -77,7 +77,7 @@ def replay_counts(path: str) -> int:
 
 def replay_questions(path: str) -> int:
     from funddesk import settings
-    from knowledge_base.embedder import load_embedder
+    from knowledge_base.embedder import configured_embedder
     from knowledge_base.funds import read_funds
 
     rows = sorted(_read(path, required=("timestamp", "text"), optional=("fund_code",)), key=lambda r: r.moment)
@@ -85,7 +85,7 @@ def replay_questions(path: str) -> int:
         if not row.fields["text"].strip():
             raise InputError(path, row.line, "empty text")
     config = settings.load()
-    embedder = load_embedder(config.embedding_model)
+    embedder = configured_embedder(config)
     # Funds are recognised by code and, as the service does, by the names in the funds file.
     reader = QuestionReader({fund.code: fund.names for fund in read_funds(config.funds_file)})
     pipeline = QuestionPipeline()

@@ -22,7 +22,7 @@ from escalation.staff import accounts
 from escalation.staff.teams import Router, load_fund_teams, load_teams
 from funddesk.db import Database, StaffRole, database_url, migrate
 from funddesk.settings import Settings
-from knowledge_base.embedder import load_embedder
+from knowledge_base.embedder import configured_embedder
 from knowledge_base.published import published_dir
 from tests.conftest import SHIPPED_FAQ
 from tests.web.stack_fixture import running_stack, seed
@@ -48,7 +48,7 @@ def _seed_history(data: Path, settings: Settings) -> None:
         accounts.sync_teams(session, teams)
         accounts.create_user(session, "ivy", PASSWORD, role=StaffRole.ADMIN)
     router = Router(frozenset(t.id for t in teams), load_fund_teams(settings.funds_file), settings.default_team)
-    vectors = load_embedder(settings.embedding_model).encode(list(USUAL))
+    vectors = configured_embedder(settings).encode(list(USUAL))
     watch = SpikeWatch(db, router=router, team_of_entry=lambda _: None, state_file=data / "spikes_state.json",
                        timezone=settings.timezone, config=pipeline_config(settings.spike_warmup_minutes))  # fmt: skip
     moment = datetime.now(UTC) - timedelta(hours=25)
