@@ -13,7 +13,6 @@ torch. A folder that cannot be exported, or a cache that cannot be written, runs
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import warnings
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge_base.pooled_embedder import PooledTransformer, in_batches, read_config
+from knowledge_base.pooled_embedder import PooledTransformer, in_batches, read_config, read_json
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,7 @@ def _tokenizer(model_dir: Path, max_length: int) -> Tokenize:
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(file))
-    config = _json(model_dir / "tokenizer_config.json")
+    config = read_json(model_dir / "tokenizer_config.json")
     pad = str(config.get("pad_token") or "[PAD]")
     pad_id = tokenizer.token_to_id(pad)
     tokenizer.enable_truncation(max_length)
@@ -108,14 +107,6 @@ def _auto_tokenizer(model_dir: Path, max_length: int) -> Tokenize:
         return {name: np.asarray(value, dtype=np.int64) for name, value in found.items()}
 
     return tokenize
-
-
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
 
 
 def load(model_dir: Path, name: str, cache: Path, batch_size: int, threads: int | None) -> OnnxPooledTransformer:

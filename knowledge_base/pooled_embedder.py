@@ -88,11 +88,12 @@ def in_batches(
 
 def read_config(path: Path) -> tuple[int, bool]:
     """The folder's longest input in tokens and whether it lower-cases (sentence_bert_config.json)."""
-    config = _read(path / "sentence_bert_config.json")
+    config = read_json(path / "sentence_bert_config.json")
     return int(config.get("max_seq_length") or 512), bool(config.get("do_lower_case"))
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a model folder's file; empty when the file is missing or not an object."""
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
