@@ -81,7 +81,10 @@ def _tokenizer(model_dir: Path, max_length: int) -> Tokenize:
 
     tokenizer = Tokenizer.from_file(str(file))
     config = read_json(model_dir / "tokenizer_config.json")
-    pad = str(config.get("pad_token") or "[PAD]")
+    pad_token = config.get("pad_token")
+    if isinstance(pad_token, dict):  # written as an AddedToken by some versions of transformers
+        pad_token = pad_token.get("content")
+    pad = str(pad_token or "[PAD]")
     pad_id = tokenizer.token_to_id(pad)
     tokenizer.enable_truncation(max_length)
     tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token=pad)

@@ -1,7 +1,9 @@
 """Mean-pooled transformer embeddings without importing sentence-transformers at serving time.
 
-A sentence-transformers folder made of exactly a Transformer, a mean Pooling and a Normalize
-module, as all-MiniLM-L6-v2 is, is just ``AutoModel`` + masked mean + L2 norm. Doing
+A sentence-transformers folder made of exactly a Transformer and a mean Pooling module, with or
+without a Normalize module after them (all-MiniLM-L6-v2 has one; paraphrase-multilingual-MiniLM-L12-v2,
+a model for the Chinese deployment profile, has none), is just ``AutoModel`` + masked mean, and the
+L2 norm every embedder here applies (sentence-transformers' ``normalize_embeddings=True``). Doing
 that directly gives the same vectors (tests/integration compares them) without importing
 sentence-transformers: 70 MiB less resident memory in a process that only embeds, about 10 MiB
 in the action server (which loads SciPy anyway). Any other layout goes through sentence-transformers.
@@ -19,15 +21,17 @@ import numpy as np
 _TRANSFORMER = "sentence_transformers.models.Transformer"
 _POOLING = "sentence_transformers.models.Pooling"
 _NORMALIZE = "sentence_transformers.models.Normalize"
+# Without Normalize the folder's own vectors are unnormalised, but every embedder returns them L2-normalised.
+_LAYOUTS = ([_TRANSFORMER, _POOLING, _NORMALIZE], [_TRANSFORMER, _POOLING])
 _OTHER_POOLING_MODES = ("cls_token", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens", "lasttoken")
 
 
 def supports(path: Path) -> bool:
-    """True when ``path`` is Transformer → mean Pooling → Normalize, with nothing else."""
+    """True when ``path`` is Transformer → mean Pooling (→ Normalize), with nothing else."""
     try:
         modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
         types = [m["type"] for m in modules]
-        if types != [_TRANSFORMER, _POOLING, _NORMALIZE] or modules[0].get("path", "") != "":
+        if types not in _LAYOUTS or modules[0].get("path", "") != "":
             return False
         pooling = json.loads((path / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError, IndexError):

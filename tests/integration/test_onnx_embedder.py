@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import shutil
@@ -123,3 +124,29 @@ def test_torch_runtime_is_torch_and_an_unknown_runtime_is_an_error() -> None:
     assert SentenceTransformerEmbedder(runtime="torch").runtime == "torch"
     with pytest.raises(ValueError, match="embedding runtime must be one of onnx, torch"):
         SentenceTransformerEmbedder(runtime="tensorrt")
+
+
+def test_a_mean_pooled_folder_without_a_normalize_module_runs_on_onnx_with_sentence_transformers_vectors(
+    tmp_path: Path,
+) -> None:
+    """The layout of the paraphrase-multilingual models (no Normalize module), with a ``pad_token``
+    written as an object, as newer transformers write it."""
+    from sentence_transformers import SentenceTransformer
+
+    folder = tmp_path / "no-normalize"
+    folder.mkdir()
+    for item in packaged_model_path().iterdir():
+        (folder / item.name).symlink_to(item)
+    modules = json.loads((folder / "modules.json").read_text())
+    (folder / "modules.json").unlink()
+    (folder / "modules.json").write_text(json.dumps(modules[:2]))
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    (folder / "tokenizer_config.json").unlink()
+    config["pad_token"] = {"content": config["pad_token"], "lstrip": False, "special": True}
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+
+    ours = SentenceTransformerEmbedder(str(folder), cache=tmp_path / "models")
+    assert ours.runtime == "onnx"
+    texts = ["How long until my redemption money arrives?", "赎回的钱多久到账", "hi", "fee " * 400]
+    theirs = SentenceTransformer(str(folder), device="cpu").encode(texts, normalize_embeddings=True)
+    assert np.abs(ours.encode(texts) - theirs).max() < 1e-5
