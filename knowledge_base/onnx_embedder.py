@@ -1,8 +1,8 @@
 """A mean-pooled transformer run by ONNX Runtime: the same vectors as torch, in less time per question.
 
 Torch on the CPU pays a large fixed cost per call, and an investor's question is embedded alone or
-in a batch of a few: one question took 17.8 ms of CPU with torch and 8.0 ms here, four together 9.4
-and 6.1 ms each (``python -m bench.embedding_batches``, one thread, 2-core AMD EPYC, 2026-12-04).
+in a batch of a few: one question took 12.5 ms of CPU with torch and 5.3 ms here, four together 7.0
+and 4.2 ms each (``python -m bench.embedding_batches``, one thread, 2-core AMD EPYC, 2026-12-04).
 
 A :func:`knowledge_base.pooled_embedder.supports` folder is exported once, with the masked mean
 and the L2 norm inside the graph, to ``<cache>/<folder name>@<fingerprint>.onnx``. Before it is
