@@ -91,12 +91,13 @@ class SentenceTransformerEmbedder:
         self.runtime = "sentence-transformers"
         self._pooled: _Pooled | None = None
         self._model: SentenceTransformer | None = None
-        if pooled_embedder.supports(path) and runtime == "onnx":
+        pooled = pooled_embedder.supports(path)
+        if pooled and runtime == "onnx":
             self._pooled = _onnx(path, self._name, cache or default_cache(), batch_size, threads)
             self.runtime = "onnx" if self._pooled else self.runtime
         if self._pooled is None:
             _torch_threads(threads)
-            if pooled_embedder.supports(path):
+            if pooled:
                 self._pooled, self.runtime = pooled_embedder.PooledTransformer(path, batch_size), "torch"
             else:
                 self._model = _sentence_transformer(path)
@@ -235,16 +236,14 @@ class HashingEmbedder:
         return np.asarray(out / np.maximum(norms, 1e-9), dtype=np.float32)
 
 
-def load_embedder(model: str, *, runtime: str = "onnx", cache: Path | None = None) -> Embedder:
-    """``packaged`` or a local model folder; ``hashing`` gives the test fake (never for serving)."""
-    if model == "hashing":
-        return HashingEmbedder()
-    return SentenceTransformerEmbedder(model, runtime=runtime, cache=cache)
-
-
 def configured_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings ask for (model, runtime and the exported models' cache)."""
-    return load_embedder(settings.embedding_model, runtime=settings.embedding_runtime, cache=settings.model_cache)
+    """The embedder the settings ask for (model, runtime and the exported models' cache): ``packaged``
+    or a local model folder; ``hashing`` gives the test fake (never for serving)."""
+    if settings.embedding_model == "hashing":
+        return HashingEmbedder()
+    return SentenceTransformerEmbedder(
+        settings.embedding_model, runtime=settings.embedding_runtime, cache=settings.model_cache
+    )
 
 
 class LockedEmbedder:

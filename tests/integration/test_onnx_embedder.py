@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -16,6 +15,7 @@ import pytest
 
 from knowledge_base import onnx_embedder
 from knowledge_base.embedder import SentenceTransformerEmbedder, packaged_model_path
+from knowledge_base.evaluation import read_questions
 from knowledge_base.pooled_embedder import PooledTransformer
 from tests.conftest import PROJECT
 
@@ -23,11 +23,8 @@ pytestmark = pytest.mark.integration
 
 
 def shipped_questions() -> list[str]:
-    texts: list[str] = []
-    for name in ("shipped_faq_en.csv", "shipped_faq_zh.csv", "shipped_messages_dev3.csv"):
-        with (PROJECT / "bench" / "data" / name).open(newline="", encoding="utf-8") as handle:
-            texts += [row["question"] for row in csv.DictReader(handle)]
-    return texts
+    names = ("shipped_faq_en.csv", "shipped_faq_zh.csv", "shipped_messages_dev3.csv")
+    return [q.text for name in names for q in read_questions(PROJECT / "bench" / "data" / name)]
 
 
 @pytest.fixture(scope="module")
