@@ -96,16 +96,25 @@ def test_rasa_resolves_every_event_and_judges_every_action_reply_as_it_did_befor
     assert all("Failed to validate Action server response" in j for j in found["judged_after"][1:3])
 
 
-# The trained model's two graphs, NLU and the policies, run by dask and then in the patched order.
+# The trained model's two graphs, NLU and the policies, run by dask on the event loop's thread and
+# then in the patched order, the NLU graph on its worker thread.
 SAME_GRAPHS = textwrap.dedent(
     """
-    import asyncio, json, sys
+    import asyncio, json, sys, threading
     from rasa.core.agent import Agent
     from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
     from bot import speedups
 
     agent = Agent.load(sys.argv[1])
+    runner, nlu_threads = agent.processor.graph_runner, []
+    plain_run = runner.run
+
+    def run(inputs=None, targets=None):
+        if targets == [agent.processor.model_metadata.nlu_target]:
+            nlu_threads.append(threading.current_thread().name)
+        return plain_run(inputs=inputs, targets=targets)
+
     texts = ["你好", "赎回多久到账？", "I want to talk to a person", "110022的申购费是多少", "yes", "asdf qwer", ""]
 
     async def decisions():
@@ -129,10 +138,15 @@ SAME_GRAPHS = textwrap.dedent(
             })
         return found
 
+    runner.run = run
     before = asyncio.run(decisions())
+    threads_before = sorted(set(nlu_threads))
+    nlu_threads.clear()
     speedups.apply()
+    runner.run = run  # the patched class method, seen through the same recorder
+    plain_run = type(runner).run.__get__(runner)
     after = asyncio.run(decisions())
-    print(json.dumps({"before": before, "after": after}))
+    print(json.dumps({"before": before, "after": after, "nlu_threads": [threads_before, sorted(set(nlu_threads))]}))
     """
 )
 
@@ -143,3 +157,4 @@ def test_the_trained_model_parses_and_predicts_exactly_as_with_dask_after_the_sp
     found = run_in_rasa(SAME_GRAPHS, str(rasa_model_file)).found
     assert found["after"] == found["before"]
     assert {d["action"] for d in found["before"]} > {"action_answer_faq"}  # several different decisions
+    assert found["nlu_threads"] == [["MainThread"], ["rasa-nlu_0"]]  # parsed beside the loop, on one thread
