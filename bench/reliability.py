@@ -42,7 +42,7 @@ from bench.record import RAW, machine, measured
 from bench.stage_metrics import Scraper
 from bench.stats import percentile
 from bench.stored import compare_with_database
-from bench.throughput import compare
+from bench.throughput import repeated
 
 LOGS = Path(__file__).resolve().parent / "out" / "reliability-logs"  # the profile's logs of the last run
 SCRAPE_EVERY_S = 5.0
@@ -149,7 +149,7 @@ def run(
             results["restarts"] = _restarts(prod)
     if throughput:
         _log("throughput ...")
-        results["throughput"] = compare()
+        results["throughput"] = repeated()
     return results
 
 

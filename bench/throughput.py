@@ -7,7 +7,7 @@ server), asked through its public API (:func:`bench.web_bench.saturation`). The 
 ``var/baseline/models``): training one takes minutes (the recommended variant 14 on 2 shared cores),
 so a missing one is skipped, saying so.
 
-    python -m bench.throughput [--clients 8 16] [--seconds 20]   # prints one JSON object, records nothing
+    python -m bench.throughput [--runs 3] [--clients 8 16] [--seconds 20]   # prints one JSON object, records nothing
 
 Both get the same warm-up (10 questions from one client, not counted), the same client counts and
 seconds per level, the English FAQ paraphrases, and are asked alike: each client asks back to back in
@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import secrets
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -44,6 +45,9 @@ from bench.stage_metrics import Scraper
 from funddesk.settings import Settings
 
 CLIENTS = (8, 16)
+# Whole comparisons, one after another: on a shared 2-core machine one run's ratio varies by up to a
+# fifth, so the verdict is the median over runs, with the worst run beside it.
+RUNS = 3
 SECONDS = 20.0
 # The conversation the issue's first measurement used (8 investors, 8 questions each); an investor's
 # session in the widget is a handful of questions, not dozens.
@@ -177,13 +181,52 @@ def _back_to_back(url: str, asked: Sequence[str], clients: int, per_client: int,
             "seconds": round(elapsed, 1), "messages_per_s": round(len(replies) / elapsed, 1)}  # fmt: skip
 
 
+def repeated(
+    runs: int = RUNS, clients: Sequence[int] = CLIENTS, seconds: float = SECONDS, length: int = CONVERSATION
+) -> dict[str, Any]:
+    """``runs`` whole comparisons, one after another, and their :func:`summary`."""
+    done = [compare(clients, seconds, length) for _ in range(runs)]
+    return {"runs": done, "summary": summary(done)}
+
+
+def summary(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Per baseline variant: FundDesk / baseline messages per second at each level of each run, their median and worst.
+
+    A level counts only where both sides measured it (a skipped baseline counts nowhere).
+    """
+    found: dict[str, Any] = {}
+    for run in runs:
+        ours = {level["clients"]: level["messages_per_s"] for level in run.get("funddesk_one_replica", [])}
+        for variant, levels in run.get("baseline_rest", {}).items():
+            if not isinstance(levels, list):
+                continue
+            ratios = found.setdefault(variant, {"ratios": []})["ratios"]
+            ratios += [
+                round(ours[level["clients"]] / level["messages_per_s"], 3)
+                for level in levels
+                if level["clients"] in ours and level["messages_per_s"] > 0
+            ]
+    for figures in found.values():
+        ratios = sorted(figures["ratios"])
+        figures["median"] = round(statistics.median(ratios), 3) if ratios else None
+        figures["worst"] = ratios[0] if ratios else None
+    ours_all = [level["messages_per_s"] for run in runs for level in run.get("funddesk_one_replica", [])]
+    return {
+        "runs": len(runs),
+        "funddesk_messages_per_s_median": statistics.median(ours_all) if ours_all else None,
+        "funddesk_over_baseline": found,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=RUNS, help="whole comparisons, one after another")
     parser.add_argument("--clients", type=int, nargs="+", default=list(CLIENTS))
     parser.add_argument("--seconds", type=float, default=SECONDS, help="per level")
     parser.add_argument("--conversation-length", type=int, default=CONVERSATION, help="questions per conversation")
     args = parser.parse_args(argv)
-    print(json.dumps(compare(args.clients, args.seconds, args.conversation_length), ensure_ascii=False))
+    found = repeated(args.runs, args.clients, args.seconds, args.conversation_length)
+    print(json.dumps(found, ensure_ascii=False))
     return 0
 
 
