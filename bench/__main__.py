@@ -47,7 +47,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "side_by_side": lambda: side_by_side.run(machine()),
     "spikes": lambda: spikes_bench.run(OUT),
     "spike_scenarios": lambda: spike_scenarios.report(OUT),
-    "reliability": lambda: reliability.run(),  # production profile under load and faults: ~15 min
+    "reliability": lambda: reliability.run(),  # production profile under load and faults, 3 throughput runs: ~20 min
 }
 
 

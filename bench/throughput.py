@@ -207,9 +207,9 @@ def summary(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 if level["clients"] in ours and level["messages_per_s"] > 0
             ]
     for figures in found.values():
-        ratios = sorted(figures["ratios"])
+        ratios = figures["ratios"]
         figures["median"] = round(statistics.median(ratios), 3) if ratios else None
-        figures["worst"] = ratios[0] if ratios else None
+        figures["worst"] = min(ratios) if ratios else None
     ours_all = [level["messages_per_s"] for run in runs for level in run.get("funddesk_one_replica", [])]
     return {
         "runs": len(runs),

@@ -143,8 +143,7 @@ SAME_GRAPHS = textwrap.dedent(
     threads_before = sorted(set(nlu_threads))
     nlu_threads.clear()
     speedups.apply()
-    runner.run = run  # the patched class method, seen through the same recorder
-    plain_run = type(runner).run.__get__(runner)
+    plain_run = type(runner).run.__get__(runner)  # the patched class method, behind the same recorder
     after = asyncio.run(decisions())
     print(json.dumps({"before": before, "after": after, "nlu_threads": [threads_before, sorted(set(nlu_threads))]}))
     """
