@@ -49,6 +49,7 @@ import snowballstemmer
 from scipy import sparse
 
 from funddesk.text import CJK_RUN
+from knowledge_base.homophones import Homophones, chinese_bigrams
 from knowledge_base.normalize import Normalizer
 
 if TYPE_CHECKING:
@@ -94,12 +95,24 @@ class Tokenizer:
         return self._jieba
 
     def __call__(self, text: str) -> list[str]:
+        return self.terms(self.normalizer(text))
+
+    def words(self, run: str) -> list[str]:
+        """jieba's words of a run of Chinese characters."""
+        return list(self._segmenter().lcut(run))
+
+    def is_word(self, segment: str) -> bool:
+        """Whether jieba's dictionary lists ``segment`` as a word (a prefix entry of count 0 is not one)."""
+        return bool(self._segmenter().FREQ.get(segment))
+
+    def terms(self, normal: str) -> list[str]:
+        """The terms of text already normalised."""
         terms: list[str] = []
-        for run in _RUN.findall(self.normalizer(text)):
+        for run in _RUN.findall(normal):
             if CJK_RUN.match(run):
                 terms.extend(run)
                 terms.extend(run[i : i + 2] for i in range(len(run) - 1))
-                terms.extend(f"w:{w}" for w in self._segmenter().lcut(run) if len(w) > 1)
+                terms.extend(f"w:{w}" for w in self.words(run) if len(w) > 1)
             elif run not in _STOP:
                 terms.append(_stem(run))
         return terms
@@ -181,6 +194,8 @@ class LexicalIndex:
         df = np.bincount(self._tf.indices, minlength=len(self.vocabulary)).astype(np.float64)
         self.idf = np.log1p((n_entries - df + 0.5) / (df + 0.5))
         self.unseen_idf = float(np.log1p((n_entries + 0.5) / 0.5))
+        bigrams = chinese_bigrams(self.vocabulary) if self._chinese_docs else []
+        self.homophones = Homophones((term, float(df[col])) for term, col in bigrams)
         if self._chinese_docs:
             _ = self.tokenizer.everyday_word_length  # once per tokenizer, at build time, not in a question
         self._weights = self._bm25(self._tf, self._lengths).tocsc()
@@ -212,7 +227,10 @@ class LexicalIndex:
         return sparse.csr_matrix((data, (coo.row, coo.col)), shape=tf.shape)
 
     def query(self, text: str) -> Query:
-        counts = Counter(self.tokenizer(text))
+        normal = self.tokenizer.normalizer(text)
+        if self.homophones:
+            normal = self.homophones.heard(normal, self.tokenizer.words, self.tokenizer.is_word)
+        counts = Counter(self.tokenizer.terms(normal))
         length = sum(counts.values())
         norm = K1 * (1 - B + B * length / self._avgdl)
         known = [self.vocabulary[t] for t in counts if t in self.vocabulary]

@@ -108,6 +108,20 @@ def test_a_chinese_paraphrase_answered_that_a_plain_dense_match_misses(shipped: 
     assert decision.kind == "answer" and best(shipped, question) == expected
 
 
+@pytest.mark.parametrize(
+    ("slipped", "meant"),
+    [("基金净直为什么会跌", "基金净值为什么会跌"), ("定头怎么暂停", "定投怎么暂停"), ("申够费怎么算", "申购费怎么算")],
+)
+def test_a_chinese_question_with_a_pinyin_slip_is_answered_as_if_typed_right(
+    shipped: KnowledgeBase, slipped: str, meant: str
+) -> None:
+    typed, right = shipped.ask(slipped).decision, shipped.ask(meant).decision
+    assert typed.kind == right.kind == "answer"
+    assert typed.best is not None and right.best is not None
+    assert typed.best.entry.id == right.best.entry.id
+    assert typed.best.score == pytest.approx(right.best.score)
+
+
 def test_a_message_carrying_an_id_card_number_is_answered_and_the_number_never_logged(
     shipped: KnowledgeBase, caplog: pytest.LogCaptureFixture
 ) -> None:
