@@ -86,29 +86,32 @@ def _pairs(figures: dict[str, Any] | None) -> list[str]:
 def _slips(figures: dict[str, Any] | None) -> list[str]:
     if not figures or "reading" not in figures:
         return []
+    from bench.typing_slips import rows
+
     lines = [
-        "## Chinese typed with pinyin slips (`python -m bench chinese_slips`, held-out sets)",
+        "## Questions typed with slips (`python -m bench typing_slips`, held-out sets)",
         "",
-        f"Each question asked as written, then with {figures['slips']} character replaced by another of the same "
-        f"toneless pinyin (drawn by everyday frequency, as an input method lists them), over {figures['seeds']} "
-        "seeds: median (worst decile). *as typed*: the matcher without reading slips by sound "
-        "(`knowledge_base/homophones.py` switched off); *read by sound*: as the service matches.",
+        f"Each question asked as written, then with {figures['slips']} slip: in Chinese a character replaced by "
+        "another of the same toneless pinyin (drawn by everyday frequency, as an input method lists them), in "
+        "English one keystroke wrong in a word of four letters or more; over "
+        f"{figures['seeds']} seeds, median (worst decile). *as typed*: the matcher without reading slips back "
+        "(`knowledge_base/homophones.py`, `knowledge_base/typos.py` switched off); *read back*: as the service "
+        "matches.",
         "",
         "| set | matcher | as written: top-1 / answered / wrong | with a slip: top-1 | answered right | wrong |",
         "|---|---|---|---|---|---|",
     ]
-    for name in figures["reading"]:
-        for variant, label in (("as_typed", "as typed"), ("reading", "read by sound")):
-            got = figures[variant][name]
-            clean, slipped = got["clean"], got["slipped"]
-            cells = [
-                f"{_pct(slipped[k]['median'])} ({_pct(slipped[k]['worst_decile'])})"
-                for k in ("top1_accuracy", "answer_accuracy", "wrong_answer_rate")
-            ]
-            lines.append(
-                f"| {name} ({got['questions']}) | {label} | {_pct(clean['top1_accuracy'])} / "
-                f"{_pct(clean['answer_accuracy'])} / {_pct(clean['wrong_answer_rate'])} | {' | '.join(cells)} |"
-            )
+    for name, variant, got in sorted(rows(figures), key=lambda row: (row[0], row[1])):
+        clean, slipped = got["clean"], got["slipped"]
+        cells = [
+            f"{_pct(slipped[k]['median'])} ({_pct(slipped[k]['worst_decile'])})"
+            for k in ("top1_accuracy", "answer_accuracy", "wrong_answer_rate")
+        ]
+        label = "as typed" if variant == "as_typed" else "read back"
+        lines.append(
+            f"| {name}, {got['questions']} | {label} | {_pct(clean['top1_accuracy'])} / "
+            f"{_pct(clean['answer_accuracy'])} / {_pct(clean['wrong_answer_rate'])} | {' | '.join(cells)} |"
+        )
     return [*lines, ""]
 
 
@@ -255,7 +258,7 @@ def write_results(results: dict[str, Any], path: Path) -> None:
         *_shipped(results),
         "",
         *_pairs(results.get("chinese_pairs")),
-        *_slips(results.get("chinese_slips")),
+        *_slips(results.get("typing_slips")),
         "## Knowledge base: scale and edits",
         "",
         f"- {scale.get('phrasings', '–')} phrasings ({scale.get('entries', '–')} entries, CLINC150 train): "

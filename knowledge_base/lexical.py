@@ -51,15 +51,18 @@ from scipy import sparse
 from funddesk.text import CJK_RUN
 from knowledge_base.homophones import Homophones, chinese_bigrams
 from knowledge_base.normalize import Normalizer
+from knowledge_base.typos import Typos
 
 if TYPE_CHECKING:
     import jieba
+    from spellchecker.spellchecker import WordFrequency
 
 K1 = 1.2  # Lucene's defaults: term-frequency saturation ...
 B = 0.75  # ... and document-length normalisation
 ANSWER_WEIGHT = 0.3  # an answer word counts a third of a phrasing word: evidence, but not a question
 
 _RUN = re.compile(r"[a-z]+|\d+|" + CJK_RUN.pattern)
+_WHOLE_WORD = re.compile(r"(?<![a-z'’])[a-z]+(?![a-z'’])")  # not the "didn" of "didn't"
 _STEMMER = snowballstemmer.stemmer("english")
 _STOP = frozenset(
     "a an the is are was were be been am do does did i me my we our you your it its of to in on "
@@ -100,6 +103,16 @@ class Tokenizer:
     def words(self, run: str) -> list[str]:
         """jieba's words of a run of Chinese characters."""
         return list(self._segmenter().lcut(run))
+
+    @functools.cached_property
+    def everyday_english(self) -> WordFrequency:
+        """The words of everyday English: pyspellchecker's frequency list (160,000 words, loaded once)."""
+        from spellchecker import SpellChecker
+
+        return SpellChecker(language="en", distance=1).word_frequency
+
+    def is_english_word(self, word: str) -> bool:
+        return word in self.everyday_english
 
     def is_word(self, segment: str) -> bool:
         """Whether jieba's dictionary lists ``segment`` as a word (a prefix entry of count 0 is not one)."""
@@ -196,6 +209,9 @@ class LexicalIndex:
         self.unseen_idf = float(np.log1p((n_entries + 0.5) / 0.5))
         bigrams = chinese_bigrams(self.vocabulary) if self._chinese_docs else []
         self.homophones = Homophones((term, float(df[col])) for term, col in bigrams)
+        self.typos = Typos(self._english_words([*flat, *answers], df), self._knows)
+        if self.typos:
+            _ = self.tokenizer.everyday_english  # once per tokenizer, at build time, not in a question
         if self._chinese_docs:
             _ = self.tokenizer.everyday_word_length  # once per tokenizer, at build time, not in a question
         self._weights = self._bm25(self._tf, self._lengths).tocsc()
@@ -206,6 +222,24 @@ class LexicalIndex:
         self._contain = sparse.csr_matrix(sparse.diags(1.0 / np.maximum(totals, 1e-12)) @ present)
         # Phrasings come entry by entry, so an entry's best share is a max over one contiguous run.
         self._starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]]) if len(self.owner) else self.owner
+
+    def _english_words(self, texts: Sequence[str], df: np.ndarray) -> list[tuple[str, float]]:
+        """Every English word of the knowledge base's text, as written and as normalised, with the number of
+        entries that hold its term (a synonym's term included: "redemption" is read as "redeem")."""
+        words: set[str] = set()
+        for text in texts:
+            for source in (text.lower(), self.tokenizer.normalizer(text)):
+                words.update(w for w in _WHOLE_WORD.findall(source) if w not in _STOP)
+        out = []
+        for word in sorted(words):
+            terms = self.tokenizer(word)
+            if terms and all(t in self.vocabulary for t in terms):
+                out.append((word, float(max(df[self.vocabulary[t]] for t in terms))))
+        return out
+
+    def _knows(self, word: str) -> bool:
+        terms = self.tokenizer(word)
+        return bool(terms) and all(t in self.vocabulary for t in terms)
 
     def unseen_weight(self, term: str) -> float:
         """The IDF of a term no entry holds, from how common it is in everyday text (module docstring).
@@ -226,8 +260,14 @@ class LexicalIndex:
         data = self.idf[coo.col] * coo.data * (K1 + 1) / (coo.data + norm)
         return sparse.csr_matrix((data, (coo.row, coo.col)), shape=tf.shape)
 
+    def respell(self, text: str) -> str:
+        """``text`` with its English typos read as the knowledge base's words (:mod:`knowledge_base.typos`),
+        otherwise as written: the question both channels read. Chinese slips are read in :meth:`query`, on
+        normalised text (the packaged model does not read Chinese)."""
+        return self.typos.respell(text, self.tokenizer.is_english_word)
+
     def query(self, text: str) -> Query:
-        normal = self.tokenizer.normalizer(text)
+        normal = self.tokenizer.normalizer(self.respell(text))
         if self.homophones:
             normal = self.homophones.heard(normal, self.tokenizer.words, self.tokenizer.is_word)
         counts = Counter(self.tokenizer.terms(normal))

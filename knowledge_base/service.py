@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -198,6 +198,7 @@ class KnowledgeBase:
     def read(self, text: str, fund: str | None = None) -> tuple[Reading, Scope]:
         """What a message asks, and who may answer it (a fund it names beats the conversation's)."""
         reading = self.reader.read(text)
+        reading = replace(reading, text=self._index.lexical.respell(reading.text))  # typos, for both channels
         return reading, Scope(reading.lang, reading.fund or fund)
 
     def rank(self, text: str, *, fund: str | None = None, limit: int = 5) -> tuple[np.ndarray, list[Candidate]]:

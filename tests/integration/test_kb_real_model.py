@@ -122,6 +122,27 @@ def test_a_chinese_question_with_a_pinyin_slip_is_answered_as_if_typed_right(
     assert typed.best.score == pytest.approx(right.best.score)
 
 
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        (
+            "how long does a redemtion take to reach my bank card?",
+            "how long does a redemption take to reach my bank card?",
+        ),
+        ("what is the minimun purchase amount?", "what is the minimum purchase amount?"),
+    ],
+)
+def test_an_english_question_with_a_typo_is_answered_as_if_typed_right(
+    shipped: KnowledgeBase, typo: str, meant: str
+) -> None:
+    typed, right = shipped.ask(typo), shipped.ask(meant)
+    assert typed.decision.kind == right.decision.kind == "answer"
+    assert typed.decision.best is not None and right.decision.best is not None
+    assert typed.decision.best.entry.id == right.decision.best.entry.id
+    assert typed.question == right.question  # both channels read the word meant, the embedding included
+    assert np.allclose(typed.embedding, right.embedding)
+
+
 def test_a_message_carrying_an_id_card_number_is_answered_and_the_number_never_logged(
     shipped: KnowledgeBase, caplog: pytest.LogCaptureFixture
 ) -> None:
