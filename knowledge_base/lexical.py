@@ -20,8 +20,9 @@ asked. So an unseen Chinese term weighs what its IDF would be if the knowledge b
 were everyday Chinese of the same length, from jieba's own word frequencies (its dictionary, a
 general-language corpus shipped with it), never more than a term no document holds. A character
 bigram, or a word jieba's dictionary does not list, is taken to occur as often as its rarest
-character: it cannot occur more often. Unseen terms take no part in ranking (no entry holds them), only in how
-sure the match is.
+character: it cannot occur more often. An unseen English word weighs the same way, by pyspellchecker's word
+frequencies against the knowledge base's English documents; a word that list lacks weighs as a term no document
+holds. Unseen terms take no part in ranking (no entry holds them), only in how sure the match is.
 
 That score ranks well but falls as a message grows: a question inside a long message full of
 dates and complaints scores low. So the score the decision sees is the mean of two views:
@@ -62,6 +63,7 @@ B = 0.75  # ... and document-length normalisation
 ANSWER_WEIGHT = 0.3  # an answer word counts a third of a phrasing word: evidence, but not a question
 
 _RUN = re.compile(r"[a-z]+|\d+|" + CJK_RUN.pattern)
+_LOWER_WORD = re.compile(r"[a-z]+")
 _WHOLE_WORD = re.compile(r"(?<![a-z'’])[a-z]+(?![a-z'’])")  # not the "didn" of "didn't"
 _STEMMER = snowballstemmer.stemmer("english")
 _STOP = frozenset(
@@ -114,6 +116,12 @@ class Tokenizer:
     def is_english_word(self, word: str) -> bool:
         return word in self.everyday_english
 
+    def english_share(self, word: str) -> float | None:
+        """How often an English word occurs in everyday text, per word token; None for a word the list lacks."""
+        table = self.everyday_english
+        count = table[word]  # 0 for a word the list lacks
+        return count / table.total_words if count and table.total_words else None
+
     def is_word(self, segment: str) -> bool:
         """Whether jieba's dictionary lists ``segment`` as a word (a prefix entry of count 0 is not one)."""
         return bool(self._segmenter().FREQ.get(segment))
@@ -155,6 +163,17 @@ class Tokenizer:
 def _share(segmenter: jieba.Tokenizer, word: str) -> float | None:
     count = segmenter.FREQ.get(word)  # 0 marks a prefix of a longer word, not a word
     return count / segmenter.total if count else None
+
+
+def _english_text(texts: Sequence[str], owner: np.ndarray, n_entries: int) -> tuple[int, float]:
+    """How many entries hold English, and their mean number of English words (stop words included, as the
+    everyday word list counts them); ``texts`` are the phrasings (of ``owner``'s entries) then the answers."""
+    words = np.zeros(n_entries)
+    for i, text in enumerate(texts):
+        entry = int(owner[i]) if i < len(owner) else i - len(owner)
+        words[entry] += len(_LOWER_WORD.findall(text.lower()))
+    held = words[words > 0]
+    return len(held), float(held.mean()) if len(held) else 0.0
 
 
 def _chinese_text(counts: sparse.csr_matrix, vocabulary: dict[str, int]) -> tuple[int, float]:
@@ -209,6 +228,7 @@ class LexicalIndex:
         self.unseen_idf = float(np.log1p((n_entries + 0.5) / 0.5))
         bigrams = chinese_bigrams(self.vocabulary) if self._chinese_docs else []
         self.homophones = Homophones((term, float(df[col])) for term, col in bigrams)
+        self._english_docs, self._english_tokens = _english_text([*flat, *answers], self.owner, n_entries)
         self.typos = Typos(self._english_words([*flat, *answers], df), self._knows)
         if self.typos:
             _ = self.tokenizer.everyday_english  # once per tokenizer, at build time, not in a question
@@ -241,16 +261,20 @@ class LexicalIndex:
         terms = self.tokenizer(word)
         return bool(terms) and all(t in self.vocabulary for t in terms)
 
-    def unseen_weight(self, term: str) -> float:
+    def unseen_weight(self, term: str, word: str | None = None) -> float:
         """The IDF of a term no entry holds, from how common it is in everyday text (module docstring).
 
-        Not cached: it costs a few dictionary lookups, and a cache would grow with every new word
-        investors type."""
-        share = self.tokenizer.everyday_share(term) if self._chinese_docs else None
+        ``word``: the English word the term (a stem) was read from, as written. Not cached: it costs a few
+        dictionary lookups, and a cache would grow with every new word investors type."""
+        if word is not None and self._english_docs:
+            share = self.tokenizer.english_share(word)
+            docs, tokens = self._english_docs, self._english_tokens
+        else:
+            share = self.tokenizer.everyday_share(term) if self._chinese_docs else None
+            docs, tokens = self._chinese_docs, self._chinese_chars / self.tokenizer.everyday_word_length
         if share is None:
             return self.unseen_idf
-        tokens = self._chinese_chars / self.tokenizer.everyday_word_length
-        df = self._chinese_docs * -np.expm1(-share * tokens)  # P(in a document) = 1 - e^(-share * tokens)
+        df = docs * -np.expm1(-share * tokens)  # P(in a document) = 1 - e^(-share * tokens)
         n = len(self._lengths)
         return min(self.unseen_idf, float(np.log1p((n - df + 0.5) / (df + 0.5))))
 
@@ -274,8 +298,9 @@ class LexicalIndex:
         length = sum(counts.values())
         norm = K1 * (1 - B + B * length / self._avgdl)
         known = [self.vocabulary[t] for t in counts if t in self.vocabulary]
+        written = {_stem(w): w for w in _LOWER_WORD.findall(normal)} if self._english_docs else {}
         self_score = sum(
-            (self.idf[self.vocabulary[t]] if t in self.vocabulary else self.unseen_weight(t))
+            (self.idf[self.vocabulary[t]] if t in self.vocabulary else self.unseen_weight(t, written.get(t)))
             * c
             * (K1 + 1)
             / (c + norm)

@@ -150,7 +150,28 @@ def test_an_unseen_chinese_word_weighs_by_how_common_it_is_never_more_than_an_un
     lexical = index(*CHINESE_KB)
     assert lexical.unseen_weight("了") < lexical.unseen_weight("w:天气") < lexical.unseen_weight("w:社保卡")
     assert lexical.unseen_weight("w:社保卡") <= lexical.unseen_idf
-    assert lexical.unseen_weight("zebra") == lexical.unseen_idf  # no everyday table for English
+    assert lexical.unseen_weight("zebra") == lexical.unseen_idf  # no English in this knowledge base
+
+
+ENGLISH_KB = (
+    ["how long until my redemption money arrives", "when will the redeemed cash reach my bank card"],
+    ["what are the purchase fees", "how much does buying a fund cost"],
+)
+
+
+def test_everyday_english_around_a_question_costs_less_than_a_rare_unknown_word() -> None:
+    lexical = index(*ENGLISH_KB)
+    plain = lexical.scores("when will my redemption money arrive")[0]
+    venting = lexical.scores("when will my redemption money arrive, still waiting")[0]
+    elsewhere = lexical.scores("when will my redemption money arrive, cryptocurrency arbitrage")[0]
+    assert elsewhere < venting < plain
+
+
+def test_an_unseen_english_word_weighs_by_how_common_it_is_and_one_no_list_knows_as_an_unknown_term() -> None:
+    lexical = index(*ENGLISH_KB)
+    assert lexical.unseen_weight("wait", "waiting") < lexical.unseen_weight("cryptocurr", "cryptocurrency")
+    assert lexical.unseen_weight("cryptocurr", "cryptocurrency") <= lexical.unseen_idf
+    assert lexical.unseen_weight("qzxv", "qzxv") == lexical.unseen_idf
 
 
 def test_a_bigram_that_is_not_a_word_weighs_as_its_rarer_character() -> None:
