@@ -250,16 +250,16 @@ class LexicalIndex:
         for text in texts:
             for source in (text.lower(), self.tokenizer.normalizer(text)):
                 words.update(w for w in _WHOLE_WORD.findall(source) if w not in _STOP)
-        out = []
-        for word in sorted(words):
-            terms = self.tokenizer(word)
-            if terms and all(t in self.vocabulary for t in terms):
-                out.append((word, float(max(df[self.vocabulary[t]] for t in terms))))
-        return out
+        known = ((word, self._known_terms(word)) for word in sorted(words))
+        return [(word, float(max(df[self.vocabulary[t]] for t in terms))) for word, terms in known if terms]
+
+    def _known_terms(self, word: str) -> list[str]:
+        """The word's terms if an entry holds every one of them, else none."""
+        terms = self.tokenizer(word)
+        return terms if all(t in self.vocabulary for t in terms) else []
 
     def _knows(self, word: str) -> bool:
-        terms = self.tokenizer(word)
-        return bool(terms) and all(t in self.vocabulary for t in terms)
+        return bool(self._known_terms(word))
 
     def unseen_weight(self, term: str, word: str | None = None) -> float:
         """The IDF of a term no entry holds, from how common it is in everyday text (module docstring).
