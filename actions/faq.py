@@ -56,11 +56,12 @@ async def _answer_question(
     question = text_of(tracker)
     match = await kb.ask_soon(question, fund=fund)
     decision = match.decision
+    lang = replies.reply_lang(question, match.lang, tracker.get_slot("lang"))
     observed = runtime.observe(_asked(match, tracker.sender_id))
     if observed.holding:  # the spike is the team's to answer, even where an FAQ entry seems close
-        return _hold(dispatcher, match, observed)
+        return _hold(dispatcher, match, observed, lang)
     fallbacks = replies.next_fallback_count(tracker.get_slot("fallback_count"), decision.kind)
-    audit = replace(_audit(decision, match.lang, match.fund), incidents_opened=observed.opened)
+    audit = replace(_audit(decision, lang, match.fund), incidents_opened=observed.opened)
     handoff: Handoff | None = None
     if decision.kind == "answer" and decision.best is not None:
         handoff = _escalation(decision.best.entry, audit)
@@ -74,7 +75,7 @@ async def _answer_question(
         awaiting = "human_offer" if replies.offers_human(fallbacks) else None
     choices = [{"id": c.entry.id, "score": round(c.score, 4)} for c in decision.candidates[:3]]
     return [
-        SlotSet("lang", match.lang),
+        SlotSet("lang", lang),
         SlotSet("fund_code", match.fund),
         *_audit_slots(audit),
         SlotSet("faq_choices", choices if decision.kind == "clarify" else None),
@@ -101,14 +102,14 @@ def _asked(match: runtime.MatchLike, conversation_id: str | None) -> Asked:
     )
 
 
-def _hold(dispatcher: CollectingDispatcher, match: runtime.MatchLike, observed: Observed) -> list[Event]:
+def _hold(dispatcher: CollectingDispatcher, match: runtime.MatchLike, observed: Observed, lang: str) -> list[Event]:
     """Part of an open, unanswered incident: say the team is on it (no fallback count, no hand-off offer)."""
     best = match.decision.best
-    audit = Audit(None, None, round(best.score, 4) if best else None, "incident_hold", match.lang, match.fund,
+    audit = Audit(None, None, round(best.score, 4) if best else None, "incident_hold", lang, match.fund,
                   observed.opened)  # fmt: skip
     send(dispatcher, [replies.incident_hold_reply(observed.label or "", audit)])
     return [
-        SlotSet("lang", match.lang),
+        SlotSet("lang", lang),
         SlotSet("fund_code", match.fund),
         *_audit_slots(audit),
         SlotSet("faq_choices", None),

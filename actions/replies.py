@@ -155,6 +155,14 @@ def conversation_lang(message: str, current: str | None) -> str:
     return detect_lang(message)
 
 
+def reply_lang(message: str, matched: str, current: str | None) -> str:
+    """The language to answer a question in: the matcher's reading of its words, or the conversation's
+    when it has none ("1234", "???" in a Chinese conversation are answered in Chinese)."""
+    if _WORDLIKE.search(message) or current not in LANGS:
+        return matched
+    return str(current)
+
+
 def resolve_fund(*values: object) -> str | None:
     """The first value that is a 6-digit fund code (entities and slots may hold anything)."""
     for value in values:

@@ -1,8 +1,9 @@
 """Train the Rasa model only when its inputs change.
 
 The model is named by a hash of everything that shapes it (``config.yml``, ``bot/domain.yml``,
-``bot/data/**`` and ``bot/requirements.txt``) and stored as ``<data_dir>/models/<hash>.tar.gz``;
-a matching file is reused as is. Training shells out to ``.venv-rasa`` (Rasa 3.6 on Python 3.10).
+``bot/data/**``, ``bot/requirements.txt`` and the custom NLU component's code) and stored as
+``<data_dir>/models/<hash>.tar.gz``; a matching file is reused as is. Training shells out to
+``.venv-rasa`` (Rasa 3.6 on Python 3.10).
 
     python -m bot.tooling.rasa_model train [--force]   # prints the model path
     python -m bot.tooling.rasa_model path              # the path for the current inputs, exit 1 if untrained
@@ -23,7 +24,7 @@ from pathlib import Path
 from bot.tooling import fund_lookup
 from funddesk.settings import PROJECT_ROOT, Settings, load
 
-INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/requirements.txt")
+INPUTS = ("config.yml", "bot/domain.yml", "bot/data", "bot/requirements.txt", "bot/known_words.py", "bot/vocabulary.py")
 KEEP_MODELS = 3
 
 

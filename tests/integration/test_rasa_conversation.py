@@ -90,6 +90,24 @@ def test_a_chinese_greeting_is_answered_in_chinese(bot: Bot) -> None:
     assert bot.send("你好", sender())[0]["text"].startswith("您好")
 
 
+@pytest.mark.parametrize("gibberish", ["qwerty zxcv", "asdfgh", "blah blah"])
+def test_gibberish_is_asked_to_be_rephrased_not_taken_for_small_talk(bot: Bot, gibberish: str) -> None:
+    messages = bot.send(gibberish, sender())
+    assert messages[0]["text"] == TEXTS["en"]["rephrase"]
+    assert audit(messages)["faq_decision"] == "fallback"
+
+
+@pytest.mark.parametrize(("message", "reply"), [("thnks", "You're welcome!"), ("谢谢", "不客气"), ("hi", "Hello!")])
+def test_small_talk_with_a_slip_or_in_chinese_is_still_small_talk(bot: Bot, message: str, reply: str) -> None:
+    assert bot.send(message, sender())[0]["text"].startswith(reply)
+
+
+def test_a_number_alone_in_a_chinese_conversation_is_answered_in_chinese(bot: Bot) -> None:
+    who = sender()
+    bot.send("怎么赎回", who)
+    assert bot.send("1234", who)[0]["text"] == TEXTS["zh"]["rephrase"]
+
+
 def test_close_candidates_are_offered_and_a_click_answers_the_chosen_one(bot: Bot) -> None:
     who = sender()
     offered = bot.send("what is the fee?", who)  # purchase, conversion, the online discount...

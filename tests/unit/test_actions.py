@@ -14,6 +14,7 @@ from rasa_sdk.executor import ActionExecutor
 from actions import runtime
 from actions.escalation import ActionEscalate
 from actions.faq import ActionAnswerFaq
+from actions.replies import TEXTS
 from escalation.spikes.watch import Asked, Observed
 from knowledge_base.batching import BatchedKnowledgeBase
 from knowledge_base.entries import Entry
@@ -75,6 +76,17 @@ def test_a_chinese_question_gets_chinese_replies(kb: FakeKnowledgeBase, tracker:
     outcome = run(ActionAnswerFaq(), tracker("怎么赎回", lang="en"))
     assert outcome.texts == ["点击赎回。", "这个回答解决您的问题了吗？"]
     assert outcome.slots["lang"] == "zh"
+
+
+@pytest.mark.parametrize("message", ["1234", "???", "😅"])
+def test_a_message_without_words_is_answered_in_the_conversations_language(
+    kb: FakeKnowledgeBase, tracker: MakeTracker, message: str
+) -> None:
+    kb.script("fallback", (FEES, 0.1), lang="en")  # the matcher reads a message without letters as English
+    outcome = run(ActionAnswerFaq(), tracker(message, lang="zh"))
+    assert outcome.texts == [TEXTS["zh"]["rephrase"]]
+    assert outcome.slots["lang"] == "zh"
+    assert outcome.messages[0]["custom"]["lang"] == "zh"
 
 
 def test_close_candidates_are_offered_as_up_to_three_buttons(kb: FakeKnowledgeBase, tracker: MakeTracker) -> None:
