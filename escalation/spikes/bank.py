@@ -84,9 +84,7 @@ class DetectorBank:
         for series in (key, *also):
             self.counts[series] = self.counts.get(series, 0.0) + n
             self.last_seen[series] = bucket
-            detector = self.detectors.get(series) or self.detectors.setdefault(
-                series, SpikeDetector(self.config.detector)
-            )
+            detector = self.detectors.get(series) or self.detectors.setdefault(series, self._new_detector(bucket))
             detector.idle(bucket)
             count = self.counts[series]
             verdict = detector.check(
@@ -213,6 +211,11 @@ class DetectorBank:
     def _scale_variance(self, count: float) -> float:
         """Relative variance of the share-of-traffic scale: its numerator is a Poisson count of the other topics."""
         return 1.0 / (max(0.0, self.total_count - count) + SHARE_PRIOR)
+
+    def _new_detector(self, bucket: int) -> SpikeDetector:
+        detector = SpikeDetector(self.config.detector)
+        detector.state.newborn = self._armed(bucket)
+        return detector
 
     def _armed(self, bucket: int) -> bool:
         return self.first_bucket is not None and bucket - self.first_bucket >= self.config.warmup_buckets

@@ -196,6 +196,7 @@ class SpikeDetector:
 
     def raise_alarm(self, bucket: int) -> None:
         self.state.noise_pending = []  # the burst's buckets so far: never evidence about the noise
+        self.state.level_pending = []  # nor, in a new topic, about its level
         self.state.in_episode = True
         self.state.quiet_run = 0
         self.state.last_alarm = bucket
@@ -278,6 +279,27 @@ class SpikeDetector:
         s = self.state
         expected = self.expected(bucket)
         spread = math.sqrt(expected + self.dispersion * expected**2)
+        if s.newborn and s.buckets < self.config.prior_buckets:
+            # A new topic's first buckets may be its surge: they teach its level once no window that judges them is
+            # open, and not at all if one of them alarms (as its noise evidence).
+            if s.last_alarm != bucket:
+                s.level_pending = [*s.level_pending, [bucket, count]]
+            self._settle_level(bucket - self.config.window_buckets + 1)
+        else:
+            self._learn_level(bucket, count)
+        self._learn_noise(bucket, count, expected, spread)
+
+    def _settle_level(self, through: int) -> None:
+        """Learn the held-back counts of a new topic's buckets up to ``through``, in order."""
+        s = self.state
+        for past, count in [row for row in s.level_pending if row[0] <= through]:
+            self._learn_level(int(past), count)
+        s.level_pending = [row for row in s.level_pending if row[0] > through]
+
+    def _learn_level(self, bucket: int, count: float) -> None:
+        s = self.state
+        expected = self.expected(bucket)
+        spread = math.sqrt(expected + self.dispersion * expected**2)
         clipped = min(count, expected + self.config.clip_sigmas * max(spread, 1.0))
         slot = self.slot(bucket)
         if s.profile_weight[slot] > 0:
@@ -288,6 +310,9 @@ class SpikeDetector:
         s.level_weight = min(s.level_weight + 1.0, self._level_cap)
         s.profile[slot] = blend(s.profile[slot], clipped, s.profile_weight[slot])
         s.profile_weight[slot] = min(s.profile_weight[slot] + 1.0, self._profile_cap)
+
+    def _learn_noise(self, bucket: int, count: float, expected: float, spread: float) -> None:
+        s = self.state
         # Overdispersion is learned from counts clipped at the Poisson spread: bursts must not teach the model that
         # bursts are noise (which would fatten the tail until nothing is surprising).
         # A count beyond the current spread altogether is an outlier, not evidence about the noise, and is left out:
@@ -301,7 +326,7 @@ class SpikeDetector:
         s.dispersion_den *= self._dispersion_decay
         if not outlier and s.last_alarm != bucket:
             s.noise_pending = [*s.noise_pending, [bucket, (quiet - expected) ** 2 - expected, expected**2]]
-        fresh = s.buckets < self.config.prior_buckets
+        fresh = s.buckets < self.config.prior_buckets and not s.newborn
         self._settle_noise(bucket if fresh else bucket - self.config.window_buckets + 1, bucket)
 
     def _settle_noise(self, through: int, now: int) -> None:
@@ -328,6 +353,7 @@ class SpikeDetector:
             return
         gap = bucket - s.last_bucket - 1
         self._settle_noise(s.last_bucket, s.last_bucket)
+        self._settle_level(s.last_bucket)
         zeros = [0] * len(s.profile)
         per_slot = 60 * self.config.slot_minutes // self.config.bucket_seconds
         empty = max(s.last_bucket + 1, bucket - IDLE_MEMORY_BUCKETS)

@@ -86,6 +86,9 @@ class SeriesState:
     routine_excess: float = 0.0  # the largest excess of a bucket that was significant enough to alarm but routine
     pending: list[list[float]] = field(default_factory=list)  # [bucket, excess of window 1, 2, ...] not yet a record
     noise_pending: list[list[float]] = field(default_factory=list)  # [bucket, dispersion num, den] held back
+    # Born after its bank's warm-up: a new topic, whose first questions may be its surge, not yet its normal.
+    newborn: bool = False
+    level_pending: list[list[float]] = field(default_factory=list)  # [bucket, count] a newborn has yet to learn
 
 
 def bucket_of(moment: datetime, bucket_seconds: int = 300) -> int:

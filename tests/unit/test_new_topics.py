@@ -1,0 +1,96 @@
+"""A topic born after the detector's warm-up is news: its first questions may be its surge, not its normal."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta
+
+from escalation.spikes.bank import DetectorBank
+from escalation.spikes.detector import SpikeDetector
+from escalation.spikes.series import DetectorConfig
+
+START = datetime(2026, 3, 2)  # a Monday
+BUCKET = timedelta(minutes=5)
+PRIOR = DetectorConfig().prior_rate
+
+
+def poisson(rng: random.Random, rate: float) -> int:
+    count, total = 0, rng.expovariate(1.0)
+    while total < rate:
+        count, total = count + 1, total + rng.expovariate(1.0)
+    return count
+
+
+def bank_with_background(hours: float, seed: int = 1) -> tuple[DetectorBank, datetime]:
+    """Ten ordinary topics at 0.5-5 questions a bucket for ``hours``; returns the bank and the time after."""
+    rng = random.Random(seed)
+    bank = DetectorBank()
+    moment = START + timedelta(hours=9)
+    for _ in range(int(hours * 12)):
+        for topic in range(10):
+            for _ in range(poisson(rng, 0.5 * (1 + topic) ** 0.7)):
+                assert bank.add(moment + timedelta(seconds=rng.randrange(300)), f"t{topic}") == []
+        moment += BUCKET
+    return bank, moment
+
+
+def ask(bank: DetectorBank, start: datetime, per_bucket: list[int], key: str = "new") -> float | None:
+    """Minutes after ``start`` at which ``key``'s questions (evenly spread in each bucket) opened an alarm."""
+    for b, count in enumerate(per_bucket):
+        for i in range(count):
+            moment = start + b * BUCKET + timedelta(seconds=(i + 0.5) * 300 / count)
+            if any(alarm.key == key for alarm in bank.add(moment, key)):
+                return (moment - start).total_seconds() / 60
+    return None
+
+
+def test_a_topic_born_after_the_warm_up_fires_in_the_bucket_that_brings_its_eighth_question() -> None:
+    bank, now = bank_with_background(hours=3)
+    delay = ask(bank, now, [4, 3, 7, 6, 5])  # the eighth question comes early in the third bucket
+    assert delay is not None and 10.0 < delay < 15.0
+
+
+def test_the_same_topic_among_the_first_questions_ever_seen_is_learned_as_normal() -> None:
+    bank = DetectorBank()
+    assert ask(bank, START + timedelta(hours=9), [4, 3, 7, 6, 5, 4, 6, 5, 3, 7, 5, 4, 6, 5, 4]) is None
+
+
+def test_a_series_of_thirty_a_bucket_from_its_start_never_alarms_as_replay_counts_feeds_one() -> None:
+    rng = random.Random(2)
+    bank = DetectorBank()
+    moments = [START + i * BUCKET for i in range(100)]
+    assert not any(bank.add(moment, "volume", float(poisson(rng, 30.0))) for moment in moments)
+
+
+def test_a_new_topics_first_buckets_teach_its_level_only_once_they_are_judged() -> None:
+    newborn, settled = SpikeDetector(), SpikeDetector()
+    newborn.state.newborn = True
+    for detector in (newborn, settled):
+        detector.observe(1000, 4.0)
+        detector.observe(1001, 3.0)
+    assert newborn.expected(1002) == PRIOR < settled.expected(1002)
+    newborn.observe(1002, 0.0)
+    assert newborn.expected(1003) > PRIOR  # the first bucket is out of every window: now it counts
+
+
+def test_a_new_topics_alarmed_buckets_never_teach_its_level() -> None:
+    detector = SpikeDetector()
+    detector.state.newborn = True
+    detector.observe(1000, 2.0)
+    assert detector.observe(1001, 40.0).alarm
+    for bucket in range(1002, 1007):
+        detector.observe(bucket, 0.0)
+    assert detector.expected(1007) < PRIOR  # only the quiet buckets after the alarm were learned
+
+
+def test_a_new_topic_restored_in_the_middle_of_its_first_buckets_decides_the_same() -> None:
+    original = SpikeDetector()
+    original.state.newborn = True
+    original.observe(1000, 4.0)
+    original.observe(1001, 3.0)
+    restored = SpikeDetector.from_dict(json.loads(json.dumps(original.to_dict())))
+    later = [9.0, 6.0, 2.0, 0.0, 1.0]
+    verdicts = [[d.observe(1002 + i, c).alarm for i, c in enumerate(later)] for d in (original, restored)]
+    assert verdicts[0] == verdicts[1]
+    assert restored.expected(1010) == original.expected(1010)
