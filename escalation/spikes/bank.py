@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from escalation.spikes.births import Births
 from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.series import DetectorConfig, Verdict, bucket_of
 
@@ -58,6 +59,7 @@ class DetectorBank:
         self.last_seen: dict[str, int] = {}
         self.episodes: set[str] = set()  # series in an alarm episode: observed every bucket until it resets
         self._live: float | None = None  # recounted every ``LIVE_EVERY`` buckets (and kept in the state)
+        self.births = Births(int(self.config.detector.prior_buckets))  # what new series turned out to be
         self.first_bucket: int | None = None
         self.bucket: int | None = None
         self.counts: dict[str, float] = {}
@@ -84,7 +86,10 @@ class DetectorBank:
         for series in (key, *also):
             self.counts[series] = self.counts.get(series, 0.0) + n
             self.last_seen[series] = bucket
-            detector = self.detectors.get(series) or self.detectors.setdefault(series, self._new_detector(bucket))
+            detector = self.detectors.get(series)
+            if detector is None:
+                detector = self.detectors[series] = self._new_detector(series, bucket)
+            self.births.count(series, bucket, n)
             detector.idle(bucket)
             count = self.counts[series]
             verdict = detector.check(
@@ -159,6 +164,7 @@ class DetectorBank:
             if old in self.episodes:
                 self.episodes.add(new)
         self.episodes.discard(old)
+        self.births.forget(old)  # what it was is no longer a new series' first day alone
         if old in self.counts:
             self.counts[new] = self.counts.get(new, 0.0) + self.counts.pop(old)
 
@@ -168,6 +174,7 @@ class DetectorBank:
         alarms = []
         if bucket % LIVE_EVERY == 0:
             self._live = None
+            self.births.mature(bucket)
         live = self.live
         armed = self._armed(bucket)
         end = self.start_of(bucket + 1)
@@ -212,9 +219,16 @@ class DetectorBank:
         """Relative variance of the share-of-traffic scale: its numerator is a Poisson count of the other topics."""
         return 1.0 / (max(0.0, self.total_count - count) + SHARE_PRIOR)
 
-    def _new_detector(self, bucket: int) -> SpikeDetector:
+    def _new_detector(self, key: str, bucket: int) -> SpikeDetector:
+        """A series born in the warm-up starts from the default prior and learns its first counts as its normal; one
+        born later is a new topic: it starts from what earlier new series turned out to be (:mod:`births`)."""
         detector = SpikeDetector(self.config.detector)
         detector.state.newborn = self._armed(bucket)
+        if detector.state.newborn:
+            self.births.born(key, bucket)
+            prior = self.births.prior()
+            if prior is not None:
+                detector.start_from(*prior)
         return detector
 
     def _armed(self, bucket: int) -> bool:
@@ -247,6 +261,7 @@ class DetectorBank:
             self.detectors.pop(key, None)
             self.history.pop(key, None)
             self.episodes.discard(key)
+            self.births.forget(key)
             del self.last_seen[key]
 
     # -- persistence -----------------------------------------------------------------------------------------
@@ -262,6 +277,7 @@ class DetectorBank:
             "counts": dict(self.counts),
             "total_count": self.total_count,
             "live": self._live,
+            "births": self.births.to_dict(),
         }
 
     @classmethod
@@ -280,4 +296,5 @@ class DetectorBank:
         bank.counts = {k: float(v) for k, v in data["counts"].items()}
         bank.total_count = float(data["total_count"])
         bank._live = data.get("live")
+        bank.births = Births.from_dict(data.get("births"), int(c.detector.prior_buckets))
         return bank

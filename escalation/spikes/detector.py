@@ -56,6 +56,12 @@ class SpikeDetector:
         self._profile_trust = c.profile_trust_days * slot_buckets_per_day
         self._dispersion_decay = 0.5 ** (1.0 / c.dispersion_halflife_buckets)
 
+    def start_from(self, rate: float, weight: float) -> None:
+        """Replace a new series' default prior: ``rate`` per bucket, worth ``weight`` buckets of evidence."""
+        s = self.state
+        s.level = s.seasonal_level = rate
+        s.level_weight = min(weight, self._level_cap)
+
     # -- the model -------------------------------------------------------------------------------------------
 
     def slot(self, bucket: int) -> int:

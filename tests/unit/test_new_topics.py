@@ -6,7 +6,10 @@ import json
 import random
 from datetime import datetime, timedelta
 
+import pytest
+
 from escalation.spikes.bank import DetectorBank
+from escalation.spikes.births import MIN_BIRTHS, Births
 from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.series import DetectorConfig
 
@@ -94,3 +97,73 @@ def test_a_new_topic_restored_in_the_middle_of_its_first_buckets_decides_the_sam
     verdicts = [[d.observe(1002 + i, c).alarm for i, c in enumerate(later)] for d in (original, restored)]
     assert verdicts[0] == verdicts[1]
     assert restored.expected(1010) == original.expected(1010)
+
+
+# -- what new series turned out to be (escalation/spikes/births.py) ------------------------------------------
+
+
+def births_of(rates: list[float]) -> Births:
+    births = Births(span=12)
+    for i, rate in enumerate(rates):
+        births.born(f"b{i}", 0)
+        births.count(f"b{i}", 0, rate * 12)
+    births.mature(12)
+    return births
+
+
+def test_the_default_prior_stands_until_thirty_new_series_were_followed_for_an_hour() -> None:
+    assert births_of([0.01] * (MIN_BIRTHS - 1)).prior() is None
+    assert births_of([0.01] * MIN_BIRTHS).prior() is not None
+
+
+def test_new_series_that_stayed_rare_make_a_low_prior_and_varied_ones_a_wide_one() -> None:
+    rare = births_of([1 / 12] * 100).prior()  # their founding question, and nothing more
+    assert rare is not None and rare[0] == pytest.approx(1 / 12) and rare[1] == float("inf")
+    varied = births_of([0.0] * 90 + [0.5] * 10).prior()
+    assert varied is not None and varied[0] == pytest.approx(0.05)
+    assert varied[1] == pytest.approx(0.05 / (0.025 - 0.05**2 - 0.05 / 12))
+
+
+def test_a_birth_counts_only_the_questions_of_its_first_hour() -> None:
+    births = Births(span=12)
+    births.born("new", 100)
+    births.count("new", 100, 5.0)
+    births.count("new", 112, 50.0)  # an hour later
+    births.mature(112)
+    assert births.total == pytest.approx(5 / 12)
+
+
+def new_series_every_ten_minutes(bank: DetectorBank, start: datetime, hours: int, per_bucket: float) -> datetime:
+    """A new key every ten minutes, asked ``per_bucket`` questions a bucket for its first hour."""
+    rng = random.Random(7)
+    moment = start
+    for b in range(hours * 12):
+        moment = start + b * BUCKET
+        for topic in range(3):
+            for _ in range(poisson(rng, 2.0)):
+                bank.add(moment + timedelta(seconds=rng.randrange(300)), f"t{topic}")
+        for born in range(max(0, b - 11), b + 1):
+            if born % 2 == 0:
+                for _ in range(poisson(rng, per_bucket)):
+                    bank.add(moment + timedelta(seconds=rng.randrange(300)), f"new{born}")
+    return moment + BUCKET
+
+
+def test_after_new_series_that_stayed_rare_a_new_topics_eighth_question_in_five_minutes_fires() -> None:
+    bank = DetectorBank()
+    now = new_series_every_ten_minutes(bank, START, hours=36, per_bucket=0.1)
+    assert bank.births.prior() is not None
+    assert ask(bank, now, [8]) is not None
+
+
+def test_after_new_series_that_were_often_busy_the_same_eight_questions_are_not_news() -> None:
+    bank = DetectorBank()
+    now = new_series_every_ten_minutes(bank, START, hours=36, per_bucket=3.0)
+    assert ask(bank, now, [8]) is None
+
+
+def test_a_restored_bank_remembers_what_new_series_turned_out_to_be() -> None:
+    bank = DetectorBank()
+    new_series_every_ten_minutes(bank, START, hours=30, per_bucket=0.1)
+    restored = DetectorBank.from_dict(json.loads(json.dumps(bank.to_dict())))
+    assert restored.births == bank.births and restored.births.prior() == bank.births.prior()
