@@ -164,7 +164,7 @@ class DetectorBank:
             if old in self.episodes:
                 self.episodes.add(new)
         self.episodes.discard(old)
-        self.births.forget(old)  # what it was is no longer a new series' first day alone
+        self.births.forget(old)  # merged into another: its count no longer says what a new series does alone
         if old in self.counts:
             self.counts[new] = self.counts.get(new, 0.0) + self.counts.pop(old)
 

@@ -10,11 +10,10 @@ its mean is the expected count of a bucket, and its shape is how many questions'
 
 In ordinary traffic most new series are a question that did not join any cluster and is not asked again soon,
 and a few become a topic of their own; on the generated weeks (choose seeds 1000-1009, 9,444 births outside any
-burst) their first-hour rate averaged 0.092 a bucket (its founding question is 1/12 of that), and none had 8
-questions within 15 minutes. Judged against that, a
-new topic's eighth question in a quarter of an hour is news. A deployment whose new series are often busy learns
-a higher, wider prior, and is surprised less. Until ``MIN_BIRTHS`` have been followed the detector's default
-prior stands.
+burst) their first-hour rate averaged 0.092 a bucket (their founding question alone is 0.083), and none had 8
+questions within 15 minutes. Judged against that, a new topic's eighth question in a quarter of an hour is news.
+A deployment whose new series are often busy learns a higher, wider prior, and is surprised less. Until
+``MIN_BIRTHS`` have been followed the detector's default prior stands.
 """
 
 from __future__ import annotations
