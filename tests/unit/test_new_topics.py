@@ -12,17 +12,9 @@ from escalation.spikes.bank import DetectorBank
 from escalation.spikes.births import MIN_BIRTHS, Births
 from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.series import DetectorConfig
+from tests.unit.test_spike_detector import BUCKET, START, poisson
 
-START = datetime(2026, 3, 2)  # a Monday
-BUCKET = timedelta(minutes=5)
 PRIOR = DetectorConfig().prior_rate
-
-
-def poisson(rng: random.Random, rate: float) -> int:
-    count, total = 0, rng.expovariate(1.0)
-    while total < rate:
-        count, total = count + 1, total + rng.expovariate(1.0)
-    return count
 
 
 def bank_with_background(hours: float, seed: int = 1) -> tuple[DetectorBank, datetime]:
