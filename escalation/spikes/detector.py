@@ -58,9 +58,8 @@ class SpikeDetector:
 
     def start_from(self, rate: float, weight: float) -> None:
         """Replace a new series' default prior: ``rate`` per bucket, worth ``weight`` buckets of evidence."""
-        s = self.state
-        s.level = s.seasonal_level = rate
-        s.level_weight = min(weight, self._level_cap)
+        self.state.level = self.state.seasonal_level = rate
+        self.state.level_weight = min(weight, self._level_cap)
 
     # -- the model -------------------------------------------------------------------------------------------
 
@@ -284,29 +283,30 @@ class SpikeDetector:
     def _learn(self, bucket: int, count: float) -> None:
         s = self.state
         expected = self.expected(bucket)
-        spread = math.sqrt(expected + self.dispersion * expected**2)
+        bound = self._clip_bound(expected)
         if s.newborn and s.buckets < self.config.prior_buckets:
-            # A new topic's first buckets may be its surge: they teach its level once no window that judges them is
-            # open, and not at all if one of them alarms (as its noise evidence).
-            if s.last_alarm != bucket:
+            # A new topic's first buckets may be its surge: they teach its level once no window judging them is open,
+            if s.last_alarm != bucket:  # and not at all if one of them alarms (as its noise evidence)
                 s.level_pending = [*s.level_pending, [bucket, count]]
             self._settle_level(bucket - self.config.window_buckets + 1)
         else:
-            self._learn_level(bucket, count)
-        self._learn_noise(bucket, count, expected, spread)
+            self._learn_level(bucket, min(count, bound))
+        self._learn_noise(bucket, count, expected, bound)
+
+    def _clip_bound(self, expected: float) -> float:
+        """``clip_sigmas`` spreads above ``expected``: updates are winsorized there; a count beyond is an outlier."""
+        spread = math.sqrt(expected + self.dispersion * expected**2)
+        return expected + self.config.clip_sigmas * max(spread, 1.0)
 
     def _settle_level(self, through: int) -> None:
         """Learn the held-back counts of a new topic's buckets up to ``through``, in order."""
         s = self.state
         for past, count in [row for row in s.level_pending if row[0] <= through]:
-            self._learn_level(int(past), count)
+            self._learn_level(int(past), min(count, self._clip_bound(self.expected(int(past)))))
         s.level_pending = [row for row in s.level_pending if row[0] > through]
 
-    def _learn_level(self, bucket: int, count: float) -> None:
+    def _learn_level(self, bucket: int, clipped: float) -> None:
         s = self.state
-        expected = self.expected(bucket)
-        spread = math.sqrt(expected + self.dispersion * expected**2)
-        clipped = min(count, expected + self.config.clip_sigmas * max(spread, 1.0))
         slot = self.slot(bucket)
         if s.profile_weight[slot] > 0:
             s.seasonal_level = blend(s.seasonal_level, s.profile[slot], s.level_weight)
@@ -317,7 +317,7 @@ class SpikeDetector:
         s.profile[slot] = blend(s.profile[slot], clipped, s.profile_weight[slot])
         s.profile_weight[slot] = min(s.profile_weight[slot] + 1.0, self._profile_cap)
 
-    def _learn_noise(self, bucket: int, count: float, expected: float, spread: float) -> None:
+    def _learn_noise(self, bucket: int, count: float, expected: float, bound: float) -> None:
         s = self.state
         # Overdispersion is learned from counts clipped at the Poisson spread: bursts must not teach the model that
         # bursts are noise (which would fatten the tail until nothing is surprising).
@@ -326,7 +326,7 @@ class SpikeDetector:
         # Short of that, a burst's first buckets would still teach it before its alarm: a bucket's evidence is held
         # back until no window that judges it is still open (as records are), and dropped if one of them alarms.
         # Not while the series' data does not yet outweigh its prior: then what it sees replaces a placeholder.
-        outlier = count > expected + self.config.clip_sigmas * max(spread, 1.0)
+        outlier = count > bound
         quiet = min(count, expected + self.config.clip_sigmas * math.sqrt(max(expected, 1.0)))
         s.dispersion_num *= self._dispersion_decay
         s.dispersion_den *= self._dispersion_decay
