@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 else:
     from rasa_sdk import Action
 
-__all__ = ["Action", "Event", "intent_of", "lang_of", "send", "text_of"]
+__all__ = ["Action", "Event", "intent_of", "lang_of", "ran_this_session", "send", "slot_before_message", "text_of"]
 
 
 def send(dispatcher: CollectingDispatcher, replies: Iterable[Reply]) -> None:
@@ -53,3 +53,30 @@ def intent_of(tracker: Tracker) -> str | None:
 
 def text_of(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "")
+
+
+def slot_before_message(tracker: Tracker, name: str) -> Any:
+    """A slot's value before the latest message: the slot mappings have already set what that message
+    brought (an entity), and some questions need what the conversation held before it."""
+    value = before = None
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "user":
+            before = value
+        elif kind == "slot" and event.get("name") == name:
+            value = event.get("value")
+        elif kind in ("restart", "reset_slots"):
+            value = None
+    return before
+
+
+def ran_this_session(tracker: Tracker, action: str) -> bool:
+    """Whether ``action`` ran since the conversation's session last started (slots carried over into
+    a new session say what was answered, not that it was answered in this one)."""
+    ran = False
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            ran = False
+        elif event.get("event") == "action" and event.get("name") == action:
+            ran = True
+    return ran

@@ -14,19 +14,22 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
-from actions._sdk import Action, Event, intent_of, lang_of, send, text_of
+from actions._sdk import Action, Event, intent_of, lang_of, ran_this_session, send, slot_before_message, text_of
 from actions.escalation import handoff_slots, handoff_to_staff
 from actions.replies import Audit, Handoff, Reply
 from escalation.spikes.watch import Asked, Observed
 from knowledge_base.entries import Entry
+from knowledge_base.followups import Answered
 from knowledge_base.policy import Candidate, Decision
 
 
 class ActionAnswerFaq(Action):
     """Runs for ``ask_question``, ``nlu_fallback`` and ``choose_faq`` (a clarify button)."""
 
+    NAME = "action_answer_faq"
+
     def name(self) -> str:
-        return "action_answer_faq"
+        return self.NAME
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[Event]:
         kb = runtime.knowledge_base()
@@ -54,7 +57,7 @@ async def _answer_question(
 ) -> list[Event]:
     fund = replies.resolve_fund(tracker.get_slot("fund_code"))
     question = text_of(tracker)
-    match = await kb.ask_soon(question, fund=fund)
+    match = await kb.ask_soon(question, fund=fund, after=_answered(tracker))
     decision = match.decision
     lang = replies.reply_lang(question, match.lang, tracker.get_slot("lang"))
     observed = runtime.observe(_asked(match, tracker.sender_id))
@@ -84,6 +87,18 @@ async def _answer_question(
         SlotSet("human_offer_reason", replies.FALLBACK if awaiting == "human_offer" else None),
         *handoff_slots(handoff),
     ]
+
+
+def _answered(tracker: Tracker) -> Answered | None:
+    """The entry the bot last answered with (or the investor chose) in this session, and the fund it
+    was for: a follow-up is read in its context. That fund is the conversation's before this
+    message, since the fund this message names is already in the slot."""
+    entry_id = tracker.get_slot("faq_id")
+    if tracker.get_slot("faq_decision") not in ("answer", "chosen") or not isinstance(entry_id, str):
+        return None
+    if not ran_this_session(tracker, ActionAnswerFaq.NAME):  # an answer of an earlier visit is no context
+        return None
+    return Answered(entry_id, replies.resolve_fund(slot_before_message(tracker, "fund_code")))
 
 
 def _asked(match: runtime.MatchLike, conversation_id: str | None) -> Asked:

@@ -29,6 +29,7 @@ from actions.runtime import KnowledgeBaseLike, MatchLike, SpikeWatchLike
 from escalation.spikes.watch import Asked, Observed
 from funddesk import metrics
 from knowledge_base.entries import Entry
+from knowledge_base.followups import Answered
 
 if TYPE_CHECKING:
     from knowledge_base.reloads import ReloadOutcome
@@ -58,13 +59,13 @@ class MeteredKnowledgeBase:
         self._kb = kb
         self._metrics = metrics
 
-    def ask(self, text: str, *, fund: str | None = None) -> MatchLike:
+    def ask(self, text: str, *, fund: str | None = None, after: Answered | None = None) -> MatchLike:
         started = time.perf_counter()
-        return self._count(self._kb.ask(text, fund=fund), started)
+        return self._count(self._kb.ask(text, fund=fund, after=after), started)
 
-    async def ask_soon(self, text: str, *, fund: str | None = None) -> MatchLike:
+    async def ask_soon(self, text: str, *, fund: str | None = None, after: Answered | None = None) -> MatchLike:
         started = time.perf_counter()
-        return self._count(await self._kb.ask_soon(text, fund=fund), started)
+        return self._count(await self._kb.ask_soon(text, fund=fund, after=after), started)
 
     def _count(self, match: MatchLike, started: float) -> MatchLike:
         self._metrics.stages.labels("match").observe(time.perf_counter() - started)

@@ -12,6 +12,7 @@ import numpy as np
 from escalation.spikes.watch import Asked, Observed
 from escalation.staff.teams import Router
 from knowledge_base.entries import Entry
+from knowledge_base.followups import Answered
 from knowledge_base.policy import Decision
 
 
@@ -35,10 +36,11 @@ class MatchLike(Protocol):
 class KnowledgeBaseLike(Protocol):
     """The part of ``knowledge_base.service.KnowledgeBase`` the actions use."""
 
-    def ask(self, text: str, *, fund: str | None = None) -> MatchLike: ...
+    def ask(self, text: str, *, fund: str | None = None, after: Answered | None = None) -> MatchLike: ...
 
-    async def ask_soon(self, text: str, *, fund: str | None = None) -> MatchLike:
-        """:meth:`ask` without blocking the event loop (the question may be embedded with others)."""
+    async def ask_soon(self, text: str, *, fund: str | None = None, after: Answered | None = None) -> MatchLike:
+        """:meth:`ask` without blocking the event loop (the question may be embedded with others);
+        ``after``: the entry answered just before, in whose context a follow-up is read."""
         ...
 
     def entry(self, entry_id: str) -> Entry | None: ...

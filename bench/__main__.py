@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import kb_bench, reliability, side_by_side, spike_scenarios, spikes_bench, typing_slips
+from bench import followups, kb_bench, reliability, side_by_side, spike_scenarios, spikes_bench, typing_slips
 from bench.record import RAW, RESULTS, machine, measured, stamp
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -40,6 +40,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "chinese_bm25": lambda: {"bm25_top1": kb_bench.chinese_bm25_bar()},
     "chinese_pairs": lambda: kb_bench.chinese_pairs(OUT),
     "typing_slips": lambda: typing_slips.report(),
+    "followups": lambda: followups.report(),
     "scale": lambda: kb_bench.scale(OUT),
     "hot_reload": lambda: kb_bench.hot_reload(OUT),
     "bot": lambda: _subprocess_json("bench.bot_bench", "--train"),

@@ -115,6 +115,33 @@ def _slips(figures: dict[str, Any] | None) -> list[str]:
     return [*lines, ""]
 
 
+def _followups(figures: dict[str, Any] | None) -> list[str]:
+    if not figures or "given/alone" not in figures:
+        return []
+    lines = [
+        "## Follow-up questions (`python -m bench followups`, held-out sets)",
+        "",
+        "The second message of two-turn conversations written blind against the shipped FAQ "
+        f"({', '.join(f'`{name}`' for name in figures['files'])}). *given*: the first question answered "
+        "with its right entry; *as served*: the first question asked too, its own answer (if any) the context. "
+        "*alone*: the second message matched without context; *in context*: read as a follow-up "
+        "(`knowledge_base/followups.py`). Right: the expected entry answered, or an out-of-scope message "
+        "falling back.",
+        "",
+        "| conversation | language | messages | reading | right | wrong | choice | fallback | right by kind |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for conversation, label in (("given", "given"), ("served", "as served")):
+        for reading, name in (("alone", "alone"), ("in_context", "in context")):
+            for lang, got in figures[f"{conversation}/{reading}"].items():
+                kinds = ", ".join(
+                    f"{kind} {counts.get('right', 0)}/{sum(counts.values())}" for kind, counts in got["by_kind"].items()
+                )
+                rates = " | ".join(_pct(got[f"{o}_rate"]) for o in ("right", "wrong", "clarify", "fallback"))
+                lines.append(f"| {label} | {lang} | {got['messages']} | {name} | {rates} | {kinds} |")
+    return [*lines, ""]
+
+
 def _handoff(figures: dict[str, Any] | None) -> list[str]:
     if not figures:
         return []
@@ -259,6 +286,7 @@ def write_results(results: dict[str, Any], path: Path) -> None:
         "",
         *_pairs(results.get("chinese_pairs")),
         *_slips(results.get("typing_slips")),
+        *_followups(results.get("followups")),
         "## Knowledge base: scale and edits",
         "",
         f"- {scale.get('phrasings', '–')} phrasings ({scale.get('entries', '–')} entries, CLINC150 train): "

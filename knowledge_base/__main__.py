@@ -12,6 +12,7 @@ from pathlib import Path
 from funddesk import settings as config
 from knowledge_base.evaluation import calibrate, rank_all, read_questions, score
 from knowledge_base.faq_files import FaqFiles, problems_of
+from knowledge_base.followups import Answered
 from knowledge_base.lint import main as lint_main
 from knowledge_base.lint import print_problems
 from knowledge_base.published import published_dir
@@ -32,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.choices["search"].add_argument("question")
     sub.choices["search"].add_argument("--fund", help="fund code already known from the conversation")
     sub.choices["search"].add_argument("--limit", type=int, default=5)
+    sub.choices["search"].add_argument(
+        "--after", metavar="ENTRY_ID", help="the entry answered just before: a follow-up is read in its context"
+    )
     ev = sub.choices["eval"]
     ev.add_argument("--questions", type=Path, required=True, help="CSV with header question,expected_id")
     ev.add_argument(
@@ -92,7 +96,8 @@ def _build(settings: config.Settings, args: argparse.Namespace) -> int:
 
 def _search(settings: config.Settings, args: argparse.Namespace) -> int:
     kb = _open(settings, persist=True)
-    match = kb.ask(args.question, fund=args.fund, limit=args.limit)
+    after = Answered(args.after, args.fund) if args.after else None  # answered in the same fund
+    match = kb.ask(args.question, fund=args.fund, limit=args.limit, after=after)
     for c in match.ranked:
         scope = f" [funds {','.join(c.entry.funds)}]" if c.entry.funds else ""
         print(f"{c.score:.3f}  {c.entry.id}  {c.entry.question}{scope}")
@@ -101,6 +106,8 @@ def _search(settings: config.Settings, args: argparse.Namespace) -> int:
         f"decision: {match.decision.kind} ({chosen}); lang {match.lang}; fund {match.fund or '-'}; "
         f"{match.elapsed_ms:.1f} ms"
     )
+    if match.follows is not None:
+        print(f"read as a follow-up of {match.follows.previous}: {match.question}")
     kb.close()
     return 0
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from knowledge_base.entries import Entry
+from knowledge_base.followups import Answered
 from knowledge_base.service import KnowledgeBase, Match
 
 MAX_BATCH = 16  # measured (bench.embedding_batches): the cost per question stops falling at 16
@@ -83,13 +84,13 @@ class BatchedKnowledgeBase:
         self.kb = kb
         self.batcher = EmbeddingBatcher(kb.embed_many, max_batch=max_batch, on_batch=on_batch)
 
-    def ask(self, text: str, *, fund: str | None = None) -> Match:
-        return self.kb.ask(text, fund=fund)
+    def ask(self, text: str, *, fund: str | None = None, after: Answered | None = None) -> Match:
+        return self.kb.ask(text, fund=fund, after=after)
 
-    async def ask_soon(self, text: str, *, fund: str | None = None) -> Match:
+    async def ask_soon(self, text: str, *, fund: str | None = None, after: Answered | None = None) -> Match:
         """The same match as :meth:`ask` (within float rounding), without blocking the event loop."""
         started = time.perf_counter()
-        reading, scope = self.kb.read(text, fund)
+        reading, scope = self.kb.read(text, fund, after)
         vector = await self.batcher.embed(reading.text)
         return self.kb.answer(reading, scope, vector, since=started)
 

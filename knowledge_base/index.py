@@ -131,6 +131,7 @@ class FaqIndex:
             self._dense.add(self.vectors)
         self.lexical = LexicalIndex(self.texts, [e.answer for e in self.entries], self.tokenizer)
         self._by_id = {e.id: e for e in self.entries}
+        self._row = {e.id: i for i, e in enumerate(self.entries)}
         self.scoped = np.array([bool(e.funds) for e in self.entries], dtype=bool)
         self._langs = {lang: np.array([e.lang == lang for e in self.entries], dtype=bool) for lang in LANGS}
         self._fund_rows: dict[str, np.ndarray] = {}
@@ -186,6 +187,10 @@ class FaqIndex:
 
     def entry(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)
+
+    def row_of(self, entry_id: str) -> int | None:
+        """The entry's position in :attr:`entries` (and in every per-entry score array)."""
+        return self._row.get(entry_id)
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -58,6 +58,16 @@ _FILLER = re.compile(
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A message to be matched in the context of the entry answered before it (:mod:`.followups`)."""
+
+    previous: str  # the id of the entry the investor has just read
+    context: str  # its canonical question, as the index matches it
+    text: str  # the context, then the question: what is matched and embedded
+    new_fund: bool  # the message names a fund other than the conversation's, and asks nothing else
+
+
+@dataclass(frozen=True)
 class Reading:
     """One message as the matcher reads it."""
 
@@ -65,6 +75,7 @@ class Reading:
     text: str  # the question: no personal numbers, reference numbers, fund mentions or greetings
     fund: str | None  # the fund named, a 6-digit code
     personal: int  # personal numbers removed
+    follows: FollowUp | None = None  # read in the context of the answer before it (``text`` holds both)
 
     @property
     def lang(self) -> str:
@@ -122,6 +133,11 @@ class QuestionReader:
 
 # Clause boundaries: punctuation, and a space next to Chinese (Chinese messages use spaces as commas).
 _CLAUSE_BREAK = re.compile(r"[，,。.!！?？;；\n]+|\s+(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])\s+")
+
+
+def find_fund(text: str) -> str | None:
+    """The fund a message names by its 6-digit code (names need the funds file: see QuestionReader)."""
+    return QuestionReader().read(text).fund
 
 
 def clauses(question: str) -> list[str]:

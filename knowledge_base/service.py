@@ -39,23 +39,19 @@ from knowledge_base.calibration import (
 from knowledge_base.embedder import Embedder, LockedEmbedder, configured_embedder, languages_of
 from knowledge_base.entries import LANGS, Entry, ParsedFile, Problem
 from knowledge_base.faq_files import FaqFiles, Signature, problems_of
+from knowledge_base.followups import Answered, in_context, something_new
 from knowledge_base.funds import read_funds
 from knowledge_base.index import FaqIndex, Scope, Weights
 from knowledge_base.lexical import Tokenizer
 from knowledge_base.normalize import Normalizer, Synonyms
 from knowledge_base.policy import Candidate, Decision, Thresholds, decide
 from knowledge_base.published import published_dir
-from knowledge_base.question import QuestionReader, Reading
+from knowledge_base.question import FollowUp, QuestionReader, Reading
 from knowledge_base.reloads import ReloadOutcome, ReloadReport
 
 log = logging.getLogger(__name__)
 
 POLICY_NAME = "policy.json"  # in a knowledge base's folder: its own dev-set calibration
-
-
-def find_fund(text: str) -> str | None:
-    """The fund a message names by its 6-digit code (names need the funds file: see QuestionReader)."""
-    return QuestionReader().read(text).fund
 
 
 @dataclass(frozen=True)
@@ -68,6 +64,7 @@ class Match:
     ranked: tuple[Candidate, ...] = ()  # the best entries the decision was made from
     question: str = ""  # what was matched: the message without personal data, funds or greetings
     loggable: str = ""  # the message with personal numbers masked: the only form to store or log
+    follows: FollowUp | None = None  # read as a follow-up of the entry answered before it
 
 
 class KnowledgeBase:
@@ -195,10 +192,12 @@ class KnowledgeBase:
             vectors = self.embedder.encode(texts)
         return np.asarray(vectors, dtype=np.float32)
 
-    def read(self, text: str, fund: str | None = None) -> tuple[Reading, Scope]:
-        """What a message asks, and who may answer it (a fund it names beats the conversation's)."""
+    def read(self, text: str, fund: str | None = None, after: Answered | None = None) -> tuple[Reading, Scope]:
+        """What a message asks, and who may answer it (a fund it names beats the conversation's); read in
+        the context of ``after``, the answer before it, if it follows that up (:mod:`.followups`)."""
         reading = self.reader.read(text)
         reading = replace(reading, text=self._index.lexical.respell(reading.text))  # typos, for both channels
+        reading = in_context(reading, fund, self._index, after, self.tokenizer.words)
         return reading, Scope(reading.lang, reading.fund or fund)
 
     def rank(self, text: str, *, fund: str | None = None, limit: int = 5) -> tuple[np.ndarray, list[Candidate]]:
@@ -209,12 +208,13 @@ class KnowledgeBase:
 
     def _rank(self, reading: Reading, scope: Scope, vector: np.ndarray, index: FaqIndex, limit: int) -> list[Candidate]:
         weight, tie = self.weights.for_lang(scope.lang), self.thresholds.for_lang(scope.lang).margin
-        return index.order(index.fused(vector, reading.text, weight, scope), scope, tie=tie, limit=limit)
+        scores = something_new(index, index.fused(vector, reading.text, weight, scope), reading.follows, weight, scope)
+        return index.order(scores, scope, tie=tie, limit=limit)
 
-    def ask(self, text: str, *, fund: str | None = None, limit: int = 5) -> Match:
-        """Answer, clarify or fall back for one investor message."""
+    def ask(self, text: str, *, fund: str | None = None, limit: int = 5, after: Answered | None = None) -> Match:
+        """Answer, clarify or fall back for one investor message (``after``: see :meth:`read`)."""
         started = time.perf_counter()
-        reading, scope = self.read(text, fund)
+        reading, scope = self.read(text, fund, after)
         return self.answer(reading, scope, self.embed(reading.text), limit=limit, since=started)
 
     def answer(self, reading: Reading, scope: Scope, vector: np.ndarray, *, limit: int = 5, since: float = 0) -> Match:
@@ -225,7 +225,8 @@ class KnowledgeBase:
         ranked = self._rank(reading, scope, vector, index, limit)
         decision = decide(ranked, self.thresholds, fund=scope.fund, lang=scope.lang)
         elapsed = (time.perf_counter() - started) * 1000
-        return Match(decision, scope.fund, scope.lang, vector, elapsed, tuple(ranked), reading.text, reading.loggable)
+        fields = (tuple(ranked), reading.text, reading.loggable, reading.follows)
+        return Match(decision, scope.fund, scope.lang, vector, elapsed, *fields)
 
     # -- loading and hot reload ----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from actions.replies import TEXTS
 from escalation.staff.teams import Router
 from funddesk.masking import mask
 from knowledge_base.entries import Entry
+from knowledge_base.followups import Answered
 from knowledge_base.policy import Candidate, Decision, DecisionKind
 
 REDEEM = Entry("redemption-how", "How do I redeem?", "Tap **Redeem**.", "en/r.md", 3, team="trading-desk")
@@ -52,13 +53,15 @@ class FakeKnowledgeBase:
     decision: Decision = field(default_factory=lambda: Decision("fallback", ()))
     lang: str = "en"
     asked: list[tuple[str, str | None]] = field(default_factory=list)
+    after: list[Answered | None] = field(default_factory=list)  # the answer each question was asked after
 
-    def ask(self, text: str, *, fund: str | None = None) -> FakeMatch:
+    def ask(self, text: str, *, fund: str | None = None, after: Answered | None = None) -> FakeMatch:
         self.asked.append((text, fund))
+        self.after.append(after)
         return FakeMatch(self.decision, fund, self.lang, mask(text).text)
 
-    async def ask_soon(self, text: str, *, fund: str | None = None) -> FakeMatch:
-        return self.ask(text, fund=fund)
+    async def ask_soon(self, text: str, *, fund: str | None = None, after: Answered | None = None) -> FakeMatch:
+        return self.ask(text, fund=fund, after=after)
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.entries.get(entry_id)

@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.followups import read_exchanges
 from knowledge_base.batching import BatchedKnowledgeBase
 from knowledge_base.cache import EmbeddingCache
 from knowledge_base.embedder import Embedder
 from knowledge_base.evaluation import rank_all, read_questions, score
+from knowledge_base.followups import Answered
 from knowledge_base.policy import Thresholds
 from knowledge_base.service import KnowledgeBase, Match
 from tests.conftest import PROJECT, SHIPPED_FAQ
@@ -247,6 +249,45 @@ def test_the_paraphrase_files_name_only_existing_entries(shipped: KnowledgeBase)
         with (PROJECT / "bench" / "data" / name).open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 assert not row["expected_id"] or shipped.entry(row["expected_id"]), (name, row)
+
+
+def test_the_follow_up_files_name_only_existing_entries_of_their_language(shipped: KnowledgeBase) -> None:
+    for path in sorted((PROJECT / "bench" / "data").glob("shipped_followups_*.csv")):
+        for row in read_exchanges(path):
+            for entry_id in filter(None, (row.previous_id, row.expected)):
+                entry = shipped.entry(entry_id)
+                assert entry is not None and entry.lang == row.lang, (path.name, row)
+
+
+def answered_after(kb: KnowledgeBase, text: str, entry_id: str, fund: str | None = None) -> str | None:
+    """The entry answered to ``text`` right after ``entry_id`` was answered, in a conversation about ``fund``."""
+    decision = kb.ask(text, fund=fund, after=Answered(entry_id, fund)).decision
+    return decision.best.entry.id if decision.kind == "answer" and decision.best else None
+
+
+def test_a_fee_question_after_a_conversion_answer_gets_the_conversion_fee_not_the_funds_purchase_fee(
+    shipped: KnowledgeBase,
+) -> None:
+    """Found by chatting: in a conversation about 900001, "whats the fee for that" after the answer on
+    fund conversion was answered with 900001's purchase fee."""
+    assert best(shipped, "whats the fee for that") != "conversion-fees"
+    assert answered_after(shipped, "whats the fee for that", "conversion-what", fund="900001") == "conversion-fees"
+
+
+def test_naming_another_fund_after_a_chinese_fee_answer_answers_that_funds_fee(shipped: KnowledgeBase) -> None:
+    after = Answered("zh-fund-900001-redemption-fee", "900001")
+    found = shipped.ask("那900002呢", fund="900002", after=after).decision  # the bot's slot holds the new fund
+    assert found.kind == "answer"
+    assert found.best is not None and found.best.entry.id == "zh-fund-900002-redemption-fee"
+
+
+def test_a_chinese_follow_up_that_changes_the_operation_gets_the_other_operations_entry(shipped: KnowledgeBase) -> None:
+    assert answered_after(shipped, "赎回呢", "zh-purchase-cancel") == "zh-redemption-cancel"
+
+
+def test_a_whole_question_after_an_unrelated_answer_is_answered_as_if_asked_first(shipped: KnowledgeBase) -> None:
+    question = "how long does it take to open an account"
+    assert shipped.ask(question, after=Answered("dividend-methods")).follows is None
 
 
 def test_the_packaged_model_runs_without_sentence_transformers_and_gives_its_exact_vectors() -> None:

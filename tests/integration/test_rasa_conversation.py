@@ -158,6 +158,20 @@ def test_a_fund_code_scopes_the_follow_up_questions(bot: Bot) -> None:
     assert bot.tracker(who)["slots"]["fund_code"] == "900002"
 
 
+def test_a_follow_up_question_is_read_in_the_context_of_the_last_answer(bot: Bot) -> None:
+    who = sender()
+    assert_answered(bot.send("What is a fund conversion?", who), "conversion-what")
+    assert_answered(bot.send("is there a fee for that?", who), "conversion-fees")
+
+
+def test_naming_another_fund_asks_the_last_question_about_that_fund(bot: Bot) -> None:
+    who = sender()
+    assert_answered(bot.send("演示平衡赎回费多少", who), "zh-fund-900001-redemption-fee")
+    follow_up = bot.send("那900002呢", who)
+    assert_answered(follow_up, "zh-fund-900002-redemption-fee")
+    assert audit(follow_up)["fund"] == "900002"
+
+
 def test_a_fund_name_is_understood_as_its_code(bot: Bot) -> None:
     who = sender()
     messages = bot.send("how much does it cost to redeem Demo Bond?", who)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import yaml
+from rasa_sdk import Tracker
 from rasa_sdk.executor import ActionExecutor
 
 from actions import runtime
@@ -18,6 +20,7 @@ from actions.replies import TEXTS
 from escalation.spikes.watch import Asked, Observed
 from knowledge_base.batching import BatchedKnowledgeBase
 from knowledge_base.entries import Entry
+from knowledge_base.followups import Answered
 from knowledge_base.service import KnowledgeBase
 from tests.conftest import PROJECT, WriteFaq
 from tests.doubles.actions import (
@@ -63,6 +66,60 @@ def test_the_fund_in_the_conversation_scopes_the_question(kb: FakeKnowledgeBase,
     outcome = run(ActionAnswerFaq(), tracker("and its redemption fee?", fund_code="900002"))
     assert kb.asked == [("and its redemption fee?", "900002")]
     assert outcome.slots["fund_code"] == "900002"
+
+
+def conversation(text: str, events: list[dict[str, Any]], **slots: Any) -> Tracker:
+    """A tracker whose history is ``events``, then the investor's ``text``."""
+    latest = {"text": text, "intent": {"name": "ask_question", "confidence": 0.9}, "entities": []}
+    history = [*events, {"event": "user", "text": text}]
+    return Tracker("investor-1", slots, latest, history, False, None, {}, "action_listen")
+
+
+ANSWERED_BEFORE = [{"event": "user", "text": "How do I redeem?"}, {"event": "action", "name": "action_answer_faq"}]
+
+
+@pytest.mark.parametrize(
+    ("slots", "after"),
+    [
+        ({"faq_id": "redemption-how", "faq_decision": "answer"}, Answered("redemption-how")),
+        ({"faq_id": "redemption-fee", "faq_decision": "chosen"}, Answered("redemption-fee")),
+        ({"faq_id": None, "faq_decision": "fallback"}, None),
+        ({"faq_id": None, "faq_decision": "clarify"}, None),
+        ({}, None),
+    ],
+)
+def test_a_question_is_read_after_the_entry_last_answered_or_chosen(
+    kb: FakeKnowledgeBase, slots: dict[str, str | None], after: Answered | None
+) -> None:
+    kb.script("answer", (FEES, 0.9))
+    run(ActionAnswerFaq(), conversation("is there a fee for that?", ANSWERED_BEFORE, **slots))
+    assert kb.after == [after]
+
+
+def test_an_answer_of_an_earlier_session_is_no_context_for_a_question(kb: FakeKnowledgeBase) -> None:
+    kb.script("answer", (FEES, 0.9))
+    events = [*ANSWERED_BEFORE, {"event": "session_started"}, {"event": "action", "name": "action_session_start"}]
+    run(
+        ActionAnswerFaq(),
+        conversation("how long does it take?", events, faq_id="redemption-how", faq_decision="answer"),
+    )
+    assert kb.after == [None]
+
+
+def test_the_last_answer_is_for_the_fund_before_the_message_named_another(kb: FakeKnowledgeBase) -> None:
+    kb.script("answer", (FEES, 0.9))
+    events = [
+        {"event": "user", "text": "redemption fee of 900001?"},
+        {"event": "slot", "name": "fund_code", "value": "900001"},
+        {"event": "action", "name": "action_answer_faq"},
+        {"event": "user", "text": "and 900002?"},
+        {"event": "slot", "name": "fund_code", "value": "900002"},  # the slot mapping, before the action
+    ]
+    latest = {"text": "and 900002?", "intent": {"name": "ask_question", "confidence": 0.9}, "entities": []}
+    slots = {"faq_id": "fund-900001-redemption-fee", "faq_decision": "answer", "fund_code": "900002"}
+    run(ActionAnswerFaq(), Tracker("investor-1", slots, latest, events, False, None, {}, "action_listen"))
+    assert kb.asked == [("and 900002?", "900002")]
+    assert kb.after == [Answered("fund-900001-redemption-fee", "900001")]
 
 
 def test_a_fund_slot_that_is_not_a_code_is_not_passed_on(kb: FakeKnowledgeBase, tracker: MakeTracker) -> None:

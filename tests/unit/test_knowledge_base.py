@@ -12,8 +12,8 @@ import pytest
 from knowledge_base.embedder import HashingEmbedder
 from knowledge_base.index import FaqIndex
 from knowledge_base.policy import Thresholds
-from knowledge_base.question import QuestionReader
-from knowledge_base.service import KnowledgeBase, find_fund
+from knowledge_base.question import QuestionReader, find_fund
+from knowledge_base.service import KnowledgeBase
 from tests.conftest import WriteFaq
 
 OpenKb = Callable[..., KnowledgeBase]
