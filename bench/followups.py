@@ -40,7 +40,7 @@ from knowledge_base.service import KnowledgeBase, Match
 
 DATA = Path(__file__).resolve().parent / "data"
 HELD_OUT = ("shipped_followups_en.csv", "shipped_followups_zh.csv")
-DEV = ("shipped_followups_dev.csv", "shipped_followups_dev2.csv")
+DEV = ("shipped_followups_dev.csv", "shipped_followups_dev2.csv", "shipped_followups_dev3.csv")
 KINDS = ("refers_back", "what_about", "new_topic", "out_of_scope")
 OUTCOMES = ("right", "wrong", "clarify", "fallback")
 

@@ -8,17 +8,18 @@ question, as the index matches it: never the investor's earlier words, which may
 data):
 
 - *Refers back*: a demonstrative or pronoun (that, it, 这个, 它), an elliptical opening or
-  closing ("and …", "what about …", "…呢"), or nothing left to ask but a fund's name ("900002?").
+  closing ("and …", "what about …", a leading 那, "…呢"), or nothing left to ask but a fund's
+  name ("900002?").
   No score decides it: a message that asks something whole is matched alone, as before.
 - *Something new*: the investor has read the previous answer, so the follow-up asks something it
   did not. An entry may answer only if the message makes it a better match for the conversation
   than the previous question alone made it (the joined reading scores it above the previous
-  question's own reading). The previous entry never passes: what the investor adds lowers its
-  score. When the message names another fund, the fund is what is new, and the same question
-  about that fund may answer (the scope already keeps the other fund's entries out).
+  question's own reading), which the previous entry practically never is. When the message names
+  another fund and nothing else, the fund is what is new, and the same question about that fund
+  may answer (the scope already keeps the other fund's entries out).
 
 The decision's thresholds are the knowledge base's own, applied to the joined reading.
-Chosen on ``bench/data/shipped_followups_dev.csv``; ``python -m bench.followups`` reports the
+Chosen on ``bench/data/shipped_followups_dev*.csv``; ``python -m bench.followups`` reports the
 held-out sets.
 """
 
@@ -50,10 +51,14 @@ _EN_DUMMY_IT = re.compile(
     re.IGNORECASE,
 )
 _ZH_BACK = frozenset("这个 那个 这只 那只 这笔 那笔 这种 那种 这些 那些 这样 那样 它 它们 其 该 此 这 那".split())
+_ZH_IT = frozenset(("它", "它们", "其"))
+Words = Callable[[str], list[str]]  # jieba's words of a run of Chinese (Tokenizer.words)
+_EN_IT = re.compile(r"(?<![a-z'])its?(?![a-z'])", re.IGNORECASE)
 # 这个月, 这周, 那天: a demonstrative before a time word points at a time, not at a topic.
 _ZH_TIME = ("月", "周", "星期", "礼拜", "天", "两天", "几天", "年", "季度", "会儿", "时候")
 _ZH_ELLIPSIS_END = re.compile(r"呢(?=[\s?？!！。，,~]|$)")
-_ZH_ELLIPSIS_START = ("那么", "还有", "同样")
+_ZH_ELLIPSIS_START = ("还有", "同样")
+_ZH_THEN_TIME = ("天", "年", "时", "会儿", "次", "个月")
 # Chinese context and message are joined as two clauses, so the clause judging keeps them apart.
 _JOIN = {"zh": "，", "en": ". "}
 _END = "?？!！。.，, "  # the context's own closing punctuation gives way to the join
@@ -62,24 +67,28 @@ _EN_ONLY_FUND = re.compile(r"^(?:and|also|what|about|how|if|so|for|the|same|ques
 _ZH_ONLY_FUND = re.compile(r"^(?:那|那么|还有|同样|也|一样|的|呢|吗|啊|呀|么|嘛|这个|那个|这只|那只)*$")
 
 
-def refers_back(question: str, lang: str, words: Callable[[str], list[str]]) -> bool:
+def refers_back(question: str, lang: str, words: Words, *, names_fund: bool = False) -> bool:
     """Whether a question read from a message (no greetings, no funds) leans on what was said before.
+    In a message that names a fund, "it", "its" and 它 stand for that fund ("how does Demo Money
+    Market pay out its income").
 
     ``words``: jieba's words of a Chinese run (这个月 is one word, and "this month" points nowhere).
     """
     if lang == "zh":
         text = question.strip()
-        if _ZH_ELLIPSIS_END.search(text):
+        if _ZH_ELLIPSIS_END.search(text) or text.startswith(_ZH_ELLIPSIS_START):
+            return True
+        if text.startswith("那") and not text[1:].startswith(_ZH_THEN_TIME):  # 那: "then", unless 那天
             return True
         split = words(text)
         following = [*split[1:], ""]
-        pointing = any(
-            w in _ZH_BACK and not then.startswith(_ZH_TIME) for w, then in zip(split, following, strict=True)
-        )
-        return pointing or text.startswith(_ZH_ELLIPSIS_START)
+        back = _ZH_BACK - _ZH_IT if names_fund else _ZH_BACK
+        pointing = any(w in back and not then.startswith(_ZH_TIME) for w, then in zip(split, following, strict=True))
+        return pointing
     if _EN_ELLIPSIS.search(question):
         return True
-    return bool(_EN_BACK.search(_EN_DUMMY_IT.sub(" ", question)))
+    text = _EN_DUMMY_IT.sub(" ", question)
+    return bool(_EN_BACK.search(_EN_IT.sub(" ", text) if names_fund else text))
 
 
 @dataclass(frozen=True)
@@ -103,11 +112,13 @@ def follow_up(
     context: str,
     *,
     new_fund: bool,
-    words: Callable[[str], list[str]],
+    words: Words,
+    names_fund: bool = False,
 ) -> FollowUp | None:
     """The follow-up reading of ``question`` after ``previous`` (whose canonical question the index
-    matches as ``context``), or None when the question is to be matched alone."""
-    if question and (previous.lang != lang or not refers_back(question, lang, words)):
+    matches as ``context``), or None when the question is to be matched alone. ``new_fund``: the
+    message is about a fund other than the last answer's; ``names_fund``: the message names one."""
+    if question and (previous.lang != lang or not refers_back(question, lang, words, names_fund=names_fund)):
         return None
     if not question and not new_fund:  # nothing asked, no fund named: nothing to follow up
         return None
@@ -115,9 +126,7 @@ def follow_up(
     return FollowUp(previous.id, context, text, new_fund and only_fund(question))
 
 
-def in_context(
-    reading: Reading, fund: str | None, index: FaqIndex, after: Answered | None, words: Callable[[str], list[str]]
-) -> Reading:
+def in_context(reading: Reading, fund: str | None, index: FaqIndex, after: Answered | None, words: Words) -> Reading:
     """``reading`` (in a conversation about ``fund``) as a follow-up of the answer ``after``, when it
     refers back to it; else unchanged."""
     row = index.row_of(after.entry_id) if after is not None else None
@@ -125,9 +134,9 @@ def in_context(
         return reading
     asked = reading.fund or fund
     new_fund = asked is not None and asked != after.fund
-    follows = follow_up(
-        reading.text, reading.lang, index.entries[row], index.texts[row][0], new_fund=new_fund, words=words
-    )
+    entry, context = index.entries[row], index.texts[row][0]
+    named = reading.fund is not None
+    follows = follow_up(reading.text, reading.lang, entry, context, new_fund=new_fund, words=words, names_fund=named)
     return reading if follows is None else replace(reading, text=follows.text, follows=follows)
 
 

@@ -92,14 +92,28 @@ def test_a_whole_english_question_does_not_refer_back(question: str) -> None:
     assert not refers_back(question, "en", WORDS)
 
 
-@pytest.mark.parametrize("question", ["这个收费吗", "那它分红吗", "赎回呢", "那手续费多少", "卖的时候呢？"])
-def test_a_chinese_question_with_a_demonstrative_or_a_closing_ne_refers_back(question: str) -> None:
+@pytest.mark.parametrize(
+    "question",
+    ["这个收费吗", "那它分红吗", "赎回呢", "那手续费多少", "卖的时候呢？", "那钱几天能到卡上"],
+)
+def test_a_chinese_question_with_a_demonstrative_a_leading_na_or_a_closing_ne_refers_back(question: str) -> None:
     assert refers_back(question, "zh", WORDS)
 
 
-@pytest.mark.parametrize("question", ["这个月的定投扣款失败了怎么办", "基金怎么赎回", "申购费是多少"])
+@pytest.mark.parametrize(
+    "question",
+    ["这个月的定投扣款失败了怎么办", "基金怎么赎回", "赎回费怎么收", "那天买的基金还没确认", "赎回要收手续费吗"],
+)
 def test_a_whole_chinese_question_does_not_refer_back(question: str) -> None:
     assert not refers_back(question, "zh", WORDS)
+
+
+def test_it_in_a_message_that_names_a_fund_stands_for_that_fund() -> None:
+    question = "how does pay out its income"  # "how does Demo Money Market pay out its income", read
+    assert refers_back(question, "en", WORDS)
+    assert not refers_back(question, "en", WORDS, names_fund=True)
+    assert not refers_back("它的收益怎么算", "zh", WORDS, names_fund=True)
+    assert refers_back("这个收益怎么算", "zh", WORDS, names_fund=True)
 
 
 @pytest.mark.parametrize(("question", "only"), [("and", True), ("what about", True), ("那 呢", True), ("的呢", True),
