@@ -35,6 +35,8 @@ from knowledge_base.entries import Entry
 from knowledge_base.index import FaqIndex, Scope, Scores
 from knowledge_base.question import FollowUp, Reading
 
+Words = Callable[[str], list[str]]  # jieba's words of a run of Chinese (Tokenizer.words)
+
 # "that" as a relative pronoun or a conjunction ("a redemption that I never made") points nowhere.
 _EN_BACK = re.compile(
     r"(?<![a-z'])(?:that(?!\s+(?:i|you|we|they|he|she|it|my|your|our|their)\b)|thats|this|it|its|those|these|"
@@ -50,10 +52,9 @@ _EN_DUMMY_IT = re.compile(
     r"necessary|required|allowed|worth|legal|better)\s+(?:to|that|for|if)\s)|(?<=why is )it that(?![a-z])",
     re.IGNORECASE,
 )
+_EN_IT = re.compile(r"(?<![a-z'])its?(?![a-z'])", re.IGNORECASE)  # in a message naming a fund: the fund
 _ZH_BACK = frozenset("这个 那个 这只 那只 这笔 那笔 这种 那种 这些 那些 这样 那样 它 它们 其 该 此 这 那".split())
 _ZH_IT = frozenset(("它", "它们", "其"))
-Words = Callable[[str], list[str]]  # jieba's words of a run of Chinese (Tokenizer.words)
-_EN_IT = re.compile(r"(?<![a-z'])its?(?![a-z'])", re.IGNORECASE)
 # 这个月, 这周, 那天: a demonstrative before a time word points at a time, not at a topic.
 _ZH_TIME = ("月", "周", "星期", "礼拜", "天", "两天", "几天", "年", "季度", "会儿", "时候")
 _ZH_ELLIPSIS_END = re.compile(r"呢(?=[\s?？!！。，,~]|$)")
@@ -83,8 +84,7 @@ def refers_back(question: str, lang: str, words: Words, *, names_fund: bool = Fa
         split = words(text)
         following = [*split[1:], ""]
         back = _ZH_BACK - _ZH_IT if names_fund else _ZH_BACK
-        pointing = any(w in back and not then.startswith(_ZH_TIME) for w, then in zip(split, following, strict=True))
-        return pointing
+        return any(w in back and not then.startswith(_ZH_TIME) for w, then in zip(split, following, strict=True))
     if _EN_ELLIPSIS.search(question):
         return True
     text = _EN_DUMMY_IT.sub(" ", question)
