@@ -57,15 +57,16 @@ def text_of(tracker: Tracker) -> str:
 
 def slot_before_message(tracker: Tracker, name: str) -> Any:
     """A slot's value before the latest message: the slot mappings have already set what that message
-    brought (an entity), and some questions need what the conversation held before it."""
+    brought (an entity), and some questions need what the conversation held before it. Events are
+    read as rasa-sdk applies them (nothing before a restart, nothing undone or rewound)."""
     value = before = None
-    for event in tracker.events:
+    for event in tracker.applied_events():
         kind = event.get("event")
         if kind == "user":
             before = value
         elif kind == "slot" and event.get("name") == name:
             value = event.get("value")
-        elif kind in ("restart", "reset_slots"):
+        elif kind == "reset_slots":
             value = None
     return before
 
@@ -74,7 +75,7 @@ def ran_this_session(tracker: Tracker, action: str) -> bool:
     """Whether ``action`` ran since the conversation's session last started (slots carried over into
     a new session say what was answered, not that it was answered in this one)."""
     ran = False
-    for event in tracker.events:
+    for event in tracker.applied_events():
         if event.get("event") == "session_started":
             ran = False
         elif event.get("event") == "action" and event.get("name") == action:

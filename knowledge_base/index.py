@@ -130,7 +130,6 @@ class FaqIndex:
         if len(self.vectors):
             self._dense.add(self.vectors)
         self.lexical = LexicalIndex(self.texts, [e.answer for e in self.entries], self.tokenizer)
-        self._by_id = {e.id: e for e in self.entries}
         self._row = {e.id: i for i, e in enumerate(self.entries)}
         self.scoped = np.array([bool(e.funds) for e in self.entries], dtype=bool)
         self._langs = {lang: np.array([e.lang == lang for e in self.entries], dtype=bool) for lang in LANGS}
@@ -186,7 +185,8 @@ class FaqIndex:
         return dict(zip(texts, self.vectors, strict=False))
 
     def entry(self, entry_id: str) -> Entry | None:
-        return self._by_id.get(entry_id)
+        row = self._row.get(entry_id)
+        return None if row is None else self.entries[row]
 
     def row_of(self, entry_id: str) -> int | None:
         """The entry's position in :attr:`entries` (and in every per-entry score array)."""

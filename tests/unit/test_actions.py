@@ -122,6 +122,24 @@ def test_the_last_answer_is_for_the_fund_before_the_message_named_another(kb: Fa
     assert kb.after == [Answered("fund-900001-redemption-fee", "900001")]
 
 
+def test_a_message_rewound_and_sent_again_is_not_what_the_conversation_held_before(kb: FakeKnowledgeBase) -> None:
+    kb.script("answer", (FEES, 0.9))
+    asked = [{"event": "user", "text": "and 900002?"}, {"event": "slot", "name": "fund_code", "value": "900002"}]
+    events = [
+        {"event": "user", "text": "redemption fee of 900001?"},
+        {"event": "slot", "name": "fund_code", "value": "900001"},
+        {"event": "action", "name": "action_answer_faq"},
+        {"event": "action", "name": "action_listen"},
+        *asked,
+        {"event": "rewind"},  # a fallback policy took the message back; the investor sent it again
+        *asked,
+    ]
+    latest = {"text": "and 900002?", "intent": {"name": "ask_question", "confidence": 0.9}, "entities": []}
+    slots = {"faq_id": "fund-900001-redemption-fee", "faq_decision": "answer", "fund_code": "900002"}
+    run(ActionAnswerFaq(), Tracker("investor-1", slots, latest, events, False, None, {}, "action_listen"))
+    assert kb.after == [Answered("fund-900001-redemption-fee", "900001")]
+
+
 def test_a_fund_slot_that_is_not_a_code_is_not_passed_on(kb: FakeKnowledgeBase, tracker: MakeTracker) -> None:
     kb.script("answer", (FEES, 0.9))
     run(ActionAnswerFaq(), tracker("fees?", fund_code="Demo Bond"))
