@@ -22,6 +22,7 @@ class Leadership:
         self.engine = engine
         self.name = name
         self._connection: Connection | None = None
+        self._held: dict[str, int] | None = None
 
     @property
     def shared(self) -> bool:
@@ -39,7 +40,8 @@ class Leadership:
             self._drop()
         connection = self.engine.connect()
         try:
-            won = bool(connection.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), self._key(connection)).scalar())
+            key = self._key(connection)
+            won = bool(connection.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), key).scalar())
             connection.commit()  # the lock is the session's, not the transaction's: end the transaction
         except DBAPIError:
             connection.invalidate()
@@ -48,12 +50,22 @@ class Leadership:
         if not won:
             connection.close()
             return False
-        self._connection = connection
+        self._connection, self._held = connection, key
         log.info("spike detector: this action server leads")
         return True
 
     def release(self) -> None:
-        """Step down: closing the session releases the lock (and the pool must not keep that session)."""
+        """Step down now: unlock, then close the session (and the pool must not keep that session).
+
+        Closing alone would release the lock too, but only once the server has processed the disconnect, so
+        another server's try straight after could still lose; the explicit unlock makes the handover immediate.
+        """
+        if self._connection is not None and self._held is not None:
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:a, :b)"), self._held)
+                self._connection.commit()
+            except DBAPIError:
+                pass  # the session is gone already, and its lock with it
         self._drop()
 
     @property
@@ -76,7 +88,7 @@ class Leadership:
         return True
 
     def _drop(self) -> None:
-        connection, self._connection = self._connection, None
+        connection, self._connection, self._held = self._connection, None, None
         if connection is None:
             return
         connection.invalidate()  # the DBAPI connection is closed, never returned to the pool still locked
