@@ -84,14 +84,22 @@ class ScenarioResult:
     decoys: int
 
 
-def evaluate(stream: Stream, make_pipeline: Callable[[], PipelineLike] = QuestionPipeline) -> ScenarioResult:
-    """Run a fresh pipeline over the week (a tick at its end) and attribute its incidents to the bursts."""
+def evaluate(
+    stream: Stream, make_pipeline: Callable[[], PipelineLike] = QuestionPipeline, *, entries: bool = True
+) -> ScenarioResult:
+    """Run a fresh pipeline over the week (a tick at its end) and attribute its incidents to the bursts.
+
+    Each question carries the FAQ entry its matcher ranked first, as in the service, unless ``entries`` is False
+    (as ``replay-questions`` runs, without a knowledge base)."""
     pipeline = make_pipeline()
     clusters: list[str] = []
     opened: list[IncidentLike] = []
     started = time.perf_counter()
     for event in stream.events:
-        added = pipeline.add(Question(event.moment, event.text, event.vector, fund_code=event.fund_code))
+        entry = event.entry if entries else None
+        added = pipeline.add(
+            Question(event.moment, event.text, event.vector, fund_code=event.fund_code, entry_id=entry)
+        )
         clusters.append(added.cluster_id)
         opened += added.opened
     opened += pipeline.tick(stream.scenario.end)
@@ -129,6 +137,7 @@ def _match(
 ) -> Burst | None:
     detected = datetime.fromisoformat(incident.detected_at)
     own = {resolve(c) for c in [incident.cluster_id, *incident.clusters]}
+    entry = _entry(incident)  # an entry's surge is about the questions matched to it, whatever their cluster
     best: tuple[float, Burst | None] = (0.0, None)
     for burst in stream.bursts:
         if not burst.start <= detected <= burst.end + LATE:
@@ -139,7 +148,7 @@ def _match(
         tally: Counter[object] = Counter(
             "story" if _story(e, burst) else (e.topic, e.fund_code)
             for e, c in zip(stream.events[lo:hi], clusters[lo:hi], strict=True)
-            if c in own
+            if (e.entry == entry if entry else c in own)
         )
         if not tally["story"] or tally["story"] < max(tally.values()):
             continue
@@ -190,6 +199,11 @@ def _densest(moments: list[datetime], window: timedelta) -> int:
 
 def _trigger(incident: IncidentLike) -> str:
     return str(getattr(getattr(incident, "evidence", None), "trigger", ""))
+
+
+def _entry(incident: IncidentLike) -> str | None:
+    entry = getattr(getattr(incident, "evidence", None), "entry", None)
+    return str(entry) if entry else None
 
 
 def _false(incident: IncidentLike, stream: Stream) -> FalseIncident:

@@ -143,6 +143,7 @@ class Event:
     fund_code: str | None
     topic: int
     burst: int | None
+    entry: str | None = None  # the FAQ entry a matcher ranks first for it (:mod:`bench.scenario_questions`)
 
 
 @dataclass(frozen=True)

@@ -92,14 +92,38 @@ def shipped_chinese(out: Path) -> Corpus:
                 if row["expected_id"] in known:
                     texts.append(row["question"])
                     topics.append(row["expected_id"])
-    return Corpus(texts, topics, embedded(texts, f"shipped-zh-{len(texts)}", out))
+    return Corpus(texts, topics, embedded(texts, f"shipped-zh-{len(texts)}", out), ranked(texts, out))
 
 
-def _one(seed: int, mode: str, make_pipeline: Callable[[], PipelineLike], out: Path) -> ScenarioResult:
+def ranked(texts: list[str], out: Path) -> list[list[str]]:
+    """The shipped knowledge base's five best entries for each text, as the service's matcher ranks them (cached
+    in ``out`` by the texts' hash: the FAQ may change)."""
+    import hashlib
+
+    from funddesk import settings
+    from knowledge_base.service import KnowledgeBase
+
+    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+    cache = out / f"shipped-zh-ranked-{digest}.json"
+    if cache.is_file():
+        return list(json.loads(cache.read_text(encoding="utf-8")))
+    kb = KnowledgeBase.open(settings.load(), watch=False, persist=False, progress=False, published=False)
+    try:
+        best = [[c.entry.id for c in kb.ask(text).ranked[:5]] for text in texts]
+    finally:
+        kb.close()
+    out.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(best), encoding="utf-8")
+    return best
+
+
+def _one(
+    seed: int, mode: str, make_pipeline: Callable[[], PipelineLike], out: Path, entries: bool = True
+) -> ScenarioResult:
     started = time.perf_counter()
     stream = generate(seed, _corpus(out, mode) if mode.startswith("corpus") else None)
     generated = time.perf_counter() - started
-    result = evaluate(stream, make_pipeline)
+    result = evaluate(stream, make_pipeline, entries=entries)
     took = f"generated in {generated:.1f} s, pipeline {result.seconds:.1f} s"
     print(f"seed {seed}: {len(stream.events)} questions, {took}", file=sys.stderr, flush=True)
     return result
@@ -111,15 +135,18 @@ def run(
     make_pipeline: Callable[[], PipelineLike] = QuestionPipeline,
     workers: int = 1,
     out: Path = OUT,
+    entries: bool = True,
 ) -> dict[str, Any]:
-    """Every seed's week through a fresh pipeline (``workers`` processes), summarized over seeds."""
+    """Every seed's week through a fresh pipeline (``workers`` processes), summarized over seeds.
+
+    ``entries=False`` withholds each question's FAQ entry, as ``replay-questions`` (no knowledge base) runs."""
     seeds = list(seeds)
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
     if mode.startswith("corpus"):
         _corpus(out, mode)  # once, before the workers fork
     started = time.perf_counter()
-    one = partial(_one, mode=mode, make_pipeline=make_pipeline, out=out)
+    one = partial(_one, mode=mode, make_pipeline=make_pipeline, out=out, entries=entries)
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             results = list(pool.map(one, seeds))
@@ -128,7 +155,7 @@ def run(
     summary = summarize(results)
     wall = time.perf_counter() - started
     seed_range = f"{seeds[0]}–{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else str(seeds)
-    head = {"mode": mode, "seeds": seed_range, "workers": workers, "wall_seconds": round(wall, 1)}
+    head = {"mode": mode, "seeds": seed_range, "entries": entries, "workers": workers, "wall_seconds": round(wall, 1)}
     return {**head, **summary}
 
 
@@ -289,9 +316,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=MODES, default="synthetic")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on the last line as well")
+    parser.add_argument(
+        "--without-entries", action="store_true", help="withhold the FAQ entry of each question (no knowledge base)"
+    )
     args = parser.parse_args(argv)
     seeds = CHOOSE_SEEDS if args.seeds == "choose" else REPORT_SEEDS
-    summary = run(seeds[: args.n], args.mode, workers=args.workers)
+    summary = run(seeds[: args.n], args.mode, workers=args.workers, entries=not args.without_entries)
     print(table(summary))
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))

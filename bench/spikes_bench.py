@@ -54,6 +54,7 @@ class Corpus:
     texts: list[str]
     intents: list[str]
     vectors: np.ndarray
+    ranked: list[list[str]] | None = None  # per text, the entries a real matcher ranks best, best first
 
 
 def run(out: Path) -> dict[str, Any]:

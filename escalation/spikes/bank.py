@@ -178,7 +178,7 @@ class DetectorBank:
         live = self.live
         armed = self._armed(bucket)
         end = self.start_of(bucket + 1)
-        bursting = (0.0, 0.0)  # excess of series in an alarm episode: (topics', rollups')
+        bursting: dict[str, float] = {}  # excess of series in an alarm episode, by family (topics, each rollup's)
         for key in sorted(set(self.counts) | self.episodes):
             detector = self.detectors[key]
             detector.idle(bucket)
@@ -195,14 +195,13 @@ class DetectorBank:
                 alarms.append(self._alarm(key, verdict, end))
             self._remember(key, verdict)
             if detector.state.in_episode:  # a burst's excess must not teach the total its time slot either
-                excess = max(0.0, count - verdict.expected)
-                rollup = ROLLUP in key
-                bursting = (bursting[0] + (0.0 if rollup else excess), bursting[1] + (excess if rollup else 0.0))
+                family = key.split(ROLLUP, 1)[0] if ROLLUP in key else ""
+                bursting[family] = bursting.get(family, 0.0) + max(0.0, count - verdict.expected)
                 self.episodes.add(key)
             else:
                 self.episodes.discard(key)
-        # Series overlap (a fund's series holds questions of the topics' series), so the larger sum is removed.
-        self.total.observe(bucket, max(0.0, self.total_count - max(bursting)), armed=False)
+        # Families overlap (a fund's series holds questions of the topics' series), so the largest sum is removed.
+        self.total.observe(bucket, max(0.0, self.total_count - max(bursting.values(), default=0.0)), armed=False)
         if bucket % self.config.detector.buckets_per_day == 0:
             self._evict(bucket)
         self.counts.clear()

@@ -4,7 +4,9 @@ With several action servers one elected worker runs the detector over the questi
 (escalation/spikes/worker.py). The others still owe an investor the holding reply when the question belongs to an
 open, unanswered incident: this view keeps, per open incident, the centroid of the latest questions the worker
 filed under its cluster, and a new question belongs to the incident when it is as close to that centroid as the
-clusterer asks of a cluster's members. It is a few seconds behind the worker, as the worker is behind the log.
+clusterer asks of a cluster's members. An incident raised by an FAQ entry's series takes the questions matched to
+that entry instead, whatever their embedding (its cluster may hold many topics). It is a few seconds behind the
+worker, as the worker is behind the log.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ class OpenIncident:
     label: str
     fund_code: str | None
     status: IncidentStatus
-    centroid: np.ndarray  # unit length
+    centroid: np.ndarray | None  # unit length; None for an entry's incident
+    entry: str | None = None  # the FAQ entry whose series raised it
 
 
 class OpenIncidents:
@@ -36,12 +39,21 @@ class OpenIncidents:
 
     def refresh(self, session: Session) -> None:
         rows = session.execute(
-            select(Incident.key, Incident.label, Incident.fund_code, Incident.status, Incident.cluster_id).where(
-                Incident.status != IncidentStatus.CLOSED
-            )
+            select(
+                Incident.key,
+                Incident.label,
+                Incident.fund_code,
+                Incident.status,
+                Incident.cluster_id,
+                Incident.evidence,
+            ).where(Incident.status != IncidentStatus.CLOSED)
         ).all()
         fresh = []
-        for key, label, fund_code, status, cluster_id in rows:
+        for key, label, fund_code, status, cluster_id, evidence in rows:
+            entry = (evidence or {}).get("entry")
+            if entry:
+                fresh.append(OpenIncident(key, label, fund_code, status, None, str(entry)))
+                continue
             # The cluster's index serves this; questions.incident_id has none.
             vectors = session.scalars(
                 select(Question.embedding)
@@ -54,14 +66,19 @@ class OpenIncidents:
                 fresh.append(OpenIncident(key, label, fund_code, status, centroid))
         self.incidents = fresh
 
-    def find(self, embedding: np.ndarray, fund_code: str | None) -> OpenIncident | None:
-        """The open incident this question belongs to: the closest centroid past the bar, of the same fund."""
+    def find(self, embedding: np.ndarray, fund_code: str | None, entry_id: str | None = None) -> OpenIncident | None:
+        """The open incident this question belongs to: its FAQ entry's, or the closest centroid past the bar, of the
+        same fund."""
+        if entry_id is not None:
+            mine = next((i for i in self.incidents if i.entry == entry_id), None)
+            if mine is not None:
+                return mine
         vector = _unit(np.asarray(embedding, dtype=np.float32))
         best: tuple[float, OpenIncident | None] = (self.threshold, None)
         for incident in self.incidents:
             if incident.fund_code is not None and incident.fund_code != fund_code:
                 continue  # the fund is part of a topic: a fund's incident is not another fund's question
-            if incident.centroid.shape != vector.shape:
+            if incident.centroid is None or incident.centroid.shape != vector.shape:
                 continue
             similarity = float(incident.centroid @ vector)
             if similarity >= best[0]:

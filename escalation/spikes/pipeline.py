@@ -3,16 +3,18 @@
 Pure and in memory (the service adds the database log and the console around it). Every question goes through
 :meth:`QuestionPipeline.add` with the embedding the matcher already computed. Each question counts in its cluster's
 series and, when it names a fund, in that fund's series too (every topic of the fund together): a surge about one
-fund is caught whether its questions land in one cluster, in several, or in clusters that did not exist before. An
-alarm opens an incident unless one is already open for that cluster, for a near-identical cluster of the same fund
-(a burst of paraphrases may found two clusters at once) or for the same fund: then the alarm, and every later
-question of the cluster, attaches to the open incident. Each incident keeps its evidence: what was expected and
-observed over the window that fired, how significant that was, and the funds of the questions that made it.
+fund is caught whether its questions land in one cluster, in several, or in clusters that did not exist before.
+Each also counts in the series of the FAQ entry the matcher ranked first for it, so a topic the clustering scatters
+(or a language the model cannot read) still adds up in one place; an entry's incident takes the entry's later
+questions whatever their cluster. An alarm opens an incident unless one is already open for that cluster, for a
+near-identical cluster of the same fund (a burst of paraphrases may found two clusters at once) or for the same
+fund: then the alarm, and every later question of the cluster, attaches to the open incident. Each incident keeps
+its evidence: what was expected and observed over the window that fired, how significant that was, and the funds
+of the questions that made it.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -22,6 +24,7 @@ import numpy as np
 
 from escalation.spikes.bank import ROLLUP, BankConfig, DetectorBank, SpikeAlarm
 from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
+from escalation.spikes.evidence import Evidence
 from escalation.spikes.series import bucket_of
 from funddesk.masking import mask
 
@@ -50,31 +53,7 @@ class PipelineConfig:
 
 
 FUND_SERIES = f"fund{ROLLUP}"  # a fund's series key prefix: a rollup to the bank (cluster ids are "c1", "c2", ...)
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Why an incident opened: the test that fired, in numbers a fund team can check."""
-
-    trigger: str  # "topic" (a cluster's series) or "fund" (all questions naming one fund)
-    resolution_minutes: int  # the window judged: 5 minutes for a sharp burst, longer for a gradual rise
-    observed: float  # questions in that window
-    expected: float  # what the baseline expected in that window
-    p_value: float  # chance of at least ``observed`` if nothing had happened
-    significance: float  # -log10(p_value)
-    funds: dict[str, int] = field(default_factory=dict)  # fund code -> questions of the burst naming it
-
-    @classmethod
-    def of(cls, alarm: SpikeAlarm, trigger: str, funds: dict[str, int], bucket_seconds: int) -> Evidence:
-        return cls(
-            trigger=trigger,
-            resolution_minutes=alarm.window * bucket_seconds // 60,
-            observed=round(alarm.window_count, 1),
-            expected=round(alarm.window_expected, 3),
-            p_value=float(f"{alarm.p_value:.3g}"),
-            significance=round(-math.log10(max(alarm.p_value, 1e-300)), 1),
-            funds=funds,
-        )
+ENTRY_SERIES = f"entry{ROLLUP}"  # an FAQ entry's: every question the matcher ranked that entry first for
 
 
 @dataclass
@@ -113,10 +92,11 @@ class QuestionPipeline:
         self.bank = DetectorBank(self.config.bank)
         self.incidents: dict[str, Spike] = {}
         self.open_by_cluster: dict[str, str] = {}
+        self.open_by_entry: dict[str, str] = {}  # FAQ entry -> the open incident its own series raised
         self.questions = 0
         self.next_incident = 1
-        # The last buckets' questions as (bucket, cluster, fund, text): what a fund's alarm is made of.
-        self.recent: deque[tuple[int, str, str | None, str]] = deque()
+        # The last buckets' questions as (bucket, cluster, fund, text, entry): what a rollup's alarm is made of.
+        self.recent: deque[tuple[int, str, str | None, str, str | None]] = deque()
 
     def add(self, question: Question) -> Added:
         """Take one question: cluster it, count it, and open incidents for spikes (its own or of closed buckets)."""
@@ -130,19 +110,27 @@ class QuestionPipeline:
         if assignment.merged is not None:
             self._merged(assignment.merged, assignment.cluster_id)
         before = self.bank.bucket
-        funds = (FUND_SERIES + question.fund_code,) if question.fund_code else ()
+        # A topic's paraphrases scatter over many clusters; the fund team's own FAQ says which belong together: the
+        # entry the matcher ranked first. Each rollup is a series of its own, so a surge adds up in one place.
+        rollups = tuple(
+            prefix + key
+            for prefix, key in ((FUND_SERIES, question.fund_code), (ENTRY_SERIES, question.entry_id))
+            if key
+        )
         self._remember(assignment.cluster_id, question)
         # A cluster founded beside a topic's cluster (below its bar, at the pairwise level) counts in that topic's
         # series: a burst whose paraphrases scatter over satellites still adds up in one place.
         series = self.clusterer.topic_of(assignment.cluster_id)
-        alarms = self.bank.add(question.moment, series, also=funds)
+        alarms = self.bank.add(question.moment, series, also=rollups)
         if self.bank.bucket != before:
             self._refresh_charts()
         opened = [incident for alarm in alarms if (incident := self._on_alarm(alarm)) is not None]
         # An alarm on the still-open bucket already counted this question.
         counted = any(a.key == series and a.bucket == self.bank.bucket for a in alarms)
-        self._attach(assignment.cluster_id, question, count=not counted)
-        return Added(assignment.cluster_id, opened, self.incident_for(assignment.cluster_id))
+        # While an entry's surge is open, its later questions belong to it, whichever cluster they found.
+        incident = self.incident_for(assignment.cluster_id) or self._of_entry(question.entry_id)
+        self._attach(incident, question, count=not counted)
+        return Added(assignment.cluster_id, opened, incident)
 
     def tick(self, now: datetime) -> list[Spike]:
         """Close buckets that ended before ``now`` when no question came to do it."""
@@ -155,6 +143,8 @@ class QuestionPipeline:
         incident.open = False
         for cluster_id in incident.clusters:
             self.open_by_cluster.pop(cluster_id, None)
+        for entry in [e for e, i in self.open_by_entry.items() if i == incident_id]:
+            del self.open_by_entry[entry]
 
     def incident_for(self, cluster_id: str) -> Spike | None:
         resolved = self.clusterer.resolve(cluster_id)
@@ -163,12 +153,12 @@ class QuestionPipeline:
 
     def _remember(self, cluster_id: str, question: Question) -> None:
         bucket = bucket_of(question.moment, self.bank.bucket_seconds)
-        self.recent.append((bucket, cluster_id, question.fund_code, question.text))
+        self.recent.append((bucket, cluster_id, question.fund_code, question.text, question.entry_id))
         oldest = bucket - self.config.bank.detector.window_buckets + 1
         while self.recent and self.recent[0][0] < oldest:
             self.recent.popleft()
 
-    def _window(self, alarm: SpikeAlarm) -> list[tuple[int, str, str | None, str]]:
+    def _window(self, alarm: SpikeAlarm) -> list[tuple[int, str, str | None, str, str | None]]:
         """The remembered questions of the alarm's window (its last ``window`` buckets)."""
         first = alarm.bucket - alarm.window + 1
         return [row for row in self.recent if first <= row[0] <= alarm.bucket]
@@ -176,6 +166,8 @@ class QuestionPipeline:
     def _on_alarm(self, alarm: SpikeAlarm) -> Spike | None:
         if alarm.key.startswith(FUND_SERIES):
             return self._on_fund_alarm(alarm, alarm.key.removeprefix(FUND_SERIES))
+        if alarm.key.startswith(ENTRY_SERIES):
+            return self._on_entry_alarm(alarm, alarm.key.removeprefix(ENTRY_SERIES))
         cluster_id = self.clusterer.resolve(alarm.key)
         cluster = self.clusterer.clusters.get(cluster_id)
         if cluster is None:
@@ -185,14 +177,14 @@ class QuestionPipeline:
             self._join(existing, cluster_id)
             existing.series = self._series(existing)
             return None
-        resolved = [(self.clusterer.resolve(c), f) for _, c, f, _ in self._window(alarm)]
+        resolved = [(self.clusterer.resolve(c), f) for _, c, f, _, _ in self._window(alarm)]
         funds = Counter(f for c, f in resolved if self.clusterer.topic_of(c) == cluster_id and f)
         evidence = Evidence.of(alarm, "topic", dict(funds.most_common()), self.bank.bucket_seconds)
         return self._open(alarm, cluster_id, [cluster_id], list(cluster.samples), evidence)
 
     def _on_fund_alarm(self, alarm: SpikeAlarm, fund: str) -> Spike | None:
         """All questions naming ``fund`` rose together: the incident is about that fund's busiest clusters now."""
-        rows = [(self.clusterer.resolve(c), text) for _, c, f, text in self._window(alarm) if f == fund]
+        rows = [(self.clusterer.resolve(c), text) for _, c, f, text, _ in self._window(alarm) if f == fund]
         by_cluster = Counter(c for c, _ in rows if c in self.clusterer.clusters)
         if not by_cluster:
             return None
@@ -210,9 +202,49 @@ class QuestionPipeline:
         evidence = Evidence.of(alarm, "fund", {fund: len(rows)}, self.bank.bucket_seconds)
         return self._open(alarm, main, members, samples, evidence)
 
+    def _on_entry_alarm(self, alarm: SpikeAlarm, entry: str) -> Spike | None:
+        """Questions matched to one FAQ entry rose together, over however many clusters.
+
+        The incident holds the clusters that are mostly this entry's questions in the window: a cluster that
+        holds many topics (a model that cannot read the language puts them together) is not the surge, so its
+        other questions must not join it. The entry's later questions join it whatever their cluster.
+        """
+        window = [(self.clusterer.resolve(c), f, text, e) for _, c, f, text, e in self._window(alarm)]
+        window = [row for row in window if row[0] in self.clusterer.clusters]
+        mine = Counter(c for c, _, _, e in window if e == entry)
+        if not mine:
+            return None
+        everyone = Counter(c for c, _, _, _ in window)
+        members = [c for c, n in mine.most_common() if 2 * n > everyone[c]]
+        existing = self._of_entry(entry) or next(
+            (incident for c in mine if (incident := self.incident_for(c)) is not None), None
+        )
+        if existing is not None:  # the same surge, already open: it takes the entry's questions too
+            for cluster_id in members:
+                self._join(existing, cluster_id)
+            self.open_by_entry.setdefault(entry, existing.id)
+            existing.series = self._series(existing)
+            return None
+        samples = [text for c, _, text, e in reversed(window) if e == entry]
+        funds = Counter(f for _, f, _, e in window if e == entry and f)
+        evidence = Evidence.of(alarm, "entry", dict(funds.most_common()), self.bank.bucket_seconds, entry)
+        main = mine.most_common(1)[0][0]
+        incident = self._open(alarm, main, members, samples, evidence, own_main=main in members)
+        self.open_by_entry[entry] = incident.id
+        return incident
+
     def _open(
-        self, alarm: SpikeAlarm, cluster_id: str, members: list[str], samples: list[str], evidence: Evidence
+        self,
+        alarm: SpikeAlarm,
+        cluster_id: str,
+        members: list[str],
+        samples: list[str],
+        evidence: Evidence,
+        *,
+        own_main: bool = True,
     ) -> Spike:
+        """A new incident about ``cluster_id`` (its label and chart) and ``members``; ``own_main=False``: the
+        main cluster only names it (an entry's surge inside a cluster of many topics), its questions do not join."""
         cluster = self.clusterer.clusters[cluster_id]
         incident = Spike(
             id=f"i{self.next_incident}",
@@ -224,15 +256,17 @@ class QuestionPipeline:
             count=int(alarm.count),
             baseline=round(alarm.expected, 3),
             samples=list(dict.fromkeys(samples))[: self.config.samples],
-            clusters=[cluster_id],
+            clusters=[cluster_id] if own_main else [],
             evidence=evidence,
         )
-        for member in members[1:]:
-            self._join(incident, member)
+        for member in members:
+            if member != cluster_id:
+                self._join(incident, member)
         self.next_incident += 1
         incident.series = self._series(incident)
         self.incidents[incident.id] = incident
-        self.open_by_cluster[cluster_id] = incident.id
+        if own_main:
+            self.open_by_cluster[cluster_id] = incident.id
         return incident
 
     def _of_fund(self, fund: str | None) -> Spike | None:
@@ -244,6 +278,11 @@ class QuestionPipeline:
             if incident.evidence is not None and incident.evidence.trigger == "fund" and incident.fund_code == fund:
                 return incident
         return None
+
+    def _of_entry(self, entry: str | None) -> Spike | None:
+        """The open incident raised by this FAQ entry's own series."""
+        incident_id = self.open_by_entry.get(entry) if entry else None
+        return self.incidents[incident_id] if incident_id else None
 
     def _linked(self, cluster_id: str) -> Spike | None:
         fund = self.clusterer.clusters[cluster_id].fund_code
@@ -263,8 +302,7 @@ class QuestionPipeline:
             incident.count += int(self.bank.counts.get(cluster_id, 0.0))
         self.open_by_cluster[cluster_id] = incident.id
 
-    def _attach(self, cluster_id: str, question: Question, *, count: bool = True) -> None:
-        incident = self.incident_for(cluster_id)
+    def _attach(self, incident: Spike | None, question: Question, *, count: bool = True) -> None:
         if incident is None:
             return
         incident.count += int(count)
@@ -290,14 +328,16 @@ class QuestionPipeline:
         return incident.series
 
     def _refresh_charts(self) -> None:
-        for incident_id in set(self.open_by_cluster.values()):
+        for incident_id in set(self.open_by_cluster.values()) | set(self.open_by_entry.values()):
             incident = self.incidents[incident_id]
             incident.series = self._series(incident)
 
     def _series(self, incident: Spike) -> list[tuple[str, float, float]]:
-        """The incident's chart so far extended with the bank's recent buckets (bounded to a day of buckets)."""
+        """The incident's chart so far extended with the bank's recent buckets (bounded to a day of buckets): its
+        main cluster's series, or for an entry's surge the entry's."""
         rows = {start: (start, count, expected) for start, count, expected in incident.series}
-        for start, count, expected in self.bank.series(incident.cluster_id):
+        entry = incident.evidence.entry if incident.evidence is not None else None
+        for start, count, expected in self.bank.series(ENTRY_SERIES + entry if entry else incident.cluster_id):
             key = start.isoformat(sep=" ")
             rows[key] = (key, count, round(expected, 3))
         return sorted(rows.values())[-self.config.chart_buckets :]
@@ -314,6 +354,7 @@ class QuestionPipeline:
             "bank": self.bank.to_dict(),
             "incidents": [asdict(i) for i in self.incidents.values()],
             "open_by_cluster": dict(self.open_by_cluster),
+            "open_by_entry": dict(self.open_by_entry),
             "questions": self.questions,
             "next_incident": self.next_incident,
             "recent": [list(row) for row in self.recent],
@@ -329,7 +370,11 @@ class QuestionPipeline:
             incident = Spike(**{**raw, "series": [tuple(row) for row in raw["series"]], "evidence": evidence})
             pipeline.incidents[incident.id] = incident
         pipeline.open_by_cluster = dict(data["open_by_cluster"])
+        pipeline.open_by_entry = dict(data.get("open_by_entry", {}))
         pipeline.questions = int(data["questions"])
         pipeline.next_incident = int(data["next_incident"])
-        pipeline.recent = deque((int(b), str(c), f, str(t)) for b, c, f, t in data.get("recent", []))
+        pipeline.recent = deque(
+            (int(row[0]), str(row[1]), row[2], str(row[3]), row[4] if len(row) > 4 else None)
+            for row in data.get("recent", [])
+        )
         return pipeline

@@ -162,7 +162,9 @@ class SpikeWatch:
         )
 
     def _from_view(self, asked: Asked) -> Observed:
-        found = self.view.find(asked.embedding, asked.fund_code) if asked.embedding is not None else None
+        found = (
+            self.view.find(asked.embedding, asked.fund_code, asked.entry_id) if asked.embedding is not None else None
+        )
         holding = found is not None and found.status is not IncidentStatus.ANSWERED
         return Observed(None, found.key, found.label, holding) if found is not None else Observed(None)
 

@@ -84,8 +84,8 @@ class Incident(Base):
     baseline: Mapped[float] = mapped_column(Float, nullable=False)  # expected questions per bucket
     samples: Mapped[list[str] | None]
     series: Mapped[list[Any] | None]  # [bucket start, count, expected] for the chart
-    # Why it opened (escalation.spikes.pipeline.Evidence as JSON): trigger, resolution_minutes, observed, expected,
-    # p_value, significance, funds. None for incidents opened before evidence was kept.
+    # Why it opened (escalation.spikes.evidence.Evidence as JSON): trigger, resolution_minutes, observed, expected,
+    # p_value, significance, funds, entry. None for incidents opened before evidence was kept.
     evidence: Mapped[dict[str, Any] | None]
     entry_id: Mapped[str | None] = mapped_column(String(200))  # the published answer's FAQ entry
     answer: Mapped[str | None] = mapped_column(Text)

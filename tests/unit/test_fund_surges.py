@@ -185,3 +185,76 @@ def test_clusters_founded_beside_a_topic_count_as_that_topic_however_many_there_
     assert len(clusterer.clusters) > 30
     assert all(len(found) <= 3 for found in roots.values()), roots
     assert not roots[0] & roots[1] and not roots[1] & roots[2]
+
+
+def scattered_week(*, entries: bool) -> tuple[list[Question], datetime]:
+    """Questions that share nothing but their FAQ entry: each points its own way (a poor model, terse or
+    noisy wording), so each founds a cluster of its own. Two days of five entries at 1.5 a minute in all, then
+    a 40-minute burst of one entry at ten times its rate, naming no fund."""
+    rng = np.random.default_rng(3)
+
+    def scattered() -> np.ndarray:
+        vector = rng.normal(size=DIM)
+        return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+    questions = []
+    for minute in range(2 * 24 * 60):
+        moment = MONDAY + timedelta(minutes=minute)
+        for _ in range(int(rng.poisson(1.5))):
+            entry = f"entry-{int(rng.integers(5))}"
+            questions.append(Question(moment, entry, scattered(), entry_id=entry if entries else None))
+    burst_at = MONDAY + timedelta(days=1, hours=10)
+    for second in range(0, 40 * 60, 20):  # entry-2 has 0.3 a minute: ten times that, 3 a minute
+        moment = burst_at + timedelta(seconds=second)
+        questions.append(Question(moment, "entry-2", scattered(), entry_id="entry-2" if entries else None))
+    return sorted(questions, key=lambda q: q.moment), burst_at
+
+
+def test_a_surge_scattered_over_many_clusters_is_caught_by_its_faq_entry() -> None:
+    questions, burst_at = scattered_week(entries=True)
+    pipeline = QuestionPipeline()
+    found = opened(pipeline, questions)
+    assert len(found) == 1, found
+    incident = pipeline.incidents[found[0][0]]
+    assert incident.evidence is not None and incident.evidence.trigger == "entry"
+    assert timedelta(0) <= found[0][1] - burst_at <= timedelta(minutes=10)
+    assert len(incident.clusters) >= 10  # the incident holds the scattered clusters, and later ones attach
+    assert incident.count >= 100
+
+
+def test_the_same_surge_without_faq_entries_scatters_below_any_alarm() -> None:
+    """Why the entry's series exists: cluster by cluster, nothing stands out (``replay-questions`` has no FAQ)."""
+    questions, _ = scattered_week(entries=False)
+    assert opened(QuestionPipeline(), questions) == []
+
+
+def test_an_entrys_surge_inside_a_cluster_of_every_topic_takes_only_that_entrys_questions() -> None:
+    """A model that cannot read the language puts every question in one cluster: the entry's series still sees
+    the surge, and the incident takes the entry's questions, never the cluster's others, also after a restart."""
+    one_way = Topics(1, 0.99, seed=5)
+    questions = []
+    rng = np.random.default_rng(4)
+    for minute in range(2 * 24 * 60):
+        for _ in range(int(rng.poisson(6.0))):  # 1.2 a minute per entry: the surge below is never the most of it
+            entry = f"entry-{int(rng.integers(5))}"
+            questions.append(Question(MONDAY + timedelta(minutes=minute), entry, one_way.ask(0), entry_id=entry))
+    burst_at = MONDAY + timedelta(days=1, hours=10)
+    questions += [
+        Question(burst_at + timedelta(seconds=s), "entry-2", one_way.ask(0), entry_id="entry-2")
+        for s in range(0, 40 * 60, 20)
+    ]
+    questions.sort(key=lambda q: q.moment)
+    pipeline = QuestionPipeline()
+    found = opened(pipeline, questions[: len(questions) * 3 // 4])
+    assert len(found) == 1 and timedelta(0) <= found[0][1] - burst_at <= timedelta(minutes=10)
+    incident = pipeline.incidents[found[0][0]]
+    assert incident.evidence is not None and incident.evidence.entry == "entry-2"
+    assert incident.clusters == []  # the shared cluster only names it
+    peak = max(pipeline.chart(incident.id), key=lambda row: row[1])
+    assert peak[1] >= 15 > peak[2]  # the entry's own series: the shared cluster's holds 30 a bucket
+    restored = QuestionPipeline.from_dict(json.loads(json.dumps(pipeline.to_dict())))
+    later = MONDAY + timedelta(days=2, hours=1)
+    for each in (pipeline, restored):
+        other = each.add(Question(later, "entry-4", one_way.ask(0), entry_id="entry-4"))
+        same = each.add(Question(later, "entry-2", one_way.ask(0), entry_id="entry-2"))
+        assert other.incident is None and same.incident is not None and same.incident.id == incident.id

@@ -141,5 +141,7 @@ def test_replay_questions_reads_the_fund_from_the_text_when_the_file_has_no_fund
         "p_value",
         "significance",
         "funds",
+        "entry",  # the FAQ entry whose series fired: none here (a replay has no knowledge base)
     }
+    assert evidence["entry"] is None
     assert evidence["observed"] >= 8 > evidence["expected"] and evidence["p_value"] < 1e-6

@@ -89,8 +89,17 @@ def database(settings: Settings) -> Iterator[Database]:
 _keys = iter(range(1, 1_000_000))
 
 
+FUND_EVIDENCE = {"trigger": "fund", "resolution_minutes": 10, "observed": 34.0, "expected": 0.8,
+                 "p_value": 3.1e-40, "significance": 39.5, "funds": {"900001": 34}}  # fmt: skip
+
+
 def open_incident(
-    settings: Settings, *, label: str = LABEL, samples: list[str] | None = None, asked_by: tuple[str, ...] = ()
+    settings: Settings,
+    *,
+    label: str = LABEL,
+    samples: list[str] | None = None,
+    asked_by: tuple[str, ...] = (),
+    evidence: dict[str, Any] | None = None,
 ) -> tuple[int, str]:
     """An open incident of the team, as the detector writes it; ``asked_by`` conversations are attached to it."""
     key, started = f"k{next(_keys)}", datetime.now(UTC) - timedelta(minutes=12)
@@ -100,8 +109,7 @@ def open_incident(
             status=IncidentStatus.OPEN, started_at=started, detected_at=started + timedelta(minutes=5), count=34,
             baseline=0.4, samples=samples if samples is not None else SAMPLES,
             series=[[(started + timedelta(minutes=5 * i)).isoformat(), c, 0.4] for i, c in enumerate((0, 9, 25))],
-            evidence={"trigger": "fund", "resolution_minutes": 10, "observed": 34.0, "expected": 0.8,
-                      "p_value": 3.1e-40, "significance": 39.5, "funds": {"900001": 34}},
+            evidence=evidence or FUND_EVIDENCE,
         )  # fmt: skip
         session.add(row)
         session.flush()
@@ -205,6 +213,20 @@ def test_staff_see_an_incident_with_its_chart_publish_one_answer_to_those_who_as
     expect(pane.get_by_role("button", name="Close incident")).to_be_hidden()
     expect(card).to_have_count(0)  # off the team's list
     assert not entry.exists()
+
+
+def test_an_incident_raised_by_an_faq_entrys_questions_says_which_entry(service: Settings, new_page: NewPage) -> None:
+    evidence = {**FUND_EVIDENCE, "trigger": "entry", "entry": "redemption-arrival", "funds": {}}
+    incident, _ = open_incident(service, evidence=evidence)
+    console = Console(new_page(), service)
+    console.log_in("ivy")
+    card = incidents_of_the_team(console).locator(incident_card(console, incident))
+    card.get_by_role("button", name=f"Open incident: {LABEL}").click()
+    pane = console.page.get_by_role("region", name=f"Incident {incident}")
+    expect(pane.locator(".inc-facts")).to_contain_text(
+        "34 questions in 10 minutes against 0.8 expected (p = 3.1e-40), "
+        "all questions matched to FAQ entry redemption-arrival together"
+    )
 
 
 def test_an_answer_the_faq_would_refuse_is_explained_in_the_form(service: Settings, new_page: NewPage) -> None:

@@ -128,6 +128,7 @@ var T = {
     why: "Why it opened",
     evidence: "{observed} questions in {minutes} minutes against {expected} expected (p = {p})",
     fundTrigger: "all questions naming fund {fund} together",
+    entryTrigger: "all questions matched to FAQ entry {entry} together",
     funds: "naming funds {funds}",
     answeredAt: "Answered",
     closedAt: "Closed",

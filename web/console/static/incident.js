@@ -142,6 +142,7 @@ function IncidentDetail(app, changed) {
     });
     var funds = Object.keys(e.funds || {});
     if (e.trigger === "fund" && funds.length) return text + ", " + fill(T.incidents.fundTrigger, { fund: funds[0] });
+    if (e.trigger === "entry" && e.entry) text += ", " + fill(T.incidents.entryTrigger, { entry: e.entry });
     if (funds.length) return text + ", " + fill(T.incidents.funds, { funds: funds.join(", ") });
     return text;
   }

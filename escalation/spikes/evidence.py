@@ -1,0 +1,37 @@
+"""Why an incident opened: the test that fired, in numbers a fund team can check (stored as JSON)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from escalation.spikes.bank import SpikeAlarm
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why an incident opened: the test that fired, in numbers a fund team can check."""
+
+    trigger: str  # "topic" (a cluster's series), "fund" (all questions naming one fund) or "entry" (one FAQ entry's)
+    resolution_minutes: int  # the window judged: 5 minutes for a sharp burst, longer for a gradual rise
+    observed: float  # questions in that window
+    expected: float  # what the baseline expected in that window
+    p_value: float  # chance of at least ``observed`` if nothing had happened
+    significance: float  # -log10(p_value)
+    funds: dict[str, int] = field(default_factory=dict)  # fund code -> questions of the burst naming it
+    entry: str | None = None  # the FAQ entry whose series fired ("entry" trigger)
+
+    @classmethod
+    def of(
+        cls, alarm: SpikeAlarm, trigger: str, funds: dict[str, int], bucket_seconds: int, entry: str | None = None
+    ) -> Evidence:
+        return cls(
+            trigger=trigger,
+            resolution_minutes=alarm.window * bucket_seconds // 60,
+            observed=round(alarm.window_count, 1),
+            expected=round(alarm.window_expected, 3),
+            p_value=float(f"{alarm.p_value:.3g}"),
+            significance=round(-math.log10(max(alarm.p_value, 1e-300)), 1),
+            funds=funds,
+            entry=entry,
+        )
