@@ -21,7 +21,8 @@ _SEP = r"[ \-\u3000\uff0d]?"
 # 18-digit resident ID (last character may be X) and the old 15-digit form.
 _ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 # 13-19 digits, optionally grouped by spaces or dashes (as cards are written).
-_CARD = re.compile(r"(?<![\d])(\d(?:" + _SEP + r"\d){12,18})(?![\d])")
+# Not inside a token of letters and digits (a hex id such as a conversation id may hold a run of 16 digits).
+_CARD = re.compile(r"(?<![0-9A-Za-z])(\d(?:" + _SEP + r"\d){12,18})(?![0-9A-Za-z])")
 # Mainland mobiles (optionally +86), landlines with area code, and international numbers.
 _PHONE = re.compile(
     r"(?<![\d+＋])(?:(?:[+＋]|[0０]{2})[8８][6６]" + _SEP + r")?[1１][3-9３-９]\d(?:" + _SEP + r"\d){8}(?!\d)"

@@ -25,3 +25,10 @@ def test_a_phone_number_typed_in_full_width_digits_is_masked(typed: str) -> None
 
 def test_a_full_width_fund_code_and_amount_stay_readable() -> None:
     assert mask("基金１１０００１ 赎回５０００元").text == "基金１１０００１ 赎回５０００元"
+
+
+def test_a_run_of_digits_inside_a_hex_id_is_not_taken_for_a_bank_card() -> None:
+    """A conversation id is a hex token: one that starts with 16 digits must reach the logs as it is."""
+    conversation_id = "91686988312646528d05e4d327ad2a1c"
+    assert mask(f"conversation {conversation_id} failed").text == f"conversation {conversation_id} failed"
+    assert mask("卡号6222021234567890123").changed  # a card number after Chinese text is still masked
