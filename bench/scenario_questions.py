@@ -38,7 +38,6 @@ from bench.scenario_weeks import (
 from bench.spikes_bench import Corpus
 
 DIM = 384
-Faq = tuple[np.ndarray, np.ndarray]  # phrasing vectors, and the topic (entry) of each
 PHRASINGS = (3, 31)  # phrasings per topic (synthetic mode), Zipf-popular
 COSINE_SD = 0.1  # spread of a question's cosine to its centroid around the week's level
 FAQ_PHRASINGS = (3, 11)  # phrasings per FAQ entry, as fund teams write them (the shipped FAQ: 3 to 10)
@@ -58,8 +57,7 @@ def generate(seed: int, corpus: Corpus | None = None) -> Stream:
     faq_rng = np.random.default_rng([seed, 1])  # the FAQ's own draws: the week is the same with or without it
     known = range(len(scenario.peaks))  # a new topic's id comes after these: the FAQ has no entry for it
     if corpus is None:
-        texts, vectors, faq = _synthetic(rng, scenario, topic, named, faq_rng, known)
-        entries = _nearest_entry(vectors, *faq)
+        texts, vectors, entries = _synthetic(rng, scenario, topic, named, faq_rng, known)
     else:
         texts, vectors, entries = _from_corpus(rng, corpus, topic, named, faq_rng, known)
     events = [
@@ -116,10 +114,10 @@ def _synthetic(
     named: list[str | None],
     faq_rng: np.random.Generator,
     known: range,
-) -> tuple[list[str], np.ndarray, Faq]:
+) -> tuple[list[str], np.ndarray, list[str | None]]:
     """Each question: its topic's centroid, one of the topic's phrasings and noise, at the week's cosine (give or
     take ``COSINE_SD`` per question) to the centroid. The FAQ's phrasings of a known topic are drawn the same way."""
-    centroids = _centroids(rng, scenario, max(int(topic.max()) + 1 if len(topic) else 0, len(known)))
+    centroids = _centroids(rng, scenario, int(topic.max()) + 1 if len(topic) else 0)
     phrasing = np.zeros((len(topic), DIM), dtype=np.float32)
     faq_topic: list[int] = []
     faq_way: list[np.ndarray] = []
@@ -135,12 +133,12 @@ def _synthetic(
     vectors = _place(rng, scenario, centroids[topic], phrasing)
     faq_ways = np.concatenate(faq_way) if faq_way else np.zeros((0, DIM), np.float32)
     faq_of = np.asarray(faq_topic, dtype=np.int64)
-    faq = (_place(faq_rng, scenario, centroids[faq_of], faq_ways), faq_of)
+    faq = _place(faq_rng, scenario, centroids[faq_of], faq_ways)
     texts = [
         f"topic {t} question {i}" + (f" fund {code}" if code else "")
         for i, (t, code) in enumerate(zip(topic.tolist(), named, strict=True))
     ]
-    return texts, vectors, faq
+    return texts, vectors, _nearest_entry(vectors, faq, faq_of)
 
 
 def _place(rng: np.random.Generator, scenario: Scenario, centroid: np.ndarray, phrasing: np.ndarray) -> np.ndarray:
