@@ -18,17 +18,20 @@ from dataclasses import dataclass
 # Separators, and the digits and signs the patterns spell out, in their full-width forms too (Chinese input
 # methods type them; ``\d`` already matches full-width digits).
 _SEP = r"[ \-\u3000\uff0d]?"
+# A number stands alone: not inside a token of letters and digits (half- or full-width), such as a hex id.
+_ALONE_BEFORE = r"(?<![\dA-Za-zＡ-Ｚａ-ｚ])"
+_ALONE_AFTER = r"(?![\dA-Za-zＡ-Ｚａ-ｚ])"
 # 18-digit resident ID (last character may be X) and the old 15-digit form.
-_ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_ID_CARD = re.compile(_ALONE_BEFORE + r"(\d{17}[\dXx]|\d{15})" + _ALONE_AFTER)
 # 13-19 digits, optionally grouped by spaces or dashes (as cards are written).
-# Not inside a token of letters and digits (a hex id such as a conversation id may hold a run of 16 digits).
-_CARD = re.compile(r"(?<![0-9A-Za-z])(\d(?:" + _SEP + r"\d){12,18})(?![0-9A-Za-z])")
-# Mainland mobiles (optionally +86), landlines with area code, and international numbers.
-_PHONE = re.compile(
-    r"(?<![\d+＋])(?:(?:[+＋]|[0０]{2})[8８][6６]" + _SEP + r")?[1１][3-9３-９]\d(?:" + _SEP + r"\d){8}(?!\d)"
-    r"|(?<![\d])[0０]\d{2,3}[ \-\u3000\uff0d]\d{7,8}(?!\d)"
-    r"|(?<![\d+＋])[+＋]\d{1,3}(?:" + _SEP + r"\d){6,12}(?!\d)"
-)
+# (A conversation id, a hex token, may hold a run of 16 digits.)
+_CARD = re.compile(_ALONE_BEFORE + r"(\d(?:" + _SEP + r"\d){12,18})" + _ALONE_AFTER)
+# Mainland mobiles (optionally +86), landlines with area code, and international numbers (a hex id may hold
+# "13812345678", a UUID's last groups "0123-45678901"; a "+" before a number belongs to it).
+_MOBILE = r"(?:(?:[+＋]|[0０]{2})[8８][6６]" + _SEP + r")?[1１][3-9３-９]\d(?:" + _SEP + r"\d){8}"
+_LANDLINE = r"[0０]\d{2,3}[ \-\u3000\uff0d]\d{7,8}"
+_INTERNATIONAL = r"[+＋]\d{1,3}(?:" + _SEP + r"\d){6,12}"
+_PHONE = re.compile(f"{_ALONE_BEFORE}(?<![+＋])(?:{_MOBILE}|{_LANDLINE}|{_INTERNATIONAL}){_ALONE_AFTER}")
 
 
 @dataclass(frozen=True)

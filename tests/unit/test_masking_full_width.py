@@ -32,3 +32,21 @@ def test_a_run_of_digits_inside_a_hex_id_is_not_taken_for_a_bank_card() -> None:
     conversation_id = "91686988312646528d05e4d327ad2a1c"
     assert mask(f"conversation {conversation_id} failed").text == f"conversation {conversation_id} failed"
     assert mask("卡号6222021234567890123").changed  # a card number after Chinese text is still masked
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "a913812345678cd05e4d327ad2a1c0f",  # a hex id holding a mobile number's digits
+        "3f2a9c1e-77b4-4c1d-0123-45678901abcd",  # a UUID whose last groups look like a landline
+    ],
+)
+def test_digits_inside_an_id_token_are_not_taken_for_a_phone_number(token: str) -> None:
+    assert mask(f"conversation {token} failed").text == f"conversation {token} failed"
+
+
+@pytest.mark.parametrize(
+    "typed", ["手机13812345678", "call 138-1234-5678 please", "座机010-12345678。", "(+86 138 1234 5678)"]
+)
+def test_a_phone_number_beside_chinese_text_or_punctuation_is_still_masked(typed: str) -> None:
+    assert "[phone ••••5678]" in mask(typed).text
