@@ -246,7 +246,8 @@ def _describe(seed: int, outcome: BurstOutcome) -> str:
     return (
         f"seed {seed} #{b.id} {b.kind}{fund} {size} {b.onset} {DAYS[b.start.weekday()]} {b.start:%H:%M} "
         f"{b.minutes} min, baseline {b.baseline:.2f}/5min, +{b.expected:.0f} expected; "
-        f"{outcome.clusters} clusters (largest {outcome.largest_share:.0%}), at most {outcome.peak} in one in 15 min"
+        f"{outcome.clusters} clusters (largest {outcome.largest_share:.0%}), at most {outcome.peak} in one in 15 min, "
+        f"{outcome.first_ten} in its first 10 min"
     )
 
 

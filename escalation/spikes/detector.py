@@ -28,7 +28,7 @@ from dataclasses import replace
 from typing import Any
 
 from escalation.spikes.series import DAY_SECONDS, MIN_EXPECTED, DetectorConfig, SeriesState, Verdict
-from escalation.spikes.tails import blend, decay_towards_zero, upper_tail
+from escalation.spikes.tails import blend, decay_towards_zero, noise_weight, upper_tail
 
 EXACT_IDLE_BUCKETS = 12  # idle gaps up to this long are replayed bucket by bucket, longer ones in closed form
 IDLE_MEMORY_BUCKETS = 4032  # two weeks: older idle buckets no longer move the per-slot profile noticeably
@@ -114,8 +114,7 @@ class SpikeDetector:
 
     @property
     def dispersion(self) -> float:
-        s = self.state
-        return min(2.0, max(0.0, s.dispersion_num / max(s.dispersion_den, 1e-12)))
+        return min(2.0, max(0.0, self.state.dispersion_num / max(self.state.dispersion_den, 1e-12)))
 
     def p_value(self, count: float, expected: float) -> float:
         return upper_tail(count, expected, self.dispersion)
@@ -331,7 +330,8 @@ class SpikeDetector:
         s.dispersion_num *= self._dispersion_decay
         s.dispersion_den *= self._dispersion_decay
         if not outlier and s.last_alarm != bucket:
-            s.noise_pending = [*s.noise_pending, [bucket, (quiet - expected) ** 2 - expected, expected**2]]
+            w = noise_weight(expected)
+            s.noise_pending = [*s.noise_pending, [bucket, w * ((quiet - expected) ** 2 - expected), w * expected**2]]
         fresh = s.buckets < self.config.prior_buckets and not s.newborn
         self._settle_noise(bucket if fresh else bucket - self.config.window_buckets + 1, bucket)
 
@@ -378,7 +378,7 @@ class SpikeDetector:
         # Each empty bucket adds (0 - m)^2 - m to the dispersion sums, m being about the slots' mean.
         mean = max(MIN_EXPECTED, seen / max(1, sum(zeros)) if seen > 0 else s.level / max(shrink, 1e-9))
         kept = self._dispersion_decay**gap
-        added = (1.0 - kept) / (1.0 - self._dispersion_decay)
+        added = noise_weight(mean) * (1.0 - kept) / (1.0 - self._dispersion_decay)
         s.dispersion_num = s.dispersion_num * kept + added * (mean * mean - mean)
         s.dispersion_den = s.dispersion_den * kept + added * mean * mean
         if s.in_episode:

