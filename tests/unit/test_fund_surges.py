@@ -163,26 +163,26 @@ DRAWS = range(3, 23)  # 20 weeks like the hidden one; the first is the one these
 
 
 @cache
-def hidden_weeks() -> list[tuple[list[float | None], bool]]:
+def hidden_weeks() -> list[tuple[list[float | None], int, bool]]:
     """For each draw: minutes from each required burst's start to its first incident (None: none within the hour),
-    and whether an incident opened during the market-wide decoy or after it."""
+    how many incidents opened before the decoy outside the bursts' hours, and whether one opened during the
+    market-wide decoy or after it."""
     results = []
     for draw in DRAWS:
         questions, bursts, decoy = hidden_week_like(draw)
         found = [detected for _, detected in opened(QuestionPipeline(), questions)]
+        hours = [(start, start + timedelta(hours=1)) for start in bursts]
         delays = [
-            min(
-                ((d - start).total_seconds() / 60 for d in found if start <= d <= start + timedelta(hours=1)),
-                default=None,
-            )
-            for start in bursts
+            min(((d - start).total_seconds() / 60 for d in found if start <= d <= end), default=None)
+            for start, end in hours
         ]
-        results.append((delays, any(d >= decoy for d in found)))
+        stray = sum(d < decoy and not any(start <= d <= end for start, end in hours) for d in found)
+        results.append((delays, stray, any(d >= decoy for d in found)))
     return results
 
 
 def within_ten_minutes(burst: int) -> int:
-    return sum(delays[burst] is not None and delays[burst] <= 10 for delays, _ in hidden_weeks())
+    return sum(delays[burst] is not None and delays[burst] <= 10 for delays, _, _ in hidden_weeks())
 
 
 def test_in_weeks_like_the_hidden_one_the_fund_burst_and_the_new_topic_are_caught_within_ten_minutes_every_time() -> (
@@ -199,11 +199,15 @@ def test_in_weeks_like_the_hidden_one_the_plain_fivefold_burst_is_caught_within_
     assert within_ten_minutes(2) >= 13
 
 
+def test_in_weeks_like_the_hidden_one_no_incident_opens_outside_the_bursts() -> None:
+    assert [stray for _, stray, _ in hidden_weeks()] == [0] * len(DRAWS)
+
+
 def test_a_market_wide_doubling_for_an_hour_opens_no_incident_in_all_but_one_in_twenty_weeks() -> None:
     """In draw 12, 14 minutes in, one topic had 11 questions in 10 minutes against 1.8 expected (p 2e-5). Once, 48
     minutes in, one had 15 against 3.8 while its slot's profile sat 20% low: the tail now knows how far its own
     expectation may be off."""
-    assert sum(decoy_fired for _, decoy_fired in hidden_weeks()) <= 1
+    assert sum(decoy_fired for _, _, decoy_fired in hidden_weeks()) <= 1
 
 
 def test_clusters_founded_beside_a_topic_count_as_that_topic_however_many_there_are() -> None:
