@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from escalation.spikes.bank import SpikeAlarm
+from escalation.spikes.tails import surprise
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Evidence:
             observed=round(alarm.window_count, 1),
             expected=round(alarm.window_expected, 3),
             p_value=float(f"{alarm.p_value:.3g}"),
-            significance=round(-math.log10(max(alarm.p_value, 1e-300)), 1),
+            significance=round(surprise(alarm.p_value), 1),
             funds=funds,
             entry=entry,
         )
