@@ -282,14 +282,15 @@ class SpikeDetector:
     def _learn(self, bucket: int, count: float) -> None:
         s = self.state
         expected, known = self.expected(bucket), self.uncertainty(bucket)  # both before this bucket teaches anything
+        bound = self._clip_bound(expected)
         if s.newborn and s.buckets < self.config.prior_buckets:
             # A new topic's first buckets may be its surge: they teach its level once no window judging them is open,
             if s.last_alarm != bucket:  # and not at all if one of them alarms (as its noise evidence)
                 s.level_pending = [*s.level_pending, [bucket, count]]
             self._settle_level(bucket - self.config.window_buckets + 1)
         else:
-            self._learn_level(bucket, min(count, self._clip_bound(expected)))
-        self._learn_noise(bucket, count, expected, known)
+            self._learn_level(bucket, min(count, bound))
+        self._learn_noise(bucket, count, expected, bound, known)
 
     def _clip_bound(self, expected: float) -> float:
         """``clip_sigmas`` spreads above ``expected``: updates are winsorized there; a count beyond is an outlier."""
@@ -315,23 +316,22 @@ class SpikeDetector:
         s.profile[slot] = blend(s.profile[slot], clipped, s.profile_weight[slot])
         s.profile_weight[slot] = min(s.profile_weight[slot] + 1.0, self._profile_cap)
 
-    def _learn_noise(self, bucket: int, count: float, expected: float, known: float) -> None:
+    def _learn_noise(self, bucket: int, count: float, expected: float, bound: float, known: float) -> None:
         s = self.state
-        # Overdispersion is learned from counts clipped at the Poisson spread: bursts must not teach the model that
-        # bursts are noise (which would fatten the tail until nothing is surprising).
+        # Overdispersion is learned from counts clipped at the Poisson spread (bursts must not teach that bursts are
+        # noise), net of the expectation's own error ``known`` (the tail adds it by itself): (x - m)^2 ~ m + (d + u)m^2.
         # A count beyond the current spread altogether is an outlier, not evidence about the noise, and is left out:
         # else a burst's first buckets widen the tail that judges the same burst a few minutes later.
         # Short of that, a burst's first buckets would still teach it before its alarm: a bucket's evidence is held
         # back until no window that judges it is still open (as records are), and dropped if one of them alarms.
         # Not while the series' data does not yet outweigh its prior: then what it sees replaces a placeholder.
-        outlier = count > self._clip_bound(expected)
+        outlier = count > bound
         quiet = min(count, expected + self.config.clip_sigmas * math.sqrt(max(expected, 1.0)))
         s.dispersion_num *= self._dispersion_decay
         s.dispersion_den *= self._dispersion_decay
         if not outlier and s.last_alarm != bucket:
-            # (x - m)^2 estimates m + d m^2 plus the expectation's own error, ``known`` m^2, which is not noise.
-            excess = (quiet - expected) ** 2 - expected - known * expected**2
-            s.noise_pending = [*s.noise_pending, [bucket, *(noise_weight(expected) * x for x in (excess, expected**2))]]
+            w, excess = noise_weight(expected), (quiet - expected) ** 2 - expected - known * expected**2
+            s.noise_pending = [*s.noise_pending, [bucket, w * excess, w * expected**2]]
         fresh = s.buckets < self.config.prior_buckets and not s.newborn
         self._settle_noise(bucket if fresh else bucket - self.config.window_buckets + 1, bucket)
 
