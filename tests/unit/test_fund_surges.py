@@ -9,29 +9,9 @@ from functools import cache
 import numpy as np
 import pytest
 
+from bench.hidden_weeks import DIM, FUND, MONDAY, Topics, WeekOutcome, in_time, opened, outcome
 from escalation.spikes.clustering import ClusterConfig, OnlineClusterer, join_bar
 from escalation.spikes.pipeline import Question, QuestionPipeline
-
-MONDAY = datetime(2026, 3, 2)
-DIM = 64
-FUND = "900001"
-
-
-class Topics:
-    """Questions around fixed topic directions, each at a chosen cosine to its topic (a weaker model: lower)."""
-
-    def __init__(self, topics: int, cosine: float, seed: int = 0) -> None:
-        self.rng = np.random.default_rng(seed)
-        centres = self.rng.normal(size=(topics, DIM))
-        self.centres = centres / np.linalg.norm(centres, axis=1, keepdims=True)
-        self.cosine = cosine
-
-    def ask(self, topic: int) -> np.ndarray:
-        noise = self.rng.normal(size=DIM)
-        noise -= (noise @ self.centres[topic]) * self.centres[topic]
-        noise /= np.linalg.norm(noise)
-        vector = self.cosine * self.centres[topic] + np.sqrt(1 - self.cosine**2) * noise
-        return vector.astype(np.float32)
 
 
 def week(topics: Topics, *, burst_at: datetime, burst_fund: str | None, days: int = 3) -> list[Question]:
@@ -50,14 +30,6 @@ def week(topics: Topics, *, burst_at: datetime, burst_fund: str | None, days: in
         moment = burst_at + timedelta(seconds=second)
         questions.append(Question(moment, f"why did {burst_fund} fall", topics.ask(3), fund_code=burst_fund))
     return sorted(questions, key=lambda q: q.moment)
-
-
-def opened(pipeline: QuestionPipeline, questions: list[Question]) -> list[tuple[str, datetime]]:
-    found = []
-    for question in questions:
-        for incident in pipeline.add(question).opened:
-            found.append((incident.id, datetime.fromisoformat(incident.detected_at)))
-    return found
 
 
 @pytest.mark.parametrize("cosine", [0.9, 0.75, 0.6])
@@ -128,61 +100,16 @@ def test_a_young_cluster_takes_a_paraphrase_that_only_a_large_cluster_would_refu
     assert len(assigned) <= 2  # paraphrases at pairwise cosine 0.64 join: one topic, one cluster
 
 
-def hidden_week_like(draw: int = 3) -> tuple[list[Question], tuple[datetime, ...], datetime]:
-    """Five weekdays of ten Zipf topics with trading hours; a 10x burst naming one fund, a new topic at 3 a minute
-    naming another, a 5x burst with no fund, and an hour when every topic doubles (a market-wide decoy)."""
-    topics = Topics(12, 0.75, seed=draw)
-    rng = np.random.default_rng(draw + 1)
-    rates = 4.0 / np.arange(1, 11)  # per minute at peak, 4 in all
-    rates /= rates.sum() / 4.0
-    fund_burst, new_topic, plain_burst = (MONDAY + timedelta(days=d, hours=h) for d, h in ((1, 10), (2, 14), (3, 10)))
-    decoy = MONDAY + timedelta(days=4, hours=10)
-
-    def busy(moment: datetime) -> float:
-        factor = 1.0 if 9.5 <= moment.hour + moment.minute / 60 < 15 else 0.15
-        return factor * (2.0 if decoy <= moment < decoy + timedelta(hours=1) else 1.0)
-
-    questions = []
-    for minute in range(5 * 24 * 60):
-        moment = MONDAY + timedelta(minutes=minute)
-        for topic, rate in enumerate(rates):
-            extra = 9.0 if topic == 2 and fund_burst <= moment < fund_burst + timedelta(minutes=40) else 0.0
-            plain = 4.0 if topic == 1 and plain_burst <= moment < plain_burst + timedelta(minutes=40) else 0.0
-            for _ in range(int(rng.poisson(rate * busy(moment) * (1 + plain)))):
-                fund = "000001" if rng.random() < 0.08 else None
-                questions.append(Question(moment, f"topic {topic}", topics.ask(topic), fund_code=fund))
-            for _ in range(int(rng.poisson(rate * busy(moment) * extra))):
-                questions.append(Question(moment, "why did 900001 fall", topics.ask(topic), fund_code=FUND))
-        if new_topic <= moment < new_topic + timedelta(minutes=30):
-            for _ in range(int(rng.poisson(3.0))):
-                questions.append(Question(moment, "new topic", topics.ask(11), fund_code="161725"))
-    return sorted(questions, key=lambda q: q.moment), (fund_burst, new_topic, plain_burst), decoy
-
-
 DRAWS = range(3, 23)  # 20 weeks like the hidden one; the first is the one these tests once drew alone
 
 
 @cache
-def hidden_weeks() -> list[tuple[list[float | None], int, bool]]:
-    """For each draw: minutes from each required burst's start to its first incident (None: none within the hour),
-    how many incidents opened before the decoy outside the bursts' hours, and whether one opened during the
-    market-wide decoy or after it."""
-    results = []
-    for draw in DRAWS:
-        questions, bursts, decoy = hidden_week_like(draw)
-        found = [detected for _, detected in opened(QuestionPipeline(), questions)]
-        hours = [(start, start + timedelta(hours=1)) for start in bursts]
-        delays = [
-            min(((d - start).total_seconds() / 60 for d in found if start <= d <= end), default=None)
-            for start, end in hours
-        ]
-        stray = sum(d < decoy and not any(start <= d <= end for start, end in hours) for d in found)
-        results.append((delays, stray, any(d >= decoy for d in found)))
-    return results
+def hidden_weeks() -> list[WeekOutcome]:
+    return [outcome(draw) for draw in DRAWS]
 
 
 def within_ten_minutes(burst: int) -> int:
-    return sum(delays[burst] is not None and delays[burst] <= 10 for delays, _, _ in hidden_weeks())
+    return sum(in_time(week.delays[burst]) for week in hidden_weeks())
 
 
 def test_in_weeks_like_the_hidden_one_the_fund_burst_and_the_new_topic_are_caught_within_ten_minutes_every_time() -> (
@@ -200,14 +127,14 @@ def test_in_weeks_like_the_hidden_one_the_plain_fivefold_burst_is_caught_within_
 
 
 def test_in_weeks_like_the_hidden_one_no_incident_opens_outside_the_bursts() -> None:
-    assert [stray for _, stray, _ in hidden_weeks()] == [0] * len(DRAWS)
+    assert [week.stray for week in hidden_weeks()] == [0] * len(DRAWS)
 
 
 def test_a_market_wide_doubling_for_an_hour_opens_no_incident_in_all_but_one_in_twenty_weeks() -> None:
     """In draw 12, 14 minutes in, one topic had 11 questions in 10 minutes against 1.8 expected (p 2e-5). Once, 48
     minutes in, one had 15 against 3.8 while its slot's profile sat 20% low: the tail now knows how far its own
     expectation may be off."""
-    assert sum(decoy_fired for _, _, decoy_fired in hidden_weeks()) <= 1
+    assert sum(week.decoy_fired for week in hidden_weeks()) <= 1
 
 
 def test_clusters_founded_beside_a_topic_count_as_that_topic_however_many_there_are() -> None:

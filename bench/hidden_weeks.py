@@ -1,0 +1,165 @@
+"""Weeks like the hidden one of issue 13, drawn many times, and how the spike pipeline does on each.
+
+A week: five weekdays of ten Zipf topics with trading hours (9:30-15:00 busy, 0.15 of that otherwise), 8% of
+the questions naming a fund; a 10x burst of one topic whose every burst question names 900001 (Tuesday 10:00),
+a new topic at 3 questions a minute naming 161725 (Wednesday 14:00), a 5x burst of one topic with no fund
+(Thursday 10:00), each for 30-40 minutes, and an hour on Friday 10:00 when every topic doubles (a market-wide
+decoy: no incident should open). Questions are vectors around topic directions, so no model is loaded.
+
+``python -m bench.hidden_weeks --first 0 --draws 80 --workers 2`` prints, per required burst, how many draws
+caught it within 10 minutes and the delays' median and worst decile; the stray incidents (outside the bursts'
+hours, before the decoy) and the draws in which the decoy fired. ``tests/unit/test_fund_surges.py`` asks the
+same of draws 3-22; these figures are for choosing, like the choose seeds of :mod:`bench.spike_scenarios`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from escalation.spikes.pipeline import Question, QuestionPipeline
+
+MONDAY = datetime(2026, 3, 2)
+DIM = 64
+FUND = "900001"
+BURSTS = ("fund 10x", "new topic", "plain 5x")
+IN_TIME_MINUTES = 10.0
+
+
+class Topics:
+    """Questions around fixed topic directions, each at a chosen cosine to its topic (a weaker model: lower)."""
+
+    def __init__(self, topics: int, cosine: float, seed: int = 0) -> None:
+        self.rng = np.random.default_rng(seed)
+        centres = self.rng.normal(size=(topics, DIM))
+        self.centres = centres / np.linalg.norm(centres, axis=1, keepdims=True)
+        self.cosine = cosine
+
+    def ask(self, topic: int) -> np.ndarray:
+        noise = self.rng.normal(size=DIM)
+        noise -= (noise @ self.centres[topic]) * self.centres[topic]
+        noise /= np.linalg.norm(noise)
+        vector = self.cosine * self.centres[topic] + np.sqrt(1 - self.cosine**2) * noise
+        return np.asarray(vector, dtype=np.float32)
+
+
+def opened(pipeline: QuestionPipeline, questions: list[Question]) -> list[tuple[str, datetime]]:
+    """(incident id, detected at) of every incident the stream opens, in order."""
+    found = []
+    for question in questions:
+        for incident in pipeline.add(question).opened:
+            found.append((incident.id, datetime.fromisoformat(incident.detected_at)))
+    return found
+
+
+def hidden_week_like(draw: int = 3) -> tuple[list[Question], tuple[datetime, ...], datetime]:
+    """One draw of the week (see the module docstring): its questions, the three bursts' starts and the decoy's."""
+    topics = Topics(12, 0.75, seed=draw)
+    rng = np.random.default_rng(draw + 1)
+    rates = 4.0 / np.arange(1, 11)  # per minute at peak, 4 in all
+    rates /= rates.sum() / 4.0
+    fund_burst, new_topic, plain_burst = (MONDAY + timedelta(days=d, hours=h) for d, h in ((1, 10), (2, 14), (3, 10)))
+    decoy = MONDAY + timedelta(days=4, hours=10)
+
+    def busy(moment: datetime) -> float:
+        factor = 1.0 if 9.5 <= moment.hour + moment.minute / 60 < 15 else 0.15
+        return factor * (2.0 if decoy <= moment < decoy + timedelta(hours=1) else 1.0)
+
+    questions = []
+    for minute in range(5 * 24 * 60):
+        moment = MONDAY + timedelta(minutes=minute)
+        for topic, rate in enumerate(rates):
+            extra = 9.0 if topic == 2 and fund_burst <= moment < fund_burst + timedelta(minutes=40) else 0.0
+            plain = 4.0 if topic == 1 and plain_burst <= moment < plain_burst + timedelta(minutes=40) else 0.0
+            for _ in range(int(rng.poisson(rate * busy(moment) * (1 + plain)))):
+                fund = "000001" if rng.random() < 0.08 else None
+                questions.append(Question(moment, f"topic {topic}", topics.ask(topic), fund_code=fund))
+            for _ in range(int(rng.poisson(rate * busy(moment) * extra))):
+                questions.append(Question(moment, "why did 900001 fall", topics.ask(topic), fund_code=FUND))
+        if new_topic <= moment < new_topic + timedelta(minutes=30):
+            for _ in range(int(rng.poisson(3.0))):
+                questions.append(Question(moment, "new topic", topics.ask(11), fund_code="161725"))
+    return sorted(questions, key=lambda q: q.moment), (fund_burst, new_topic, plain_burst), decoy
+
+
+@dataclass(frozen=True)
+class WeekOutcome:
+    draw: int
+    delays: tuple[float | None, ...]  # minutes from each burst's start to its first incident (None: none in the hour)
+    stray: int  # incidents before the decoy outside the bursts' hours
+    decoy_fired: bool  # an incident opened during the decoy or after it
+
+
+def outcome(draw: int) -> WeekOutcome:
+    questions, bursts, decoy = hidden_week_like(draw)
+    found = [detected for _, detected in opened(QuestionPipeline(), questions)]
+    hours = [(start, start + timedelta(hours=1)) for start in bursts]
+    delays = tuple(min(((d - s).total_seconds() / 60 for d in found if s <= d <= e), default=None) for s, e in hours)
+    stray = sum(d < decoy and not any(start <= d <= end for start, end in hours) for d in found)
+    return WeekOutcome(draw, delays, stray, any(d >= decoy for d in found))
+
+
+def in_time(delay: float | None) -> bool:
+    return delay is not None and delay <= IN_TIME_MINUTES
+
+
+def summarize(outcomes: list[WeekOutcome]) -> dict[str, Any]:
+    """Per burst: draws caught in time, and the delay's median and worst decile (a miss counts as the hour)."""
+    bursts = {}
+    for i, name in enumerate(BURSTS):
+        delays = np.array([60.0 if o.delays[i] is None else o.delays[i] for o in outcomes])
+        bursts[name] = {
+            "in_time": sum(in_time(o.delays[i]) for o in outcomes),
+            "median_min": round(float(np.median(delays)), 1),
+            "worst_decile_min": round(float(np.percentile(delays, 90)), 1),
+            "missed_draws": [o.draw for o in outcomes if not in_time(o.delays[i])],
+        }
+    return {
+        "draws": len(outcomes),
+        "bursts": bursts,
+        "stray_incidents": sum(o.stray for o in outcomes),
+        "stray_draws": [o.draw for o in outcomes if o.stray],
+        "decoy_fired_draws": [o.draw for o in outcomes if o.decoy_fired],
+    }
+
+
+def run(draws: range, workers: int = 1) -> list[WeekOutcome]:
+    if workers <= 1:
+        return [outcome(draw) for draw in draws]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(outcome, draws))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.hidden_weeks", description=__doc__.splitlines()[0])
+    parser.add_argument("--first", type=int, default=0, help="first draw (default 0)")
+    parser.add_argument("--draws", type=int, default=80, help="how many draws (default 80)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print every draw's outcome as JSON lines too")
+    args = parser.parse_args(argv)
+    outcomes = run(range(args.first, args.first + args.draws), args.workers)
+    if args.json:
+        for o in outcomes:
+            print(json.dumps(asdict(o)))
+    summary = summarize(outcomes)
+    print(f"{summary['draws']} draws from {args.first}")
+    for name, row in summary["bursts"].items():
+        print(
+            f"  {name:10s} within {IN_TIME_MINUTES:.0f} min in {row['in_time']} of {summary['draws']}; delay median "
+            f"{row['median_min']} min, worst decile {row['worst_decile_min']} min; missed in {row['missed_draws']}"
+        )
+    print(f"  stray incidents {summary['stray_incidents']} (draws {summary['stray_draws']})")
+    print(f"  decoy fired in {len(summary['decoy_fired_draws'])} draws {summary['decoy_fired_draws']}")
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The hidden-like weeks' summary counts what the tests ask of those weeks, over any number of draws."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.hidden_weeks import WeekOutcome, main, summarize
+
+
+def test_a_burst_caught_after_ten_minutes_or_never_counts_as_missed_and_a_miss_weighs_as_the_whole_hour() -> None:
+    weeks = [
+        WeekOutcome(0, (1.0, 2.0, 10.0), 0, False),
+        WeekOutcome(1, (1.0, 2.0, 10.5), 1, False),
+        WeekOutcome(2, (1.0, 3.0, None), 0, True),
+    ]
+    summary = summarize(weeks)
+    assert summary["bursts"]["plain 5x"]["in_time"] == 1
+    assert summary["bursts"]["plain 5x"]["missed_draws"] == [1, 2]
+    assert summary["bursts"]["plain 5x"]["median_min"] == 10.5
+    assert summary["bursts"]["plain 5x"]["worst_decile_min"] > 50
+    assert (summary["stray_incidents"], summary["stray_draws"], summary["decoy_fired_draws"]) == (1, [1], [2])
+
+
+def test_one_draw_runs_from_the_command_line_and_ends_with_its_summary_as_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--first", "3", "--draws", "1"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith('{"draws": 1,')
