@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.stats import percentile
 from escalation.spikes.pipeline import Question, QuestionPipeline
 
 MONDAY = datetime(2026, 3, 2)
@@ -102,7 +104,7 @@ def outcome(draw: int) -> WeekOutcome:
     found = [detected for _, detected in opened(QuestionPipeline(), questions)]
     hours = [(start, start + timedelta(hours=1)) for start in bursts]
     delays = tuple(min(((d - s).total_seconds() / 60 for d in found if s <= d <= e), default=None) for s, e in hours)
-    stray = sum(d < decoy and not any(start <= d <= end for start, end in hours) for d in found)
+    stray = sum(d < decoy and not any(s <= d <= e for s, e in hours) for d in found)
     return WeekOutcome(draw, delays, stray, any(d >= decoy for d in found))
 
 
@@ -111,14 +113,20 @@ def in_time(delay: float | None) -> bool:
 
 
 def summarize(outcomes: list[WeekOutcome]) -> dict[str, Any]:
-    """Per burst: draws caught in time, and the delay's median and worst decile (a miss counts as the hour)."""
+    """Per burst: draws caught in time, and the delay's median and worst decile, a miss counting as an infinite delay
+    (None: that share was missed), as :mod:`bench.spike_scenarios` reports its delays."""
+
+    def at(delays: list[float], share: float) -> float | None:
+        value = percentile(delays, share) if delays else math.inf
+        return None if math.isinf(value) else round(value, 1)
+
     bursts = {}
     for i, name in enumerate(BURSTS):
-        delays = np.array([60.0 if o.delays[i] is None else o.delays[i] for o in outcomes])
+        delays = [math.inf if (delay := o.delays[i]) is None else delay for o in outcomes]
         bursts[name] = {
             "in_time": sum(in_time(o.delays[i]) for o in outcomes),
-            "median_min": round(float(np.median(delays)), 1),
-            "worst_decile_min": round(float(np.percentile(delays, 90)), 1),
+            "median_min": at(delays, 0.5),
+            "worst_decile_min": at(delays, 0.9),
             "missed_draws": [o.draw for o in outcomes if not in_time(o.delays[i])],
         }
     return {
@@ -137,6 +145,10 @@ def run(draws: range, workers: int = 1) -> list[WeekOutcome]:
         return list(pool.map(outcome, draws))
 
 
+def _minutes(value: float | None) -> str:
+    return "missed" if value is None else f"{value} min"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.hidden_weeks", description=__doc__.splitlines()[0])
     parser.add_argument("--first", type=int, default=0, help="first draw (default 0)")
@@ -152,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{summary['draws']} draws from {args.first}")
     for name, row in summary["bursts"].items():
         print(
-            f"  {name:10s} within {IN_TIME_MINUTES:.0f} min in {row['in_time']} of {summary['draws']}; delay median "
-            f"{row['median_min']} min, worst decile {row['worst_decile_min']} min; missed in {row['missed_draws']}"
+            f"  {name:10s} within {IN_TIME_MINUTES:.0f} min in {row['in_time']} of {summary['draws']}; "
+            f"delay median {_minutes(row['median_min'])}, worst decile {_minutes(row['worst_decile_min'])}; "
+            f"missed in {row['missed_draws']}"
         )
     print(f"  stray incidents {summary['stray_incidents']} (draws {summary['stray_draws']})")
     print(f"  decoy fired in {len(summary['decoy_fired_draws'])} draws {summary['decoy_fired_draws']}")
