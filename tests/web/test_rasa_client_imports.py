@@ -2,19 +2,21 @@
 
 httpcore imports ``sniffio`` each time it sends a request and falls back to asyncio when that fails.
 A failed import is not cached, so without the package every call to Rasa searched ``sys.path`` again:
-4% of the web service's CPU at saturation (py-spy, 2026-12-05). ``requirements.txt`` pins it.
+4.7% of the web service's busy samples at saturation (py-spy, 2026-12-05). ``requirements.txt`` pins it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import Sequence
 from importlib.abc import MetaPathFinder
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-import httpx
+from tests.doubles.fake_rasa import serve
+from web.rasa_client import RasaClient
 
 
 class _Lookups(MetaPathFinder):
@@ -30,26 +32,30 @@ class _Lookups(MetaPathFinder):
         return None
 
 
-async def _requests_to_a_local_server(count: int, lookups: _Lookups) -> list[int]:
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while await reader.readuntil(b"\r\n\r\n"):
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n[]")
-            await writer.drain()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server, httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        await client.post("/webhooks/rest/webhook", json={"sender": "warm-up", "message": "hi"})
+async def _turns(url: str, count: int, lookups: _Lookups) -> list[int]:
+    """How many replies each of ``count`` turns got, the first one sent before ``lookups`` listens."""
+    rasa = RasaClient(url, timeout=5.0)
+    try:
+        await rasa.send("investor-1", "How long until my redemption money arrives?")
         sys.meta_path.insert(0, lookups)
         try:
-            replies = [await client.post("/webhooks/rest/webhook", json={"message": "hi"}) for _ in range(count)]
+            replies = [
+                await rasa.send("investor-1", "How long until my redemption money arrives?") for _ in range(count)
+            ]
         finally:
             sys.meta_path.remove(lookups)
-    return [reply.status_code for reply in replies]
+    finally:
+        await rasa.close()
+    return [len(reply) for reply in replies]
 
 
-def test_requests_through_httpx_look_up_no_module_once_the_first_one_is_sent() -> None:
+def test_turns_sent_to_rasa_look_up_no_module_once_the_first_one_is_sent() -> None:
+    server = serve()  # the fake Rasa's REST channel, over real HTTP: the same httpx and httpcore path as Rasa's
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     lookups = _Lookups()
-    statuses = asyncio.run(_requests_to_a_local_server(5, lookups))
-    assert statuses == [200] * 5
+    try:
+        replies = asyncio.run(_turns(f"http://127.0.0.1:{server.server_address[1]}", 5, lookups))
+    finally:
+        server.shutdown()
+    assert all(replies)
     assert lookups.names == []
