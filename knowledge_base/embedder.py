@@ -54,7 +54,7 @@ def _fingerprint(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-RUNTIMES = ("onnx", "torch")
+RUNTIMES = ("onnx", "onnx-int8", "torch")
 
 
 class SentenceTransformerEmbedder:
@@ -92,7 +92,12 @@ class SentenceTransformerEmbedder:
         self._pooled: _Pooled | None = None
         self._model: SentenceTransformer | None = None
         pooled = pooled_embedder.supports(path)
-        if pooled and runtime == "onnx":
+        if pooled and runtime == "onnx-int8":
+            self._pooled = _onnx(path, self._name, cache or default_cache(), batch_size, threads, int8=True)
+            if self._pooled is not None:
+                # Other vectors than the float model's: the embedding cache must not mix them.
+                self.runtime, self._name = "onnx-int8", f"{self._name}+int8"
+        if pooled and runtime.startswith("onnx") and self._pooled is None:
             self._pooled = _onnx(path, self._name, cache or default_cache(), batch_size, threads)
             self.runtime = "onnx" if self._pooled else self.runtime
         if self._pooled is None:
@@ -174,14 +179,17 @@ def default_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "funddesk" / "models"
 
 
-def _onnx(path: Path, name: str, cache: Path, batch_size: int, threads: int | None) -> _Pooled | None:
-    """The model on ONNX Runtime, or None (logged) when it cannot run there: then torch runs it."""
+def _onnx(
+    path: Path, name: str, cache: Path, batch_size: int, threads: int | None, *, int8: bool = False
+) -> _Pooled | None:
+    """The model on ONNX Runtime, or None (logged) when it cannot run there: then the float ONNX
+    model runs it (``int8``) or torch does."""
     from knowledge_base import onnx_embedder
 
     try:
-        return onnx_embedder.load(path, name, cache, batch_size, threads)
+        return (onnx_embedder.load_int8 if int8 else onnx_embedder.load)(path, name, cache, batch_size, threads)
     except (onnx_embedder.ExportError, OSError, ImportError) as error:
-        log.warning("embedding: %s runs on torch: %s", path.name, error)
+        log.warning("embedding: %s runs %s: %s", path.name, "in floats" if int8 else "on torch", error)
         return None
 
 

@@ -119,7 +119,7 @@ def test_an_unwritable_cache_falls_back_to_torch(tmp_path: Path, caplog: pytest.
 
 def test_torch_runtime_is_torch_and_an_unknown_runtime_is_an_error() -> None:
     assert SentenceTransformerEmbedder(runtime="torch").runtime == "torch"
-    with pytest.raises(ValueError, match="embedding runtime must be one of onnx, torch"):
+    with pytest.raises(ValueError, match="embedding runtime must be one of onnx, onnx-int8, torch"):
         SentenceTransformerEmbedder(runtime="tensorrt")
 
 
