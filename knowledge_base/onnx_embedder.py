@@ -130,12 +130,19 @@ def load(model_dir: Path, name: str, cache: Path, batch_size: int, threads: int 
     file that no longer loads is exported again.
     """
     target = cache / f"{name}.onnx"
+    return _cached(target, lambda: export(model_dir, target), "exporting", model_dir, batch_size, threads)
+
+
+def _cached(
+    target: Path, make: Callable[[], None], making: str, model_dir: Path, batch_size: int, threads: int | None
+) -> OnnxPooledTransformer:
+    """``target`` loaded, after ``make`` wrote it if it is missing or no longer loads."""
     if target.is_file():
         try:
             return OnnxPooledTransformer(target, model_dir, batch_size, threads)
         except Exception as error:  # onnxruntime raises its own types for a damaged file
-            log.warning("embedding: %s does not load (%s); exporting the model again", target, error)
-    export(model_dir, target)
+            log.warning("embedding: %s does not load (%s); %s the model again", target, error, making)
+    make()
     return OnnxPooledTransformer(target, model_dir, batch_size, threads)
 
 
@@ -203,14 +210,12 @@ def load_int8(model_dir: Path, name: str, cache: Path, batch_size: int, threads:
     :data:`INT8_MIN_COSINE` allows.
     """
     target = cache / f"{name}+int8.onnx"
-    if target.is_file():
-        try:
-            return OnnxPooledTransformer(target, model_dir, batch_size, threads)
-        except Exception as error:  # onnxruntime raises its own types for a damaged file
-            log.warning("embedding: %s does not load (%s); quantizing the model again", target, error)
-    full = load(model_dir, name, cache, len(CHECK_TEXTS), threads)
-    quantize(cache / f"{name}.onnx", target, model_dir, full)
-    return OnnxPooledTransformer(target, model_dir, batch_size, threads)
+
+    def make() -> None:
+        full = load(model_dir, name, cache, len(CHECK_TEXTS), threads)
+        quantize(cache / f"{name}.onnx", target, model_dir, full)
+
+    return _cached(target, make, "quantizing", model_dir, batch_size, threads)
 
 
 def quantize(source: Path, target: Path, model_dir: Path, full: OnnxPooledTransformer) -> None:

@@ -74,3 +74,18 @@ def test_an_int8_model_that_strays_is_not_kept_and_the_float_model_serves(
     assert not embedder.name.endswith("+int8")
     assert [p.name for p in cache.iterdir() if "int8" in p.name] == []  # no partial file left either
     assert embedder.encode(["赎回多久到账"]).shape == (1, 384)
+
+
+def test_a_damaged_int8_model_is_quantized_again(
+    quantized: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = tmp_path / "models"
+    shutil.copytree(quantized, cache)
+    (model_file,) = cache.glob("*+int8.onnx")
+    model_file.write_bytes(model_file.read_bytes()[:1000])  # a copy cut short
+    with caplog.at_level(logging.WARNING):
+        embedder = SentenceTransformerEmbedder(runtime="onnx-int8", cache=cache)
+    assert embedder.runtime == "onnx-int8" and "quantizing the model again" in caplog.text
+    full = SentenceTransformerEmbedder(cache=cache).encode(["How long until my redemption money arrives?"])
+    again = embedder.encode(["How long until my redemption money arrives?"])
+    assert float((full * again).sum()) >= onnx_embedder.INT8_MIN_COSINE
