@@ -1,6 +1,6 @@
 """CPU time per question when the action server embeds questions one by one or several in one call.
 
-    python -m bench.embedding_batches [--sizes 1 2 4 8 16 32] [--rounds 5] [--runtime onnx torch]
+    python -m bench.embedding_batches [--sizes 1 2 4 8 16 32] [--rounds 5] [--runtime onnx onnx-int8 torch]
 
 The questions are the shipped FAQ's paraphrases (English and Chinese mixed, as they come), read as
 the matcher reads them. Each runtime (``FUNDDESK_EMBEDDING_RUNTIME``) and size embeds the same
@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from itertools import zip_longest
 
 from bench import chat_load
+from knowledge_base.embedder import RUNTIMES
 
 SIZES = (1, 2, 4, 8, 16, 32)
 
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--runtime", nargs="+", default=["onnx", "torch"], choices=["onnx", "torch"])
+    parser.add_argument("--runtime", nargs="+", default=["onnx", "torch"], choices=list(RUNTIMES))
     args = parser.parse_args(argv)
     print(json.dumps([measure(tuple(args.sizes), args.rounds, runtime) for runtime in args.runtime], indent=2))
 
