@@ -92,14 +92,13 @@ class SentenceTransformerEmbedder:
         self._pooled: _Pooled | None = None
         self._model: SentenceTransformer | None = None
         pooled = pooled_embedder.supports(path)
-        if pooled and runtime == "onnx-int8":
-            self._pooled = _onnx(path, self._name, cache or default_cache(), batch_size, threads, int8=True)
+        if pooled and runtime.startswith("onnx"):
+            asked = runtime == "onnx-int8"
+            self._pooled, int8 = _onnx(path, self._name, cache or default_cache(), batch_size, threads, int8=asked)
             if self._pooled is not None:
-                # Other vectors than the float model's: the embedding cache must not mix them.
-                self.runtime, self._name = "onnx-int8", f"{self._name}+int8"
-        if pooled and runtime.startswith("onnx") and self._pooled is None:
-            self._pooled = _onnx(path, self._name, cache or default_cache(), batch_size, threads)
-            self.runtime = "onnx" if self._pooled else self.runtime
+                self.runtime = "onnx-int8" if int8 else "onnx"
+            if int8:  # other vectors than the float model's: the embedding cache must not mix them
+                self._name = f"{self._name}+int8"
         if self._pooled is None:
             _torch_threads(threads)
             if pooled:
@@ -181,16 +180,21 @@ def default_cache() -> Path:
 
 def _onnx(
     path: Path, name: str, cache: Path, batch_size: int, threads: int | None, *, int8: bool = False
-) -> _Pooled | None:
-    """The model on ONNX Runtime, or None (logged) when it cannot run there: then the float ONNX
-    model runs it (``int8``) or torch does."""
+) -> tuple[_Pooled | None, bool]:
+    """The model on ONNX Runtime, and whether it is the int8 copy (asked for with ``int8``): the float
+    export when only the int8 copy fails, None (logged) when the export itself fails: then torch runs it."""
     from knowledge_base import onnx_embedder
 
     try:
-        return (onnx_embedder.load_int8 if int8 else onnx_embedder.load)(path, name, cache, batch_size, threads)
+        if int8:
+            try:
+                return onnx_embedder.load_int8(path, name, cache, batch_size, threads), True
+            except onnx_embedder.QuantizeError as error:
+                log.warning("embedding: %s runs in floats: %s", path.name, error)
+        return onnx_embedder.load(path, name, cache, batch_size, threads), False
     except (onnx_embedder.ExportError, OSError, ImportError) as error:
-        log.warning("embedding: %s runs %s: %s", path.name, "in floats" if int8 else "on torch", error)
-        return None
+        log.warning("embedding: %s runs on torch: %s", path.name, error)
+        return None, False
 
 
 def _torch_threads(threads: int | None) -> None:

@@ -52,6 +52,10 @@ class ExportError(RuntimeError):
     """The model could not be exported faithfully; it runs on torch instead."""
 
 
+class QuantizeError(ExportError):
+    """The int8 copy could not be made faithfully; the float export serves instead."""
+
+
 class OnnxPooledTransformer:
     """:class:`PooledTransformer`'s ``encode``, on an exported graph."""
 
@@ -206,8 +210,8 @@ def _pooled_module(model: Any, names: list[str]) -> Any:
 def load_int8(model_dir: Path, name: str, cache: Path, batch_size: int, threads: int | None) -> OnnxPooledTransformer:
     """The exported graph with int8 matrix weights (derived once into ``cache``, see the module doc).
 
-    Raises :class:`ExportError` when the quantized vectors stray from the float ones by more than
-    :data:`INT8_MIN_COSINE` allows.
+    Raises :class:`QuantizeError` when the quantized vectors stray from the float ones by more than
+    :data:`INT8_MIN_COSINE` allows, and what :func:`load` raises when the float export itself fails.
     """
     target = cache / f"{name}+int8.onnx"
 
@@ -239,12 +243,14 @@ def quantize(source: Path, target: Path, model_dir: Path, full: OnnxPooledTransf
         small = OnnxPooledTransformer(partial, model_dir, len(CHECK_TEXTS), 1)
         cosine = float((small.encode(CHECK_TEXTS) * full.encode(CHECK_TEXTS)).sum(axis=1).min())
         if not cosine >= INT8_MIN_COSINE:
-            raise ExportError(f"the int8 model's vectors reach cosine {cosine:.3f} (at least {INT8_MIN_COSINE} needed)")
+            raise QuantizeError(
+                f"the int8 model's vectors reach cosine {cosine:.3f} (at least {INT8_MIN_COSINE} needed)"
+            )
         os.replace(partial, target)
         log.info("embedding: quantized %s to %s (lowest cosine to the float model %.4f)", source.name, target, cosine)
-    except ExportError:
+    except QuantizeError:
         raise
     except Exception as error:  # the quantizer fails in many ways; each means "use the float model"
-        raise ExportError(f"could not quantize {source}: {error}") from error
+        raise QuantizeError(f"could not quantize {source}: {error}") from error
     finally:
         partial.unlink(missing_ok=True)

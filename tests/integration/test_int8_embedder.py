@@ -89,3 +89,21 @@ def test_a_damaged_int8_model_is_quantized_again(
     full = SentenceTransformerEmbedder(cache=cache).encode(["How long until my redemption money arrives?"])
     again = embedder.encode(["How long until my redemption money arrives?"])
     assert float((full * again).sum()) >= onnx_embedder.INT8_MIN_COSINE
+
+
+def test_an_export_that_fails_is_tried_once_and_torch_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(onnx_embedder, "TOLERANCE", -1.0)  # no export can agree that closely
+    exports: list[tuple[Path, Path]] = []
+    export = onnx_embedder.export
+
+    def counted(model_dir: Path, target: Path) -> None:
+        exports.append((model_dir, target))
+        export(model_dir, target)
+
+    monkeypatch.setattr(onnx_embedder, "export", counted)
+    with caplog.at_level(logging.WARNING):
+        embedder = SentenceTransformerEmbedder(runtime="onnx-int8", cache=tmp_path)
+    assert embedder.runtime == "torch" and "runs on torch" in caplog.text
+    assert len(exports) == 1  # the float export failed: the int8 copy cannot help, nor a second try
