@@ -144,8 +144,18 @@ SAME_GRAPHS = textwrap.dedent(
     nlu_threads.clear()
     speedups.apply()
     plain_run = type(runner).run.__get__(runner)  # the patched class method, behind the same recorder
+    join, joined = speedups.join_coo, []
+
+    def counted(left, right):
+        result = join(left, right)
+        joined.append(result is not None)
+        return result
+
+    speedups.join_coo = counted
     after = asyncio.run(decisions())
-    print(json.dumps({"before": before, "after": after, "nlu_threads": [threads_before, sorted(set(nlu_threads))]}))
+    print(json.dumps({
+        "before": before, "after": after, "nlu_threads": [threads_before, sorted(set(nlu_threads))], "joined": joined,
+    }))
     """
 )
 
@@ -157,3 +167,43 @@ def test_the_trained_model_parses_and_predicts_exactly_as_with_dask_after_the_sp
     assert found["after"] == found["before"]
     assert {d["action"] for d in found["before"]} > {"action_answer_faq"}  # several different decisions
     assert found["nlu_threads"] == [["MainThread"], ["rasa-nlu_0"]]  # parsed beside the loop, on one thread
+    assert len(found["joined"]) >= 2 * len(found["after"]) and all(found["joined"])  # every join took the direct path
+
+
+# Rasa's featurizers give COO matrices; the direct join must give what scipy's hstack gives, bit for bit.
+SAME_JOINS = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    from scipy import sparse
+    from bot.speedups import join_coo
+
+    def coo(rows, columns, density, dtype, seed):
+        return sparse.random(rows, columns, density=density, format="coo", random_state=seed).astype(dtype)
+
+    same, cases = [], 0
+    for rows in (1, 3, 12):
+        for widths in ((3000, 20000), (0, 5), (5, 0), (1, 1), (40, 7)):
+            for dtypes in ((np.float32, np.float32), (np.float64, np.float32), (np.int64, np.float32)):
+                for density in (0.0, 0.01, 1.0):
+                    left, right = coo(rows, widths[0], density, dtypes[0], 1), coo(rows, widths[1], 0.3, dtypes[1], 2)
+                    want, got = sparse.hstack([left, right]), join_coo(left, right)
+                    cases += 1
+                    same.append(
+                        type(got) is type(want) and got.shape == want.shape
+                        and all(getattr(got, a).dtype == getattr(want, a).dtype for a in ("data", "row", "col"))
+                        and all(np.array_equal(getattr(got, a), getattr(want, a)) for a in ("data", "row", "col"))
+                    )
+    refused = [join_coo(coo(2, 3, 0.5, np.float32, 1), coo(3, 3, 0.5, np.float32, 1)),
+               join_coo(coo(2, 3, 0.5, np.float32, 1).tocsr(), coo(2, 3, 0.5, np.float32, 1)),
+               join_coo(np.zeros((2, 3)), coo(2, 3, 0.5, np.float32, 1))]
+    print(json.dumps({"cases": cases, "same": all(same), "refused": [r is None for r in refused]}))
+    """
+)
+
+
+def test_joining_two_sparse_feature_matrices_directly_gives_exactly_what_scipy_hstack_gives() -> None:
+    found = run_in_rasa(SAME_JOINS, timeout=300).found
+    assert found["cases"] == 135
+    assert found["same"] is True
+    assert found["refused"] == [True, True, True]  # other heights or formats go through Rasa's own hstack
