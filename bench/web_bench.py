@@ -103,21 +103,28 @@ async def _start(http: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
     return body["conversation_id"], {"Authorization": f"Bearer {body['token']}"}
 
 
-async def _ask(http: httpx.AsyncClient, tally: Tally, conversation: str, auth: dict[str, str], text: str) -> None:
+async def _ask(http: httpx.AsyncClient, tally: Tally, conversation: str, auth: dict[str, str], text: str) -> str | None:
+    """Ask once; the conversation's state afterwards ("bot", or "waiting" once it was handed to a person), None on
+    an error. Some paraphrases are complaints, which the bot hands to staff: that turn and its system notice are an
+    answer, not an error, and the investor then waits for a person, so the caller starts a new conversation."""
     started = time.perf_counter()
     try:
         response = await http.post(f"/conversations/{conversation}/messages", json={"text": text}, headers=auth)
     except httpx.HTTPError as exc:
         tally.errors.append(type(exc).__name__)
-        return
+        return None
     elapsed = time.perf_counter() - started
-    replies = response.json().get("messages", []) if response.status_code == 200 else []
-    if response.status_code != 200 or not replies or any(m["role"] == "system" for m in replies):
+    body = response.json() if response.status_code == 200 else {}
+    replies, state = body.get("messages", []), body.get("state")
+    answered = bool(replies) and not any(m["role"] == "system" for m in replies)
+    handed = state is not None and state != "bot"  # waiting for a person: the bot rightly stays silent
+    if response.status_code != 200 or not (answered or handed):
         tally.errors.append(f"{response.status_code}: {response.text[:80]}")
-        return
+        return None
     tally.latencies.append(elapsed)
     tally.accepted[conversation] = tally.accepted.get(conversation, 0) + 1
     tally.replies[conversation] = tally.replies.get(conversation, 0) + len(replies)
+    return str(state)
 
 
 async def _investor(
@@ -127,7 +134,8 @@ async def _investor(
     conversation, auth = await _start(http)
     await asyncio.sleep(rng.uniform(0, interval))  # investors do not arrive in lockstep
     while time.monotonic() < until:
-        await _ask(http, tally, conversation, auth, rng.choice(questions))
+        if await _ask(http, tally, conversation, auth, rng.choice(questions)) not in (None, "bot"):
+            conversation, auth = await _start(http)
         await asyncio.sleep(min(rng.expovariate(1 / interval), max(0.0, until - time.monotonic())))
 
 
@@ -140,7 +148,8 @@ async def _eager(
     while time.monotonic() < until:
         if length and index and index % length == 0:
             conversation, auth = await _start(http)
-        await _ask(http, tally, conversation, auth, questions[index % len(questions)])
+        if await _ask(http, tally, conversation, auth, questions[index % len(questions)]) not in (None, "bot"):
+            conversation, auth = await _start(http)  # handed to a person: this investor now waits for staff
         index += 1
 
 
