@@ -33,6 +33,9 @@ before ``rasa run``. py-spy profiles of Rasa answering 8 or 16 clients in 8-ques
   (2026-12-05, py-spy ``--gil`` at 16 clients). Both sides are COO matrices, so the join is three
   concatenations; here it is done directly (about 30 µs), with the arrays, dtypes and shape
   ``hstack`` gives, which a test checks. Anything else goes through ``hstack`` as before.
+- ``EndpointConfig.request`` opens a new HTTP session, and so a new connection, for every action call
+  (about 8 % of the event loop's time holding the GIL, 2026-12-05): :mod:`bot.kept_connections` keeps
+  them.
 
 All rely on Rasa internals, so they apply only to the version they were written for; any other
 version runs unchanged, with a warning.
@@ -44,6 +47,8 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any
+
+from bot import kept_connections
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +67,7 @@ def apply() -> bool:
     _run_graphs_in_a_fixed_order()
     _parse_beside_the_event_loop()
     _join_sparse_features_directly()
+    kept_connections.apply()
     return True
 
 

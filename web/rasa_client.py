@@ -11,17 +11,19 @@ blank line (``"\\n\\n"``), and the ``json_message`` the action attached as a sep
   the matched entry, feedback or a hand-off request) and closes it; a ``custom`` with a ``text``
   of its own is a message.
 
-The transport is a seam: tests pass an ``httpx.MockTransport``.
+The transport is a seam: tests pass an ``httpx.MockTransport``; the service itself talks aiohttp.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+import aiohttp
 import httpx
 
 from funddesk.bot_payload import FaqMatch, Feedback, HandoffRequest, Payload, parse
@@ -29,6 +31,7 @@ from web.errors import RasaUnavailable
 
 log = logging.getLogger("web.rasa")
 REST_PATH = "/webhooks/rest/webhook"
+KEEP_IDLE_S = 3.0  # below the 5 s after which Rasa's Sanic closes an idle connection
 
 
 class ButtonJson(TypedDict):
@@ -138,26 +141,59 @@ def _buttons(value: object) -> list[ButtonJson]:
 
 
 class RasaClient:
-    """One pooled HTTP client to Rasa's REST channel, opened at start and closed at stop."""
+    """One pooled HTTP client to Rasa's REST channel, opened at start and closed at stop.
+
+    On aiohttp: at 16 concurrent turns httpx spent about 1.6 ms of CPU on each call to a local
+    server against aiohttp's 0.25 (2026-12-05), and this client is on every turn. A ``transport``
+    (tests pass an ``httpx.MockTransport``) goes through httpx instead, with the same errors.
+    """
 
     def __init__(self, base_url: str, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
         self._timeout = timeout
-        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport, limits=limits)
+        self._url = base_url.rstrip("/") + REST_PATH
+        self._mock: httpx.AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
+        if transport is not None:
+            self._mock = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+
+    def _pooled(self) -> aiohttp.ClientSession:
+        """The session, made on first use: it belongs to the event loop that runs the service."""
+        if self._session is None:
+            # Idle connections go before Rasa's server drops them (Sanic 21's keep-alive, 5 s), so a
+            # turn is never sent on one the server is closing; behind nginx the upstream's is 75 s.
+            connector = aiohttp.TCPConnector(limit=64, keepalive_timeout=KEEP_IDLE_S)
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
 
     async def send(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[BotReply]:
         """The bot's replies to ``message``; RasaUnavailable if Rasa is down, failing or slow."""
         body: RestRequest = {"sender": sender, "message": message, "metadata": metadata or {}}
         try:
             async with asyncio.timeout(self._timeout):  # the whole exchange, pool waits included
-                response = await self._http.post(REST_PATH, json=body)
-            response.raise_for_status()
-            items = response.json()
+                items = await (self._post_mock(body) if self._mock is not None else self._post(body))
         except (httpx.TimeoutException, TimeoutError) as exc:
             raise RasaUnavailable("Rasa did not answer in time", code="assistant_timeout") from exc
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx.HTTPError, aiohttp.ClientError, ValueError) as exc:
             raise RasaUnavailable(f"Rasa is unavailable: {exc!r}") from exc
         return parse_items(items)
 
+    async def _post(self, body: RestRequest) -> Any:
+        async with self._pooled().post(self._url, json=body) as response:
+            content = await response.read()
+            if response.status >= 400:
+                raise aiohttp.ClientResponseError(
+                    response.request_info, response.history, status=response.status, message=response.reason or ""
+                )
+        return json.loads(content)  # whatever its content type, as httpx's response.json()
+
+    async def _post_mock(self, body: RestRequest) -> Any:
+        assert self._mock is not None
+        response = await self._mock.post(REST_PATH, json=body)
+        response.raise_for_status()
+        return response.json()
+
     async def close(self) -> None:
-        await self._http.aclose()
+        if self._mock is not None:
+            await self._mock.aclose()
+        if self._session is not None:
+            await self._session.close()

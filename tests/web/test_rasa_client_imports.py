@@ -3,6 +3,7 @@
 httpcore imports ``sniffio`` each time it sends a request and falls back to asyncio when that fails.
 A failed import is not cached, so without the package every call to Rasa searched ``sys.path`` again:
 4.7% of the web service's busy samples at saturation (py-spy, 2026-12-05). ``requirements.txt`` pins it.
+The client now talks aiohttp; this keeps any library on its path from doing the same.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ async def _turns(url: str, count: int, lookups: _Lookups) -> list[int]:
 
 
 def test_turns_sent_to_rasa_look_up_no_module_once_the_first_one_is_sent() -> None:
-    server = serve()  # the fake Rasa's REST channel, over real HTTP: the same httpx and httpcore path as Rasa's
+    server = serve()  # the fake Rasa's REST channel, over real HTTP: the client's own path to Rasa
     threading.Thread(target=server.serve_forever, daemon=True).start()
     lookups = _Lookups()
     try:
