@@ -8,6 +8,7 @@ import pytest
 from aiohttp import web
 
 from bench import http_clients
+from tests.doubles.local_http import serving
 
 
 @pytest.mark.parametrize("kind", ["httpx", "aiohttp"])
@@ -19,17 +20,8 @@ def test_each_client_is_timed_on_calls_the_server_answered(kind: str) -> None:
         return web.json_response(http_clients.REPLY)
 
     async def scenario() -> float:
-        app = web.Application()
-        app.router.add_post(http_clients.PATH, answer)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        try:
-            return await http_clients.cpu_per_call(kind, f"http://127.0.0.1:{port}", calls=40, concurrency=4)
-        finally:
-            await runner.cleanup()
+        async with serving(http_clients.PATH, answer) as url:
+            return await http_clients.cpu_per_call(kind, url, calls=40, concurrency=4)
 
     cpu_ms = asyncio.run(scenario())
     assert cpu_ms > 0

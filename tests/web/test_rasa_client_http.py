@@ -10,25 +10,15 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from tests.doubles.local_http import Handler, serving
 from web.errors import RasaUnavailable
 from web.rasa_client import REST_PATH, RasaClient
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def _with_rasa(handler: Handler, talk: Callable[[str], Awaitable[Any]]) -> Any:
     """``talk(url)`` against a local HTTP server answering the REST channel with ``handler``."""
-    app = web.Application()
-    app.router.add_post(REST_PATH, handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        return await talk(f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
+    async with serving(REST_PATH, handler) as url:
+        return await talk(url)
 
 
 async def _send(url: str, message: str = "hello", *, timeout: float = 2.0) -> list[str]:
