@@ -143,8 +143,8 @@ def _buttons(value: object) -> list[ButtonJson]:
 class RasaClient:
     """One pooled HTTP client to Rasa's REST channel, opened at start and closed at stop.
 
-    On aiohttp: at 16 concurrent turns httpx spent about 1.6 ms of CPU on each call to a local
-    server against aiohttp's 0.25 (2026-12-05), and this client is on every turn. A ``transport``
+    On aiohttp: httpx cost the caller 1.06-1.87 ms of CPU per call to a local server, aiohttp
+    0.16-0.33 (``python -m bench.http_clients``, 2026-12-05), and this client is on every turn. A ``transport``
     (tests pass an ``httpx.MockTransport``) goes through httpx instead, with the same errors.
     """
 
@@ -179,11 +179,8 @@ class RasaClient:
 
     async def _post(self, body: RestRequest) -> Any:
         async with self._pooled().post(self._url, json=body) as response:
+            response.raise_for_status()
             content = await response.read()
-            if response.status >= 400:
-                raise aiohttp.ClientResponseError(
-                    response.request_info, response.history, status=response.status, message=response.reason or ""
-                )
         return json.loads(content)  # whatever its content type, as httpx's response.json()
 
     async def _post_mock(self, body: RestRequest) -> Any:
