@@ -16,7 +16,8 @@ In the rare case that the server had run the action, it runs twice: what nginx a
 production profile when an action server dies mid-call (``proxy_next_upstream non_idempotent``), and
 harmless for an FAQ answer.
 
-Sessions close with the server (Rasa's ``close_resources``), or at exit if the loop is already gone.
+Sessions close with the server (Rasa's ``close_resources``), or, if their loop is already gone, when a new loop
+takes its id or at exit.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def session_for(endpoint: Any) -> Any:
     loop = asyncio.get_running_loop()
     held = _sessions.get(id(loop))
     if held is None or held[0] is not loop:
+        if held is not None:  # a new loop under a finished loop's id: that loop cannot close its sessions any more
+            _close_connectors(held[1].values())
         held = _sessions[id(loop)] = (loop, {})
     auth = endpoint.basic_auth or {}
     key = (tuple(sorted((endpoint.headers or {}).items())), auth.get("username"), auth.get("password"))
@@ -131,8 +134,12 @@ async def close_sessions() -> None:
 def _close_left_sessions() -> None:
     """At exit: close what a loop that never ran ``close_resources`` left, without it (it is gone)."""
     for _, sessions in _sessions.values():
-        for session in sessions.values():
-            connector = session.connector
-            if connector is not None and not connector.closed:
-                connector._close()  # aiohttp 3.9: the synchronous part of close(); no loop needed
+        _close_connectors(sessions.values())
     _sessions.clear()
+
+
+def _close_connectors(sessions: Any) -> None:
+    for session in sessions:
+        connector = session.connector
+        if connector is not None and not connector.closed:
+            connector._close()  # aiohttp 3.9: the synchronous part of close(); no loop needed

@@ -76,6 +76,14 @@ CHECK = textwrap.dedent(
         out["sessions_after_close"] = len(kept_connections._sessions)
         out["refused"] = await both(endpoint, n=1)
         await kept_connections.close_sessions()
+        # A finished loop whose id this loop now has (CPython reuses ids) left a session it can no longer close.
+        class Finished:
+            pass
+        left = aiohttp.ClientSession()
+        kept_connections._sessions[id(asyncio.get_running_loop())] = (Finished(), {("left",): left})
+        kept_connections.session_for(endpoint)
+        out["left_closed"] = left.connector is None or left.connector.closed
+        await kept_connections.close_sessions()
         print(json.dumps(out))
 
     asyncio.run(main())
@@ -110,3 +118,7 @@ def test_errors_are_rasas_own(found: dict) -> None:
 
 def test_the_sessions_close_with_the_server(found: dict) -> None:
     assert (found["sessions_before_close"], found["sessions_after_close"]) == (1, 0)
+
+
+def test_a_session_left_by_a_finished_loop_under_a_reused_id_is_closed_not_dropped(found: dict) -> None:
+    assert found["left_closed"] is True
