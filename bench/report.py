@@ -228,7 +228,10 @@ def _scenarios(figures: dict[str, Any] | None) -> list[str]:
             f"**{mode}** ({run['scenarios']} weeks, seeds {run['seeds']}, {run['bursts']} bursts, "
             f"{run['quiet_weeks']} quiet weeks): topic and fund bursts ≥ 5x caught within 10 min: "
             f"{_pct(run['within_10_min_at_5x'])}; of the {run.get('reachable_at_5x', '–')} that brought ≥ 8 questions "
-            f"in their first 10 min: {_pct(run.get('within_10_min_at_5x_reachable'))}. False incidents per week: "
+            f"in their first 10 min: {_pct(run.get('within_10_min_at_5x_reachable'))}. Known-rate ceiling (the "
+            f"detector's test given the true rates, `bench/scenario_ceiling.py`): "
+            f"{_pct(run.get('ceiling_within_10_min_at_5x'))} of those bursts within 10 min; caught within 10 min "
+            f"of those: {_pct(run.get('within_10_min_at_5x_of_ceiling'))}. False incidents per week: "
             f"median {false['median']}, worst decile {false['p90']}, max {false['max']} ({false['total']} in all); "
             f"in decoys: {run['false_in_decoys']['incidents']} of {run['false_in_decoys']['decoys']}. "
             f"{run['questions_per_second']} questions/s.",

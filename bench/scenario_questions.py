@@ -74,7 +74,7 @@ def _questions(rng: np.random.Generator, scenario: Scenario) -> tuple[np.ndarray
     rates = scenario.rates()
     k = scenario.hourly_shape
     rates *= np.repeat(rng.gamma(k, 1.0 / k, size=(WEEK_MINUTES // 60, rates.shape[1])), 60, axis=0)
-    rates *= _decoy_factor(scenario)[:, None]
+    rates *= scenario.decoy_factor()[:, None]
     counts = rng.poisson(rates)
     minutes, topics = np.nonzero(counts)
     repeats = counts[minutes, topics]
@@ -96,15 +96,6 @@ def _questions(rng: np.random.Generator, scenario: Scenario) -> tuple[np.ndarray
         index = scenario.codes.index(b.fund) if b.fund else -1
         parts.append((at, np.full(len(at), b.topic), np.full(len(at), index), np.full(len(at), b.id)))
     return tuple(np.concatenate([p[i] for p in parts]).astype(np.int64) for i in range(4))
-
-
-def _decoy_factor(scenario: Scenario) -> np.ndarray:
-    factor = np.ones(WEEK_MINUTES)
-    for d in scenario.decoys:
-        first = int((d.start - scenario.start).total_seconds() // 60)
-        minutes = int((d.end - d.start).total_seconds() // 60)
-        factor[first : first + minutes] *= 1.0 + (d.factor - 1.0) * strength(minutes, d.onset)
-    return factor
 
 
 def _synthetic(

@@ -11,11 +11,12 @@ import bisect
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Protocol
 
+from bench.scenario_ceiling import ceiling_delay
 from bench.scenario_weeks import Burst, Event, Stream
 from escalation.spikes.pipeline import Question, QuestionPipeline
 from escalation.spikes.series import DetectorConfig
@@ -60,6 +61,9 @@ class BurstOutcome:
     peak: int  # the most of its own questions one cluster got within 15 minutes (a detector needs min_count)
     trigger: str  # what opened its first incident: "topic" or "fund" (the pipeline's evidence), else ""
     first_ten: int = 0  # its own questions in its first 10 minutes, over all clusters
+    ceiling: float | None = (
+        None  # minutes until a test that knows the true rates flags it (:mod:`bench.scenario_ceiling`)
+    )
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,10 @@ def evaluate(
     clusters = [resolve(c) for c in clusters]
     moments = [event.moment for event in stream.events]
     matches = [_match(incident, stream, clusters, moments, resolve) for incident in opened]
-    outcomes = [_outcome(burst, opened, matches, stream.events, clusters) for burst in stream.bursts]
+    outcomes = [
+        replace(_outcome(burst, opened, matches, stream.events, clusters), ceiling=ceiling_delay(stream, burst))
+        for burst in stream.bursts
+    ]
     false = [_false(incident, stream) for incident, burst in zip(opened, matches, strict=True) if burst is None]
     return ScenarioResult(
         stream.scenario.seed, len(stream.events), seconds, len(opened), outcomes, false, len(stream.decoys)

@@ -125,6 +125,15 @@ class Scenario:
         """Expected questions per minute (minutes x topics) without noise, decoys or bursts."""
         return self.seasons.week()[:, None] * (np.asarray(self.peaks) / 5.0)[None, :]
 
+    def decoy_factor(self) -> np.ndarray:
+        """Per minute of the week: every topic's multiple during a decoy (a market-wide rise), else 1."""
+        factor = np.ones(WEEK_MINUTES)
+        for d in self.decoys:
+            first = int((d.start - self.start).total_seconds() // 60)
+            minutes = int((d.end - d.start).total_seconds() // 60)
+            factor[first : first + minutes] *= 1.0 + (d.factor - 1.0) * strength(minutes, d.onset)
+        return factor
+
     @property
     def codes(self) -> tuple[str, ...]:
         """Every fund code of the week: the background's, then fresh ones that only a burst names."""

@@ -24,6 +24,8 @@ in a decoy (a market-wide rise, which should open nothing).
 counts as an infinite delay, so a median or 90th percentile beyond the share detected reads "missed"), the share of
 topic and fund bursts of 5x or more detected within 10 minutes, false incidents per week and in decoys, throughput,
 and per missed burst what its questions looked like to the detector (clusters, the most in one within 15 minutes).
+Beside the headline it gives the known-rate ceiling (:mod:`bench.scenario_ceiling`): how many of those bursts the
+detector's own test could flag within 10 minutes if it knew the week's true rates, and how many of them it catches.
 ``python -m bench spike_scenarios`` (:func:`report`) runs the report seeds for bench/results.json.
 """
 
@@ -188,6 +190,11 @@ def summarize(results: list[ScenarioResult]) -> dict[str, Any]:
             [o.delay is not None and o.delay <= 10.0 for o in strong if o.first_ten >= MIN_COUNT]
         ),
         "reachable_at_5x": sum(o.first_ten >= MIN_COUNT for o in strong),
+        # The known-rate ceiling (bench.scenario_ceiling): the detector's own test, given the week's true rates.
+        "ceiling_within_10_min_at_5x": _share([_within(o.ceiling) for o in strong]),
+        "ceiling_at_5x": sum(_within(o.ceiling) for o in strong),
+        "within_10_min_at_5x_of_ceiling": _share([_within(o.delay) for o in strong if _within(o.ceiling)]),
+        "within_10_min_at_5x_beyond_ceiling": sum(_within(o.delay) and not _within(o.ceiling) for o in strong),
         "false_per_week": {
             **_spread(false_per_week, digits=0),
             "p90": percentile(false_per_week, 0.9) if results else None,
@@ -225,6 +232,10 @@ def _delays(outcomes: list[BurstOutcome]) -> dict[str, Any]:
     }
 
 
+def _within(delay: float | None, minutes: float = 10.0) -> bool:
+    return delay is not None and delay <= minutes
+
+
 def _share(flags: list[bool]) -> float | None:
     return round(sum(flags) / len(flags), 3) if flags else None
 
@@ -247,7 +258,8 @@ def _describe(seed: int, outcome: BurstOutcome) -> str:
         f"seed {seed} #{b.id} {b.kind}{fund} {size} {b.onset} {DAYS[b.start.weekday()]} {b.start:%H:%M} "
         f"{b.minutes} min, baseline {b.baseline:.2f}/5min, +{b.expected:.0f} expected; "
         f"{outcome.clusters} clusters (largest {outcome.largest_share:.0%}), at most {outcome.peak} in one in 15 min, "
-        f"{outcome.first_ten} in its first 10 min"
+        f"{outcome.first_ten} in its first 10 min; known-rate ceiling "
+        f"{'none within the hour' if outcome.ceiling is None else f'{outcome.ceiling:g} min'}"
     )
 
 
@@ -280,6 +292,9 @@ def table(summary: dict[str, Any]) -> str:
         f"topic and fund bursts >= 5x detected within 10 min: {summary['within_10_min_at_5x']}; "
         f"of the {summary['reachable_at_5x']} with at least {MIN_COUNT:g} questions in their first 10 min: "
         f"{summary['within_10_min_at_5x_reachable']}",
+        f"known-rate ceiling: {summary['ceiling_at_5x']} of them could be flagged within 10 min by the detector's test "
+        f"given the true rates ({summary['ceiling_within_10_min_at_5x']}); detected within 10 min of those: "
+        f"{summary['within_10_min_at_5x_of_ceiling']}, and {summary['within_10_min_at_5x_beyond_ceiling']} beyond it",
         f"missed: {missed['n']}, of which never {MIN_COUNT:g} questions in one cluster within 15 min: "
         f"{missed['thin']}; first incident of a detected burst by trigger: {summary['first_trigger']}",
         f"false incidents per week: median {false['median']}, p90 {false['p90']}, max {false['max']} "

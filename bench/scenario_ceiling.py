@@ -1,0 +1,135 @@
+"""How soon a burst of a simulated week could be caught at all: the detector's own test, given the true rates.
+
+The protocol's headline asks that topic and fund bursts of 5x or more be detected within 10 minutes. Many generated
+bursts are too small for that under any detector that keeps the product's false-alarm budget: a 5x rise of a topic
+asked 0.2 times per 5 minutes adds 2 questions in 10 minutes. This module says which ones could be caught, so that the
+report separates what the detector misses from what no detector of this kind could catch.
+
+The *known-rate ceiling* of a burst is the first minute at which a test that knows the week's true expected counts
+(:meth:`bench.scenario_weeks.Scenario.rates`, the trading-hours season, the decoys' market-wide rises) flags the burst's
+series, with the detector's own rules and more generous ones everywhere else:
+
+- the test: a window's count is significant when its tail probability, under the true mean and the week's true
+  overdispersion (the per-topic and per-hour gamma multiplier of :mod:`bench.scenario_questions`, whose realised
+  values it does not know: they are noise), is below the detector's per-test budget
+  (:meth:`escalation.spikes.series.DetectorConfig.alpha`), and the window holds ``min_count`` questions or more;
+- the budget is split over the topics that are live at that minute by their true rate (half a question a bucket),
+  never over the fund, entry or cluster series the service adds, so each test gets at least the detector's share;
+- the windows are the detector's lengths (1 to ``window_buckets`` buckets), ending at every minute rather than
+  at bucket boundaries;
+- the series: a topic burst's topic (every question of it); a fund burst's topic or its fund (every question naming
+  the fund), whichever fires first.
+
+New topics are left out: a known rate of zero would make their first question infinitely significant, and the
+headline does not count them. The ceiling is not a bound on every conceivable detector (another test statistic or a
+smaller budget per test could do better), but on this design run with perfect knowledge of the normal traffic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from scipy import stats
+
+from bench.scenario_weeks import Burst, Stream
+from escalation.spikes.series import DetectorConfig
+
+HORIZON_MINUTES = 60  # how far past a burst's start the ceiling is searched
+LIVE_RATE = 0.5  # per bucket: a series counts in the budget's split from this level, as the detector's live series
+
+
+@dataclass(frozen=True)
+class Series:
+    """One count series around a burst: questions per minute and their true expectation (mean and excess variance)."""
+
+    counts: np.ndarray  # questions per minute of the week
+    mean: np.ndarray  # expected questions per minute of the week
+    hourly: np.ndarray  # (hours, parts): expected questions of each independently multiplied part, per hour
+
+
+def ceiling_delay(stream: Stream, burst: Burst, config: DetectorConfig | None = None) -> float | None:
+    """Minutes from the burst's start until the known-rate test flags it; None if not within the hour or a new topic."""
+    if burst.factor is None:
+        return None
+    config = config or DetectorConfig()
+    series = [_topic_series(stream, burst.topic)]
+    if burst.kind == "fund" and burst.fund:
+        series.append(_fund_series(stream, burst.fund))
+    delays = [d for s in series if (d := _first_flag(s, stream, burst, config)) is not None]
+    return min(delays) if delays else None
+
+
+def _first_flag(series: Series, stream: Stream, burst: Burst, config: DetectorConfig) -> float | None:
+    scenario = stream.scenario
+    first = int((burst.start - scenario.start).total_seconds() // 60)
+    bucket_minutes = config.bucket_seconds // 60
+    true_rates = scenario.rates() * scenario.decoy_factor()[:, None]
+    shape = scenario.hourly_shape
+    cumulative = np.concatenate([[0], np.cumsum(series.counts)])
+    expected = np.concatenate([[0.0], np.cumsum(series.mean)])
+    for end in range(first + 1, min(first + HORIZON_MINUTES, len(series.counts)) + 1):
+        live = int(np.sum(true_rates[end - 1] * bucket_minutes >= LIVE_RATE))
+        alpha = config.alpha(max(1, live), config.window_buckets)
+        for buckets in range(1, config.window_buckets + 1):
+            start = max(0, end - buckets * bucket_minutes)
+            count = int(cumulative[end] - cumulative[start])
+            if count < config.min_count:
+                continue
+            mean = float(expected[end] - expected[start])
+            if _tail(count, mean, _excess_variance(series, start, end, shape)) < alpha:
+                return float(end - first)
+    return None
+
+
+def _tail(count: int, mean: float, excess: float) -> float:
+    """P(X >= count) for a count with this mean and variance mean + excess (negative binomial; Poisson at no excess)."""
+    if mean <= 0.0:
+        return 0.0
+    if excess <= 1e-12:
+        return float(stats.poisson.sf(count - 1, mean))
+    size = mean * mean / excess
+    return float(stats.nbinom.sf(count - 1, size, size / (size + mean)))
+
+
+def _excess_variance(series: Series, start: int, end: int, shape: float) -> float:
+    """The variance a window's count has beyond Poisson: each part's hourly gamma multiplier (mean 1, variance
+    1 / shape) multiplies that part's expected questions in the window's minutes of that hour."""
+    total = 0.0
+    for hour in range(start // 60, (end - 1) // 60 + 1):
+        lo, hi = max(start, hour * 60), min(end, hour * 60 + 60)
+        share = (hi - lo) / 60.0  # of the hour's expectation, with the season linear within the hour
+        total += float(np.sum((series.hourly[hour] * share) ** 2)) / shape
+    return total
+
+
+def _topic_series(stream: Stream, topic: int) -> Series:
+    scenario = stream.scenario
+    mean = scenario.rates()[:, topic] * scenario.decoy_factor()
+    minutes = [_minute(stream, e.moment) for e in stream.events if e.topic == topic]
+    return Series(_per_minute(minutes, len(mean)), mean, _hours(mean[:, None]))
+
+
+def _fund_series(stream: Stream, fund: str) -> Series:
+    scenario = stream.scenario
+    rates = scenario.rates() * scenario.decoy_factor()[:, None]
+    if fund in scenario.funds:  # a fresh fund has no normal traffic
+        share = scenario.fund_popularity()[scenario.funds.index(fund)]
+        rates = rates * np.asarray(scenario.fund_naming)[None, :] * share
+    else:
+        rates = np.zeros_like(rates)
+    minutes = [_minute(stream, e.moment) for e in stream.events if e.fund_code == fund]
+    return Series(_per_minute(minutes, len(rates)), rates.sum(axis=1), _hours(rates))
+
+
+def _hours(rates: np.ndarray) -> np.ndarray:
+    return np.asarray(rates.reshape(-1, 60, rates.shape[1]).sum(axis=1))
+
+
+def _per_minute(minutes: list[int], length: int) -> np.ndarray:
+    return np.bincount(np.asarray(minutes, dtype=np.int64), minlength=length)[:length]
+
+
+def _minute(stream: Stream, moment: datetime) -> int:
+    return int((moment - stream.scenario.start).total_seconds() // 60)
