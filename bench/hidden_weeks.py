@@ -6,10 +6,12 @@ a new topic at 3 questions a minute naming 161725 (Wednesday 14:00), a 5x burst 
 (Thursday 10:00), each for 30-40 minutes, and an hour on Friday 10:00 when every topic doubles (a market-wide
 decoy: no incident should open). Questions are vectors around topic directions, so no model is loaded.
 
-``python -m bench.hidden_weeks --first 0 --draws 80 --workers 2`` prints, per required burst, how many draws
-caught it within 10 minutes and the delays' median and worst decile; the stray incidents (outside the bursts'
-hours, before the decoy) and the draws in which the decoy fired. ``tests/unit/test_fund_surges.py`` asks the
-same of draws 3-22; these figures are for choosing, like the choose seeds of :mod:`bench.spike_scenarios`.
+``python -m bench.hidden_weeks --first 0 --draws 80 --workers 2`` prints, per required burst, how many draws caught
+it within 10 minutes and the delays' median and worst decile, beside the known-rate ceiling
+(:mod:`bench.scenario_ceiling`: when the detector's own test could flag it, knowing the week's true rates); the
+stray incidents (outside the bursts' hours, before the decoy) and the draws in which the decoy fired.
+``tests/unit/test_fund_surges.py`` asks the same of draws 3-22; these figures are for choosing, like the choose
+seeds of :mod:`bench.spike_scenarios`.
 """
 
 from __future__ import annotations
@@ -25,14 +27,35 @@ from typing import Any
 
 import numpy as np
 
+from bench.scenario_ceiling import LIVE_RATE, Series, first_flag
 from bench.stats import percentile
 from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.series import DetectorConfig
 
 MONDAY = datetime(2026, 3, 2)
 DIM = 64
 FUND = "900001"
 BURSTS = ("fund 10x", "new topic", "plain 5x")
 IN_TIME_MINUTES = 10.0
+MINUTES = 5 * 24 * 60
+
+
+def _zipf_rates() -> np.ndarray:
+    rates = 4.0 / np.arange(1, 11)  # per minute at peak, 4 in all
+    rates /= rates.sum() / 4.0
+    return rates
+
+
+RATES = _zipf_rates()
+STARTS = tuple(MONDAY + timedelta(days=d, hours=h) for d, h in ((1, 10), (2, 14), (3, 10)))  # the BURSTS'
+DECOY = MONDAY + timedelta(days=4, hours=10)
+PLAIN_TOPIC = 1
+
+
+def busy(moment: datetime) -> float:
+    """Traffic relative to trading hours: 0.15 outside 9:30-15:00, doubled in the decoy's hour."""
+    factor = 1.0 if 9.5 <= moment.hour + moment.minute / 60 < 15 else 0.15
+    return factor * (2.0 if DECOY <= moment < DECOY + timedelta(hours=1) else 1.0)
 
 
 class Topics:
@@ -65,21 +88,15 @@ def hidden_week_like(draw: int = 3) -> tuple[list[Question], tuple[datetime, ...
     """One draw of the week (see the module docstring): its questions, the three bursts' starts and the decoy's."""
     topics = Topics(12, 0.75, seed=draw)
     rng = np.random.default_rng(draw + 1)
-    rates = 4.0 / np.arange(1, 11)  # per minute at peak, 4 in all
-    rates /= rates.sum() / 4.0
-    fund_burst, new_topic, plain_burst = (MONDAY + timedelta(days=d, hours=h) for d, h in ((1, 10), (2, 14), (3, 10)))
-    decoy = MONDAY + timedelta(days=4, hours=10)
-
-    def busy(moment: datetime) -> float:
-        factor = 1.0 if 9.5 <= moment.hour + moment.minute / 60 < 15 else 0.15
-        return factor * (2.0 if decoy <= moment < decoy + timedelta(hours=1) else 1.0)
-
+    rates = RATES
+    fund_burst, new_topic, plain_burst = STARTS
+    decoy = DECOY
     questions = []
-    for minute in range(5 * 24 * 60):
+    for minute in range(MINUTES):
         moment = MONDAY + timedelta(minutes=minute)
         for topic, rate in enumerate(rates):
             extra = 9.0 if topic == 2 and fund_burst <= moment < fund_burst + timedelta(minutes=40) else 0.0
-            plain = 4.0 if topic == 1 and plain_burst <= moment < plain_burst + timedelta(minutes=40) else 0.0
+            plain = 4.0 if topic == PLAIN_TOPIC and plain_burst <= moment < plain_burst + timedelta(minutes=40) else 0.0
             for _ in range(int(rng.poisson(rate * busy(moment) * (1 + plain)))):
                 fund = "000001" if rng.random() < 0.08 else None
                 questions.append(Question(moment, f"topic {topic}", topics.ask(topic), fund_code=fund))
@@ -97,6 +114,7 @@ class WeekOutcome:
     delays: tuple[float | None, ...]  # minutes from each burst's start to its first incident (None: none in the hour)
     stray: int  # incidents before the decoy outside the bursts' hours
     decoy_fired: bool  # an incident opened during the decoy or after it
+    ceilings: tuple[float | None, ...] = ()  # the known-rate ceiling's delay per burst (None: new topic, or none)
 
 
 def outcome(draw: int) -> WeekOutcome:
@@ -105,7 +123,28 @@ def outcome(draw: int) -> WeekOutcome:
     hours = [(start, start + timedelta(hours=1)) for start in bursts]
     delays = tuple(min(((d - s).total_seconds() / 60 for d in found if s <= d <= e), default=None) for s, e in hours)
     stray = sum(d < decoy and not any(s <= d <= e for s, e in hours) for d in found)
-    return WeekOutcome(draw, delays, stray, any(d >= decoy for d in found))
+    return WeekOutcome(draw, delays, stray, any(d >= decoy for d in found), ceilings(questions))
+
+
+def ceilings(questions: list[Question]) -> tuple[float | None, ...]:
+    """When the detector's own test, knowing the week's true rates, could first flag each burst
+    (:mod:`bench.scenario_ceiling`): the fund burst in its fund's series (no question named 900001 before), the plain
+    burst in its topic's; a new topic has none (a known rate of zero)."""
+    config = DetectorConfig()
+    busyness = np.array([busy(MONDAY + timedelta(minutes=m)) for m in range(MINUTES)])
+    live = np.sum(RATES[None, :] * busyness[:, None] * (config.bucket_seconds / 60) >= LIVE_RATE, axis=1)
+
+    def times(wanted: list[Question]) -> np.ndarray:
+        return np.sort(np.array([(q.moment - MONDAY).total_seconds() / 60 for q in wanted], dtype=np.float64))
+
+    def delay(arrivals: np.ndarray, mean: np.ndarray, start: datetime) -> float | None:
+        first = (start - MONDAY).total_seconds() / 60
+        return first_flag(Series(arrivals, mean, np.zeros((MINUTES // 60, 1))), first, live, None, config)
+
+    fund = times([q for q in questions if q.fund_code == FUND])
+    plain = times([q for q in questions if q.text == f"topic {PLAIN_TOPIC}"])
+    fund_burst, _, plain_burst = STARTS
+    return delay(fund, np.zeros(MINUTES), fund_burst), None, delay(plain, RATES[PLAIN_TOPIC] * busyness, plain_burst)
 
 
 def in_time(delay: float | None) -> bool:
@@ -120,7 +159,7 @@ def summarize(outcomes: list[WeekOutcome]) -> dict[str, Any]:
         value = percentile(delays, share) if delays else math.inf
         return None if math.isinf(value) else round(value, 1)
 
-    bursts = {}
+    bursts: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(BURSTS):
         delays = [math.inf if (delay := o.delays[i]) is None else delay for o in outcomes]
         bursts[name] = {
@@ -129,6 +168,13 @@ def summarize(outcomes: list[WeekOutcome]) -> dict[str, Any]:
             "worst_decile_min": at(delays, 0.9),
             "missed_draws": [o.draw for o in outcomes if not in_time(o.delays[i])],
         }
+        ceiling = [math.inf if (delay := o.ceilings[i]) is None else delay for o in outcomes if o.ceilings]
+        if ceiling and name != "new topic":
+            bursts[name]["ceiling"] = {
+                "in_time": sum(c <= IN_TIME_MINUTES for c in ceiling),
+                "median_min": at(ceiling, 0.5),
+                "worst_decile_min": at(ceiling, 0.9),
+            }
     return {
         "draws": len(outcomes),
         "bursts": bursts,
@@ -168,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
             f"delay median {_minutes(row['median_min'])}, worst decile {_minutes(row['worst_decile_min'])}; "
             f"missed in {row['missed_draws']}"
         )
+        if "ceiling" in row:
+            known = row["ceiling"]
+            print(
+                f"  {'':10s} known-rate ceiling: within {IN_TIME_MINUTES:.0f} min in {known['in_time']}; delay median "
+                f"{_minutes(known['median_min'])}, worst decile {_minutes(known['worst_decile_min'])}"
+            )
     print(f"  stray incidents {summary['stray_incidents']} (draws {summary['stray_draws']})")
     print(f"  decoy fired in {len(summary['decoy_fired_draws'])} draws {summary['decoy_fired_draws']}")
     print(json.dumps(summary))

@@ -15,8 +15,8 @@ series, with the detector's own rules and more generous ones everywhere else:
   (:meth:`escalation.spikes.series.DetectorConfig.alpha`), and the window holds ``min_count`` questions or more;
 - the budget is split over the topics that are live at that minute by their true rate (half a question a bucket),
   never over the fund, entry or cluster series the service adds, so each test gets at least the detector's share;
-- the windows are the detector's lengths (1 to ``window_buckets`` buckets), ending at every minute rather than
-  at bucket boundaries;
+- the windows are the detector's lengths (1 to ``window_buckets`` buckets), ending at every question's arrival
+  rather than at bucket boundaries (the detector judges its open bucket on every question too);
 - the series: a topic burst's topic (every question of it); a fund burst's topic or its fund (every question naming
   the fund), whichever fires first.
 
@@ -42,9 +42,9 @@ LIVE_RATE = 0.5  # per bucket: a series counts in the budget's split from this l
 
 @dataclass(frozen=True)
 class Series:
-    """One count series around a burst: questions per minute and their true expectation (mean and excess variance)."""
+    """One count series around a burst: when its questions came and their true expectation (mean, excess variance)."""
 
-    counts: np.ndarray  # questions per minute of the week
+    times: np.ndarray  # sorted: minutes since the week's start at which a question of the series came
     mean: np.ndarray  # expected questions per minute of the week
     hourly: np.ndarray  # (hours, parts): expected questions of each independently multiplied part, per hour
 
@@ -54,32 +54,41 @@ def ceiling_delay(stream: Stream, burst: Burst, config: DetectorConfig | None = 
     if burst.factor is None:
         return None
     config = config or DetectorConfig()
+    scenario = stream.scenario
     series = [_topic_series(stream, burst.topic)]
     if burst.kind == "fund" and burst.fund:
         series.append(_fund_series(stream, burst.fund))
-    delays = [d for s in series if (d := _first_flag(s, stream, burst, config)) is not None]
+    first = _minutes(stream, burst.start)
+    true_rates = scenario.rates() * scenario.decoy_factor()[:, None]
+    live = np.sum(true_rates * (config.bucket_seconds / 60) >= LIVE_RATE, axis=1)
+    delays = [d for s in series if (d := first_flag(s, first, live, scenario.hourly_shape, config)) is not None]
     return min(delays) if delays else None
 
 
-def _first_flag(series: Series, stream: Stream, burst: Burst, config: DetectorConfig) -> float | None:
-    scenario = stream.scenario
-    first = int((burst.start - scenario.start).total_seconds() // 60)
-    bucket_minutes = config.bucket_seconds // 60
-    true_rates = scenario.rates() * scenario.decoy_factor()[:, None]
-    shape = scenario.hourly_shape
-    cumulative = np.concatenate([[0], np.cumsum(series.counts)])
-    expected = np.concatenate([[0.0], np.cumsum(series.mean)])
-    for end in range(first + 1, min(first + HORIZON_MINUTES, len(series.counts)) + 1):
-        live = int(np.sum(true_rates[end - 1] * bucket_minutes >= LIVE_RATE))
-        alpha = config.alpha(max(1, live), config.window_buckets)
+def first_flag(
+    series: Series, first: float, live: np.ndarray, shape: float | None, config: DetectorConfig
+) -> float | None:
+    """Minutes after ``first`` until a window of ``series`` ending at one of its questions is significant, with
+    ``live[m]`` series sharing the budget in minute ``m`` and the hourly multiplier's gamma ``shape`` (None: plain
+    Poisson counts). Between two questions a window's count stays while its expectation grows, so only a question's
+    arrival can make it significant."""
+    window = config.bucket_seconds / 60
+    cumulative = np.concatenate([[0.0], np.cumsum(series.mean)])
+    times = series.times
+    for i in range(int(np.searchsorted(times, first)), int(np.searchsorted(times, first + HORIZON_MINUTES))):
+        now = float(times[i])
+        alpha = config.alpha(max(1, int(live[min(int(now), len(live) - 1)])), config.window_buckets)
         for buckets in range(1, config.window_buckets + 1):
-            start = max(0, end - buckets * bucket_minutes)
-            count = int(cumulative[end] - cumulative[start])
+            start = max(0.0, now - buckets * window)
+            count = i + 1 - int(np.searchsorted(times, start, side="right"))  # in (start, now]
             if count < config.min_count:
                 continue
-            mean = float(expected[end] - expected[start])
-            if _tail(count, mean, _excess_variance(series, start, end, shape)) < alpha:
-                return float(end - first)
+            mean = float(
+                np.interp(now, _index(cumulative), cumulative) - np.interp(start, _index(cumulative), cumulative)
+            )
+            excess = 0.0 if shape is None else _excess_variance(series, start, now, shape)
+            if _tail(count, mean, excess) < alpha:
+                return now - first
     return None
 
 
@@ -93,12 +102,12 @@ def _tail(count: int, mean: float, excess: float) -> float:
     return float(stats.nbinom.sf(count - 1, size, size / (size + mean)))
 
 
-def _excess_variance(series: Series, start: int, end: int, shape: float) -> float:
+def _excess_variance(series: Series, start: float, end: float, shape: float) -> float:
     """The variance a window's count has beyond Poisson: each part's hourly gamma multiplier (mean 1, variance
     1 / shape) multiplies that part's expected questions in the window's minutes of that hour."""
     total = 0.0
-    for hour in range(start // 60, (end - 1) // 60 + 1):
-        lo, hi = max(start, hour * 60), min(end, hour * 60 + 60)
+    for hour in range(int(start // 60), int(np.ceil(end / 60))):
+        lo, hi = max(start, hour * 60.0), min(end, hour * 60.0 + 60.0)
         share = (hi - lo) / 60.0  # of the hour's expectation, with the season linear within the hour
         total += float(np.sum((series.hourly[hour] * share) ** 2)) / shape
     return total
@@ -107,8 +116,7 @@ def _excess_variance(series: Series, start: int, end: int, shape: float) -> floa
 def _topic_series(stream: Stream, topic: int) -> Series:
     scenario = stream.scenario
     mean = scenario.rates()[:, topic] * scenario.decoy_factor()
-    minutes = [_minute(stream, e.moment) for e in stream.events if e.topic == topic]
-    return Series(_per_minute(minutes, len(mean)), mean, _hours(mean[:, None]))
+    return Series(_times(stream, [e.moment for e in stream.events if e.topic == topic]), mean, _hours(mean[:, None]))
 
 
 def _fund_series(stream: Stream, fund: str) -> Series:
@@ -119,17 +127,21 @@ def _fund_series(stream: Stream, fund: str) -> Series:
         rates = rates * np.asarray(scenario.fund_naming)[None, :] * share
     else:
         rates = np.zeros_like(rates)
-    minutes = [_minute(stream, e.moment) for e in stream.events if e.fund_code == fund]
-    return Series(_per_minute(minutes, len(rates)), rates.sum(axis=1), _hours(rates))
+    times = _times(stream, [e.moment for e in stream.events if e.fund_code == fund])
+    return Series(times, rates.sum(axis=1), _hours(rates))
 
 
 def _hours(rates: np.ndarray) -> np.ndarray:
     return np.asarray(rates.reshape(-1, 60, rates.shape[1]).sum(axis=1))
 
 
-def _per_minute(minutes: list[int], length: int) -> np.ndarray:
-    return np.bincount(np.asarray(minutes, dtype=np.int64), minlength=length)[:length]
+def _index(cumulative: np.ndarray) -> np.ndarray:
+    return np.arange(len(cumulative), dtype=np.float64)
 
 
-def _minute(stream: Stream, moment: datetime) -> int:
-    return int((moment - stream.scenario.start).total_seconds() // 60)
+def _times(stream: Stream, moments: list[datetime]) -> np.ndarray:
+    return np.sort(np.array([_minutes(stream, m) for m in moments], dtype=np.float64))
+
+
+def _minutes(stream: Stream, moment: datetime) -> float:
+    return (moment - stream.scenario.start).total_seconds() / 60.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.hidden_weeks import WeekOutcome, main, summarize
+from bench.hidden_weeks import WeekOutcome, ceilings, hidden_week_like, main, summarize
 
 
 def test_a_burst_caught_after_ten_minutes_or_never_counts_as_missed_and_a_miss_is_an_infinite_delay() -> None:
@@ -27,3 +27,21 @@ def test_one_draw_runs_from_the_command_line_and_ends_with_its_summary_as_json(
     assert main(["--first", "3", "--draws", "1"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith('{"draws": 1,')
+
+
+def test_the_known_rate_ceiling_flags_the_fund_and_plain_bursts_within_minutes_and_leaves_the_new_topic_out() -> None:
+    fund, new_topic, plain = ceilings(hidden_week_like(3)[0])
+    assert fund is not None and fund <= 3  # 900001 was never named: its eighth question is enough
+    assert plain is not None and plain <= 10  # 5x of 0.68 a minute, against its true rate
+    assert new_topic is None
+
+
+def test_the_summary_sets_the_ceiling_beside_what_the_detector_did_for_every_burst_but_the_new_topic() -> None:
+    weeks = [
+        WeekOutcome(0, (1.0, 2.0, 12.0), 0, False, (2.0, None, 4.0)),
+        WeekOutcome(1, (1.0, 2.0, None), 0, False, (2.5, None, 11.0)),
+    ]
+    bursts = summarize(weeks)["bursts"]
+    assert bursts["plain 5x"]["ceiling"] == {"in_time": 1, "median_min": 4.0, "worst_decile_min": 11.0}
+    assert bursts["fund 10x"]["ceiling"]["in_time"] == 2
+    assert "ceiling" not in bursts["new topic"]
