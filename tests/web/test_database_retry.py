@@ -180,7 +180,9 @@ def test_a_database_that_stays_away_gets_a_503_once_the_retry_time_is_spent(
     assert (response.status_code, error_of(response)) == (503, "database_unavailable")
     assert response.headers["Retry-After"] == "2"
     assert 0.75 <= waited < 3  # pauses of 0.05, 0.1, 0.2 and 0.4 s; the next, 0.8 s, would pass 1.5 s
-    assert killer.inserts == 5
+    # Those pauses allow five tries at most. Each try also takes time (the kill waits for the backend to go), so on a
+    # loaded machine the last pauses may no longer fit (CI once saw four tries): tried again, then the 503.
+    assert 2 <= killer.inserts <= 5
     assert investor_messages(postgres_url, conversation) == []
 
 
