@@ -88,13 +88,11 @@ def hidden_week_like(draw: int = 3) -> tuple[list[Question], tuple[datetime, ...
     """One draw of the week (see the module docstring): its questions, the three bursts' starts and the decoy's."""
     topics = Topics(12, 0.75, seed=draw)
     rng = np.random.default_rng(draw + 1)
-    rates = RATES
     fund_burst, new_topic, plain_burst = STARTS
-    decoy = DECOY
     questions = []
     for minute in range(MINUTES):
         moment = MONDAY + timedelta(minutes=minute)
-        for topic, rate in enumerate(rates):
+        for topic, rate in enumerate(RATES):
             extra = 9.0 if topic == 2 and fund_burst <= moment < fund_burst + timedelta(minutes=40) else 0.0
             plain = 4.0 if topic == PLAIN_TOPIC and plain_burst <= moment < plain_burst + timedelta(minutes=40) else 0.0
             for _ in range(int(rng.poisson(rate * busy(moment) * (1 + plain)))):
@@ -105,7 +103,7 @@ def hidden_week_like(draw: int = 3) -> tuple[list[Question], tuple[datetime, ...
         if new_topic <= moment < new_topic + timedelta(minutes=30):
             for _ in range(int(rng.poisson(3.0))):
                 questions.append(Question(moment, "new topic", topics.ask(11), fund_code="161725"))
-    return sorted(questions, key=lambda q: q.moment), (fund_burst, new_topic, plain_burst), decoy
+    return sorted(questions, key=lambda q: q.moment), STARTS, DECOY
 
 
 @dataclass(frozen=True)

@@ -55,11 +55,11 @@ def ceiling_delay(stream: Stream, burst: Burst, config: DetectorConfig | None = 
         return None
     config = config or DetectorConfig()
     scenario = stream.scenario
-    series = [_topic_series(stream, burst.topic)]
+    true_rates = scenario.rates() * scenario.decoy_factor()[:, None]  # per minute and topic
+    series = [_topic_series(stream, true_rates, burst.topic)]
     if burst.kind == "fund" and burst.fund:
-        series.append(_fund_series(stream, burst.fund))
+        series.append(_fund_series(stream, true_rates, burst.fund))
     first = _minutes(stream, burst.start)
-    true_rates = scenario.rates() * scenario.decoy_factor()[:, None]
     live = np.sum(true_rates * (config.bucket_seconds / 60) >= LIVE_RATE, axis=1)
     delays = [d for s in series if (d := first_flag(s, first, live, scenario.hourly_shape, config)) is not None]
     return min(delays) if delays else None
@@ -74,6 +74,7 @@ def first_flag(
     arrival can make it significant."""
     window = config.bucket_seconds / 60
     cumulative = np.concatenate([[0.0], np.cumsum(series.mean)])
+    minutes = np.arange(len(cumulative), dtype=np.float64)
     times = series.times
     for i in range(int(np.searchsorted(times, first)), int(np.searchsorted(times, first + HORIZON_MINUTES))):
         now = float(times[i])
@@ -83,9 +84,7 @@ def first_flag(
             count = i + 1 - int(np.searchsorted(times, start, side="right"))  # in (start, now]
             if count < config.min_count:
                 continue
-            mean = float(
-                np.interp(now, _index(cumulative), cumulative) - np.interp(start, _index(cumulative), cumulative)
-            )
+            mean = float(np.interp(now, minutes, cumulative) - np.interp(start, minutes, cumulative))
             excess = 0.0 if shape is None else _excess_variance(series, start, now, shape)
             if _tail(count, mean, excess) < alpha:
                 return now - first
@@ -113,30 +112,24 @@ def _excess_variance(series: Series, start: float, end: float, shape: float) -> 
     return total
 
 
-def _topic_series(stream: Stream, topic: int) -> Series:
-    scenario = stream.scenario
-    mean = scenario.rates()[:, topic] * scenario.decoy_factor()
+def _topic_series(stream: Stream, true_rates: np.ndarray, topic: int) -> Series:
+    mean = true_rates[:, topic]
     return Series(_times(stream, [e.moment for e in stream.events if e.topic == topic]), mean, _hours(mean[:, None]))
 
 
-def _fund_series(stream: Stream, fund: str) -> Series:
+def _fund_series(stream: Stream, true_rates: np.ndarray, fund: str) -> Series:
     scenario = stream.scenario
-    rates = scenario.rates() * scenario.decoy_factor()[:, None]
     if fund in scenario.funds:  # a fresh fund has no normal traffic
         share = scenario.fund_popularity()[scenario.funds.index(fund)]
-        rates = rates * np.asarray(scenario.fund_naming)[None, :] * share
+        rates = true_rates * np.asarray(scenario.fund_naming)[None, :] * share
     else:
-        rates = np.zeros_like(rates)
+        rates = np.zeros_like(true_rates)
     times = _times(stream, [e.moment for e in stream.events if e.fund_code == fund])
     return Series(times, rates.sum(axis=1), _hours(rates))
 
 
 def _hours(rates: np.ndarray) -> np.ndarray:
     return np.asarray(rates.reshape(-1, 60, rates.shape[1]).sum(axis=1))
-
-
-def _index(cumulative: np.ndarray) -> np.ndarray:
-    return np.arange(len(cumulative), dtype=np.float64)
 
 
 def _times(stream: Stream, moments: list[datetime]) -> np.ndarray:

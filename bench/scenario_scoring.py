@@ -61,9 +61,7 @@ class BurstOutcome:
     peak: int  # the most of its own questions one cluster got within 15 minutes (a detector needs min_count)
     trigger: str  # what opened its first incident: "topic" or "fund" (the pipeline's evidence), else ""
     first_ten: int = 0  # its own questions in its first 10 minutes, over all clusters
-    ceiling: float | None = (
-        None  # minutes until a test that knows the true rates flags it (:mod:`bench.scenario_ceiling`)
-    )
+    ceiling: float | None = None  # minutes until the known-rate test flags it (:mod:`bench.scenario_ceiling`)
 
 
 @dataclass(frozen=True)

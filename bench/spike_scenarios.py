@@ -183,12 +183,10 @@ def summarize(results: list[ScenarioResult]) -> dict[str, Any]:
         },
         "by_onset": {onset: _delays([o for o in outcomes if o.burst.onset == onset]) for onset in ("sharp", "gradual")},
         "by_day": {day: _delays([o for o in outcomes if o.burst.start.weekday() == n]) for n, day in enumerate(DAYS)},
-        "within_10_min_at_5x": _share([o.delay is not None and o.delay <= 10.0 for o in strong]),
+        "within_10_min_at_5x": _share([_within(o.delay) for o in strong]),
         # The same among those that brought at least min_count questions in their first ten minutes: a burst with
         # fewer cannot open an incident within ten minutes by the product's own floor, however it is detected.
-        "within_10_min_at_5x_reachable": _share(
-            [o.delay is not None and o.delay <= 10.0 for o in strong if o.first_ten >= MIN_COUNT]
-        ),
+        "within_10_min_at_5x_reachable": _share([_within(o.delay) for o in strong if o.first_ten >= MIN_COUNT]),
         "reachable_at_5x": sum(o.first_ten >= MIN_COUNT for o in strong),
         # The known-rate ceiling (bench.scenario_ceiling): the detector's own test, given the week's true rates.
         "ceiling_within_10_min_at_5x": _share([_within(o.ceiling) for o in strong]),
