@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.scenario_ceiling import LIVE_RATE, Series, first_flag
+from bench.scenario_ceiling import Series, first_flag, live_topics
 from bench.stats import percentile
 from escalation.spikes.pipeline import Question, QuestionPipeline
 from escalation.spikes.series import DetectorConfig
@@ -130,7 +130,7 @@ def ceilings(questions: list[Question]) -> tuple[float | None, ...]:
     burst in its topic's; a new topic has none (a known rate of zero)."""
     config = DetectorConfig()
     busyness = np.array([busy(MONDAY + timedelta(minutes=m)) for m in range(MINUTES)])
-    live = np.sum(RATES[None, :] * busyness[:, None] * (config.bucket_seconds / 60) >= LIVE_RATE, axis=1)
+    live = live_topics(RATES[None, :] * busyness[:, None], config)
 
     def times(wanted: list[Question]) -> np.ndarray:
         return np.sort(np.array([(q.moment - MONDAY).total_seconds() / 60 for q in wanted], dtype=np.float64))

@@ -13,8 +13,9 @@ series, with the detector's own rules and more generous ones everywhere else:
   overdispersion (the per-topic and per-hour gamma multiplier of :mod:`bench.scenario_questions`, whose realised
   values it does not know: they are noise), is below the detector's per-test budget
   (:meth:`escalation.spikes.series.DetectorConfig.alpha`), and the window holds ``min_count`` questions or more;
-- the budget is split over the topics that are live at that minute by their true rate (half a question a bucket),
-  never over the fund, entry or cluster series the service adds, so each test gets at least the detector's share;
+- the budget is split over the topics that are live at that minute by their true rate (the detector's
+  ``LIVE_LEVEL``, half a question a bucket), never over the fund, entry or cluster series the service adds, so
+  each test gets at least the detector's share;
 - the windows are the detector's lengths (1 to ``window_buckets`` buckets), ending at every question's arrival
   rather than at bucket boundaries (the detector judges its open bucket on every question too);
 - the series: a topic burst's topic (every question of it); a fund burst's topic or its fund (every question naming
@@ -34,10 +35,10 @@ import numpy as np
 from scipy import stats
 
 from bench.scenario_weeks import Burst, Stream
+from escalation.spikes.bank import LIVE_LEVEL
 from escalation.spikes.series import DetectorConfig
 
 HORIZON_MINUTES = 60  # how far past a burst's start the ceiling is searched
-LIVE_RATE = 0.5  # per bucket: a series counts in the budget's split from this level, as the detector's live series
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,15 @@ def ceiling_delay(stream: Stream, burst: Burst, config: DetectorConfig | None = 
     if burst.kind == "fund" and burst.fund:
         series.append(_fund_series(stream, true_rates, burst.fund))
     first = _minutes(stream, burst.start)
-    live = np.sum(true_rates * (config.bucket_seconds / 60) >= LIVE_RATE, axis=1)
+    live = live_topics(true_rates, config)
     delays = [d for s in series if (d := first_flag(s, first, live, scenario.hourly_shape, config)) is not None]
     return min(delays) if delays else None
+
+
+def live_topics(true_rates: np.ndarray, config: DetectorConfig) -> np.ndarray:
+    """Per minute: the topics whose true rate reaches the level at which the detector counts a series as live (it
+    counts those below it in part, so its budget per series is never larger than the ceiling's)."""
+    return np.asarray(np.sum(true_rates * (config.bucket_seconds / 60) >= LIVE_LEVEL, axis=1))
 
 
 def first_flag(
