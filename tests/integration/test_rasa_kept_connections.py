@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -92,33 +93,34 @@ CHECK = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def found() -> dict:
-    return run_in_rasa(CHECK, timeout=300).found
+def found() -> dict[str, Any]:
+    checked: dict[str, Any] = run_in_rasa(CHECK, timeout=300).found  # the JSON the check printed
+    return checked
 
 
-def test_kept_connections_give_the_same_replies_on_one_connection(found: dict) -> None:
+def test_kept_connections_give_the_same_replies_on_one_connection(found: dict[str, Any]) -> None:
     answered = found["answered"]
     assert answered["kept"]["replies"] == answered["own"]["replies"]
     assert [r["responses"][0]["text"] for r in answered["kept"]["replies"]] == ["a0", "a1", "a2"]
     assert (answered["own"]["connections"], answered["kept"]["connections"]) == (3, 1)
 
 
-def test_a_call_on_a_connection_the_server_just_closed_is_sent_again_on_a_new_one(found: dict) -> None:
+def test_a_call_on_a_connection_the_server_just_closed_is_sent_again_on_a_new_one(found: dict[str, Any]) -> None:
     hung_up = found["hung_up"]
     assert hung_up["kept"]["errors"] == [] and hung_up["kept"]["replies"] == hung_up["own"]["replies"]
     assert hung_up["kept"]["connections"] == 3
 
 
-def test_errors_are_rasas_own(found: dict) -> None:
+def test_errors_are_rasas_own(found: dict[str, Any]) -> None:
     assert found["rejected"]["kept"]["errors"] == found["rejected"]["own"]["errors"]
     assert [e[:2] for e in found["rejected"]["kept"]["errors"]] == [["ClientResponseError", 400]] * 2
     assert found["refused"]["kept"]["errors"] == found["refused"]["own"]["errors"]
     assert found["refused"]["kept"]["errors"][0][0] == "ClientConnectorError"
 
 
-def test_the_sessions_close_with_the_server(found: dict) -> None:
+def test_the_sessions_close_with_the_server(found: dict[str, Any]) -> None:
     assert (found["sessions_before_close"], found["sessions_after_close"]) == (1, 0)
 
 
-def test_a_session_left_by_a_finished_loop_under_a_reused_id_is_closed_not_dropped(found: dict) -> None:
+def test_a_session_left_by_a_finished_loop_under_a_reused_id_is_closed_not_dropped(found: dict[str, Any]) -> None:
     assert found["left_closed"] is True

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from escalation.analytics import report
 
 
-def _cells(rows: list[list[object]]) -> list[list[str]]:
+def _cells(rows: list[list[Any]]) -> list[list[str]]:
     return list(csv.reader(io.StringIO(report.to_csv(rows))))
 
 

@@ -14,6 +14,7 @@ from bench.baseline import project as baseline
 from bench.baseline import training
 from bench.baseline.serving import parse_of
 from bench.baseline.tf_export import pt_name
+from bot.tooling import rasa_model
 from knowledge_base.entries import Entry
 from knowledge_base.lint import parse_tree
 from tests.conftest import PROJECT, WriteFaq
@@ -146,7 +147,7 @@ def test_training_runs_once_per_distinct_project(
     rasa.parent.mkdir()
     rasa.write_text(FAKE_RASA)
     rasa.chmod(0o755)
-    monkeypatch.setattr(training.rasa_model, "rasa_executable", lambda: rasa)
+    monkeypatch.setattr(rasa_model, "rasa_executable", lambda: rasa)  # the module training calls it through
     project = baseline.generate("tiny", entries)
     first = training.train(project, tmp_path / "work")
     again = training.train(project, tmp_path / "work")

@@ -41,7 +41,8 @@ def api(started: list[str]) -> httpx.AsyncClient:
 
 def asked(texts: list[str]) -> tuple[web_bench.Tally, list[str | None]]:
     async def run() -> tuple[web_bench.Tally, list[str | None]]:
-        tally, started = web_bench.Tally(), []
+        started: list[str] = []
+        tally = web_bench.Tally()
         async with api(started) as http:
             conversation, auth = await web_bench._start(http)
             states = [await web_bench._ask(http, tally, conversation, auth, text) for text in texts]
@@ -71,7 +72,8 @@ def test_an_eager_investor_starts_a_new_conversation_once_the_bot_handed_the_las
     questions = ("fee?", "I want to complain", "fee?", "fee?")
 
     async def run() -> tuple[web_bench.Tally, list[str]]:
-        tally, started = web_bench.Tally(), []
+        started: list[str] = []
+        tally = web_bench.Tally()
         async with api(started) as http:
             loop = asyncio.get_running_loop()
             await asyncio.wait_for(web_bench._eager(http, tally, questions, loop.time() + 0.05, length=8), 5)

@@ -13,7 +13,6 @@ from knowledge_base.calibration import (
     Outcomes,
     choose_weight,
     fit_thresholds,
-    make_probes,
     prior,
     self_calibrate,
     wilson_lower,
@@ -23,6 +22,7 @@ from knowledge_base.entries import Entry
 from knowledge_base.index import FaqIndex
 from knowledge_base.lexical import Tokenizer
 from knowledge_base.policy import Candidate, Thresholds, decide
+from knowledge_base.probes import make_probes
 
 Z = 1.645
 TOKENS = Tokenizer()

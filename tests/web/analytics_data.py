@@ -26,7 +26,8 @@ def paraphrase(direction: np.ndarray, seed: int, noise: float = 0.25) -> bytes:
     """A question of that topic: pairwise cosine about 0.94 with the topic's other questions."""
     jitter = np.random.default_rng(10_000 + seed).standard_normal(DIM) * noise / np.sqrt(DIM)
     vector = direction + jitter
-    return (vector / np.linalg.norm(vector)).astype("<f4").tobytes()
+    unit: np.ndarray = vector / np.linalg.norm(vector)  # numpy's stubs give this arithmetic Any
+    return unit.astype("<f4").tobytes()
 
 
 @dataclass

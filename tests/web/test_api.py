@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from funddesk.db import Database, Role, State, database_url, repository
+from funddesk.db import Database, Message, Role, State, database_url, repository
 from tests.doubles.fake_rasa import ENTRIES
 from tests.web.conftest import Api, MakeApi
 
@@ -23,7 +23,7 @@ def error_of(response: httpx.Response) -> str:
     return str(body["error"]["code"])
 
 
-def stored_messages(api: Api, conversation_id: str) -> list[repository.Message]:
+def stored_messages(api: Api, conversation_id: str) -> list[Message]:
     db = Database.from_url(database_url("", api.settings.data_dir))
     try:
         with db.session() as session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ CHANNEL = investor_channel("conv-outage")
 
 
 def test_publishing_while_redis_is_down_still_reaches_this_replicas_listeners_and_redis_takes_over_again() -> None:
-    async def scenario(redis: PrivateRedis) -> list[object]:
+    async def scenario(redis: PrivateRedis) -> list[dict[str, Any] | None]:
         hub = RedisHub(redis.url)
         await hub.start()
         try:

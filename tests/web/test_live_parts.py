@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ A, B = investor_channel("a"), investor_channel("b")
 
 
 def test_an_event_reaches_every_listener_of_its_conversation_and_no_other() -> None:
-    async def scenario() -> tuple[list[object], list[object], int]:
+    async def scenario() -> tuple[list[dict[str, Any] | None], list[object], int]:
         hub = LocalHub()
         async with hub.subscribe(A) as one, hub.subscribe(A) as two, hub.subscribe(B) as other:
             await hub.publish(StateChanged("a", "waiting"))
@@ -57,7 +58,7 @@ def test_a_listener_that_falls_behind_is_dropped_instead_of_slowing_the_others(
 @pytest.mark.integration
 @needs_redis
 def test_through_redis_an_event_from_one_replica_reaches_listeners_on_another_once() -> None:
-    async def scenario() -> list[object]:
+    async def scenario() -> list[dict[str, Any] | None]:
         first, second = RedisHub("redis://127.0.0.1:6379/0"), RedisHub("redis://127.0.0.1:6379/0")
         await first.start()
         await second.start()

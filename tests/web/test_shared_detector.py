@@ -43,7 +43,8 @@ def stream() -> list[Asked]:
 
     def vector(topic: int) -> np.ndarray:
         noisy = topics[topic] + rng.normal(scale=0.05, size=32).astype(np.float32)
-        return noisy / np.linalg.norm(noisy)
+        unit: np.ndarray = noisy / np.linalg.norm(noisy)  # numpy's stubs give this arithmetic Any
+        return unit
 
     asked = []
     for slot in range(2 * 12):
@@ -119,7 +120,8 @@ def run(servers: list[Server]) -> None:
 def decisions(db: Database) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Every question's cluster and incident, in event order, and every incident as stored."""
     with db.session() as session:
-        keys: dict[int, str] = {id_: key for id_, key in session.execute(select(Incident.id, Incident.key))}
+        # looked up by each question's incident_id, which is None for a question in no incident
+        keys: dict[int | None, str] = {id_: key for id_, key in session.execute(select(Incident.id, Incident.key))}
         filed = session.execute(
             select(Question.asked_at, Question.cluster_id, Question.incident_id).order_by(Question.asked_at)
         ).all()

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 
-from escalation.spikes import watch as spikes_module
 from escalation.spikes.watch import Asked, SpikeWatch, pipeline_config
 from escalation.staff import accounts
 from escalation.staff.teams import Router, TeamConfig
@@ -30,7 +30,8 @@ TOPICS = rng.normal(size=(6, 32)).astype(np.float32)
 
 def vector(topic: int) -> np.ndarray:
     noisy = TOPICS[topic] + rng.normal(scale=0.05, size=32).astype(np.float32)
-    return noisy / np.linalg.norm(noisy)
+    unit: np.ndarray = noisy / np.linalg.norm(noisy)  # numpy's stubs give this arithmetic Any
+    return unit
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ def test_no_personal_number_reaches_the_question_log_incidents_webhook_state_or_
         sent.append(json)
         return Accepted()
 
-    monkeypatch.setattr(spikes_module.httpx, "post", post)
+    monkeypatch.setattr(httpx, "post", post)  # the module the watch posts through
     caplog.set_level(logging.DEBUG)
     spikes = watch(db, tmp_path)
     spikes.webhook_url = "http://hooks.invalid/incidents"

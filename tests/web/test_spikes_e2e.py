@@ -103,7 +103,8 @@ def test_thirty_investors_asking_the_same_new_question_open_an_incident_that_one
         pushed = http.get(f"/conversations/{first_id}/messages", headers=first_auth).json()["messages"]
         assert pushed[-1]["text"] == answer
 
-        deadline, got = time.monotonic() + 30, []
+        got: list[dict[str, object]] = []
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # hot reload makes the new entry live within seconds
             _, _, got = _ask(http, "why did fund 900001 drop 5% today")
             if any(m["text"] == answer for m in got):

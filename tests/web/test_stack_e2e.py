@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Dialog, expect
 
 from funddesk.db import Database, database_url, repository
 from funddesk.settings import Settings
@@ -66,7 +66,12 @@ def test_the_demo_page_chats_with_the_real_bot(stack: Settings) -> None:
     with chromium() as browser:
         page = browser.new_page()
         dialogs: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+        def dismiss(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismiss)
         page.goto(f"http://{stack.web_host}:{stack.web_port}/")
         widget = Widget(page)
         widget.open()
