@@ -20,10 +20,11 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -38,6 +39,7 @@ FUND = "900001"
 BURSTS = ("fund 10x", "new topic", "plain 5x")
 IN_TIME_MINUTES = 10.0
 MINUTES = 5 * 24 * 60
+T = TypeVar("T")
 
 
 def _zipf_rates() -> np.ndarray:
@@ -183,10 +185,15 @@ def summarize(outcomes: list[WeekOutcome]) -> dict[str, Any]:
 
 
 def run(draws: range, workers: int = 1) -> list[WeekOutcome]:
+    return each_draw(outcome, draws, workers)
+
+
+def each_draw(per_draw: Callable[[int], T], draws: range, workers: int = 1) -> list[T]:
+    """``per_draw`` of every draw, in order, on ``workers`` processes."""
     if workers <= 1:
-        return [outcome(draw) for draw in draws]
+        return [per_draw(draw) for draw in draws]
     with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(outcome, draws))
+        return list(pool.map(per_draw, draws))
 
 
 def _minutes(value: float | None) -> str:

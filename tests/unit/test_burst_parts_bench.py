@@ -7,9 +7,7 @@ import pytest
 from bench.burst_parts import PARTS, first_catches, main, summarize
 
 
-def test_on_draw_seven_the_served_test_misses_the_burst_and_the_test_without_its_learned_dispersion_catches_it() -> (
-    None
-):
+def test_on_draw_seven_the_served_test_misses_the_burst_and_one_without_its_learned_dispersion_catches_it() -> None:
     catches = first_catches(7)
     assert catches["served"] is None or catches["served"] > 10  # the draw the README traces
     assert catches["no dispersion"] is not None and catches["no dispersion"] <= 5
