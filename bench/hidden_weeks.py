@@ -9,7 +9,8 @@ decoy: no incident should open). Questions are vectors around topic directions, 
 ``python -m bench.hidden_weeks --first 0 --draws 80 --workers 2`` prints, per required burst, how many draws caught
 it within 10 minutes and the delays' median and worst decile, beside the known-rate ceiling
 (:mod:`bench.scenario_ceiling`: when the detector's own test could flag it, knowing the week's true rates); the
-stray incidents (outside the bursts' hours, before the decoy) and the draws in which the decoy fired.
+stray incidents (outside the bursts' hours, before the decoy) with when each opened, and the draws in which the
+decoy fired.
 ``tests/unit/test_fund_surges.py`` asks the same of draws 3-22; these figures are for choosing, like the choose
 seeds of :mod:`bench.spike_scenarios`.
 """
@@ -115,6 +116,7 @@ class WeekOutcome:
     stray: int  # incidents before the decoy outside the bursts' hours
     decoy_fired: bool  # an incident opened during the decoy or after it
     ceilings: tuple[float | None, ...] = ()  # the known-rate ceiling's delay per burst (None: new topic, or none)
+    stray_at: tuple[str, ...] = ()  # when each stray incident opened ("Mon 09:33"): where in the week strays come from
 
 
 def outcome(draw: int) -> WeekOutcome:
@@ -122,8 +124,9 @@ def outcome(draw: int) -> WeekOutcome:
     found = [detected for _, detected in opened(QuestionPipeline(), questions)]
     hours = [(start, start + timedelta(hours=1)) for start in bursts]
     delays = tuple(min(((d - s).total_seconds() / 60 for d in found if s <= d <= e), default=None) for s, e in hours)
-    stray = sum(d < decoy and not any(s <= d <= e for s, e in hours) for d in found)
-    return WeekOutcome(draw, delays, stray, any(d >= decoy for d in found), ceilings(questions))
+    strays = [d for d in found if d < decoy and not any(s <= d <= e for s, e in hours)]
+    at = tuple(d.strftime("%a %H:%M") for d in strays)
+    return WeekOutcome(draw, delays, len(strays), any(d >= decoy for d in found), ceilings(questions), at)
 
 
 def ceilings(questions: list[Question]) -> tuple[float | None, ...]:
@@ -180,6 +183,7 @@ def summarize(outcomes: list[WeekOutcome]) -> dict[str, Any]:
         "bursts": bursts,
         "stray_incidents": sum(o.stray for o in outcomes),
         "stray_draws": [o.draw for o in outcomes if o.stray],
+        "stray_at": [moment for o in outcomes for moment in o.stray_at],
         "decoy_fired_draws": [o.draw for o in outcomes if o.decoy_fired],
     }
 
@@ -225,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {'':10s} known-rate ceiling: within {IN_TIME_MINUTES:.0f} min in {known['in_time']}; delay median "
                 f"{_minutes(known['median_min'])}, worst decile {_minutes(known['worst_decile_min'])}"
             )
-    print(f"  stray incidents {summary['stray_incidents']} (draws {summary['stray_draws']})")
+    at = f" at {', '.join(summary['stray_at'])}" if summary["stray_at"] else ""
+    print(f"  stray incidents {summary['stray_incidents']} (draws {summary['stray_draws']}){at}")
     print(f"  decoy fired in {len(summary['decoy_fired_draws'])} draws {summary['decoy_fired_draws']}")
     print(json.dumps(summary))
     return 0

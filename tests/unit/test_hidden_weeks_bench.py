@@ -10,7 +10,7 @@ from bench.hidden_weeks import WeekOutcome, ceilings, hidden_week_like, main, su
 def test_a_burst_caught_after_ten_minutes_or_never_counts_as_missed_and_a_miss_is_an_infinite_delay() -> None:
     weeks = [
         WeekOutcome(0, (1.0, 2.0, 10.0), 0, False),
-        WeekOutcome(1, (1.0, 2.0, 10.5), 1, False),
+        WeekOutcome(1, (1.0, 2.0, 10.5), 1, False, stray_at=("Mon 09:33",)),
         WeekOutcome(2, (1.0, 3.0, None), 0, True),
     ]
     summary = summarize(weeks)
@@ -19,6 +19,7 @@ def test_a_burst_caught_after_ten_minutes_or_never_counts_as_missed_and_a_miss_i
     assert summary["bursts"]["plain 5x"]["median_min"] == 10.5
     assert summary["bursts"]["plain 5x"]["worst_decile_min"] is None  # the worst decile was missed
     assert (summary["stray_incidents"], summary["stray_draws"], summary["decoy_fired_draws"]) == (1, [1], [2])
+    assert summary["stray_at"] == ["Mon 09:33"]  # where in the week the strays come from
 
 
 def test_one_draw_runs_from_the_command_line_and_ends_with_its_summary_as_json(
