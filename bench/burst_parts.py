@@ -66,7 +66,7 @@ def alarms(bank: DetectorBank, key: str, bucket: int, ideal: frozenset[str]) -> 
     verdict = detector.check(
         bucket, count, scale=scale, live_series=bank.live, scale_variance=bank._scale_variance(count)
     )
-    return verdict.alarm
+    return verdict.alarm and bank._stands_out(bucket, verdict, detector=detector)  # the share test, as served
 
 
 def first_catches(draw: int) -> dict[str, float | None]:

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from escalation.spikes.births import Births
 from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.series import DetectorConfig, Verdict, bucket_of
+from escalation.spikes.tails import share_tail
 
 TOTAL = "*"
 ROLLUP = ":"  # keys of series that roll up others (a fund's: "fund:110022", see pipeline) hold this; cluster ids do not
@@ -64,6 +66,8 @@ class DetectorBank:
         self.bucket: int | None = None
         self.counts: dict[str, float] = {}
         self.total_count = 0.0
+        # All questions of the buckets just closed, for the share test over a window that reaches back into them.
+        self.totals: deque[tuple[int, float]] = deque(maxlen=self.config.detector.window_buckets)
 
     @property
     def bucket_seconds(self) -> int:
@@ -99,7 +103,7 @@ class DetectorBank:
                 live_series=self.live,
                 scale_variance=self._scale_variance(count),
             )
-            if verdict.alarm and self._armed(bucket):
+            if verdict.alarm and self._armed(bucket) and self._stands_out(bucket, verdict, detector=detector):
                 detector.raise_alarm(bucket)
                 self.episodes.add(series)
                 alarms.append(self._alarm(series, verdict, moment))
@@ -190,6 +194,7 @@ class DetectorBank:
                 live_series=live,
                 armed=armed,
                 scale_variance=self._scale_variance(count),
+                stands_out=partial(self._stands_out, bucket, detector=detector),
             )
             if verdict.alarm:
                 alarms.append(self._alarm(key, verdict, end))
@@ -201,6 +206,7 @@ class DetectorBank:
             else:
                 self.episodes.discard(key)
         # Families overlap (a fund's series holds questions of the topics' series), so the largest sum is removed.
+        self.totals.append((bucket, self.total_count))
         self.total.observe(bucket, max(0.0, self.total_count - max(bursting.values(), default=0.0)), armed=False)
         if bucket % self.config.detector.buckets_per_day == 0:
             self._evict(bucket)
@@ -213,6 +219,18 @@ class DetectorBank:
         others = self.total_count - count
         others_expected = max(0.0, self.total.expected(bucket) - detector.expected(bucket))
         return max(1.0, (others + SHARE_PRIOR) / (others_expected + SHARE_PRIOR))
+
+    def _stands_out(self, bucket: int, verdict: Verdict, *, detector: SpikeDetector) -> bool:
+        """Whether the series' share of all questions over the verdict's window is more than its expected share can
+        explain, at the same budget (a binomial tail). A rise that every topic shares (a fresh deployment's first
+        market open, a market-wide rush) leaves the shares as they were. A share needs no time span, so a still-open
+        bucket's count is set against the questions of the same minutes; the scale above sets it against a whole
+        bucket's expectation, and at a sharp market-wide rise understates it while the bucket is young."""
+        earlier = sum(n for b, n in self.totals if bucket - verdict.window < b < bucket)
+        share = detector.expected(bucket) / max(self.total.expected(bucket), detector.expected(bucket))
+        pooled = detector.dispersion * verdict.expected <= 1.0  # as the detector tested it
+        alpha = self.config.detector.alpha(self.live, self.config.detector.window_buckets if pooled else 1)
+        return share_tail(verdict.window_count, self.total_count + earlier, share) < alpha
 
     def _scale_variance(self, count: float) -> float:
         """Relative variance of the share-of-traffic scale: its numerator is a Poisson count of the other topics."""
@@ -276,6 +294,7 @@ class DetectorBank:
             "counts": dict(self.counts),
             "total_count": self.total_count,
             "live": self._live,
+            "totals": [list(row) for row in self.totals],
             "births": self.births.to_dict(),
         }
 
@@ -295,5 +314,6 @@ class DetectorBank:
         bank.counts = {k: float(v) for k, v in data["counts"].items()}
         bank.total_count = float(data["total_count"])
         bank._live = data.get("live")
+        bank.totals.extend((int(b), float(n)) for b, n in data.get("totals", ()))  # absent in older saved states
         bank.births = Births.from_dict(data.get("births"), int(c.detector.prior_buckets))
         return bank

@@ -17,6 +17,16 @@ def upper_tail(count: float, mean: float, dispersion: float) -> float:
     return float(betainc(count, shape, mean / (mean + shape)))
 
 
+def share_tail(count: float, total: float, share: float) -> float:
+    """P(X >= count) for X ~ Binomial(total, share): how surprising ``count`` of ``total`` questions is for a series
+    whose expected share of all questions is ``share``."""
+    if count <= 0 or share >= 1.0:
+        return 1.0
+    if count > total or share <= 0.0:
+        return 0.0
+    return float(betainc(count, total - count + 1.0, share))
+
+
 def noise_weight(expected: float) -> float:
     """How much one bucket tells about the overdispersion. Its estimate ((x - m)^2 - m) / m^2 varies by
     (m + 2 m^2) / m^4 under Poisson noise, so a bucket expecting 0.1 question says almost nothing and one expecting

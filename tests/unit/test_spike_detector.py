@@ -100,9 +100,16 @@ def test_a_market_wide_rise_does_not_fire_a_topic() -> None:
     assert market_week(DetectorBank(), rise=4.0) == []
 
 
-def test_without_the_share_of_traffic_guard_the_same_rise_would_fire() -> None:
+def test_the_share_test_alone_also_holds_the_rise() -> None:
     bank = DetectorBank()
     bank._scale = lambda *args: 1.0  # type: ignore[method-assign]
+    assert market_week(bank, rise=4.0) == []
+
+
+def test_without_either_guard_the_same_rise_would_fire() -> None:
+    bank = DetectorBank()
+    bank._scale = lambda *args: 1.0  # type: ignore[method-assign]
+    bank._stands_out = lambda *args, **kwargs: True  # type: ignore[method-assign]
     assert market_week(bank, rise=4.0) != []
 
 
