@@ -119,10 +119,11 @@ def test_in_weeks_like_the_hidden_one_the_fund_burst_and_the_new_topic_are_caugh
 
 
 def test_in_weeks_like_the_hidden_one_the_plain_fivefold_burst_is_caught_within_ten_minutes_in_most() -> None:
-    """The target is every one. Measured: 15 of these 20, 65 of draws 0-79 (14 and 58 while the noise a series learned
-    still held its expectation's own error, which the tail adds again), and the first draw, once this test's only one,
-    at 3 minutes (14 before). The misses are bursts of a busy topic (17 questions a bucket against 3.4), judged against
-    the noise its expectation showed in the first days, while the shape of the trading day was still being learned."""
+    """The target is every one. Measured: 15 of these 20, 64 of draws 0-79 (65 before the share test; 14 and 58 while
+    the noise a series learned still held its expectation's own error, which the tail adds again), and the first draw,
+    once this test's only one, at 3 minutes (14 before). The misses are bursts of a busy topic (17 questions a bucket
+    against 3.4), judged against the noise its expectation showed in the first days, while the shape of the trading
+    day was still being learned."""
     assert within_ten_minutes(2) >= 14
 
 
@@ -130,11 +131,12 @@ def test_in_weeks_like_the_hidden_one_no_incident_opens_outside_the_bursts() -> 
     assert [week.stray for week in hidden_weeks()] == [0] * len(DRAWS)
 
 
-def test_a_market_wide_doubling_for_an_hour_opens_no_incident_in_all_but_one_in_twenty_weeks() -> None:
-    """In draw 12, 14 minutes in, one topic had 11 questions in 10 minutes against 1.8 expected (p 2e-5). Once, 48
-    minutes in, one had 15 against 3.8 while its slot's profile sat 20% low: the tail now knows how far its own
-    expectation may be off."""
-    assert sum(week.decoy_fired for week in hidden_weeks()) <= 1
+def test_a_market_wide_doubling_for_an_hour_opens_no_incident() -> None:
+    """Before the share test, in draw 12, 14 minutes in, one topic had 11 questions in 10 minutes against 1.8 expected
+    (p 2e-5) while every topic was twice as busy: its share of all questions had not risen as much. Once, 48 minutes
+    in, one had 15 against 3.8 while its slot's profile sat 20% low: the tail knows how far its own expectation may
+    be off."""
+    assert sum(week.decoy_fired for week in hidden_weeks()) == 0
 
 
 def test_clusters_founded_beside_a_topic_count_as_that_topic_however_many_there_are() -> None:
