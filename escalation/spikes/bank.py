@@ -227,10 +227,10 @@ class DetectorBank:
         bucket's count is set against the questions of the same minutes; the scale above sets it against a whole
         bucket's expectation, and at a sharp market-wide rise understates it while the bucket is young."""
         earlier = sum(n for b, n in self.totals if bucket - verdict.window < b < bucket)
-        share = detector.expected(bucket) / max(self.total.expected(bucket), detector.expected(bucket))
-        pooled = detector.dispersion * verdict.expected <= 1.0  # as the detector tested it
-        alpha = self.config.detector.alpha(self.live, self.config.detector.window_buckets if pooled else 1)
-        return share_tail(verdict.window_count, self.total_count + earlier, share) < alpha
+        own = detector.expected(bucket)
+        share = own / max(self.total.expected(bucket), own)
+        budget = detector.budget(verdict.expected, self.live)  # the budget the alarm itself was held to
+        return share_tail(verdict.window_count, self.total_count + earlier, share) < budget
 
     def _scale_variance(self, count: float) -> float:
         """Relative variance of the share-of-traffic scale: its numerator is a Poisson count of the other topics."""

@@ -48,12 +48,8 @@ class SpikeDetector(Baseline):
         spread = self._spread(bucket, scale, scale_variance)
         if not self._may_alarm(bucket):
             return Verdict(bucket, count, expected, 1.0, False, 1, count, expected)
-        # Pooling buckets only gains power where Poisson noise dominates the bucket's variance; where learned
-        # overdispersion dominates (large counts), a longer window sees the same relative noise and would only add
-        # false alarms on slow level shifts, so such a series is judged on its single bucket.
-        pooled = self.dispersion * expected <= 1.0
-        windows = self._windows(bucket, count, expected) if pooled else [(count, expected)]
-        alpha = self.config.alpha(live_series, self.config.window_buckets if pooled else 1)
+        windows = self._windows(bucket, count, expected) if self.pooled(expected) else [(count, expected)]
+        alpha = self.budget(expected, live_series)
         best = Verdict(bucket, count, expected, 1.0, False, 1, count, expected)
         for size, (total, mean) in enumerate(windows, start=1):
             if not self._big_enough(total, mean):
@@ -66,6 +62,17 @@ class SpikeDetector(Baseline):
             if p_value < best.p_value:
                 best = Verdict(bucket, count, expected, p_value, False, size, total, mean)
         return best
+
+    def pooled(self, expected: float) -> bool:
+        """Whether buckets are judged over windows. Pooling only gains power where Poisson noise dominates the bucket's
+        variance; where learned overdispersion dominates (large counts), a longer window sees the same relative noise
+        and would only add false alarms on slow level shifts, so such a series is judged on its single bucket."""
+        return self.dispersion * expected <= 1.0
+
+    def budget(self, expected: float, live_series: float) -> float:
+        """The tail probability an alarm must beat at this expectation: the series' share of the budget, split over
+        the windows tested."""
+        return self.config.alpha(live_series, self.config.window_buckets if self.pooled(expected) else 1)
 
     def _spread(self, bucket: int, scale: float, scale_variance: float) -> float:
         """The tail's variance: Poisson, the learned overdispersion, and how far the expectation itself may be off."""
