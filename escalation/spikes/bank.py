@@ -28,6 +28,16 @@ LIVE_EVERY = 12  # buckets between recounts of the live series (a pass over ever
 
 
 @dataclass(frozen=True)
+class ShareEvidence:
+    """The share test's numbers: ``count`` of the window's ``total`` questions, against ``expected_share``."""
+
+    count: float
+    total: float
+    expected_share: float
+    p_value: float  # binomial upper tail (:func:`share_tail`)
+
+
+@dataclass(frozen=True)
 class SpikeAlarm:
     key: str
     bucket: int
@@ -39,6 +49,7 @@ class SpikeAlarm:
     window: int = 1  # buckets judged together
     window_count: float = 0.0
     window_expected: float = 0.0
+    share: ShareEvidence | None = None  # the share test it passed (None: judged without one, outside a bank)
 
 
 @dataclass(frozen=True)
@@ -103,10 +114,13 @@ class DetectorBank:
                 live_series=self.live,
                 scale_variance=self._scale_variance(count),
             )
-            if verdict.alarm and self._armed(bucket) and self._stands_out(bucket, verdict, detector=detector):
+            if not (verdict.alarm and self._armed(bucket)):
+                continue
+            judged: list[ShareEvidence] = []
+            if self._stands_out(bucket, verdict, detector=detector, judged=judged):
                 detector.raise_alarm(bucket)
                 self.episodes.add(series)
-                alarms.append(self._alarm(series, verdict, moment))
+                alarms.append(self._alarm(series, verdict, moment, judged))
         return alarms
 
     def advance(self, moment: datetime) -> list[SpikeAlarm]:
@@ -187,6 +201,7 @@ class DetectorBank:
             detector = self.detectors[key]
             detector.idle(bucket)
             count = self.counts.get(key, 0.0)
+            judged: list[ShareEvidence] = []  # the share test as decided (the detector learns the bucket after)
             verdict = detector.observe(
                 bucket,
                 count,
@@ -194,10 +209,10 @@ class DetectorBank:
                 live_series=live,
                 armed=armed,
                 scale_variance=self._scale_variance(count),
-                stands_out=partial(self._stands_out, bucket, detector=detector),
+                stands_out=partial(self._stands_out, bucket, detector=detector, judged=judged),
             )
             if verdict.alarm:
-                alarms.append(self._alarm(key, verdict, end))
+                alarms.append(self._alarm(key, verdict, end, judged))
             self._remember(key, verdict)
             if detector.state.in_episode:  # a burst's excess must not teach the total its time slot either
                 family = key.split(ROLLUP, 1)[0] if ROLLUP in key else ""
@@ -220,17 +235,27 @@ class DetectorBank:
         others_expected = max(0.0, self.total.expected(bucket) - detector.expected(bucket))
         return max(1.0, (others + SHARE_PRIOR) / (others_expected + SHARE_PRIOR))
 
-    def _stands_out(self, bucket: int, verdict: Verdict, *, detector: SpikeDetector) -> bool:
+    def _stands_out(
+        self, bucket: int, verdict: Verdict, *, detector: SpikeDetector, judged: list[ShareEvidence] | None = None
+    ) -> bool:
         """Whether the series' share of all questions over the verdict's window is more than its expected share can
         explain, at the same budget (a binomial tail). A rise that every topic shares (a fresh deployment's first
-        market open, a market-wide rush) leaves the shares as they were. A share needs no time span, so a still-open
-        bucket's count is set against the questions of the same minutes; the scale above sets it against a whole
-        bucket's expectation, and at a sharp market-wide rise understates it while the bucket is young."""
+        market open, a market-wide rush) leaves the shares as they were. The numbers decided on go to ``judged``,
+        for the alarm's record."""
+        share = self._share(bucket, verdict, detector)
+        if judged is not None:
+            judged.append(share)
+        return share.p_value < detector.budget(verdict.expected, self.live)  # the budget the alarm was held to
+
+    def _share(self, bucket: int, verdict: Verdict, detector: SpikeDetector) -> ShareEvidence:
+        """The share test's numbers. A share needs no time span, so a still-open bucket's count is set against the
+        questions of the same minutes; the scale above sets it against a whole bucket's expectation, and at a sharp
+        market-wide rise understates it while the bucket is young."""
         earlier = sum(n for b, n in self.totals if bucket - verdict.window < b < bucket)
+        total = self.total_count + earlier
         own = detector.expected(bucket)
         share = own / max(self.total.expected(bucket), own)
-        budget = detector.budget(verdict.expected, self.live)  # the budget the alarm itself was held to
-        return share_tail(verdict.window_count, self.total_count + earlier, share) < budget
+        return ShareEvidence(verdict.window_count, total, share, share_tail(verdict.window_count, total, share))
 
     def _scale_variance(self, count: float) -> float:
         """Relative variance of the share-of-traffic scale: its numerator is a Poisson count of the other topics."""
@@ -251,7 +276,7 @@ class DetectorBank:
     def _armed(self, bucket: int) -> bool:
         return self.first_bucket is not None and bucket - self.first_bucket >= self.config.warmup_buckets
 
-    def _alarm(self, key: str, verdict: Verdict, moment: datetime) -> SpikeAlarm:
+    def _alarm(self, key: str, verdict: Verdict, moment: datetime, judged: list[ShareEvidence]) -> SpikeAlarm:
         start = self.start_of(verdict.bucket)
         return SpikeAlarm(
             key,
@@ -264,6 +289,7 @@ class DetectorBank:
             verdict.window,
             verdict.window_count,
             verdict.window_expected,
+            judged[-1] if judged else None,  # empty only where the share test was replaced (tests do)
         )
 
     def _remember(self, key: str, verdict: Verdict) -> None:

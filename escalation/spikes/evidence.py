@@ -20,11 +20,17 @@ class Evidence:
     significance: float  # -log10(p_value)
     funds: dict[str, int] = field(default_factory=dict)  # fund code -> questions of the burst naming it
     entry: str | None = None  # the FAQ entry whose series fired ("entry" trigger)
+    # The share test the alarm passed: ``observed`` of ``share_total`` questions in the same minutes, against the
+    # series' expected share of all questions. None where no share test was made (and in evidence stored before).
+    share_total: float | None = None
+    share_expected: float | None = None
+    share_p_value: float | None = None
 
     @classmethod
     def of(
         cls, alarm: SpikeAlarm, trigger: str, funds: dict[str, int], bucket_seconds: int, entry: str | None = None
     ) -> Evidence:
+        share = alarm.share
         return cls(
             trigger=trigger,
             resolution_minutes=alarm.window * bucket_seconds // 60,
@@ -34,4 +40,7 @@ class Evidence:
             significance=round(surprise(alarm.p_value), 1),
             funds=funds,
             entry=entry,
+            share_total=round(share.total, 1) if share else None,
+            share_expected=round(share.expected_share, 4) if share else None,
+            share_p_value=float(f"{share.p_value:.3g}") if share else None,
         )

@@ -4,7 +4,8 @@ Both outputs are contracts: tools outside the project parse them. ``replay-count
 ``timestamp,value``, one bucket per row) prints each alarm's timestamp as written in the file, then ``{"points": N,
 "alarms": M}``. ``replay-questions FILE.csv`` (header ``timestamp,text`` and optionally ``fund_code``) prints one
 JSON object per opened incident, then ``{"questions": N, "clusters": K, "incidents": M}``; an incident's
-``evidence`` (the test that fired: resolution, observed and expected counts, significance, funds) is an extra key.
+``evidence`` (the test that fired: resolution, observed and expected counts, significance, funds, and the share of
+all questions it passed) is an extra key.
 Bad input is reported as ``file:line: message`` on stderr with exit status 2, before anything is printed.
 """
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from escalation.__main__ import main
+from escalation.spikes.tails import share_tail
 
 START = datetime(2026, 3, 2)  # a Monday
 
@@ -142,6 +143,12 @@ def test_replay_questions_reads_the_fund_from_the_text_when_the_file_has_no_fund
         "significance",
         "funds",
         "entry",  # the FAQ entry whose series fired: none here (a replay has no knowledge base)
+        "share_total",  # the share of all questions it passed: observed of share_total, against share_expected
+        "share_expected",
+        "share_p_value",
     }
     assert evidence["entry"] is None
     assert evidence["observed"] >= 8 > evidence["expected"] and evidence["p_value"] < 1e-6
+    assert evidence["share_total"] >= evidence["observed"]
+    share = share_tail(evidence["observed"], evidence["share_total"], evidence["share_expected"])
+    assert evidence["share_p_value"] == pytest.approx(share, rel=0.1)

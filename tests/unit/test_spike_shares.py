@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta
 
@@ -9,8 +10,10 @@ import pytest
 from scipy.stats import binom
 
 from bench.hidden_weeks import MONDAY, hidden_week_like, opened
-from escalation.spikes.bank import DetectorBank
+from escalation.spikes.bank import DetectorBank, SpikeAlarm
+from escalation.spikes.evidence import Evidence
 from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.series import bucket_of
 from escalation.spikes.tails import share_tail
 
 FIRST_OPEN = MONDAY + timedelta(hours=9, minutes=30)
@@ -56,3 +59,92 @@ def test_a_topics_own_burst_stands_out_even_while_every_topic_is_busier() -> Non
                 alarms += [(a.key, a.detected_at) for a in bank.add(moment, f"t{topic}", count)]
     assert [key for key, _ in alarms] == ["t3"]
     assert alarms[0][1] - (FIRST_OPEN + timedelta(days=2)) <= timedelta(minutes=10)
+
+
+# -- the share test's numbers, as an incident records them ---------------------------------------------------------
+
+START = datetime(2026, 3, 2)
+SURGE = START + timedelta(days=2, hours=10)
+
+
+def stream(surge: list[tuple[datetime, str]]) -> list[tuple[datetime, str]]:
+    """Eight topics, each asked once every 4 minutes round the clock for two and a half days (10 questions a
+    bucket, a share of 1/8 each), and the ``surge`` questions among them."""
+    flat = [
+        (START + timedelta(minutes=4 * step, seconds=30 * topic), f"t{topic}")
+        for step in range(int(2.5 * 24 * 15))
+        for topic in range(8)
+    ]
+    return sorted(flat + surge)
+
+
+def questions_in_window(bank: DetectorBank, asked: list[tuple[datetime, str]], alarm: SpikeAlarm) -> int:
+    """All questions of the alarm's window (its buckets, up to when it fired), counted from the stream itself."""
+    first = alarm.bucket - alarm.window + 1
+    return sum(first <= bucket_of(m, bank.bucket_seconds) <= alarm.bucket and m <= alarm.detected_at for m, _ in asked)
+
+
+def test_an_incident_records_its_share_of_all_questions() -> None:
+    """Topic 3 goes from 1.25 questions a bucket to one every 15 seconds while the others stay flat: the alarm
+    carries the share test it passed, in numbers that recompute from the stream."""
+    bank, alarms = DetectorBank(), []
+    asked = stream([(SURGE + timedelta(seconds=15 * i, milliseconds=1), "t3") for i in range(40)])
+    for moment, key in asked:
+        alarms += bank.add(moment, key)
+        if alarms:
+            break
+    [alarm] = alarms
+    budget = bank.detectors["t3"].budget(alarm.expected, bank.live)  # the alarm's own, before anything is learned
+    share = alarm.share
+    assert share is not None and alarm.detected_at < bank.start_of(alarm.bucket + 1)  # raised mid-bucket
+    assert share.count == alarm.window_count
+    assert share.total == questions_in_window(bank, asked, alarm) > share.count
+    assert share.expected_share == pytest.approx(1 / 8, rel=0.2)
+    assert share.p_value == share_tail(share.count, share.total, share.expected_share) < budget
+
+    evidence = Evidence.of(alarm, "topic", {}, bank.bucket_seconds)
+    assert (evidence.observed, evidence.share_total) == (share.count, share.total)
+    assert evidence.share_expected == round(share.expected_share, 4)
+    assert evidence.share_p_value == pytest.approx(share.p_value, rel=1e-2)
+
+
+def test_an_alarm_decided_as_its_bucket_closes_records_the_share_test_too() -> None:
+    """Two series of one surge, each too small to alarm, merge mid-bucket (as clusters do): the merged count is
+    first judged when the bucket closes."""
+    bank, alarms = DetectorBank(), []
+    surge = [(SURGE + timedelta(seconds=10 * i, milliseconds=1), "t3" if i % 2 else "t3-twin") for i in range(12)]
+    asked = stream(surge)
+    merge = surge[-1][0]
+    for moment, key in asked:
+        if moment > merge and "t3-twin" in bank.counts:
+            bank.rename("t3-twin", "t3")
+        alarms += bank.add(moment, key)
+        if alarms:
+            break
+    [alarm] = alarms
+    assert alarm.key == "t3" and alarm.detected_at == bank.start_of(alarm.bucket + 1)
+    share = alarm.share
+    assert share is not None and share.count == alarm.window_count >= 12
+    assert share.total == questions_in_window(bank, asked, alarm)
+    assert share.p_value == share_tail(share.count, share.total, share.expected_share) < 1e-6
+
+
+def test_an_alarm_judged_without_a_share_test_records_none() -> None:
+    """``replay-counts`` runs one detector alone: there are no other questions to take a share of."""
+    alarm = SpikeAlarm("t", 1, START, START, 12.0, 1.0, 1e-9, 1, 12.0, 1.0)
+    evidence = Evidence.of(alarm, "topic", {}, 300)
+    assert (evidence.share_total, evidence.share_expected, evidence.share_p_value) == (None, None, None)
+
+
+def test_evidence_stored_before_the_share_test_was_recorded_still_loads() -> None:
+    pipeline = QuestionPipeline()
+    state = pipeline.to_dict()
+    old = {"trigger": "fund", "resolution_minutes": 10, "observed": 34.0, "expected": 0.8, "p_value": 3.1e-40,
+           "significance": 39.5, "funds": {"900001": 34}, "entry": None}  # fmt: skip
+    state["incidents"] = [
+        {"id": "i1", "cluster_id": "c1", "label": "why", "fund_code": "900001", "detected_at": "2026-03-02 10:05:00",
+         "started_at": "2026-03-02 10:00:00", "count": 34, "baseline": 0.4, "series": [], "evidence": old}
+    ]  # fmt: skip
+    evidence = QuestionPipeline.from_dict(json.loads(json.dumps(state))).incidents["i1"].evidence
+    assert evidence is not None and (evidence.observed, evidence.funds) == (34.0, {"900001": 34})
+    assert (evidence.share_total, evidence.share_expected, evidence.share_p_value) == (None, None, None)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 
+from escalation.spikes.tails import share_tail
 from escalation.spikes.watch import Asked, SpikeWatch, pipeline_config
 from escalation.staff import accounts
 from escalation.staff.teams import Router, TeamConfig
@@ -79,6 +80,10 @@ def test_a_burst_of_a_new_question_opens_one_incident_for_the_owning_team(db: Da
         [incident] = session.scalars(select(Incident)).all()
         assert incident.team_id == "ir" and incident.fund_code == "900001"
         assert incident.status is IncidentStatus.OPEN and incident.count >= 10
+        evidence = incident.evidence  # with the share of all questions it passed
+        assert evidence is not None and evidence["share_total"] >= evidence["observed"] >= 8
+        share = share_tail(evidence["observed"], evidence["share_total"], evidence["share_expected"])
+        assert evidence["share_p_value"] == pytest.approx(share, rel=0.1), evidence
         assert session.scalar(select(func.count()).select_from(Question)) == 2 * 12 * 5 + 40
         # Everyone who asked in the spike, before it was detected too, will get the answer.
         assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
