@@ -130,6 +130,8 @@ var T = {
     fundTrigger: "all questions naming fund {fund} together",
     entryTrigger: "all questions matched to FAQ entry {entry} together",
     funds: "naming funds {funds}",
+    share: "Share of all questions",
+    shareOf: "{observed} of {total} ({share}), expected {expected}",
     answeredAt: "Answered",
     closedAt: "Closed",
     chart: "Questions per 5 minutes (bars) against the expected baseline (line)",

@@ -147,6 +147,19 @@ function IncidentDetail(app, changed) {
     return text;
   }
 
+  // "17 of 33 (52%), expected 17%": the share test the alarm passed (absent in evidence kept before it was)
+  function share(e) {
+    return fill(T.incidents.shareOf, {
+      observed: e.observed, total: e.share_total, share: percent(e.observed / e.share_total),
+      expected: percent(e.share_expected),
+    });
+  }
+
+  function percent(fraction) {
+    var value = fraction * 100;
+    return (value >= 10 ? value.toFixed(0) : String(Number(value.toPrecision(2)))) + "%";
+  }
+
   function renderFacts(incident) {
     var rows = [
       [T.incidents.team, app.teamName(incident.team_id)],
@@ -156,6 +169,8 @@ function IncidentDetail(app, changed) {
       [T.incidents.askedIn, conversations(incident.conversations)],
     ];
     if (incident.evidence) rows.push([T.incidents.why, evidence(incident.evidence)]);
+    var e = incident.evidence;
+    if (e && e.share_total && e.share_expected != null) rows.push([T.incidents.share, share(e)]);
     rows.push([T.incidents.started, dateTime(incident.started_at)]);
     rows.push([T.incidents.detected, dateTime(incident.detected_at)]);
     if (incident.closed_at) rows.push([T.incidents.closedAt, dateTime(incident.closed_at)]);
