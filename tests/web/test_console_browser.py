@@ -266,7 +266,7 @@ def test_a_lead_reveals_masked_personal_data_in_place_and_transfers_the_conversa
     lead.page.get_by_role("button", name="Transfer…").click()
     lead.page.get_by_label("Transfer to team").select_option(label="Complaints")
     lead.page.get_by_role("button", name="Transfer", exact=True).click()
-    expect(lead.page.locator(".toast")).to_have_text("Transferred to Complaints.")
+    expect(lead.page.locator(".toast").last).to_have_text("Transferred to Complaints.")
     expect(lead.card(cid)).to_have_count(0)  # gone from the service desk's queue
     expect(lead.page.get_by_role("heading", name="Pick a conversation from a queue.")).to_be_visible()  # not hers
 
@@ -280,7 +280,7 @@ def test_a_lead_sets_the_sla_adds_a_canned_response_and_reads_the_audit_log(
     desk = lead.page.get_by_role("region", name="Service desk")
     desk.get_by_label("First-response target (seconds)").fill("90")
     desk.get_by_role("button", name="Save").click()
-    expect(lead.page.locator(".toast")).to_have_text("Saved.")
+    expect(lead.page.locator(".toast").last).to_have_text("Saved.")
     desk.get_by_label("Shortcut").fill("bye")
     desk.get_by_label("Text").fill("Thank you for contacting us. Goodbye!")
     desk.get_by_role("button", name="Add").click()

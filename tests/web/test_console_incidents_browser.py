@@ -41,6 +41,10 @@ LABEL = "Why did fund 900001 drop 5% today?"
 SAMPLES = ["why did 900001 fall today", "900001 dropped 5%?"]
 ANSWER = "The fund's NAV fell with the CSI 300 index today. Nothing is wrong with your holding."
 XSS = '<img src=x onerror="window.__xss=1">'
+# Whether a click at the centre of the element would land on it (not on something it lets through).
+CLICK_LANDS_ON = """(el) => { const r = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return hit !== null && el.contains(hit); }"""
 HOLDING = "We're aware many investors are asking about this; the fund team is preparing an answer."
 
 
@@ -209,9 +213,13 @@ def test_staff_see_an_incident_with_its_chart_publish_one_answer_to_those_who_as
     entry = published_dir(service) / "incidents" / f"incident-{incident}.md"
     assert ANSWER in entry.read_text(encoding="utf-8")
 
+    # A notice only informs: whatever it covers stays clickable (it once hid the Close button for its 5 seconds).
+    notice = console.page.locator(".toast").last
+    expect(notice).to_be_visible()
+    assert console.page.evaluate(CLICK_LANDS_ON, notice.element_handle()) is False
     pane.get_by_label("Also retire the FAQ entry (the bot stops giving this answer)").check()
     pane.get_by_role("button", name="Close incident").click()
-    # The newest toast: the publish toast may still show (where it covered this button, the click waited it out).
+    # The newest toast: the publish toast may still show.
     expect(console.page.locator(".toast").last).to_have_text("Incident closed and its FAQ entry retired.")
     expect(pane.locator(".inc-detail__status")).to_have_text("Closed")
     expect(pane.get_by_role("button", name="Close incident")).to_be_hidden()
