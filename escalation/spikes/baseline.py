@@ -106,6 +106,10 @@ class Baseline:
     def _learn(self, bucket: int, count: float) -> None:
         s = self.state
         expected, known = self.expected(bucket), self.uncertainty(bucket)  # both before this bucket teaches anything
+        # A slot the profile has never seen is expected at the level alone: its miss is the shape of the day still to
+        # be learned, not noise. (Its later buckets on that first day are not exempt: the profile is already trusted
+        # a little there, and on the generated weeks exempting them tripled the false incidents.)
+        unseen = s.profile_weight[self.slot(bucket)] <= 0
         bound = self._clip_bound(expected)
         if s.newborn and s.buckets < self.config.prior_buckets:
             # A new topic's first buckets may be its surge: they teach its level once no window judging them is open,
@@ -114,7 +118,7 @@ class Baseline:
             self._settle_level(bucket - self.config.window_buckets + 1)
         else:
             self._learn_level(bucket, min(count, bound))
-        self._learn_noise(bucket, count, expected, bound, known)
+        self._learn_noise(bucket, count, expected, bound, known, evidence=not unseen)
 
     def _clip_bound(self, expected: float) -> float:
         """``clip_sigmas`` spreads above ``expected``: updates are winsorized there; a count beyond is an outlier."""
@@ -140,7 +144,9 @@ class Baseline:
         s.profile[slot] = blend(s.profile[slot], clipped, s.profile_weight[slot])
         s.profile_weight[slot] = min(s.profile_weight[slot] + 1.0, self._profile_cap)
 
-    def _learn_noise(self, bucket: int, count: float, expected: float, bound: float, known: float) -> None:
+    def _learn_noise(
+        self, bucket: int, count: float, expected: float, bound: float, known: float, *, evidence: bool = True
+    ) -> None:
         s = self.state
         # Overdispersion is learned from counts clipped at the Poisson spread (bursts must not teach that bursts are
         # noise), net of the expectation's own error ``known`` (the tail adds it by itself): (x - m)^2 ~ m + (d + u)m^2.
@@ -153,7 +159,7 @@ class Baseline:
         quiet = min(count, expected + self.config.clip_sigmas * math.sqrt(max(expected, 1.0)))
         s.dispersion_num *= self._dispersion_decay
         s.dispersion_den *= self._dispersion_decay
-        if not outlier and s.last_alarm != bucket:
+        if evidence and not outlier and s.last_alarm != bucket:
             w, excess = noise_weight(expected), (quiet - expected) ** 2 - expected - known * expected**2
             s.noise_pending = [*s.noise_pending, [bucket, w * excess, w * expected**2]]
         fresh = s.buckets < self.config.prior_buckets and not s.newborn

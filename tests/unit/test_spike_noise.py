@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.series import bucket_of
 from escalation.spikes.tails import noise_weight
@@ -53,3 +55,12 @@ def test_a_poisson_series_does_not_take_its_expectations_own_error_for_noise() -
     # The tail adds the expectation's error (``uncertainty``) to the dispersion; counted in the dispersion as well, as
     # it was, these series learned 0.028 on average after two days at 2 a bucket.
     assert sum(flat_poisson(seed, 2.0) for seed in range(8)) / 8 < 0.02
+
+
+def test_a_slots_first_bucket_teaches_the_profile_the_shape_of_the_day_and_not_the_noise() -> None:
+    detector, first = SpikeDetector(), bucket_of(START)
+    prior = detector.dispersion
+    detector.observe(first, 3)  # expected at the level alone (0.2): the miss is the day's shape, still unknown
+    assert detector.dispersion == pytest.approx(prior)
+    detector.observe(first + 1, 3)  # the same slot, now seen: its miss is evidence about the noise
+    assert detector.dispersion > prior
