@@ -35,6 +35,13 @@ class ShareEvidence:
     total: float
     expected_share: float
     p_value: float  # binomial upper tail (:func:`share_tail`)
+    others: float = 0.0  # the other series' questions in the same minutes
+    others_expected: float = 0.0  # and what their baselines expected of those minutes
+
+    @property
+    def others_rose(self) -> bool:
+        """Whether the rest of the traffic was up too: only a market that rose can explain a series' rise away."""
+        return self.others > self.others_expected
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,8 @@ class DetectorBank:
             if not (verdict.alarm and self._armed(bucket)):
                 continue
             judged: list[ShareEvidence] = []
-            if self._stands_out(bucket, verdict, detector=detector, judged=judged):
+            elapsed = (moment - self.start_of(bucket)).total_seconds() / self.bucket_seconds
+            if self._stands_out(bucket, verdict, detector=detector, judged=judged, elapsed=elapsed):
                 detector.raise_alarm(bucket)
                 self.episodes.add(series)
                 alarms.append(self._alarm(series, verdict, moment, judged))
@@ -236,26 +244,50 @@ class DetectorBank:
         return max(1.0, (others + SHARE_PRIOR) / (others_expected + SHARE_PRIOR))
 
     def _stands_out(
-        self, bucket: int, verdict: Verdict, *, detector: SpikeDetector, judged: list[ShareEvidence] | None = None
+        self,
+        bucket: int,
+        verdict: Verdict,
+        *,
+        detector: SpikeDetector,
+        judged: list[ShareEvidence] | None = None,
+        elapsed: float = 1.0,
     ) -> bool:
-        """Whether the series' share of all questions over the verdict's window is more than its expected share can
-        explain, at the same budget (a binomial tail). A rise that every topic shares (a fresh deployment's first
-        market open, a market-wide rush) leaves the shares as they were. The numbers decided on go to ``judged``,
-        for the alarm's record."""
-        share = self._share(bucket, verdict, detector)
+        """Whether a market-wide rise cannot explain the alarm. Where the other series rose too (a fresh deployment's
+        first market open, a market-wide rush), the series' share of all questions over the verdict's window must be
+        more than its expected share can explain, at the same budget (a binomial tail): a rise every topic shares
+        leaves the shares as they were. Where the others did not rise, no market rise is there to explain anything
+        away, and the count test stands alone (on few other questions the share could not rule one out). ``elapsed``
+        is the part of the still-open bucket gone by. The numbers decided on go to ``judged``, for the alarm's
+        record."""
+        share = self._share(bucket, verdict, detector, elapsed)
         if judged is not None:
             judged.append(share)
+        if not share.others_rose:
+            return True
         return share.p_value < detector.budget(verdict.expected, self.live)  # the budget the alarm was held to
 
-    def _share(self, bucket: int, verdict: Verdict, detector: SpikeDetector) -> ShareEvidence:
+    def _share(self, bucket: int, verdict: Verdict, detector: SpikeDetector, elapsed: float = 1.0) -> ShareEvidence:
         """The share test's numbers. A share needs no time span, so a still-open bucket's count is set against the
         questions of the same minutes; the scale above sets it against a whole bucket's expectation, and at a sharp
-        market-wide rise understates it while the bucket is young."""
-        earlier = sum(n for b, n in self.totals if bucket - verdict.window < b < bucket)
+        market-wide rise understates it while the bucket is young. The others' expectation of the still-open bucket
+        is prorated to its ``elapsed`` part for the same reason."""
+        first = bucket - verdict.window + 1
+        earlier = sum(n for b, n in self.totals if first <= b < bucket)
         total = self.total_count + earlier
         own = detector.expected(bucket)
         share = own / max(self.total.expected(bucket), own)
-        return ShareEvidence(verdict.window_count, total, share, share_tail(verdict.window_count, total, share))
+        others_expected = sum(
+            max(0.0, self.total.expected(b) - detector.expected(b)) * (elapsed if b == bucket else 1.0)
+            for b in range(first, bucket + 1)
+        )
+        return ShareEvidence(
+            verdict.window_count,
+            total,
+            share,
+            share_tail(verdict.window_count, total, share),
+            max(0.0, total - verdict.window_count),
+            others_expected,
+        )
 
     def _scale_variance(self, count: float) -> float:
         """Relative variance of the share-of-traffic scale: its numerator is a Poisson count of the other topics."""

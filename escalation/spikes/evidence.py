@@ -25,6 +25,10 @@ class Evidence:
     share_total: float | None = None
     share_expected: float | None = None
     share_p_value: float | None = None
+    # The other series' questions in those minutes against their expectation: the share test vetoes only where they
+    # rose too (where they did not, no market-wide rise can explain the alarm away, and the count alone decided).
+    share_others: float | None = None
+    share_others_expected: float | None = None
 
     @classmethod
     def of(
@@ -43,4 +47,6 @@ class Evidence:
             share_total=round(share.total, 1) if share else None,
             share_expected=round(share.expected_share, 4) if share else None,
             share_p_value=float(f"{share.p_value:.3g}") if share else None,
+            share_others=round(share.others, 1) if share else None,
+            share_others_expected=round(share.others_expected, 1) if share else None,
         )

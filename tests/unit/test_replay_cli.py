@@ -146,6 +146,8 @@ def test_replay_questions_reads_the_fund_from_the_text_when_the_file_has_no_fund
         "share_total",  # the share of all questions it passed: observed of share_total, against share_expected
         "share_expected",
         "share_p_value",
+        "share_others",  # the other questions in those minutes against their expectation: were they up too?
+        "share_others_expected",
     }
     assert evidence["entry"] is None
     assert evidence["observed"] >= 8 > evidence["expected"] and evidence["p_value"] < 1e-6

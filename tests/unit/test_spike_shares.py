@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import binom
 
 from bench.hidden_weeks import MONDAY, hidden_week_like, opened
-from escalation.spikes.bank import DetectorBank, SpikeAlarm
+from escalation.spikes.bank import DetectorBank, ShareEvidence, SpikeAlarm
 from escalation.spikes.evidence import Evidence
 from escalation.spikes.pipeline import Question, QuestionPipeline
 from escalation.spikes.series import bucket_of
@@ -61,6 +61,52 @@ def test_a_topics_own_burst_stands_out_even_while_every_topic_is_busier() -> Non
     assert alarms[0][1] - (FIRST_OPEN + timedelta(days=2)) <= timedelta(minutes=10)
 
 
+def quiet_sunday(extra: int) -> list[tuple[datetime, str]]:
+    """Four topics asked twice a bucket each, evenly, for two and a half days; at ``SURGE`` topic 1 gets ``extra``
+    more questions spread over 15 minutes (three times its rate) while the rest of the traffic stays as it was."""
+    flat = [
+        (START + timedelta(seconds=150 * step + 37.5 * topic), f"t{topic}")
+        for step in range(int(2.5 * 24 * 24))
+        for topic in range(4)
+    ]
+    surge = [(SURGE + timedelta(seconds=50 * i, milliseconds=1), "t1") for i in range(extra)]
+    return sorted(flat + surge)
+
+
+def first_alarm(asked: list[tuple[datetime, str]]) -> tuple[DetectorBank, SpikeAlarm | None]:
+    bank = DetectorBank()
+    for moment, key in asked:
+        alarms = bank.add(moment, key)
+        if alarms:
+            return bank, alarms[0]
+    return bank, None
+
+
+def test_a_rise_in_a_market_that_is_not_up_stands_on_its_count_alone() -> None:
+    """Among few questions a share cannot rule out a market-wide rise: 16 of 27 against about a quarter is not
+    beyond the budget. The other topics had what their baselines expected, so no rise explains the burst away."""
+    bank, alarm = first_alarm(quiet_sunday(18))
+    assert alarm is not None and alarm.key == "t1" and alarm.detected_at - SURGE <= timedelta(minutes=10)
+    share = alarm.share
+    assert share is not None and not share.others_rose and share.others == share.total - share.count
+    assert share.p_value > bank.detectors["t1"].budget(alarm.expected, bank.live)  # the share alone would veto it
+
+
+def test_where_the_others_rose_the_share_test_still_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ShareEvidence, "others_rose", property(lambda self: True))
+    assert first_alarm(quiet_sunday(18))[1] is None
+
+
+def test_the_others_expectation_of_a_still_open_bucket_counts_only_the_minutes_gone_by() -> None:
+    """Every topic flat: checked mid-bucket, the other questions so far match the prorated expectation, not a whole
+    bucket's (which would read every young bucket as a market gone quiet)."""
+    bank, alarm = first_alarm(quiet_sunday(18))
+    assert alarm is not None and alarm.share is not None
+    elapsed = (alarm.detected_at - alarm.bucket_start) / timedelta(seconds=bank.bucket_seconds)
+    whole = alarm.window * 6.0  # three other topics, two questions a bucket each
+    assert alarm.share.others_expected == pytest.approx(whole - 6.0 * (1.0 - elapsed), rel=0.1)
+
+
 # -- the share test's numbers, as an incident records them ---------------------------------------------------------
 
 START = datetime(2026, 3, 2)
@@ -106,6 +152,10 @@ def test_an_incident_records_its_share_of_all_questions() -> None:
     assert (evidence.observed, evidence.share_total) == (share.count, share.total)
     assert evidence.share_expected == round(share.expected_share, 4)
     assert evidence.share_p_value == pytest.approx(share.p_value, rel=1e-2)
+    assert (evidence.share_others, evidence.share_others_expected) == (
+        round(share.others, 1),
+        round(share.others_expected, 1),
+    )
 
 
 def test_an_alarm_decided_as_its_bucket_closes_records_the_share_test_too() -> None:
@@ -134,6 +184,7 @@ def test_an_alarm_judged_without_a_share_test_records_none() -> None:
     alarm = SpikeAlarm("t", 1, START, START, 12.0, 1.0, 1e-9, 1, 12.0, 1.0)
     evidence = Evidence.of(alarm, "topic", {}, 300)
     assert (evidence.share_total, evidence.share_expected, evidence.share_p_value) == (None, None, None)
+    assert (evidence.share_others, evidence.share_others_expected) == (None, None)
 
 
 def test_evidence_stored_before_the_share_test_was_recorded_still_loads() -> None:
@@ -148,3 +199,4 @@ def test_evidence_stored_before_the_share_test_was_recorded_still_loads() -> Non
     evidence = QuestionPipeline.from_dict(json.loads(json.dumps(state))).incidents["i1"].evidence
     assert evidence is not None and (evidence.observed, evidence.funds) == (34.0, {"900001": 34})
     assert (evidence.share_total, evidence.share_expected, evidence.share_p_value) == (None, None, None)
+    assert (evidence.share_others, evidence.share_others_expected) == (None, None)

@@ -95,7 +95,8 @@ _keys = iter(range(1, 1_000_000))
 
 FUND_EVIDENCE = {"trigger": "fund", "resolution_minutes": 10, "observed": 34.0, "expected": 0.8,
                  "p_value": 3.1e-40, "significance": 39.5, "funds": {"900001": 34},
-                 "share_total": 65.0, "share_expected": 0.1667, "share_p_value": 2.2e-9}  # fmt: skip
+                 "share_total": 65.0, "share_expected": 0.1667, "share_p_value": 2.2e-9,
+                 "share_others": 31.0, "share_others_expected": 9.4}  # fmt: skip
 
 
 def open_incident(
@@ -194,7 +195,7 @@ def test_staff_see_an_incident_with_its_chart_publish_one_answer_to_those_who_as
         "34 questions in 10 minutes against 0.8 expected (p = 3.1e-40), all questions naming fund 900001 together"
     )
     share = pane.locator(".inc-facts dt", has_text="Share of all questions").locator("xpath=following-sibling::dd[1]")
-    expect(share).to_have_text("34 of 65 (52%), expected 17%")
+    expect(share).to_have_text("34 of 65 (52%), expected 17%; the other questions 31 against 9.4 expected")
     for sample in SAMPLES:
         expect(pane.get_by_role("listitem").filter(has_text=sample)).to_be_visible()
     assert chart_width(console.page) > 0  # the server's SVG, allowed by the console's CSP

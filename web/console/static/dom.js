@@ -132,6 +132,7 @@ var T = {
     funds: "naming funds {funds}",
     share: "Share of all questions",
     shareOf: "{observed} of {total} ({share}), expected {expected}",
+    others: "the other questions {others} against {expected} expected",
     answeredAt: "Answered",
     closedAt: "Closed",
     chart: "Questions per 5 minutes (bars) against the expected baseline (line)",

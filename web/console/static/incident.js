@@ -147,12 +147,15 @@ function IncidentDetail(app, changed) {
     return text;
   }
 
-  // "17 of 33 (52%), expected 17%": the share test the alarm passed (absent in evidence kept before it was)
+  // "17 of 33 (52%), expected 17%": the share test the alarm passed (absent in evidence kept before it was), and
+  // the other questions against their expectation, which say whether a market-wide rise was there to veto it
   function share(e) {
-    return fill(T.incidents.shareOf, {
+    var text = fill(T.incidents.shareOf, {
       observed: e.observed, total: e.share_total, share: percent(e.observed / e.share_total),
       expected: percent(e.share_expected),
     });
+    if (e.share_others == null || e.share_others_expected == null) return text;
+    return text + "; " + fill(T.incidents.others, { others: e.share_others, expected: e.share_others_expected });
   }
 
   function percent(fraction) {
