@@ -1,4 +1,4 @@
-"""The elected spike detector's queries: the question log read in event order, and its snapshots."""
+"""The spike detectors' queries: the question log read in event order, its snapshots, and incidents filed."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from funddesk.db import Incident, Question, SpikeSnapshot
+from funddesk.db import Incident, IncidentConversation, Question, SpikeSnapshot
 
 START = (datetime(1970, 1, 1, tzinfo=UTC), 0)  # before every question
 
@@ -98,6 +99,32 @@ def incident_ids(session: Session, keys: set[str]) -> dict[str, int]:
     if not keys:
         return {}
     return {key: id_ for key, id_ in session.execute(select(Incident.key, Incident.id).where(Incident.key.in_(keys)))}
+
+
+def insert_incident_if_absent(session: Session, row: dict[str, Any]) -> bool:
+    """Insert the incident unless its key is taken; True if this insert won.
+
+    The unique ``incidents.key`` decides, in one statement, between action servers that open
+    the same spike at once: no duplicate row, no IntegrityError for the loser.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(Incident).values(**row).on_conflict_do_nothing(index_elements=[Incident.key])
+    return session.execute(statement.returning(Incident.id)).first() is not None
+
+
+def file_earlier(session: Session, incident_id: int, clusters: list[str], since: datetime) -> None:
+    """The questions of ``clusters`` asked since ``since`` and filed under no incident go under this one, and their
+    conversations are linked to it: those who asked before the spike was detected get the answer too."""
+    earlier = session.execute(
+        select(Question.id, Question.conversation_id, Question.asked_at).where(
+            Question.cluster_id.in_(clusters), Question.asked_at >= since, Question.incident_id.is_(None)
+        )
+    ).all()
+    for question_id, conversation_id, asked_at in earlier:
+        session.execute(update(Question).where(Question.id == question_id).values(incident_id=incident_id))
+        if conversation_id:
+            link = IncidentConversation(incident_id=incident_id, conversation_id=conversation_id, asked_at=asked_at)
+            session.merge(link)
 
 
 def jsonable(value: Any) -> Any:

@@ -32,8 +32,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import numpy as np
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from escalation.analytics import rollup
 from escalation.spikes import question_log
@@ -200,7 +198,7 @@ class SpikeWatch:
             evidence=asdict(spike.evidence) if spike.evidence is not None else None,
         )
         with self.db.session(write=True) as session:
-            won = _insert_if_absent(session, row)
+            won = question_log.insert_incident_if_absent(session, row)
         self._status[spike.id] = IncidentStatus.OPEN
         self._backfill.add(spike.id)
         if not won:  # another action server saw the same spike first: it sent the webhook
@@ -280,8 +278,14 @@ class SpikeWatch:
             raise
 
     def _write(self, batch: list[tuple[Asked, str | None, str | None]], backfill: set[str]) -> None:
+        # What the pipeline knows is read before the write, never during it: a question that opens an incident holds
+        # the pipeline and then writes, so a write that waited for the pipeline would wait for itself (on SQLite the
+        # writers of a process take turns on one lock, and every other process would find the database locked).
+        keys = {key for _, _, key in batch if key} | backfill
+        with self._lock:
+            spikes = {key: _Filed.of(spike, self.zone) for key in keys if (spike := self.pipeline.incidents.get(key))}
         with self.db.session(write=True) as session:
-            ids = question_log.incident_ids(session, {key for _, _, key in batch if key} | backfill)
+            ids = question_log.incident_ids(session, keys)
             logged = [
                 _question_row(asked, cluster_id, ids.get(key or ""), self._team_of_question(asked))
                 for asked, cluster_id, key in batch
@@ -299,38 +303,13 @@ class SpikeWatch:
                     )
                     session.merge(link)
             session.flush()
-            for key in backfill & ids.keys():
-                self._link_earlier(session, key, ids[key])
-            with self._lock:
-                for key, incident_id in ids.items():
-                    spike = self.pipeline.incidents.get(key)
-                    if spike is not None:
-                        session.execute(
-                            update(Incident)
-                            .where(Incident.id == incident_id)
-                            .values(
-                                count=spike.count, samples=list(spike.samples), series=[list(p) for p in spike.series]
-                            )
-                        )
-
-    def _link_earlier(self, session: Session, key: str, incident_id: int) -> None:
-        """Those who asked in the spike before it was detected get the answer too, once there is one."""
-        with self._lock:
-            spike = self.pipeline.incidents.get(key)
-            clusters = list(spike.clusters) if spike is not None else []
-            started = _utc(spike.started_at, self.zone) if spike is not None else None
-        if not clusters or started is None:
-            return
-        earlier = session.execute(
-            select(Question.id, Question.conversation_id, Question.asked_at).where(
-                Question.cluster_id.in_(clusters), Question.asked_at >= started, Question.incident_id.is_(None)
-            )
-        ).all()
-        for question_id, conversation_id, asked_at in earlier:
-            session.execute(update(Question).where(Question.id == question_id).values(incident_id=incident_id))
-            if conversation_id:
-                link = IncidentConversation(incident_id=incident_id, conversation_id=conversation_id, asked_at=asked_at)
-                session.merge(link)
+            for key in backfill & ids.keys() & spikes.keys():
+                if spikes[key].clusters:
+                    question_log.file_earlier(session, ids[key], spikes[key].clusters, spikes[key].started)
+            for key in ids.keys() & spikes.keys():
+                known = spikes[key]
+                values = {"count": known.count, "samples": known.samples, "series": known.series}
+                session.execute(update(Incident).where(Incident.id == ids[key]).values(**values))
 
     def sync_status(self) -> None:
         """What staff did in the console: answered incidents stop the holding reply, closed ones end."""
@@ -347,6 +326,22 @@ class SpikeWatch:
             self._status.update(live)
 
 
+@dataclass(frozen=True)
+class _Filed:
+    """What the pipeline knows of an incident, as its row stores it (read under the pipeline's lock)."""
+
+    count: int
+    samples: list[str]
+    series: list[list[Any]]
+    clusters: list[str]
+    started: datetime  # UTC
+
+    @classmethod
+    def of(cls, spike: Spike, zone: ZoneInfo) -> _Filed:
+        series = [list(point) for point in spike.series]
+        return cls(spike.count, list(spike.samples), series, list(spike.clusters), _utc(spike.started_at, zone))
+
+
 def pipeline_config(warmup_minutes: float) -> PipelineConfig:
     """The service's pipeline: the defaults, with the configured learning period."""
     base = PipelineConfig()
@@ -361,17 +356,6 @@ def _load(state_file: Path, config: PipelineConfig | None) -> QuestionPipeline:
         except (ValueError, KeyError, TypeError) as exc:
             log.error("%s is unreadable (%s): starting the spike watch afresh", state_file, exc)
     return QuestionPipeline(config)
-
-
-def _insert_if_absent(session: Session, row: dict[str, Any]) -> bool:
-    """Insert the incident unless its key is taken; True if this insert won.
-
-    The unique ``incidents.key`` decides, in one statement, between action servers that open
-    the same spike at once: no duplicate row, no IntegrityError for the loser.
-    """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(Incident).values(**row).on_conflict_do_nothing(index_elements=[Incident.key])
-    return session.execute(statement.returning(Incident.id)).first() is not None
 
 
 def _question_row(asked: Asked, cluster_id: str | None, incident_id: int | None, team_id: str | None) -> Question:

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from actions.__main__ import handoff_router, open_spike_watch
-from escalation.spikes import watch as watch_module
+from escalation.spikes import question_log
 from escalation.spikes.election import Leadership
 from escalation.spikes.pipeline import Spike
 from escalation.spikes.question_log import aware
@@ -216,7 +216,7 @@ def test_two_servers_opening_the_same_incident_key_at_once_store_one_row(schema:
                    status=IncidentStatus.OPEN, started_at=T0, detected_at=T0, count=30, baseline=0.5)  # fmt: skip
         with server.db.session(write=True) as session:
             start.wait()
-            won.append(watch_module._insert_if_absent(session, row))
+            won.append(question_log.insert_incident_if_absent(session, row))
 
     threads = [threading.Thread(target=open_incident, args=(server,)) for server in servers]
     for thread in threads:

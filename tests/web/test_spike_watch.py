@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 
+from escalation.analytics import rollup
 from escalation.spikes.tails import share_tail
 from escalation.spikes.watch import Asked, SpikeWatch, pipeline_config
 from escalation.staff import accounts
@@ -193,3 +195,46 @@ def test_questions_whose_write_failed_are_written_on_the_next_pass(
     with db.session() as session:
         texts = session.scalars(select(Question.text).order_by(Question.asked_at)).all()
     assert texts == ["usual question 0", "usual question 1", "usual question 2", "one more"]
+
+
+def test_a_question_that_opens_an_incident_while_the_log_is_written_waits_for_neither(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer holds the database (on SQLite, the process's one write turn) while a question holds the pipeline
+    and opens an incident, which needs a write. Before, the writer then waited for the pipeline: each waited for the
+    other for good, and every other process found the database locked."""
+    spikes = watch(db, tmp_path)
+    moment = quiet_traffic(spikes, T0, 2)  # queued for the writer, not written yet
+    inside, go, opening = threading.Event(), threading.Event(), threading.Event()
+    add, open_incident = rollup.add, SpikeWatch._open
+
+    def held_inside_the_write(session: Any, logged: Any) -> None:
+        inside.set()
+        go.wait(30)
+        add(session, logged)
+
+    def opening_while_holding_the_pipeline(self: SpikeWatch, spike: Any, at: datetime) -> str:
+        opening.set()
+        return open_incident(self, spike, at)
+
+    monkeypatch.setattr(rollup, "add", held_inside_the_write)
+    monkeypatch.setattr(SpikeWatch, "_open", opening_while_holding_the_pipeline)
+
+    def burst() -> None:
+        for i in range(40):
+            at = moment + timedelta(seconds=15 * i)
+            spikes.observe(Asked("why did 900001 drop 5% today?", "en", vector(0), f"conv{i}", "900001", moment=at))
+
+    writer, asking = threading.Thread(target=spikes.flush, daemon=True), threading.Thread(target=burst, daemon=True)
+    writer.start()
+    assert inside.wait(30)
+    asking.start()
+    assert opening.wait(30)  # that question holds the pipeline now, and its incident needs the database
+    go.set()
+    writer.join(30)
+    asking.join(30)
+    assert not writer.is_alive() and not asking.is_alive()
+    spikes.close()
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 1
+        assert session.scalar(select(func.count()).select_from(Question)) == 2 * 12 * 5 + 40
