@@ -166,8 +166,18 @@ def allowed_methods(request: Request) -> str:
 async def _database_error(request: Request, exc: OperationalError | InterfaceError) -> HTTPResponse:
     # The transaction rolled back, so nothing half-done is kept: the client may simply send again.
     unavailable = DatabaseUnavailable("The service is briefly unavailable; please try again in a moment.")
-    log.warning("%s %s: database unavailable: %s", request.method, request.path, exc.__class__.__name__)
+    log.warning(
+        "%s %s: database unavailable: %s (%s)", request.method, request.path, exc.__class__.__name__, _reason(exc)
+    )
     return error_response(unavailable.status, unavailable.code, unavailable.message, unavailable.headers())
+
+
+def _reason(exc: OperationalError | InterfaceError) -> str:
+    """The driver's own first line ("database is locked", "server closed the connection unexpectedly"): enough to tell
+    a lock from a restart. Never SQLAlchemy's message, which adds the statement and its parameters (an investor's
+    words)."""
+    lines = str(exc.orig).strip().splitlines() if exc.orig is not None else []
+    return lines[0][:200] if lines else "no reason given"
 
 
 async def _unexpected(request: Request, exc: Exception) -> HTTPResponse:

@@ -188,6 +188,11 @@ def test_a_database_that_stays_away_gets_a_503_once_the_retry_time_is_spent(
     assert killer.inserts == len(pauses) + 1
     assert pauses in ([0.05, 0.1, 0.2], [0.05, 0.1, 0.2, 0.4])
     assert investor_messages(postgres_url, conversation) == []
+    # The log says why in the driver's words, and never what was being written.
+    [unavailable] = [r.getMessage() for r in caplog.records if "database unavailable" in r.getMessage()]
+    killed = r"terminating connection due to administrator command|server closed the connection unexpectedly"
+    assert re.search(rf"database unavailable: OperationalError \(({killed})", unavailable), unavailable
+    assert QUESTION not in caplog.text
 
 
 def test_a_hand_off_whose_unit_of_work_ran_twice_is_counted_once(make_api: MakeApi, postgres_url: str) -> None:
