@@ -177,10 +177,18 @@ class QuestionPipeline:
             self._join(existing, cluster_id)
             existing.series = self._series(existing)
             return None
-        resolved = [(self.clusterer.resolve(c), f) for _, c, f, _, _ in self._window(alarm)]
-        funds = Counter(f for c, f in resolved if self.clusterer.topic_of(c) == cluster_id and f)
+        # The topic's series counts its satellites too (clusters founded beside it): the incident holds the clusters
+        # whose questions made the alarm, at least a tenth of them each, and is named and sampled by them.
+        rows = [(self.clusterer.resolve(c), f, text) for _, c, f, text, _ in self._window(alarm)]
+        mine = [(c, f, text) for c, f, text in rows if self.clusterer.topic_of(c) == cluster_id]
+        by_cluster = Counter(c for c, _, _ in mine if c in self.clusterer.clusters)
+        members = [c for c, n in by_cluster.most_common() if n * 10 >= len(mine)] or [cluster_id]
+        funds = Counter(f for _, f, _ in mine if f)
         evidence = Evidence.of(alarm, "topic", dict(funds.most_common()), self.bank.bucket_seconds)
-        return self._open(alarm, cluster_id, [cluster_id], list(cluster.samples), evidence)
+        samples = [text for c, _, text in reversed(mine) if c in members] or list(cluster.samples)
+        incident = self._open(alarm, cluster_id, members, samples, evidence)
+        incident.label = self.clusterer.clusters[members[0]].label  # the busiest: what the surge asks
+        return incident
 
     def _on_fund_alarm(self, alarm: SpikeAlarm, fund: str) -> Spike | None:
         """All questions naming ``fund`` rose together: the incident is about that fund's busiest clusters now."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from escalation.spikes.pipeline import Question, QuestionPipeline
 from knowledge_base.embedder import HashingEmbedder
 
@@ -73,3 +75,32 @@ def test_questions_with_personal_numbers_are_kept_masked_in_labels_samples_and_s
     assert all(s.startswith(f"{NAV} 身份证[id ••••") for s in incident.samples)
     state = json.dumps(pipeline.to_dict(), ensure_ascii=False)
     assert not [n for n in numbers if n in state]
+
+
+def test_a_surge_in_a_topics_satellite_opens_an_incident_named_and_sampled_by_the_surge() -> None:
+    """A question close to a busy topic, though not close enough to join its cluster, founds a satellite that counts
+    in the topic's series. When the satellite's questions make the topic alarm, the incident is about them: it holds
+    their cluster (so later askers get the holding reply) and is named after them, not after the topic's routine."""
+    rng = np.random.default_rng(3)
+    axes = np.eye(32, dtype=np.float32)
+    routine, near = axes[0], 0.6 * axes[0] + 0.8 * axes[1]  # cosine 0.6: under the cluster's bar, over the pairwise
+
+    def asked(at: datetime, text: str, direction: np.ndarray) -> Question:
+        noisy = direction + rng.normal(scale=0.02, size=32).astype(np.float32)
+        return Question(at, text, noisy / np.linalg.norm(noisy))
+
+    questions = [
+        asked(START + timedelta(minutes=m), text, direction)
+        for m in range(0, 2 * 24 * 60, 5)
+        for text, direction in ((ROUTINE[0], routine), (ROUTINE[1], axes[2]), (ROUTINE[2], axes[3]))
+    ]
+    surge = START + timedelta(days=2, hours=1)
+    questions += [asked(surge + timedelta(seconds=20 * i), NAV, near) for i in range(30)]
+    pipeline = QuestionPipeline()
+    assert run(pipeline, sorted(questions, key=lambda q: q.moment)) == ["i1"]
+    incident = pipeline.incidents["i1"]
+    satellite = pipeline.add(asked(surge + timedelta(minutes=11), NAV, near))
+    root = pipeline.clusterer.topic_of(satellite.cluster_id)
+    assert satellite.cluster_id != root and pipeline.clusterer.clusters[root].label == ROUTINE[0]
+    assert (incident.cluster_id, incident.label, set(incident.samples)) == (root, NAV, {NAV})
+    assert satellite.cluster_id in incident.clusters and satellite.incident is incident
