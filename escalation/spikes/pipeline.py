@@ -178,7 +178,9 @@ class QuestionPipeline:
             existing.series = self._series(existing)
             return None
         # The topic's series counts its satellites too (clusters founded beside it): the incident holds the clusters
-        # whose questions made the alarm, at least a tenth of them each, and is named and sampled by them.
+        # whose questions made the alarm, at least a tenth of them each, and is named and sampled by them. The topic's
+        # own cluster keeps the chart (its series is the one that fired), but its routine askers join only if it is
+        # one of them: they would otherwise get a holding reply about another question.
         rows = [(self.clusterer.resolve(c), f, text) for _, c, f, text, _ in self._window(alarm)]
         mine = [(c, f, text) for c, f, text in rows if self.clusterer.topic_of(c) == cluster_id]
         by_cluster = Counter(c for c, _, _ in mine if c in self.clusterer.clusters)
@@ -186,7 +188,7 @@ class QuestionPipeline:
         funds = Counter(f for _, f, _ in mine if f)
         evidence = Evidence.of(alarm, "topic", dict(funds.most_common()), self.bank.bucket_seconds)
         samples = [text for c, _, text in reversed(mine) if c in members] or list(cluster.samples)
-        incident = self._open(alarm, cluster_id, members, samples, evidence)
+        incident = self._open(alarm, cluster_id, members, samples, evidence, own_main=cluster_id in members)
         incident.label = self.clusterer.clusters[members[0]].label  # the busiest: what the surge asks
         return incident
 

@@ -104,3 +104,5 @@ def test_a_surge_in_a_topics_satellite_opens_an_incident_named_and_sampled_by_th
     assert satellite.cluster_id != root and pipeline.clusterer.clusters[root].label == ROUTINE[0]
     assert (incident.cluster_id, incident.label, set(incident.samples)) == (root, NAV, {NAV})
     assert satellite.cluster_id in incident.clusters and satellite.incident is incident
+    # The topic's routine askers are not held for an answer about another question.
+    assert pipeline.add(asked(surge + timedelta(minutes=12), ROUTINE[0], routine)).incident is None
