@@ -184,7 +184,7 @@ class QuestionPipeline:
         rows = [(self.clusterer.resolve(c), f, text) for _, c, f, text, _ in self._window(alarm)]
         mine = [(c, f, text) for c, f, text in rows if self.clusterer.topic_of(c) == cluster_id]
         by_cluster = Counter(c for c, _, _ in mine if c in self.clusterer.clusters)
-        members = [c for c, n in by_cluster.most_common() if n * 10 >= len(mine)] or [cluster_id]
+        members = _members(by_cluster, len(mine)) or [cluster_id]
         funds = Counter(f for _, f, _ in mine if f)
         evidence = Evidence.of(alarm, "topic", dict(funds.most_common()), self.bank.bucket_seconds)
         samples = [text for c, _, text in reversed(mine) if c in members] or list(cluster.samples)
@@ -206,8 +206,7 @@ class QuestionPipeline:
                 self._join(existing, cluster_id)
             existing.series = self._series(existing)
             return None
-        # The clusters that make up at least a tenth of the fund's questions in the window are the incident's.
-        members = [c for c, n in by_cluster.most_common() if n * 10 >= len(rows)]
+        members = _members(by_cluster, len(rows))
         samples = [text for c, text in reversed(rows) if c in members]
         evidence = Evidence.of(alarm, "fund", {fund: len(rows)}, self.bank.bucket_seconds)
         return self._open(alarm, main, members, samples, evidence)
@@ -388,3 +387,9 @@ class QuestionPipeline:
             for row in data.get("recent", [])
         )
         return pipeline
+
+
+def _members(by_cluster: Counter[str], questions: int) -> list[str]:
+    """The clusters that hold at least a tenth of a surge's ``questions`` in the window, busiest first: the incident's
+    (a topic's or a fund's alarm; an entry's keeps the clusters that are mostly its questions instead)."""
+    return [c for c, n in by_cluster.most_common() if n * 10 >= questions]
