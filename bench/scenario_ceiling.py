@@ -16,7 +16,7 @@ series, with the detector's own rules and more generous ones everywhere else:
 - the budget is split over the topics that are live at that minute by their true rate (the detector's
   ``LIVE_LEVEL``, half a question a bucket), never over the fund, entry or cluster series the service adds, so
   each test gets at least the detector's share;
-- the windows are the detector's lengths (1 to ``window_buckets`` buckets), ending at every question's arrival
+- the windows are the detector's lengths (``windows``, in buckets), ending at every question's arrival
   rather than at bucket boundaries (the detector judges its open bucket on every question too);
 - the series: a topic burst's topic (every question of it); a fund burst's topic or its fund (every question naming
   the fund), whichever fires first.
@@ -85,8 +85,8 @@ def first_flag(
     times = series.times
     for i in range(int(np.searchsorted(times, first)), int(np.searchsorted(times, first + HORIZON_MINUTES))):
         now = float(times[i])
-        alpha = config.alpha(max(1, int(live[min(int(now), len(live) - 1)])), config.window_buckets)
-        for buckets in range(1, config.window_buckets + 1):
+        alpha = config.alpha(max(1, int(live[min(int(now), len(live) - 1)])), len(config.windows))
+        for buckets in config.windows:
             start = max(0.0, now - buckets * window)
             count = i + 1 - int(np.searchsorted(times, start, side="right"))  # in (start, now]
             if count < config.min_count:

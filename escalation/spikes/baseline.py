@@ -116,7 +116,8 @@ class Baseline:
             if s.last_alarm != bucket:  # and not at all if one of them alarms (as its noise evidence)
                 s.level_pending = [*s.level_pending, [bucket, count]]
             self._settle_level(bucket - self.config.window_buckets + 1)
-        else:
+        else:  # what its first buckets still hold back teaches it as their windows close, in order
+            self._settle_level(bucket - self.config.window_buckets + 1)
             self._learn_level(bucket, min(count, bound))
         self._learn_noise(bucket, count, expected, bound, known, evidence=not unseen)
 

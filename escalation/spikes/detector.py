@@ -4,8 +4,9 @@ Per bucket (5 minutes by default) the detector compares the count with the expec
 :class:`~escalation.spikes.baseline.Baseline` and raises an alarm once per episode. An alarm needs all of:
 
 - a tail probability below the false-alarm budget of this series (the bank splits a global budget across series),
-  over the last 1, 2 or 3 buckets (the still-open one included; the budget is split over the windows too): a small
-  topic at 5x its rate is not significant in one bucket but is over two. Windows pool only where Poisson noise
+  over the last 1, 2, 3 or 12 buckets (the still-open one included; the budget is split over the windows too): a small
+  topic at 5x its rate is not significant in one bucket but is over two, and a thin or gradual rise (a few questions
+  more every bucket) only over the hour. Windows pool only where Poisson noise
   dominates a bucket's variance; the learned overdispersion (the baseline's own error) is taken as shared by a
   window's buckets, so pooling never averages it away, and a burst's outlying buckets never teach it;
 - a practical size: at least ``min_count`` and ``min_ratio`` times the expected count;
@@ -48,10 +49,10 @@ class SpikeDetector(Baseline):
         spread = self._spread(bucket, scale, scale_variance)
         if not self._may_alarm(bucket):
             return Verdict(bucket, count, expected, 1.0, False, 1, count, expected)
-        windows = self._windows(bucket, count, expected) if self.pooled(expected) else [(count, expected)]
+        windows = self._windows(bucket, count, expected) if self.pooled(expected) else [(1, count, expected)]
         alpha = self.budget(expected, live_series)
         best = Verdict(bucket, count, expected, 1.0, False, 1, count, expected)
-        for size, (total, mean) in enumerate(windows, start=1):
+        for size, total, mean in windows:
             if not self._big_enough(total, mean):
                 continue
             # The overdispersion (the baseline's own error) is taken as shared by the window's buckets, so it does not
@@ -72,23 +73,25 @@ class SpikeDetector(Baseline):
     def budget(self, expected: float, live_series: float) -> float:
         """The tail probability an alarm must beat at this expectation: the series' share of the budget, split over
         the windows tested."""
-        return self.config.alpha(live_series, self.config.window_buckets if self.pooled(expected) else 1)
+        return self.config.alpha(live_series, len(self.config.windows) if self.pooled(expected) else 1)
 
     def _spread(self, bucket: int, scale: float, scale_variance: float) -> float:
         """The tail's variance: Poisson, the learned overdispersion, and how far the expectation itself may be off."""
         return min(2.0, self.dispersion + self.uncertainty(bucket) + (scale_variance if scale > 1.0 else 0.0))
 
-    def _windows(self, bucket: int, count: float, expected: float) -> list[tuple[float, float]]:
-        """(count, expected) summed over the last 1, 2, ... buckets ending with ``bucket``, as far as history goes
+    def _windows(self, bucket: int, count: float, expected: float) -> list[tuple[int, float, float]]:
+        """(buckets, count, expected) summed over each window length ending with ``bucket``, as far as history goes
         back without a gap (an expectation is the one each bucket had when it was decided: a burst does not raise
-        its own bar)."""
-        windows = [(count, expected)]
-        total, mean, previous = count, expected, bucket
+        its own bar). The lengths are a prefix of the configured ones, shortest first."""
+        sizes = self.config.windows
+        windows = [(1, count, expected)]
+        total, mean, previous, size = count, expected, bucket, 1
         for past, past_count, past_expected in reversed(self.state.recent):
-            if len(windows) >= self.config.window_buckets or int(past) != previous - 1:
+            if size >= self.config.window_buckets or int(past) != previous - 1:
                 break
-            total, mean, previous = total + past_count, mean + past_expected, int(past)
-            windows.append((total, mean))
+            total, mean, previous, size = total + past_count, mean + past_expected, int(past), size + 1
+            if size in sizes:
+                windows.append((size, total, mean))
         return windows
 
     def observe(
@@ -155,7 +158,8 @@ class SpikeDetector(Baseline):
         if size == 1 and not before_window:
             record = s.record_excess
         else:
-            record = s.window_records[size - 1] if size <= len(s.window_records) else 0.0
+            at = self.config.windows.index(size)  # records are kept per configured window, shortest first
+            record = s.window_records[at] if at < len(s.window_records) else 0.0
         return self._decayed(record, bucket)
 
     def _decayed(self, record: float, bucket: int) -> float:
@@ -181,11 +185,11 @@ class SpikeDetector(Baseline):
         burst's first buckets, significant but not yet alarming, would raise the bar for the same burst a few minutes
         later), except a bucket that was significant enough to alarm and did not: that one was routine at once."""
         s = self.state
-        longest = self.config.window_buckets
-        bar = self.config.alpha(1, longest)
+        longest, tested = self.config.window_buckets, len(self.config.windows)
+        bar = self.config.alpha(1, tested)
         excesses = [
             total - mean if self.p_value(total, mean) < bar else 0.0
-            for size, (total, mean) in enumerate(self._windows(bucket, count, expected), start=1)
+            for _, total, mean in self._windows(bucket, count, expected)
         ]
         # Routine: big enough to alarm and significant enough, yet it did not (the series bursts like this). A
         # bucket under ``min_count`` could not alarm whatever it was, so it says nothing about routine: else a new
@@ -197,15 +201,15 @@ class SpikeDetector(Baseline):
             routine_possible
             and excesses[0] > 0
             and self._big_enough(count, expected)
-            and tail < self.config.alpha(live_series, longest)
+            and tail < self.config.alpha(live_series, tested)
         )
         s.routine_excess = max(count - expected if routine else 0.0, self._decayed(s.routine_excess, bucket))
         s.pending = [*s.pending, [bucket, *excesses]]
         due = [row for row in s.pending if row[0] <= bucket - longest]
         s.pending = [row for row in s.pending if row[0] > bucket - longest]
         records = []
-        for size in range(1, longest + 1):
-            candidates = [row[size] for row in due if len(row) > size]
+        for at, size in enumerate(self.config.windows, start=1):
+            candidates = [row[at] for row in due if len(row) > at]
             records.append(max([*candidates, self._record(bucket, size, True)]))
         s.record_excess, s.window_records = max(count - expected, self._record(bucket)), records
         s.record_bucket = bucket

@@ -36,9 +36,22 @@ class DetectorConfig:
     cooldown_buckets: int = 12
     novelty_halflife_days: float = 5.0
     novelty_margin: float = 1.1  # the excess over expected must beat the decayed record excess by this factor
-    # A burst is judged over the last 1..window_buckets buckets (the open one included): a sustained rise of a small
-    # topic is significant over 10 minutes long before any single bucket is. The budget is split over the windows.
-    window_buckets: int = 3
+    # A burst is judged over windows of the last 1, 2, 3 and 12 buckets (the open one included), the budget split
+    # over them: a sharp burst is significant within 5-15 minutes, a small topic's sustained rise over 10 minutes long
+    # before any single bucket is, and a thin or gradual one (a few questions more every bucket) only over the hour.
+    # Bursts last minutes to two hours and ramp up over their first third; a rise slower than an hour is a change of
+    # level, which the 3-hour level follows. Every window takes a share of the budget from the others, so the hour is
+    # one window, not a ladder of them (a 30-minute one as well cost the sharp bursts more than it added).
+    windows: tuple[int, ...] = (1, 2, 3, 12)
+
+    def __post_init__(self) -> None:
+        if not self.windows or self.windows[0] != 1 or list(self.windows) != sorted(set(self.windows)):
+            raise ValueError(f"windows must be increasing bucket counts starting with 1, not {self.windows}")
+
+    @property
+    def window_buckets(self) -> int:
+        """The longest window: how long a bucket's evidence is held back, and how far the bank looks back."""
+        return max(self.windows)
 
     @property
     def buckets_per_day(self) -> int:

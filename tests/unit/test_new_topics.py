@@ -61,12 +61,17 @@ def test_a_series_of_thirty_a_bucket_from_its_start_never_alarms_as_replay_count
 def test_a_new_topics_first_buckets_teach_its_level_only_once_they_are_judged() -> None:
     newborn, settled = SpikeDetector(), SpikeDetector()
     newborn.state.newborn = True
+    last = 1000 + newborn.config.window_buckets - 1  # the last bucket whose windows still judge bucket 1000
     for detector in (newborn, settled):
-        detector.observe(1000, 4.0)
-        detector.observe(1001, 3.0)
-    assert newborn.expected(1002) == PRIOR < settled.expected(1002)
-    newborn.observe(1002, 0.0)
-    assert newborn.expected(1003) > PRIOR  # the first bucket is out of every window: now it counts
+        detector.observe(1000, 1.0)
+        for bucket in range(1001, last):
+            detector.observe(bucket, 0.0)
+    assert newborn.expected(last) == PRIOR != settled.expected(last)
+    newborn.observe(last, 0.0)
+    assert newborn.expected(last + 1) > PRIOR  # the first bucket is out of every window: now it counts
+    for bucket in range(last + 1, last + newborn.config.window_buckets + 1):
+        newborn.observe(bucket, 0.0)
+    assert newborn.state.level_pending == []  # the rest of its first hour too, once judged, after it
 
 
 def test_a_new_topics_alarmed_buckets_never_teach_its_level() -> None:
@@ -74,9 +79,10 @@ def test_a_new_topics_alarmed_buckets_never_teach_its_level() -> None:
     detector.state.newborn = True
     detector.observe(1000, 2.0)
     assert detector.observe(1001, 40.0).alarm
-    for bucket in range(1002, 1007):
+    after = 1002 + detector.config.window_buckets + 2  # past every window that judges the quiet buckets
+    for bucket in range(1002, after):
         detector.observe(bucket, 0.0)
-    assert detector.expected(1007) < PRIOR  # only the quiet buckets after the alarm were learned
+    assert detector.expected(after) < PRIOR  # only the quiet buckets after the alarm were learned
 
 
 def test_a_new_topic_restored_in_the_middle_of_its_first_buckets_decides_the_same() -> None:

@@ -6,9 +6,11 @@ import json
 import random
 from datetime import datetime, timedelta
 
+import pytest
+
 from escalation.spikes.bank import DetectorBank
 from escalation.spikes.detector import SpikeDetector
-from escalation.spikes.series import DetectorConfig, bucket_of
+from escalation.spikes.series import DetectorConfig, Verdict, bucket_of
 from escalation.spikes.tails import upper_tail
 
 START = datetime(2026, 3, 2)  # a Monday
@@ -179,7 +181,29 @@ def test_a_five_fold_rise_over_two_buckets_fires_within_ten_minutes() -> None:
 
 def test_judged_one_bucket_at_a_time_the_same_rise_would_not_fire() -> None:
     series, _ = thursday_burst([10, 10, 10])
-    assert alarms_among_many(series, DetectorConfig(window_buckets=1)) == []
+    assert alarms_among_many(series, DetectorConfig(windows=(1,))) == []
+
+
+def verdicts_among_many(series: list[tuple[datetime, int]], config: DetectorConfig | None = None) -> list[Verdict]:
+    detector = SpikeDetector(config)
+    verdicts = [detector.observe(bucket_of(m), count, live_series=MANY_SERIES) for m, count in series]
+    return [v for i, v in enumerate(verdicts) if v.alarm and i >= 288]
+
+
+def test_a_thin_rise_that_no_quarter_hour_shows_fires_on_the_hour() -> None:
+    # 3x for an hour on a small topic: 18 questions against 5 expected in a quarter hour is not enough among 850
+    # series (p 1e-5 against a budget of 1.5e-7), 59 against 23 over the hour is.
+    series, burst = thursday_burst([6] * 12)
+    (verdict,) = verdicts_among_many(series)
+    assert verdict.window == 12 and 0 <= verdict.bucket - bucket_of(series[burst][0]) < 12
+    assert verdicts_among_many(series, DetectorConfig(windows=(1, 2, 3))) == []
+
+
+def test_windows_are_bucket_counts_from_one_up() -> None:
+    for bad in ((), (2, 3), (1, 3, 2), (1, 1, 2)):
+        with pytest.raises(ValueError, match="windows"):
+            DetectorConfig(windows=bad)
+    assert DetectorConfig().window_buckets == max(DetectorConfig().windows)
 
 
 def test_the_still_open_bucket_completes_a_window_before_it_closes() -> None:
