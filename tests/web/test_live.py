@@ -7,10 +7,14 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from funddesk.db import Conversation, State, repository
 from tests.web.conftest import Api
+from web.api import guards, live
+from web.context import WebContext
 
 
 def ws_url(api: Api, conversation_id: str, token: str) -> str:
@@ -58,6 +62,33 @@ def test_another_conversations_events_are_not_pushed(api: Api) -> None:
             return []
 
     assert api.run(scenario()) == []
+
+
+def test_a_hand_off_between_the_token_check_and_the_subscription_is_in_the_ready_state(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation, auth = api.start()
+    token = auth["Authorization"].removeprefix("Bearer ")
+    checked = guards.authorize
+
+    async def then_handed_off(ctx: WebContext, conversation_id: str, given: str | None) -> Conversation:
+        stale = await checked(ctx, conversation_id, given)  # read as "bot"; the hand-off lands before we listen
+
+        def hand_off(session: Session) -> None:
+            found = repository.find_conversation(session, conversation_id)
+            assert found is not None
+            repository.set_state(session, found, State.WAITING)
+
+        await ctx.run_db(hand_off, write=True)
+        return stale
+
+    monkeypatch.setattr(live, "authorize", then_handed_off)
+
+    async def scenario() -> dict[str, Any]:
+        async with connect(ws_url(api, conversation, token)) as ws:
+            return dict(json.loads(await ws.recv()))
+
+    assert api.run(scenario()) == {"type": "ready", "state": "waiting"}
 
 
 @pytest.mark.parametrize(("which", "status"), [("wrong-token", 401), ("unknown-conversation", 404)])

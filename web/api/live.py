@@ -21,6 +21,7 @@ from sanic import Blueprint
 from sanic.server.websockets.impl import WebsocketImplProtocol
 from sanic_ext import openapi
 
+from funddesk.db import repository
 from web.api.guards import authorize, bearer_token
 from web.context import WebRequest
 from web.events import investor_channel
@@ -41,10 +42,15 @@ async def check_token(request: WebRequest) -> None:
 
 
 async def live(request: WebRequest, ws: WebsocketImplProtocol, conversation_id: str) -> None:
-    hub = request.app.ctx.hub
-    async with hub.subscribe(investor_channel(conversation_id)) as listener:
-        await ws.send(json.dumps({"type": "ready", "state": str(request.ctx.conversation.state)}))
-        place = await request.app.ctx.run_db(lambda s: handoffs.position_of(request.app.ctx, s, conversation_id))
+    ctx = request.app.ctx
+    async with ctx.hub.subscribe(investor_channel(conversation_id)) as listener:
+        # The state as of now that we listen: one read at the token check, before the subscription, missed a change
+        # made in between (a hand-off turn landing as the widget connects), which was then neither in "ready" nor
+        # among the events, and the widget showed the bot's state while staff were being asked.
+        fresh = await ctx.run_db(lambda s: repository.find_conversation(s, conversation_id))
+        state = (fresh or request.ctx.conversation).state
+        await ws.send(json.dumps({"type": "ready", "state": str(state)}))
+        place = await ctx.run_db(lambda s: handoffs.position_of(ctx, s, conversation_id))
         if place is not None:
             await ws.send(json.dumps(place.as_json()))
         client_gone = asyncio.create_task(_until_closed(request, ws, conversation_id))
