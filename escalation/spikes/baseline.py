@@ -116,7 +116,7 @@ class Baseline:
             if s.last_alarm != bucket:  # and not at all if one of them alarms (as its noise evidence)
                 s.level_pending = [*s.level_pending, [bucket, count]]
             self._settle_level(bucket - self.config.window_buckets + 1)
-        else:  # what its first buckets still hold back teaches it as their windows close, in order
+        else:  # what its first buckets still hold back teaches it as their windows close
             self._settle_level(bucket - self.config.window_buckets + 1)
             self._learn_level(bucket, min(count, bound))
         self._learn_noise(bucket, count, expected, bound, known, evidence=not unseen)
@@ -129,6 +129,8 @@ class Baseline:
     def _settle_level(self, through: int) -> None:
         """Learn the held-back counts of a new topic's buckets up to ``through``, in order."""
         s = self.state
+        if not s.level_pending:  # every series, every bucket: only a new topic's first hour holds anything
+            return
         for past, count in [row for row in s.level_pending if row[0] <= through]:
             self._learn_level(int(past), min(count, self._clip_bound(self.expected(int(past)))))
         s.level_pending = [row for row in s.level_pending if row[0] > through]

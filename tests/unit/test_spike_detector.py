@@ -166,12 +166,16 @@ def thursday_burst(counts: list[int], seed: int = 5) -> tuple[list[tuple[datetim
 
 
 def alarms_among_many(series: list[tuple[datetime, int]], config: DetectorConfig | None = None) -> list[int]:
+    return [i for i, _ in verdicts_among_many(series, config)]
+
+
+def verdicts_among_many(
+    series: list[tuple[datetime, int]], config: DetectorConfig | None = None
+) -> list[tuple[int, Verdict]]:
+    """(index, verdict) of each alarm after the first day, the series judged as one among ``MANY_SERIES``."""
     detector = SpikeDetector(config)
-    return [
-        i
-        for i, (moment, count) in enumerate(series)
-        if detector.observe(bucket_of(moment), count, live_series=MANY_SERIES).alarm and i >= 288
-    ]
+    verdicts = [detector.observe(bucket_of(m), count, live_series=MANY_SERIES) for m, count in series]
+    return [(i, v) for i, v in enumerate(verdicts) if v.alarm and i >= 288]
 
 
 def test_a_five_fold_rise_over_two_buckets_fires_within_ten_minutes() -> None:
@@ -184,17 +188,11 @@ def test_judged_one_bucket_at_a_time_the_same_rise_would_not_fire() -> None:
     assert alarms_among_many(series, DetectorConfig(windows=(1,))) == []
 
 
-def verdicts_among_many(series: list[tuple[datetime, int]], config: DetectorConfig | None = None) -> list[Verdict]:
-    detector = SpikeDetector(config)
-    verdicts = [detector.observe(bucket_of(m), count, live_series=MANY_SERIES) for m, count in series]
-    return [v for i, v in enumerate(verdicts) if v.alarm and i >= 288]
-
-
 def test_a_thin_rise_that_no_quarter_hour_shows_fires_on_the_hour() -> None:
     # 3x for an hour on a small topic: 18 questions against 5 expected in a quarter hour is not enough among 850
     # series (p 1e-5 against a budget of 1.5e-7), 59 against 23 over the hour is.
     series, burst = thursday_burst([6] * 12)
-    (verdict,) = verdicts_among_many(series)
+    ((_, verdict),) = verdicts_among_many(series)
     assert verdict.window == 12 and 0 <= verdict.bucket - bucket_of(series[burst][0]) < 12
     assert verdicts_among_many(series, DetectorConfig(windows=(1, 2, 3))) == []
 

@@ -47,10 +47,11 @@ async def live(request: WebRequest, ws: WebsocketImplProtocol, conversation_id: 
         # The state as of now that we listen: one read at the token check, before the subscription, missed a change
         # made in between (a hand-off turn landing as the widget connects), which was then neither in "ready" nor
         # among the events, and the widget showed the bot's state while staff were being asked.
-        fresh = await ctx.run_db(lambda s: repository.find_conversation(s, conversation_id))
+        fresh, place = await ctx.run_db(
+            lambda s: (repository.find_conversation(s, conversation_id), handoffs.position_of(ctx, s, conversation_id))
+        )
         state = (fresh or request.ctx.conversation).state
         await ws.send(json.dumps({"type": "ready", "state": str(state)}))
-        place = await ctx.run_db(lambda s: handoffs.position_of(ctx, s, conversation_id))
         if place is not None:
             await ws.send(json.dumps(place.as_json()))
         client_gone = asyncio.create_task(_until_closed(request, ws, conversation_id))
