@@ -18,7 +18,7 @@ from typing import Any
 from escalation.spikes.births import Births
 from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.series import DetectorConfig, Verdict, bucket_of
-from escalation.spikes.tails import share_tail
+from escalation.spikes.tails import poisson_lower_tail, share_tail
 
 TOTAL = "*"
 ROLLUP = ":"  # keys of series that roll up others (a fund's: "fund:110022", see pipeline) hold this; cluster ids do not
@@ -37,11 +37,20 @@ class ShareEvidence:
     p_value: float  # binomial upper tail (:func:`share_tail`)
     others: float = 0.0  # the other series' questions in the same minutes
     others_expected: float = 0.0  # and what their baselines expected of those minutes
+    own_expected: float = 0.0  # what the series' own baseline expected of them (before any market scaling)
 
     @property
     def others_rose(self) -> bool:
         """Whether the rest of the traffic was up too: only a market that rose can explain a series' rise away."""
         return self.others > self.others_expected
+
+    @property
+    def others_p_value(self) -> float:
+        """Chance of the others' count or fewer had all traffic risen as this series did: small where the rest of the
+        traffic plainly did not follow, and 1 where there is too little of it to tell (a series that is most of the
+        traffic rises with the market, and its rise is the market's)."""
+        rise = max(1.0, self.count / max(self.own_expected, 1e-9))
+        return poisson_lower_tail(self.others, rise * self.others_expected)
 
 
 @dataclass(frozen=True)
@@ -256,15 +265,19 @@ class DetectorBank:
         first market open, a market-wide rush), the series' share of all questions over the verdict's window must be
         more than its expected share can explain, at the same budget (a binomial tail): a rise every topic shares
         leaves the shares as they were. Where the others did not rise, no market rise is there to explain anything
-        away, and the count test stands alone (on few other questions the share could not rule one out). ``elapsed``
-        is the part of the still-open bucket gone by. The numbers decided on go to ``judged``, for the alarm's
-        record."""
+        away, and the count test stands alone (on few other questions the share could not rule one out), provided
+        the others could have shown a rise: had they risen as this series did, so few of them would be beyond the
+        same budget (a Poisson lower tail). A series that is nearly all the traffic has no others to tell it from
+        the market, and its share decides (the morning ramp on the one cluster that a model that cannot read the
+        language puts every question in). ``elapsed`` is the part of the still-open bucket gone by. The numbers
+        decided on go to ``judged``, for the alarm's record."""
         share = self._share(bucket, verdict, detector, elapsed)
         if judged is not None:
             judged.append(share)
-        if not share.others_rose:
+        budget = detector.budget(verdict.expected, self.live)  # the budget the alarm was held to
+        if not share.others_rose and share.others_p_value < budget:
             return True
-        return share.p_value < detector.budget(verdict.expected, self.live)  # the budget the alarm was held to
+        return share.p_value < budget
 
     def _share(self, bucket: int, verdict: Verdict, detector: SpikeDetector, elapsed: float = 1.0) -> ShareEvidence:
         """The share test's numbers. A share needs no time span, so a still-open bucket's count is set against the
@@ -274,19 +287,19 @@ class DetectorBank:
         first = bucket - verdict.window + 1
         earlier = sum(n for b, n in self.totals if first <= b < bucket)
         total = self.total_count + earlier
-        own = detector.expected(bucket)
-        share = own / max(self.total.expected(bucket), own)
-        others_expected = sum(
-            max(0.0, self.total.expected(b) - detector.expected(b)) * (elapsed if b == bucket else 1.0)
-            for b in range(first, bucket + 1)
-        )
+        span = range(first, bucket + 1)
+        part = [elapsed if b == bucket else 1.0 for b in span]  # the still-open bucket's minutes gone by
+        mine = [detector.expected(b) for b in span]
+        theirs = [max(0.0, self.total.expected(b) - m) for b, m in zip(span, mine, strict=True)]
+        share = mine[-1] / max(self.total.expected(bucket), mine[-1])
         return ShareEvidence(
             verdict.window_count,
             total,
             share,
             share_tail(verdict.window_count, total, share),
             max(0.0, total - verdict.window_count),
-            others_expected,
+            sum(t * p for t, p in zip(theirs, part, strict=True)),
+            sum(m * p for m, p in zip(mine, part, strict=True)),
         )
 
     def _scale_variance(self, count: float) -> float:

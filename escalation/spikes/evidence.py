@@ -26,9 +26,12 @@ class Evidence:
     share_expected: float | None = None
     share_p_value: float | None = None
     # The other series' questions in those minutes against their expectation: the share test vetoes only where they
-    # rose too (where they did not, no market-wide rise can explain the alarm away, and the count alone decided).
+    # rose too, or could not have shown a rise (where they did not rise and could have, no market-wide rise can explain
+    # the alarm away, and the count alone decided).
     share_others: float | None = None
     share_others_expected: float | None = None
+    # Chance of so few other questions had all traffic risen as the series did: whether they could have shown a rise.
+    share_others_p_value: float | None = None
 
     @classmethod
     def of(
@@ -49,4 +52,5 @@ class Evidence:
             share_p_value=float(f"{share.p_value:.3g}") if share else None,
             share_others=round(share.others, 1) if share else None,
             share_others_expected=round(share.others_expected, 1) if share else None,
+            share_others_p_value=float(f"{share.others_p_value:.3g}") if share else None,
         )

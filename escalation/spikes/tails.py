@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from scipy.special import betainc, gammainc
+from scipy.special import betainc, gammainc, gammaincc
 
 
 def upper_tail(count: float, mean: float, dispersion: float) -> float:
@@ -15,6 +15,15 @@ def upper_tail(count: float, mean: float, dispersion: float) -> float:
         return float(gammainc(count, mean))
     shape = 1.0 / dispersion
     return float(betainc(count, shape, mean / (mean + shape)))
+
+
+def poisson_lower_tail(count: float, mean: float) -> float:
+    """P(X <= count) for X ~ Poisson(mean)."""
+    if count < 0:
+        return 0.0
+    if mean <= 0:
+        return 1.0
+    return float(gammaincc(math.floor(count) + 1.0, mean))
 
 
 def share_tail(count: float, total: float, share: float) -> float:

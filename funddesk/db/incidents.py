@@ -86,8 +86,8 @@ class Incident(Base):
     series: Mapped[list[Any] | None]  # [bucket start, count, expected] for the chart
     # Why it opened (escalation.spikes.evidence.Evidence as JSON): trigger, resolution_minutes, observed, expected,
     # p_value, significance, funds, entry, and the share test's share_total, share_expected, share_p_value,
-    # share_others, share_others_expected (absent in rows written before they were kept). None for incidents opened
-    # before evidence was kept.
+    # share_others, share_others_expected, share_others_p_value (absent in rows written before they were kept). None
+    # for incidents opened before evidence was kept.
     evidence: Mapped[dict[str, Any] | None]
     entry_id: Mapped[str | None] = mapped_column(String(200))  # the published answer's FAQ entry
     answer: Mapped[str | None] = mapped_column(Text)

@@ -148,6 +148,7 @@ def test_replay_questions_reads_the_fund_from_the_text_when_the_file_has_no_fund
         "share_p_value",
         "share_others",  # the other questions in those minutes against their expectation: were they up too?
         "share_others_expected",
+        "share_others_p_value",  # and how few they were for a market that rose as this series did
     }
     assert evidence["entry"] is None
     assert evidence["observed"] >= 8 > evidence["expected"] and evidence["p_value"] < 1e-6

@@ -7,14 +7,14 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
-from scipy.stats import binom
+from scipy.stats import binom, poisson
 
 from bench.hidden_weeks import MONDAY, hidden_week_like, opened
 from escalation.spikes.bank import DetectorBank, ShareEvidence, SpikeAlarm
 from escalation.spikes.evidence import Evidence
 from escalation.spikes.pipeline import Question, QuestionPipeline
 from escalation.spikes.series import bucket_of
-from escalation.spikes.tails import share_tail
+from escalation.spikes.tails import poisson_lower_tail, share_tail
 
 FIRST_OPEN = MONDAY + timedelta(hours=9, minutes=30)
 
@@ -31,6 +31,15 @@ def test_the_share_tail_is_the_binomial_upper_tail(count: int, total: int, share
 
 def test_no_question_is_never_surprising_and_more_than_all_of_them_always_is() -> None:
     assert (share_tail(0, 5, 0.1), share_tail(6, 5, 0.1), share_tail(4, 5, 1.0)) == (1.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize(("count", "mean"), [(0, 0.3), (2, 9.35), (12, 48.0), (7.0, 7.0)])
+def test_the_others_tail_is_the_poisson_lower_tail(count: float, mean: float) -> None:
+    assert poisson_lower_tail(count, mean) == pytest.approx(poisson.cdf(count, mean))
+
+
+def test_with_no_others_expected_so_few_of_them_is_never_surprising() -> None:
+    assert (poisson_lower_tail(0, 0.0), poisson_lower_tail(-1, 2.0)) == (1.0, 0.0)
 
 
 def test_the_first_market_open_a_fresh_deployment_sees_opens_no_incident() -> None:
@@ -91,7 +100,38 @@ def test_a_rise_in_a_market_that_is_not_up_stands_on_its_count_alone() -> None:
     assert alarm is not None and alarm.key == "t1" and alarm.detected_at - SURGE <= timedelta(minutes=10)
     share = alarm.share
     assert share is not None and not share.others_rose and share.others == share.total - share.count
-    assert share.p_value > bank.detectors["t1"].budget(alarm.expected, bank.live)  # the share alone would veto it
+    budget = bank.detectors["t1"].budget(alarm.expected, bank.live)
+    assert share.p_value > budget  # the share alone would veto it
+    assert share.others_p_value < budget  # had the others risen threefold too, so few of them would be beyond it
+
+
+def morning_of_one_cluster(seed: int) -> list[tuple[datetime, str]]:
+    """A fresh deployment's first morning where one cluster holds nearly every question (what an English-only model
+    makes of Chinese ones): about 0.04 questions a minute all night, ramping to one a minute over 06:30-07:00, and
+    a rare other topic asked about once in eight hours."""
+    rng, asked = random.Random(seed), []
+    for minute in range(9 * 60):
+        rate = 0.04 + 0.96 * min(1.0, max(0.0, (minute - 390) / 30))
+        for quarter in range(4):
+            if rng.random() < rate / 4:
+                asked.append((START + timedelta(minutes=minute, seconds=15 * quarter), "everything"))
+        if rng.random() < 0.002:
+            asked.append((START + timedelta(minutes=minute, seconds=1), "rare"))
+    return asked
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_cluster_that_is_nearly_all_the_traffic_rises_with_the_morning_and_opens_no_incident(seed: int) -> None:
+    """Its others are too few to show whether the market rose with it, so its share decides: and its share is
+    what it always was. Traced on the generated Chinese weeks (choose seeds 1007 and 1021, Monday 06:17 and 06:39)."""
+    assert first_alarm(morning_of_one_cluster(seed))[1] is None
+
+
+def test_counted_alone_the_same_morning_would_open_an_incident(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ShareEvidence, "others_p_value", property(lambda self: 0.0))
+    _, alarm = first_alarm(morning_of_one_cluster(0))
+    assert alarm is not None and alarm.key == "everything" and alarm.share is not None
+    assert alarm.share.expected_share > 0.9 and alarm.share.others_expected < 1.0
 
 
 def test_where_the_others_rose_the_share_test_still_decides(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,6 +198,7 @@ def test_an_incident_records_its_share_of_all_questions() -> None:
         round(share.others, 1),
         round(share.others_expected, 1),
     )
+    assert evidence.share_others_p_value == pytest.approx(share.others_p_value, rel=1e-2)
 
 
 def test_an_alarm_decided_as_its_bucket_closes_records_the_share_test_too() -> None:
@@ -186,7 +227,7 @@ def test_an_alarm_judged_without_a_share_test_records_none() -> None:
     alarm = SpikeAlarm("t", 1, START, START, 12.0, 1.0, 1e-9, 1, 12.0, 1.0)
     evidence = Evidence.of(alarm, "topic", {}, 300)
     assert (evidence.share_total, evidence.share_expected, evidence.share_p_value) == (None, None, None)
-    assert (evidence.share_others, evidence.share_others_expected) == (None, None)
+    assert (evidence.share_others, evidence.share_others_expected, evidence.share_others_p_value) == (None,) * 3
 
 
 def test_evidence_stored_before_the_share_test_was_recorded_still_loads() -> None:
@@ -201,4 +242,4 @@ def test_evidence_stored_before_the_share_test_was_recorded_still_loads() -> Non
     evidence = QuestionPipeline.from_dict(json.loads(json.dumps(state))).incidents["i1"].evidence
     assert evidence is not None and (evidence.observed, evidence.funds) == (34.0, {"900001": 34})
     assert (evidence.share_total, evidence.share_expected, evidence.share_p_value) == (None, None, None)
-    assert (evidence.share_others, evidence.share_others_expected) == (None, None)
+    assert (evidence.share_others, evidence.share_others_expected, evidence.share_others_p_value) == (None,) * 3
