@@ -290,8 +290,9 @@ class DetectorBank:
         span = range(first, bucket + 1)
         part = [elapsed if b == bucket else 1.0 for b in span]  # the still-open bucket's minutes gone by
         mine = [detector.expected(b) for b in span]
-        theirs = [max(0.0, self.total.expected(b) - m) for b, m in zip(span, mine, strict=True)]
-        share = mine[-1] / max(self.total.expected(bucket), mine[-1])
+        overall = [self.total.expected(b) for b in span]
+        theirs = [max(0.0, t - m) for t, m in zip(overall, mine, strict=True)]
+        share = mine[-1] / max(overall[-1], mine[-1])
         return ShareEvidence(
             verdict.window_count,
             total,
