@@ -11,6 +11,7 @@ it within 10 minutes and the delays' median and worst decile, beside the known-r
 (:mod:`bench.scenario_ceiling`: when the detector's own test could flag it, knowing the week's true rates); the
 stray incidents (outside the bursts' hours, before the decoy) with when each opened, and the draws in which the
 decoy fired.
+``--history`` warms each pipeline on the quiet week before (:mod:`escalation.spikes.warm_start`) first.
 ``tests/unit/test_fund_surges.py`` asks the same of draws 3-22; these figures are for choosing, like the choose
 seeds of :mod:`bench.spike_scenarios`.
 """
@@ -25,12 +26,14 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
 
 from bench.scenario_ceiling import Series, first_flag, live_topics
 from bench.stats import percentile
+from escalation.spikes import warm_start
 from escalation.spikes.pipeline import Question, QuestionPipeline
 from escalation.spikes.series import DetectorConfig
 
@@ -119,9 +122,29 @@ class WeekOutcome:
     stray_at: tuple[str, ...] = ()  # when each stray incident opened ("Mon 09:33"): where in the week strays come from
 
 
-def outcome(draw: int) -> WeekOutcome:
+def week_before(draw: int) -> list[Question]:
+    """The quiet week before the draw's (a warm start's old chat log): the same topics and traffic, fresh draws, no
+    burst and no decoy."""
+    topics = Topics(12, 0.75, seed=draw)  # the week's topic directions; its questions' noise is drawn afresh
+    rng = np.random.default_rng([draw, 2])
+    start = MONDAY - timedelta(weeks=1)
+    questions = []
+    for minute in range(MINUTES):
+        moment = start + timedelta(minutes=minute)
+        for topic, rate in enumerate(RATES):
+            for _ in range(int(rng.poisson(rate * busy(moment)))):
+                fund = "000001" if rng.random() < 0.08 else None
+                questions.append(Question(moment, f"topic {topic}", topics.ask(topic), fund_code=fund))
+    return questions
+
+
+def outcome(draw: int, history: bool = False) -> WeekOutcome:
+    """The draw's week through a fresh pipeline, or one warmed on the week before (``history``)."""
     questions, bursts, decoy = hidden_week_like(draw)
-    found = [detected for _, detected in opened(QuestionPipeline(), questions)]
+    pipeline = QuestionPipeline()
+    if history:
+        warm_start.learn(pipeline, week_before(draw))
+    found = [detected for _, detected in opened(pipeline, questions)]
     hours = [(start, start + timedelta(hours=1)) for start in bursts]
     delays = tuple(min(((d - s).total_seconds() / 60 for d in found if s <= d <= e), default=None) for s, e in hours)
     strays = [d for d in found if d < decoy and not any(s <= d <= e for s, e in hours)]
@@ -188,8 +211,8 @@ def summarize(outcomes: list[WeekOutcome]) -> dict[str, Any]:
     }
 
 
-def run(draws: range, workers: int = 1) -> list[WeekOutcome]:
-    return each_draw(outcome, draws, workers)
+def run(draws: range, workers: int = 1, history: bool = False) -> list[WeekOutcome]:
+    return each_draw(partial(outcome, history=history), draws, workers)
 
 
 def each_draw(per_draw: Callable[[int], T], draws: range, workers: int = 1) -> list[T]:
@@ -210,8 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=80, help="how many draws (default 80)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print every draw's outcome as JSON lines too")
+    parser.add_argument("--history", action="store_true", help="warm each pipeline on the quiet week before first")
     args = parser.parse_args(argv)
-    outcomes = run(range(args.first, args.first + args.draws), args.workers)
+    outcomes = run(range(args.first, args.first + args.draws), args.workers, args.history)
     if args.json:
         for o in outcomes:
             print(json.dumps(asdict(o)))

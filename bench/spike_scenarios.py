@@ -45,12 +45,14 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
+from bench.scenario_history import week_before
 from bench.scenario_questions import generate
 from bench.scenario_scoring import BurstOutcome, PipelineLike, ScenarioResult, evaluate
-from bench.scenario_weeks import KINDS
+from bench.scenario_weeks import KINDS, Event
 from bench.spikes_bench import Corpus, banking77, embedded
 from bench.stats import percentile
-from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes import warm_start
+from escalation.spikes.pipeline import Question, QuestionPipeline
 from escalation.spikes.series import DetectorConfig
 
 CHOOSE_SEEDS = range(1000, 1100)
@@ -120,15 +122,33 @@ def ranked(texts: list[str], out: Path) -> list[list[str]]:
 
 
 def _one(
-    seed: int, mode: str, make_pipeline: Callable[[], PipelineLike], out: Path, entries: bool = True
+    seed: int,
+    mode: str,
+    make_pipeline: Callable[[], PipelineLike],
+    out: Path,
+    entries: bool = True,
+    history: bool = False,
 ) -> ScenarioResult:
     started = time.perf_counter()
     stream = generate(seed, _corpus(out, mode) if mode.startswith("corpus") else None)
+    if history:
+        make_pipeline = partial(_warmed, make_pipeline, week_before(stream), entries)
     generated = time.perf_counter() - started
     result = evaluate(stream, make_pipeline, entries=entries)
     took = f"generated in {generated:.1f} s, pipeline {result.seconds:.1f} s"
     print(f"seed {seed}: {len(stream.events)} questions, {took}", file=sys.stderr, flush=True)
     return result
+
+
+def _warmed(make_pipeline: Callable[[], PipelineLike], past: list[Event], entries: bool = True) -> QuestionPipeline:
+    """A pipeline that learned ``past`` first (:mod:`escalation.spikes.warm_start`)."""
+    pipeline = make_pipeline()
+    if not isinstance(pipeline, QuestionPipeline):
+        raise TypeError("a warm start needs a QuestionPipeline")
+    asked = (Question(e.moment, e.text, e.vector, fund_code=e.fund_code, entry_id=e.entry if entries else None)
+             for e in past)  # fmt: skip
+    warm_start.learn(pipeline, asked)
+    return pipeline
 
 
 def run(
@@ -138,17 +158,19 @@ def run(
     workers: int = 1,
     out: Path = OUT,
     entries: bool = True,
+    history: bool = False,
 ) -> dict[str, Any]:
     """Every seed's week through a fresh pipeline (``workers`` processes), summarized over seeds.
 
-    ``entries=False`` withholds each question's FAQ entry, as ``replay-questions`` (no knowledge base) runs."""
+    ``entries=False`` withholds each question's FAQ entry, as ``replay-questions`` (no knowledge base) runs.
+    ``history=True`` warms each pipeline on the quiet week before (:mod:`bench.scenario_history`) first."""
     seeds = list(seeds)
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
     if mode.startswith("corpus"):
         _corpus(out, mode)  # once, before the workers fork
     started = time.perf_counter()
-    one = partial(_one, mode=mode, make_pipeline=make_pipeline, out=out, entries=entries)
+    one = partial(_one, mode=mode, make_pipeline=make_pipeline, out=out, entries=entries, history=history)
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             results = list(pool.map(one, seeds))
@@ -157,7 +179,8 @@ def run(
     summary = summarize(results)
     wall = time.perf_counter() - started
     seed_range = f"{seeds[0]}–{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else str(seeds)
-    head = {"mode": mode, "seeds": seed_range, "entries": entries, "workers": workers, "wall_seconds": round(wall, 1)}
+    head = {"mode": mode, "seeds": seed_range, "entries": entries, "history": history, "workers": workers,
+            "wall_seconds": round(wall, 1)}  # fmt: skip
     return {**head, **summary}
 
 
@@ -333,9 +356,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--without-entries", action="store_true", help="withhold the FAQ entry of each question (no knowledge base)"
     )
+    parser.add_argument(
+        "--history", action="store_true", help="warm each pipeline on the quiet week before (a warm start) first"
+    )
     args = parser.parse_args(argv)
     seeds = CHOOSE_SEEDS if args.seeds == "choose" else REPORT_SEEDS
-    summary = run(seeds[: args.n], args.mode, workers=args.workers, entries=not args.without_entries)
+    entries = not args.without_entries
+    summary = run(seeds[: args.n], args.mode, workers=args.workers, entries=entries, history=args.history)
     print(table(summary))
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))

@@ -2,7 +2,8 @@
 
     python -m escalation users add NAME --role admin        # asks for the password
     python -m escalation replay-counts FILE.csv             # exact contract
-    python -m escalation replay-questions FILE.csv          # exact contract
+    python -m escalation replay-questions FILE.csv          # exact contract (optionally --history PAST.csv)
+    python -m escalation warm-start PAST.csv                # the spike detector learns an old chat log
 
 Each command lives in its own module and is imported only when it runs.
 """
@@ -17,6 +18,7 @@ COMMANDS = {
     "users": "escalation.staff.users_cli",
     "replay-counts": "escalation.spikes.replay",
     "replay-questions": "escalation.spikes.replay",
+    "warm-start": "escalation.spikes.warm_start_cli",
 }
 
 

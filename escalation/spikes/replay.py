@@ -5,7 +5,9 @@ Both outputs are contracts: tools outside the project parse them. ``replay-count
 "alarms": M}``. ``replay-questions FILE.csv`` (header ``timestamp,text`` and optionally ``fund_code``) prints one
 JSON object per opened incident, then ``{"questions": N, "clusters": K, "incidents": M}``; an incident's
 ``evidence`` (the test that fired: resolution, observed and expected counts, significance, funds, and the share of
-all questions it passed) is an extra key.
+all questions it passed) is an extra key. ``--history PAST.csv`` (the same format, every row before ``FILE``'s first)
+warms the detector on questions asked before (:mod:`escalation.spikes.warm_start`); the summary then adds
+``"history": N``.
 Bad input is reported as ``file:line: message`` on stderr with exit status 2, before anything is printed.
 """
 
@@ -20,11 +22,16 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from escalation.spikes import warm_start
 from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.pipeline import Question, QuestionPipeline, Spike
 from escalation.spikes.series import bucket_of
 from knowledge_base.question import QuestionReader
+
+if TYPE_CHECKING:
+    from knowledge_base.embedder import Embedder
 
 EMBED_BATCH = 256
 
@@ -44,13 +51,19 @@ class Row:
 
 def main(argv: list[str]) -> int:
     command, args = argv[0], argv[1:]
-    if len(args) != 1:
-        print(f"usage: python -m escalation {command} FILE.csv", file=sys.stderr)
+    history: str | None = None
+    if command == "replay-questions" and "--history" in args:
+        at = args.index("--history")
+        history = args[at + 1] if at + 1 < len(args) else None
+        args = args[:at] + args[at + 2 :] if history is not None else []
+    if len(args) != 1 or args[0].startswith("--"):
+        options = " [--history PAST.csv]" if command == "replay-questions" else ""
+        print(f"usage: python -m escalation {command} FILE.csv{options}", file=sys.stderr)
         return 2
     try:
         if command == "replay-counts":
             return replay_counts(args[0])
-        return replay_questions(args[0])
+        return replay_questions(args[0], history)
     except InputError as error:
         print(error, file=sys.stderr)
         return 2
@@ -76,21 +89,54 @@ def replay_counts(path: str) -> int:
     return 0
 
 
-def replay_questions(path: str) -> int:
+def replay_questions(path: str, history: str | None = None) -> int:
+    """``history``: questions asked before ``path``'s, in the same format, learned first (a warm start,
+    :mod:`escalation.spikes.warm_start`): what they would have opened is not printed."""
     from funddesk import settings
     from knowledge_base.embedder import configured_embedder
     from knowledge_base.funds import read_funds
 
-    rows = sorted(_read(path, required=("timestamp", "text"), optional=("fund_code",)), key=lambda r: r.moment)
-    for row in rows:
-        if not row.fields["text"].strip():
-            raise InputError(path, row.line, "empty text")
+    rows = question_rows(path)
+    past = question_rows(history) if history is not None else []
+    if past and rows and past[-1].moment >= rows[0].moment:
+        late = next(row for row in past if row.moment >= rows[0].moment)
+        raise InputError(history or "", late.line, f"history must end before {path}'s first question ({rows[0].stamp})")
     config = settings.load()
     embedder = configured_embedder(config)
     # Funds are recognised by code and, as the service does, by the names in the funds file.
     reader = QuestionReader({fund.code: fund.names for fund in read_funds(config.funds_file)})
     pipeline = QuestionPipeline()
+    learned = warm_start.learn(pipeline, _questions(past, reader, embedder)) if past else None
     incidents = 0
+    for question in _questions(rows, reader, embedder):
+        for incident in pipeline.add(question).opened:
+            incidents += 1
+            print(json.dumps(_incident_json(incident), ensure_ascii=False))
+    if rows:  # the last bucket is complete once the file ends
+        for incident in pipeline.tick(rows[-1].moment + timedelta(seconds=pipeline.bank.bucket_seconds)):
+            incidents += 1
+            print(json.dumps(_incident_json(incident), ensure_ascii=False))
+    summary: dict[str, object] = {
+        "questions": len(rows),
+        "clusters": pipeline.clusterer.next_id - 1,
+        "incidents": incidents,
+    }
+    if learned is not None:
+        summary["history"] = learned.questions
+    print(json.dumps(summary))
+    return 0
+
+
+def question_rows(path: str) -> list[Row]:
+    rows = sorted(_read(path, required=("timestamp", "text"), optional=("fund_code",)), key=lambda r: r.moment)
+    for row in rows:
+        if not row.fields["text"].strip():
+            raise InputError(path, row.line, "empty text")
+    return rows
+
+
+def _questions(rows: list[Row], reader: QuestionReader, embedder: Embedder) -> Iterator[Question]:
+    """The rows as the pipeline takes them, embedded in batches."""
     for start in range(0, len(rows), EMBED_BATCH):
         batch = rows[start : start + EMBED_BATCH]
         # Read as the service reads a message: the question is embedded without personal numbers,
@@ -100,17 +146,7 @@ def replay_questions(path: str) -> int:
         vectors = embedder.encode([reading.text or reading.loggable for reading in readings])
         for row, reading, vector in zip(batch, readings, vectors, strict=True):
             fund = row.fields.get("fund_code", "").strip() or reading.fund
-            question = Question(row.moment, reading.loggable, vector, fund_code=fund)
-            for incident in pipeline.add(question).opened:
-                incidents += 1
-                print(json.dumps(_incident_json(incident), ensure_ascii=False))
-    if rows:  # the last bucket is complete once the file ends
-        for incident in pipeline.tick(rows[-1].moment + timedelta(seconds=pipeline.bank.bucket_seconds)):
-            incidents += 1
-            print(json.dumps(_incident_json(incident), ensure_ascii=False))
-    summary = {"questions": len(rows), "clusters": pipeline.clusterer.next_id - 1, "incidents": incidents}
-    print(json.dumps(summary))
-    return 0
+            yield Question(row.moment, reading.loggable, vector, fund_code=fund)
 
 
 def _incident_json(incident: Spike) -> dict[str, object]:

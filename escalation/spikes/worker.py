@@ -36,6 +36,7 @@ PASS_EVERY = 0.5  # seconds between passes while leading
 ELECT_EVERY = 2.0  # seconds between tries to take the lead while another server has it
 SNAPSHOT_EVERY = 30.0
 BATCH = 2000  # questions per read
+DETECTOR_NAME = "spikes"  # its election and its snapshot
 
 
 class DetectorWorker:
@@ -44,7 +45,7 @@ class DetectorWorker:
         db: Database,
         make_watch: Callable[[], SpikeWatch],
         *,
-        name: str = "spikes",
+        name: str = DETECTOR_NAME,
         settle_seconds: float = SETTLE_SECONDS,
         snapshot_every: float = SNAPSHOT_EVERY,
         on_opened: Callable[[int], None] | None = None,

@@ -155,3 +155,58 @@ def test_replay_questions_reads_the_fund_from_the_text_when_the_file_has_no_fund
     assert evidence["share_total"] >= evidence["observed"]
     share = share_tail(evidence["observed"], evidence["share_total"], evidence["share_expected"])
     assert evidence["share_p_value"] == pytest.approx(share, rel=0.1)
+
+
+def shifted(rows: list[str], days: int) -> list[str]:
+    """The same CSV rows (header first) moved ``days`` in time."""
+    moved = [rows[0]]
+    for row in rows[1:]:
+        stamp, rest = row.split(",", 1)
+        moved.append(f"{datetime.fromisoformat(stamp) + timedelta(days=days)},{rest}")
+    return moved
+
+
+def test_replay_questions_with_a_history_learns_it_first_and_prints_only_the_files_incidents(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    past = shifted(routine_days(), -3)
+    for i in range(40):  # a surge last week: learned as a surge, not printed
+        past.append(f"{START - timedelta(days=2, hours=-10) + timedelta(seconds=15 * i)},why did 110022 fall?,110022")
+    rows = routine_days()
+    burst = START + timedelta(days=2, hours=10)
+    for i in range(40):
+        rows.append(f"{burst + timedelta(seconds=15 * i)},why did 161725 fall today?,161725")
+    (tmp_path / "past.csv").write_text("\n".join(past) + "\n")
+    (tmp_path / "questions.csv").write_text("\n".join(rows) + "\n")
+    assert main(["replay-questions", str(tmp_path / "questions.csv"), "--history", str(tmp_path / "past.csv")]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [incident], summary = out[:-1], out[-1]
+    assert incident["fund_code"] == "161725" and incident["incident"] == "i1"
+    assert summary == {
+        "questions": len(rows) - 1,
+        "clusters": summary["clusters"],
+        "incidents": 1,
+        "history": len(past) - 1,
+    }
+
+
+def test_replay_questions_refuses_a_history_that_runs_into_the_file_and_prints_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = routine_days()
+    past = shifted(rows, -2)  # its third day is the file's first
+    (tmp_path / "past.csv").write_text("\n".join(past) + "\n")
+    (tmp_path / "questions.csv").write_text("\n".join(rows) + "\n")
+    assert main(["replay-questions", str(tmp_path / "questions.csv"), "--history", str(tmp_path / "past.csv")]) == 2
+    captured = capsys.readouterr()
+    late = next(i for i, row in enumerate(past) if i and datetime.fromisoformat(row.split(",")[0]) >= START)
+    assert captured.out == ""
+    assert captured.err.startswith(f"{tmp_path / 'past.csv'}:{late + 1}: history must end before")
+
+
+@pytest.mark.parametrize("args", [["--history"], ["a.csv", "--history"], ["a.csv", "--since", "b.csv"]])
+def test_replay_questions_with_bad_arguments_prints_its_usage_and_exits_2(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay-questions", *args]) == 2
+    assert capsys.readouterr().err.startswith("usage: python -m escalation replay-questions FILE.csv [--history")

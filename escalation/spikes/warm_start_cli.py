@@ -1,0 +1,137 @@
+"""``python -m escalation warm-start PAST.csv [--replace]``: teach the service's spike detector an old chat log.
+
+``PAST.csv`` has the format of ``replay-questions`` (header ``timestamp,text`` and optionally ``fund_code``;
+wall-clock times in the fund company's time zone). Each question is read, embedded and matched against the
+knowledge base as the service does it. The detector then learns them in time order
+(:mod:`escalation.spikes.warm_start`), and its state is saved where the service starts from: the in-line
+detector's state file (SQLite), or the elected detector's snapshot in the database (PostgreSQL).
+
+Run it before the service starts, or with the service stopped: a running detector would overwrite the state.
+It refuses, with exit status 2 and nothing saved, in these cases:
+- a detector state exists already (``--replace`` replaces it and what it had learned);
+- the question log holds a question asked before the history ends (the detector's time only runs forward);
+- the file is bad (``file:line: message``, as the replay commands report it).
+On success it prints one JSON object: what was learned and where it was saved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from escalation.spikes import question_log, warm_start
+from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.replay import EMBED_BATCH, InputError, Row, question_rows
+from escalation.spikes.watch import pipeline_config
+from escalation.spikes.worker import DETECTOR_NAME
+from funddesk.db import Database, database_url, migrate
+from funddesk.db import Question as LoggedQuestion
+from funddesk.settings import Settings, load
+
+if TYPE_CHECKING:
+    from knowledge_base.service import KnowledgeBase
+
+
+class Refused(Exception):
+    """The detector already has a state or a log the history would go back before."""
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m escalation warm-start", description=__doc__.split("\n\n")[0])
+    parser.add_argument("history", metavar="PAST.csv")
+    parser.add_argument("--replace", action="store_true", help="replace a detector state that exists already")
+    args = parser.parse_args(argv[1:])
+    settings = load()
+    try:
+        rows = question_rows(args.history)
+        if not rows:
+            raise InputError(args.history, 1, "no questions to learn from")
+        db = Database.from_url(database_url(settings.database_url, settings.data_dir))
+        try:
+            migrate.require_current(db.engine)
+            result = warm(settings, db, rows, replace=args.replace)
+        finally:
+            db.engine.dispose()
+    except (InputError, Refused) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def warm(settings: Settings, db: Database, rows: list[Row], *, replace: bool = False) -> dict[str, object]:
+    """Learn ``rows`` (sorted by time) into a fresh pipeline and save it as the service's detector state."""
+    zone = ZoneInfo(settings.timezone)
+    shared = db.engine.dialect.name == "postgresql"
+    state_file = settings.spike_state_file or settings.data_dir / "spikes_state.json"
+    ends = rows[-1].moment.replace(tzinfo=zone).astimezone(UTC)
+    with db.session() as session:
+        exists = question_log.load_snapshot(session, DETECTOR_NAME) is not None if shared else state_file.is_file()
+        where = "the database's detector snapshot" if shared else str(state_file)
+        if exists and not replace:
+            raise Refused(f"{where} exists: the detector has a state already (--replace replaces it)")
+        earlier = session.scalar(select(func.count()).where(LoggedQuestion.asked_at <= ends))
+        if earlier:
+            raise Refused(f"the question log holds {earlier} questions asked before the history ends ({ends})")
+        taken = question_log.last_incident_number(session)
+    pipeline = QuestionPipeline(pipeline_config(settings.spike_warmup_minutes))
+    learned = warm_start.learn(pipeline, _matched(settings, rows))
+    pipeline.next_incident = max(pipeline.next_incident, taken + 1)
+    state = json.dumps(pipeline.to_dict(), default=question_log.jsonable)
+    if shared:
+        with db.session(write=True) as session:
+            question_log.save_snapshot(session, DETECTOR_NAME, question_log.START, state)
+    else:
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = state_file.with_suffix(".tmp")
+        partial.write_text(state, encoding="utf-8")
+        os.replace(partial, state_file)
+    return {
+        "questions": learned.questions,
+        "first": _stamp(learned.first),
+        "last": _stamp(learned.last),
+        "clusters": learned.clusters,
+        "series": learned.series,
+        "surges": learned.surges,
+        "saved_to": where,
+    }
+
+
+def _matched(settings: Settings, rows: list[Row]) -> Iterator[Question]:
+    """Each row as the service would have seen it: read, embedded and matched (the entry its matcher ranked first
+    is a series of the detector's own)."""
+    from knowledge_base.service import KnowledgeBase
+
+    kb: KnowledgeBase = KnowledgeBase.open(settings, watch=False, persist=False, published=False)
+    try:
+        for start in range(0, len(rows), EMBED_BATCH):
+            batch = rows[start : start + EMBED_BATCH]
+            read = [kb.read(row.fields["text"], row.fields.get("fund_code", "").strip() or None) for row in batch]
+            vectors = kb.embed_many([reading.text for reading, _ in read])
+            for row, (reading, scope), vector in zip(batch, read, vectors, strict=True):
+                match = kb.answer(reading, scope, vector)
+                best = match.decision.best
+                yield Question(
+                    row.moment,
+                    match.loggable,
+                    vector,
+                    lang=match.lang,
+                    fund_code=match.fund,
+                    entry_id=best.entry.id if best else None,
+                    score=round(best.score, 4) if best else None,
+                    decision=match.decision.kind,
+                )
+    finally:
+        kb.close()
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return moment.isoformat(sep=" ") if moment is not None else None

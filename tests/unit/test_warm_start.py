@@ -1,0 +1,75 @@
+"""A detector warmed on an old chat log catches the first live morning's surge that a fresh one lets through."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+
+from bench.hidden_weeks import MONDAY, RATES, Topics, busy, opened
+from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.warm_start import learn
+
+BURST = MONDAY + timedelta(hours=10)  # the first live morning, half an hour after the market opens
+
+
+def weekdays(
+    topics: Topics, rng: np.random.Generator, start: datetime, days: int, *, burst: datetime | None = None
+) -> list[Question]:
+    """The hidden-like week's ten Zipf topics on trading hours, weekdays only; a 40-minute 5x rise of topic 1 at
+    ``burst``."""
+    questions = []
+    for minute in range(days * 24 * 60):
+        moment = start + timedelta(minutes=minute)
+        if moment.weekday() >= 5:
+            continue
+        rising = burst is not None and burst <= moment < burst + timedelta(minutes=40)
+        for topic, rate in enumerate(RATES):
+            factor = 5.0 if rising and topic == 1 else 1.0
+            for _ in range(int(rng.poisson(rate * busy(moment) * factor))):
+                fund = "000001" if rng.random() < 0.08 else None
+                questions.append(Question(moment, f"topic {topic}", topics.ask(topic), fund_code=fund))
+    return questions
+
+
+def last_week_and_monday(draw: int) -> tuple[list[Question], list[Question]]:
+    topics = Topics(12, 0.75, seed=draw)
+    rng = np.random.default_rng(draw + 100)
+    past = weekdays(topics, rng, MONDAY - timedelta(days=7), 7)
+    return past, weekdays(topics, rng, MONDAY, 1, burst=BURST)
+
+
+@pytest.mark.parametrize("draw", [8, 9])
+def test_a_surge_on_the_first_live_morning_is_caught_within_ten_minutes_after_a_warm_start_and_missed_without(
+    draw: int,
+) -> None:
+    past, monday = last_week_and_monday(draw)
+    fresh = [detected for _, detected in opened(QuestionPipeline(), monday)]
+    assert fresh == []  # the first open: a fresh detector cannot tell the surge from the morning's rise
+
+    warmed = QuestionPipeline()
+    learned = learn(warmed, past)
+    assert (learned.questions, learned.surges) == (len(past), 0)
+    found = [detected for _, detected in opened(warmed, monday)]
+    assert len(found) == 1 and BURST <= found[0] <= BURST + timedelta(minutes=10)
+
+
+def test_surges_in_the_history_are_detected_as_live_but_leave_no_incident_and_no_incident_number_behind() -> None:
+    topics = Topics(12, 0.75, seed=3)
+    rng = np.random.default_rng(3)
+    past = weekdays(topics, rng, MONDAY - timedelta(days=7), 3, burst=MONDAY - timedelta(days=5, hours=-10))
+    warmed = QuestionPipeline()
+    learned = learn(warmed, past)
+    assert learned.surges >= 1
+    assert (warmed.incidents, warmed.open_by_cluster, warmed.open_by_entry) == ({}, {}, {})
+    assert warmed.next_incident == 1
+    assert learned.first == past[0].moment and learned.last == past[-1].moment
+    assert learned.series == len(warmed.bank.detectors) and learned.clusters > 0
+
+
+def test_learning_nothing_leaves_a_fresh_pipeline() -> None:
+    pipeline = QuestionPipeline()
+    learned = learn(pipeline, [])
+    assert (learned.questions, learned.first, learned.series, learned.surges) == (0, None, 0, 0)
+    assert pipeline.to_dict() == QuestionPipeline().to_dict()
