@@ -8,6 +8,7 @@ detector's state file (SQLite), or the elected detector's snapshot in the databa
 
 Run it before the service starts, or with the service stopped: a running detector would overwrite the state.
 It refuses, with exit status 2 and nothing saved, in these cases:
+- on PostgreSQL, an action server's detector is running (it holds the detector's election);
 - a detector state exists already (``--replace`` replaces it and what it had learned);
 - the question log holds a question asked before the history ends (the detector's time only runs forward);
 - the file is bad (``file:line: message``, as the replay commands report it).
@@ -22,12 +23,14 @@ import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from escalation.spikes import question_log, warm_start
+from escalation.spikes.election import Leadership
 from escalation.spikes.pipeline import Question, QuestionPipeline
 from escalation.spikes.replay import EMBED_BATCH, InputError, Row, question_rows
 from escalation.spikes.watch import pipeline_config
@@ -73,6 +76,20 @@ def warm(settings: Settings, db: Database, rows: list[Row], *, replace: bool = F
     shared = db.engine.dialect.name == "postgresql"
     state_file = settings.spike_state_file or settings.data_dir / "spikes_state.json"
     ends = rows[-1].moment.replace(tzinfo=zone).astimezone(UTC)
+    # On PostgreSQL the detector runs where the election is won: holding it keeps every action server's detector
+    # from reading (and snapshotting) until the new state is saved, and a running one makes this refuse.
+    election = Leadership(db.engine, DETECTOR_NAME)
+    if not election.hold():
+        raise Refused("an action server's spike detector is running on this database: stop the service first")
+    try:
+        return _warm(settings, db, rows, ends, shared=shared, state_file=state_file, replace=replace)
+    finally:
+        election.release()
+
+
+def _warm(
+    settings: Settings, db: Database, rows: list[Row], ends: datetime, *, shared: bool, state_file: Path, replace: bool
+) -> dict[str, object]:
     with db.session() as session:
         exists = question_log.load_snapshot(session, DETECTOR_NAME) is not None if shared else state_file.is_file()
         where = "the database's detector snapshot" if shared else str(state_file)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from escalation.__main__ import main
 from escalation.spikes import question_log
+from escalation.spikes.election import Leadership
 from escalation.spikes.pipeline import QuestionPipeline
 from escalation.spikes.watch import pipeline_config
 from escalation.spikes.worker import DETECTOR_NAME
@@ -158,3 +159,24 @@ def test_a_warm_start_on_postgresql_saves_the_elected_detectors_snapshot_numberi
     pipeline = QuestionPipeline.from_dict(snapshot.state)
     assert pipeline.next_incident == 8 and pipeline.questions == len(range(0, 2 * 24 * 60, 7))
     assert not (service / "spikes_state.json").exists()
+
+
+@pytest.mark.integration
+def test_a_warm_start_on_postgresql_is_refused_while_an_action_servers_detector_is_running(
+    service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with postgres_schema_url("funddesk_warm") as url:
+        monkeypatch.setenv("FUNDDESK_DATABASE_URL", url)
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        running = Leadership(engine, DETECTOR_NAME)
+        assert running.hold()  # what the service's elected detector holds while it runs
+        try:
+            status, out, err = run([str(history(tmp_path / "past.csv"))], capsys)
+        finally:
+            running.release()
+        with Database(engine).session() as session:
+            snapshot = question_log.load_snapshot(session, DETECTOR_NAME)
+        engine.dispose()
+    assert (status, out, snapshot) == (2, "", None)
+    assert "an action server's spike detector is running on this database: stop the service first" in err
