@@ -4,6 +4,7 @@ nothing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -134,27 +135,39 @@ def test_a_bad_history_file_is_reported_as_file_line_message_and_saves_nothing(
     assert not (service / "spikes_state.json").exists()
 
 
-@pytest.mark.integration
-def test_a_warm_start_on_postgresql_saves_the_elected_detectors_snapshot_numbering_after_filed_incidents(
-    service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def postgres(service: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The service's database on a migrated schema of its own on the real PostgreSQL (skipped, saying why, without)."""
     with postgres_schema_url("funddesk_warm") as url:
         monkeypatch.setenv("FUNDDESK_DATABASE_URL", url)
         engine = make_engine(url)
         migrate.upgrade(engine)
-        with Database(engine).session(write=True) as session:
-            now = datetime.now(UTC)
-            session.add(Team(id="desk", name="Desk"))
-            session.flush()
-            closed = IncidentStatus.CLOSED
-            session.add(Incident(key="i7", cluster_id="c1", label="earlier", team_id="desk", status=closed,
-                                 started_at=now, detected_at=now, count=9, baseline=1.0))  # fmt: skip
-        status, out, err = run([str(history(tmp_path / "past.csv"))], capsys)
-        assert status == 0, err
-        assert json.loads(out)["saved_to"] == "the database's detector snapshot"
-        with Database(engine).session() as session:
-            snapshot = question_log.load_snapshot(session, DETECTOR_NAME)
-        engine.dispose()
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def snapshot_in(engine: Engine) -> question_log.Snapshot | None:
+    with Database(engine).session() as session:
+        return question_log.load_snapshot(session, DETECTOR_NAME)
+
+
+@pytest.mark.integration
+def test_a_warm_start_on_postgresql_saves_the_elected_detectors_snapshot_numbering_after_filed_incidents(
+    service: Path, postgres: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Database(postgres).session(write=True) as session:
+        now = datetime.now(UTC)
+        session.add(Team(id="desk", name="Desk"))
+        session.flush()
+        closed = IncidentStatus.CLOSED
+        session.add(Incident(key="i7", cluster_id="c1", label="earlier", team_id="desk", status=closed,
+                             started_at=now, detected_at=now, count=9, baseline=1.0))  # fmt: skip
+    status, out, err = run([str(history(tmp_path / "past.csv"))], capsys)
+    assert status == 0, err
+    assert json.loads(out)["saved_to"] == "the database's detector snapshot"
+    snapshot = snapshot_in(postgres)
     assert snapshot is not None and snapshot.position == question_log.START
     pipeline = QuestionPipeline.from_dict(snapshot.state)
     assert pipeline.next_incident == 8 and pipeline.questions == len(range(0, 2 * 24 * 60, 7))
@@ -163,20 +176,13 @@ def test_a_warm_start_on_postgresql_saves_the_elected_detectors_snapshot_numberi
 
 @pytest.mark.integration
 def test_a_warm_start_on_postgresql_is_refused_while_an_action_servers_detector_is_running(
-    service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    postgres: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with postgres_schema_url("funddesk_warm") as url:
-        monkeypatch.setenv("FUNDDESK_DATABASE_URL", url)
-        engine = make_engine(url)
-        migrate.upgrade(engine)
-        running = Leadership(engine, DETECTOR_NAME)
-        assert running.hold()  # what the service's elected detector holds while it runs
-        try:
-            status, out, err = run([str(history(tmp_path / "past.csv"))], capsys)
-        finally:
-            running.release()
-        with Database(engine).session() as session:
-            snapshot = question_log.load_snapshot(session, DETECTOR_NAME)
-        engine.dispose()
-    assert (status, out, snapshot) == (2, "", None)
+    running = Leadership(postgres, DETECTOR_NAME)
+    assert running.hold()  # what the service's elected detector holds while it runs
+    try:
+        status, out, err = run([str(history(tmp_path / "past.csv"))], capsys)
+    finally:
+        running.release()
+    assert (status, out, snapshot_in(postgres)) == (2, "", None)
     assert "an action server's spike detector is running on this database: stop the service first" in err
