@@ -107,7 +107,7 @@ def open_spike_watch(
             db,
             router=router,
             team_of_entry=team_of_entry,
-            state_file=settings.spike_state_file or settings.data_dir / "spikes_state.json",
+            state_file=settings.spike_state_path,
             timezone=settings.timezone,
             webhook_url=settings.incident_webhook,
             config=pipeline_config(settings.spike_warmup_minutes),

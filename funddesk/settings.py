@@ -73,6 +73,11 @@ class Settings:
         return self.data_dir / "embeddings.sqlite"
 
     @property
+    def spike_state_path(self) -> Path:
+        """The in-line spike detector's state file: ``spike_state_file``, else ``spikes_state.json`` in ``data_dir``."""
+        return self.spike_state_file or self.data_dir / "spikes_state.json"
+
+    @property
     def rasa_url(self) -> str:
         return f"http://{self.rasa_host}:{self.rasa_port}"
 

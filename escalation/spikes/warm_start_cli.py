@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -33,7 +32,7 @@ from escalation.spikes import question_log, warm_start
 from escalation.spikes.election import Leadership
 from escalation.spikes.pipeline import Question, QuestionPipeline
 from escalation.spikes.replay import EMBED_BATCH, InputError, Row, question_rows
-from escalation.spikes.watch import pipeline_config
+from escalation.spikes.watch import pipeline_config, pipeline_state, write_state_file
 from escalation.spikes.worker import DETECTOR_NAME
 from funddesk.db import Database, database_url, migrate
 from funddesk.db import Question as LoggedQuestion
@@ -74,7 +73,7 @@ def warm(settings: Settings, db: Database, rows: list[Row], *, replace: bool = F
     """Learn ``rows`` (sorted by time) into a fresh pipeline and save it as the service's detector state."""
     zone = ZoneInfo(settings.timezone)
     shared = db.engine.dialect.name == "postgresql"
-    state_file = settings.spike_state_file or settings.data_dir / "spikes_state.json"
+    state_file = settings.spike_state_path
     ends = rows[-1].moment.replace(tzinfo=zone).astimezone(UTC)
     # On PostgreSQL the detector runs where the election is won: holding it keeps every action server's detector
     # from reading (and snapshotting) until the new state is saved, and a running one makes this refuse.
@@ -102,15 +101,12 @@ def _warm(
     pipeline = QuestionPipeline(pipeline_config(settings.spike_warmup_minutes))
     learned = warm_start.learn(pipeline, _matched(settings, rows))
     pipeline.next_incident = max(pipeline.next_incident, taken + 1)
-    state = json.dumps(pipeline.to_dict(), default=question_log.jsonable)
+    state = pipeline_state(pipeline)
     if shared:
         with db.session(write=True) as session:
             question_log.save_snapshot(session, DETECTOR_NAME, question_log.START, state)
     else:
-        state_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = state_file.with_suffix(".tmp")
-        partial.write_text(state, encoding="utf-8")
-        os.replace(partial, state_file)
+        write_state_file(state_file, state)
     return {
         "questions": learned.questions,
         "first": _stamp(learned.first),

@@ -169,14 +169,10 @@ class SpikeWatch:
     def state(self) -> str:
         """The pipeline's state as JSON (clusters, baselines, detectors, incidents)."""
         with self._lock:
-            return json.dumps(self.pipeline.to_dict(), default=question_log.jsonable)
+            return pipeline_state(self.pipeline)
 
     def save(self) -> None:
-        state = self.state()
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.state_file.with_suffix(".tmp")
-        partial.write_text(state, encoding="utf-8")
-        os.replace(partial, self.state_file)  # a crash mid-write leaves the previous snapshot
+        write_state_file(self.state_file, self.state())
 
     # -- opening an incident ---------------------------------------------------------------------
 
@@ -347,6 +343,18 @@ def pipeline_config(warmup_minutes: float) -> PipelineConfig:
     base = PipelineConfig()
     buckets = math.ceil(warmup_minutes * 60 / base.bank.detector.bucket_seconds)
     return replace(base, bank=replace(base.bank, warmup_buckets=max(0, buckets)))
+
+
+def pipeline_state(pipeline: QuestionPipeline) -> str:
+    """A pipeline's state as JSON, as the state file and the elected detector's snapshots keep it."""
+    return json.dumps(pipeline.to_dict(), default=question_log.jsonable)
+
+
+def write_state_file(state_file: Path, state: str) -> None:
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    partial = state_file.with_suffix(".tmp")
+    partial.write_text(state, encoding="utf-8")
+    os.replace(partial, state_file)  # a crash mid-write leaves the previous snapshot
 
 
 def _load(state_file: Path, config: PipelineConfig | None) -> QuestionPipeline:
