@@ -11,7 +11,9 @@ it within 10 minutes and the delays' median and worst decile, beside the known-r
 (:mod:`bench.scenario_ceiling`: when the detector's own test could flag it, knowing the week's true rates); the
 stray incidents (outside the bursts' hours, before the decoy) with when each opened, and the draws in which the
 decoy fired.
-``--history`` warms each pipeline on the quiet week before (:mod:`escalation.spikes.warm_start`) first.
+``--history`` warms each pipeline on the quiet week before (:mod:`escalation.spikes.warm_start`) first;
+``--history-age WEEKS`` on a week as quiet that ended that many weeks earlier (a log exported a while before going
+live: the weeks between were watched by nobody).
 ``tests/unit/test_fund_surges.py`` asks the same of draws 3-22; these figures are for choosing, like the choose
 seeds of :mod:`bench.spike_scenarios`.
 """
@@ -122,12 +124,12 @@ class WeekOutcome:
     stray_at: tuple[str, ...] = ()  # when each stray incident opened ("Mon 09:33"): where in the week strays come from
 
 
-def week_before(draw: int) -> list[Question]:
-    """The quiet week before the draw's (a warm start's old chat log): the same topics and traffic, fresh draws, no
-    burst and no decoy."""
+def week_before(draw: int, age: int = 0) -> list[Question]:
+    """The quiet week before the draw's (a warm start's old chat log), or ``age`` weeks before that one: the same
+    topics and traffic, fresh draws, no burst and no decoy."""
     topics = Topics(12, 0.75, seed=draw)  # the week's topic directions; its questions' noise is drawn afresh
     rng = np.random.default_rng([draw, 2])
-    start = MONDAY - timedelta(weeks=1)
+    start = MONDAY - timedelta(weeks=1 + age)
     questions = []
     for minute in range(MINUTES):
         moment = start + timedelta(minutes=minute)
@@ -138,12 +140,13 @@ def week_before(draw: int) -> list[Question]:
     return questions
 
 
-def outcome(draw: int, history: bool = False) -> WeekOutcome:
-    """The draw's week through a fresh pipeline, or one warmed on the week before (``history``)."""
+def outcome(draw: int, history: bool = False, age: int = 0) -> WeekOutcome:
+    """The draw's week through a fresh pipeline, or one warmed on the week before (``history``; ``age`` weeks
+    older)."""
     questions, bursts, decoy = hidden_week_like(draw)
     pipeline = QuestionPipeline()
     if history:
-        warm_start.learn(pipeline, week_before(draw))
+        warm_start.learn(pipeline, week_before(draw, age))
     found = [detected for _, detected in opened(pipeline, questions)]
     hours = [(start, start + timedelta(hours=1)) for start in bursts]
     delays = tuple(min(((d - s).total_seconds() / 60 for d in found if s <= d <= e), default=None) for s, e in hours)
@@ -211,8 +214,8 @@ def summarize(outcomes: list[WeekOutcome]) -> dict[str, Any]:
     }
 
 
-def run(draws: range, workers: int = 1, history: bool = False) -> list[WeekOutcome]:
-    return each_draw(partial(outcome, history=history), draws, workers)
+def run(draws: range, workers: int = 1, history: bool = False, age: int = 0) -> list[WeekOutcome]:
+    return each_draw(partial(outcome, history=history, age=age), draws, workers)
 
 
 def each_draw(per_draw: Callable[[int], T], draws: range, workers: int = 1) -> list[T]:
@@ -234,8 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print every draw's outcome as JSON lines too")
     parser.add_argument("--history", action="store_true", help="warm each pipeline on the quiet week before first")
+    parser.add_argument(
+        "--history-age", type=int, default=0, metavar="WEEKS", help="with --history: that week WEEKS weeks older"
+    )
     args = parser.parse_args(argv)
-    outcomes = run(range(args.first, args.first + args.draws), args.workers, args.history)
+    if args.history_age < 0 or (args.history_age and not args.history):
+        parser.error("--history-age takes a number of weeks >= 0, and --history")
+    outcomes = run(range(args.first, args.first + args.draws), args.workers, args.history, args.history_age)
     if args.json:
         for o in outcomes:
             print(json.dumps(asdict(o)))

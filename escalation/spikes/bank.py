@@ -18,39 +18,14 @@ from typing import Any
 from escalation.spikes.births import Births
 from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.series import DetectorConfig, Verdict, bucket_of
-from escalation.spikes.tails import poisson_lower_tail, share_tail
+from escalation.spikes.share import ShareEvidence
+from escalation.spikes.tails import share_tail
 
 TOTAL = "*"
 ROLLUP = ":"  # keys of series that roll up others (a fund's: "fund:110022", see pipeline) hold this; cluster ids do not
 LIVE_LEVEL = 0.5
 SHARE_PRIOR = 5.0  # pseudo-counts that keep the share-of-traffic ratio steady on small totals
 LIVE_EVERY = 12  # buckets between recounts of the live series (a pass over every series: hourly is plenty)
-
-
-@dataclass(frozen=True)
-class ShareEvidence:
-    """The share test's numbers: ``count`` of the window's ``total`` questions, against ``expected_share``."""
-
-    count: float
-    total: float
-    expected_share: float
-    p_value: float  # binomial upper tail (:func:`share_tail`)
-    others: float = 0.0  # the other series' questions in the same minutes
-    others_expected: float = 0.0  # and what their baselines expected of those minutes
-    own_expected: float = 0.0  # what the series' own baseline expected of them (before any market scaling)
-
-    @property
-    def others_rose(self) -> bool:
-        """Whether the rest of the traffic was up too: only a market that rose can explain a series' rise away."""
-        return self.others > self.others_expected
-
-    @property
-    def others_p_value(self) -> float:
-        """Chance of the others' count or fewer had all traffic risen as this series did: small where the rest of the
-        traffic plainly did not follow, and 1 where there is too little of it to tell (a series that is most of the
-        traffic rises with the market, and its rise is the market's)."""
-        rise = max(1.0, self.count / max(self.own_expected, 1e-9))
-        return poisson_lower_tail(self.others, rise * self.others_expected)
 
 
 @dataclass(frozen=True)
@@ -95,6 +70,7 @@ class DetectorBank:
         self.total_count = 0.0
         # All questions of the buckets just closed, for the share test over a window that reaches back into them.
         self.totals: deque[tuple[int, float]] = deque(maxlen=self.config.detector.window_buckets)
+        self.paused = False  # the time up to the next question was not watched (:meth:`pause`)
 
     @property
     def bucket_seconds(self) -> int:
@@ -144,10 +120,33 @@ class DetectorBank:
         """Close every bucket that ended before ``moment``; returns the alarms of those buckets."""
         target = bucket_of(moment, self.bucket_seconds)
         alarms: list[SpikeAlarm] = []
+        if self.paused and self.bucket is not None and self.bucket < target:
+            if self.total_count:  # questions seen before the pause: their bucket closes first
+                alarms += self._close(self.bucket)
+                self.bucket += 1
+            self._resume(target)
         while self.bucket is not None and self.bucket < target:
             alarms += self._close(self.bucket)
             self.bucket += 1
         return alarms
+
+    def pause(self) -> None:
+        """Nobody watches from now until the next question (a warm start's history has ended; the service goes live
+        later): the buckets in between are skipped when it comes, not learned as buckets nobody asked in. Learned
+        as empty, days of them would teach every series a level near zero and, against its weekly profile, a
+        wide noise, and its first morning would be all alarms."""
+        self.paused = True
+
+    def _resume(self, target: int) -> None:
+        gap = target - self.bucket if self.bucket is not None else 0
+        for detector in (*self.detectors.values(), self.total):
+            detector.idle(self.bucket or target)  # what the history saw, an idle series' empty buckets, it learns
+            detector.skip(target)
+        self.last_seen = {key: seen + gap for key, seen in self.last_seen.items()}  # unwatched days idle no series
+        for row in self.births.following.values():
+            row[0] += gap
+        self.totals.clear()
+        self.bucket, self.paused, self._live = target, False, None
 
     @property
     def live(self) -> float:
@@ -368,6 +367,7 @@ class DetectorBank:
             "live": self._live,
             "totals": [list(row) for row in self.totals],
             "births": self.births.to_dict(),
+            "paused": self.paused,
         }
 
     @classmethod
@@ -388,4 +388,5 @@ class DetectorBank:
         bank._live = data.get("live")
         bank.totals.extend((int(b), float(n)) for b, n in data.get("totals", ()))  # absent in older saved states
         bank.births = Births.from_dict(data.get("births"), int(c.detector.prior_buckets))
+        bank.paused = bool(data.get("paused", False))
         return bank

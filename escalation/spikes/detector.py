@@ -259,6 +259,23 @@ class SpikeDetector(Baseline):
         s.last_bucket = bucket - 1
         s.buckets += gap
 
+    def skip(self, bucket: int) -> None:
+        """Go on at ``bucket`` without learning the buckets before it: nobody watched them (the time between a warm
+        start's history and the first live question), so they are not empty buckets, they are no buckets at all.
+        What was held back is settled, no window reaches across the gap, and the records and what still waits to
+        become one do not age over it. The last observed bucket must already be caught up (:meth:`idle`)."""
+        s = self.state
+        if s.last_bucket is None or bucket - s.last_bucket <= 1:
+            return
+        gap = bucket - s.last_bucket - 1
+        self._settle_noise(s.last_bucket, s.last_bucket)
+        self._settle_level(s.last_bucket)
+        s.record_bucket += gap
+        s.pending = [[row[0] + gap, *row[1:]] for row in s.pending]
+        s.recent = []
+        s.in_episode, s.quiet_run = False, 0  # a burst at the history's end was history's: its incident is gone
+        s.last_bucket = bucket - 1
+
     @classmethod
     def from_dict(cls, data: dict[str, Any], config: DetectorConfig | None = None) -> SpikeDetector:
         return cls(config, SeriesState(**data))

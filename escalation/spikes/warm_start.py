@@ -6,6 +6,9 @@ prior, and so it lets through surges it would catch a week later: in the generat
 its old chat log. Fed through the pipeline in time order before the first live question, that log teaches
 the clusters, the baselines, the weekday profiles and the noise, exactly as live traffic would.
 
+The time between the log's end and the first live question was not watched: the detector skips it rather than
+learn it as days nobody asked in, so a log from last month teaches what last week's does.
+
 Surges in the log are detected as they would have been live. Their buckets teach no noise, as with a live
 alarm. The incidents themselves are dropped: they are history, nobody is asking now. Incident numbering
 stays where it was, so a live incident never takes the number of a dropped one.
@@ -47,6 +50,7 @@ def learn(pipeline: QuestionPipeline, questions: Iterable[Question]) -> Learned:
         count += 1
     if last is not None:  # the last bucket is complete once the history ends
         surges += len(pipeline.tick(last + timedelta(seconds=pipeline.bank.bucket_seconds)))
+        pipeline.bank.pause()  # and nobody watches from there until the service's first question
     forget_incidents(pipeline)
     pipeline.next_incident = numbered
     return Learned(count, first, last, len(pipeline.bank.detectors), len(pipeline.clusterer.clusters), surges)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from bench.hidden_weeks import WeekOutcome, ceilings, hidden_week_like, main, summarize
+from bench.hidden_weeks import MONDAY, WeekOutcome, ceilings, hidden_week_like, main, summarize, week_before
 
 
 def test_a_burst_caught_after_ten_minutes_or_never_counts_as_missed_and_a_miss_is_an_infinite_delay() -> None:
@@ -46,3 +48,18 @@ def test_the_summary_sets_the_ceiling_beside_what_the_detector_did_for_every_bur
     assert bursts["plain 5x"]["ceiling"] == {"in_time": 1, "median_min": 4.0, "worst_decile_min": 11.0}
     assert bursts["fund 10x"]["ceiling"]["in_time"] == 2
     assert "ceiling" not in bursts["new topic"]
+
+
+def test_the_quiet_week_a_warm_start_learns_can_be_weeks_older_and_keeps_its_weekdays_and_hours() -> None:
+    last, older = week_before(3), week_before(3, age=2)
+    assert len(older) == len(last)
+    assert all(o.moment == q.moment - timedelta(weeks=2) and o.text == q.text for o, q in zip(older, last, strict=True))
+    assert max(q.moment for q in older) < MONDAY - timedelta(weeks=2)
+
+
+def test_a_history_age_without_a_history_or_below_zero_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["--history-age", "2"], ["--history", "--history-age", "-1"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(["--draws", "1", *args])
+        assert exit_.value.code == 2
+    assert "--history-age" in capsys.readouterr().err

@@ -313,3 +313,19 @@ def small_topic_burst() -> tuple[list[tuple[datetime, int]], int]:
     for offset, count in enumerate((3, 3, 9)):
         series[burst + offset] = (series[burst + offset][0], count)
     return series, burst
+
+
+def test_a_skipped_stretch_teaches_nothing_while_the_same_stretch_idle_teaches_that_nobody_asked() -> None:
+    history = week(random.Random(5), peak=6.0, days=5)
+    skipped, idled = SpikeDetector(), SpikeDetector()
+    for moment, count in history:
+        skipped.observe(bucket_of(moment), count)
+        idled.observe(bucket_of(moment), count)
+    learned = json.dumps(skipped.to_dict()["profile"])
+    a_week_later = bucket_of(history[-1][0]) + 7 * 288 + 1  # the same slot: a Saturday
+    skipped.skip(a_week_later)
+    idled.idle(a_week_later)
+    assert json.dumps(skipped.to_dict()["profile"]) == learned
+    assert skipped.state.last_bucket == idled.state.last_bucket == a_week_later - 1
+    assert skipped.expected(a_week_later) > 2 * idled.expected(a_week_later)
+    assert skipped.state.recent == []  # no window reaches across the stretch nobody watched

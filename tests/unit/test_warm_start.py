@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -73,3 +75,36 @@ def test_learning_nothing_leaves_a_fresh_pipeline() -> None:
     learned = learn(pipeline, [])
     assert (learned.questions, learned.first, learned.series, learned.surges) == (0, None, 0, 0)
     assert pipeline.to_dict() == QuestionPipeline().to_dict()
+
+
+def aged(questions: list[Question], weeks: int) -> list[Question]:
+    return [replace(q, moment=q.moment - timedelta(weeks=weeks)) for q in questions]
+
+
+@pytest.mark.parametrize("weeks", [1, 4])
+def test_a_history_that_ended_weeks_before_going_live_teaches_what_last_weeks_does(weeks: int) -> None:
+    past, monday = last_week_and_monday(8)
+    recent, old = QuestionPipeline(), QuestionPipeline()
+    learn(recent, past)
+    learn(old, aged(past, weeks))
+    caught = opened(recent, monday)
+    assert len(caught) == 1
+    assert opened(old, monday) == caught
+
+
+def test_the_weeks_between_a_history_and_going_live_learned_as_empty_would_raise_false_incidents_at_the_open() -> None:
+    past, monday = last_week_and_monday(8)
+    pipeline = QuestionPipeline()
+    learn(pipeline, aged(past, 3))
+    pipeline.bank.paused = False  # as if nobody had asked for three weeks
+    assert [detected for _, detected in opened(pipeline, monday) if detected < BURST] != []
+
+
+def test_a_saved_warm_start_still_skips_the_unwatched_time_once_restored() -> None:
+    past, monday = last_week_and_monday(8)
+    warmed = QuestionPipeline()
+    learn(warmed, aged(past, 2))
+    restored = QuestionPipeline.from_dict(json.loads(json.dumps(warmed.to_dict())))
+    assert restored.bank.paused
+    assert opened(restored, monday) == opened(warmed, monday)
+    assert not restored.bank.paused
