@@ -124,7 +124,7 @@ class DetectorBank:
             if self.total_count:  # questions seen before the pause: their bucket closes first
                 alarms += self._close(self.bucket)
                 self.bucket += 1
-            self._resume(target)
+            self._resume(self.bucket, target)
         while self.bucket is not None and self.bucket < target:
             alarms += self._close(self.bucket)
             self.bucket += 1
@@ -137,14 +137,14 @@ class DetectorBank:
         wide noise, and its first morning would be all alarms."""
         self.paused = True
 
-    def _resume(self, target: int) -> None:
-        gap = target - self.bucket if self.bucket is not None else 0
+    def _resume(self, start: int, target: int) -> None:
+        """Skip the unwatched buckets ``start`` .. ``target - 1``."""
+        gap = target - start
         for detector in (*self.detectors.values(), self.total):
-            detector.idle(self.bucket or target)  # what the history saw, an idle series' empty buckets, it learns
+            detector.idle(start)  # what the history saw, an idle series' empty buckets, it learns
             detector.skip(target)
         self.last_seen = {key: seen + gap for key, seen in self.last_seen.items()}  # unwatched days idle no series
-        for row in self.births.following.values():
-            row[0] += gap
+        self.births.postpone(gap)
         self.totals.clear()
         self.bucket, self.paused, self._live = target, False, None
 

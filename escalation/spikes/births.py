@@ -51,6 +51,11 @@ class Births:
                 self.squares = fade * self.squares + rate**2
                 del self.following[key]
 
+    def postpone(self, buckets: int) -> None:
+        """Follow every birth ``buckets`` longer: that many buckets went by unwatched (a warm start's end)."""
+        for row in self.following.values():
+            row[0] += buckets
+
     def forget(self, key: str) -> None:
         self.following.pop(key, None)
 
