@@ -124,11 +124,11 @@ class WeekOutcome:
     stray_at: tuple[str, ...] = ()  # when each stray incident opened ("Mon 09:33"): where in the week strays come from
 
 
-def week_before(draw: int, age: int = 0) -> list[Question]:
+def week_before(draw: int, age: int = 0, stream: int = 2) -> list[Question]:
     """The quiet week before the draw's (a warm start's old chat log), or ``age`` weeks before that one: the same
-    topics and traffic, fresh draws, no burst and no decoy."""
+    topics and traffic, fresh draws (another ``stream``: other draws), no burst and no decoy."""
     topics = Topics(12, 0.75, seed=draw)  # the week's topic directions; its questions' noise is drawn afresh
-    rng = np.random.default_rng([draw, 2])
+    rng = np.random.default_rng([draw, stream])
     start = MONDAY - timedelta(weeks=1 + age)
     questions = []
     for minute in range(MINUTES):

@@ -20,6 +20,7 @@ from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.series import DetectorConfig, Verdict, bucket_of
 from escalation.spikes.share import ShareEvidence
 from escalation.spikes.tails import share_tail
+from escalation.spikes.unwatched import Unwatched
 
 TOTAL = "*"
 ROLLUP = ":"  # keys of series that roll up others (a fund's: "fund:110022", see pipeline) hold this; cluster ids do not
@@ -70,7 +71,7 @@ class DetectorBank:
         self.total_count = 0.0
         # All questions of the buckets just closed, for the share test over a window that reaches back into them.
         self.totals: deque[tuple[int, float]] = deque(maxlen=self.config.detector.window_buckets)
-        self.paused = False  # the time up to the next question was not watched (:meth:`pause`)
+        self.unwatched: Unwatched | None = None  # time to skip, not learn, when the next question comes (:meth:`pause`)
 
     @property
     def bucket_seconds(self) -> int:
@@ -81,7 +82,6 @@ class DetectorBank:
 
     def add(self, moment: datetime, key: str, n: float = 1.0, also: tuple[str, ...] = ()) -> list[SpikeAlarm]:
         """Count ``n`` questions of ``key`` at ``moment`` (event time, never earlier than what came before).
-
         ``also`` names further series the same questions belong to (a fund's rollup of all its topics): each is a
         series of its own, while the total traffic counts the questions once.
         """
@@ -120,22 +120,29 @@ class DetectorBank:
         """Close every bucket that ended before ``moment``; returns the alarms of those buckets."""
         target = bucket_of(moment, self.bucket_seconds)
         alarms: list[SpikeAlarm] = []
-        if self.paused and self.bucket is not None and self.bucket < target:
-            if self.total_count:  # questions seen before the pause: their bucket closes first
+        if self.unwatched is not None and self.bucket is not None and self.bucket < target:
+            watched, back = self.unwatched.span(self.bucket, bool(self.total_count), target)
+            while self.bucket < min(watched, target):
                 alarms += self._close(self.bucket)
                 self.bucket += 1
-            self._resume(self.bucket, target)
+            if self.bucket < back:
+                self._resume(self.bucket, back)
+            elif self.bucket == watched:  # back right after the watched time: nothing to skip
+                self.unwatched = None
         while self.bucket is not None and self.bucket < target:
             alarms += self._close(self.bucket)
             self.bucket += 1
         return alarms
 
-    def pause(self) -> None:
-        """Nobody watches from now until the next question (a warm start's history has ended; the service goes live
-        later): the buckets in between are skipped when it comes, not learned as buckets nobody asked in. Learned
-        as empty, days of them would teach every series a level near zero and, against its weekly profile, a
-        wide noise, and its first morning would be all alarms."""
-        self.paused = True
+    def pause(self, watched_until: datetime | None = None, back_at: datetime | None = None) -> None:
+        """Nobody watches from now (or after ``watched_until``) until the next question (or ``back_at``): that time
+        is skipped when the next question comes (:mod:`escalation.spikes.unwatched`). A pause already set stays."""
+        if self.unwatched is None:
+            self.unwatched = Unwatched.between(watched_until, back_at, self.bucket_seconds)
+
+    @property
+    def paused(self) -> bool:
+        return self.unwatched is not None
 
     def _resume(self, start: int, target: int) -> None:
         """Skip the unwatched buckets ``start`` .. ``target - 1``."""
@@ -146,7 +153,7 @@ class DetectorBank:
         self.last_seen = {key: seen + gap for key, seen in self.last_seen.items()}  # unwatched days idle no series
         self.births.postpone(gap)
         self.totals.clear()
-        self.bucket, self.paused, self._live = target, False, None
+        self.bucket, self.unwatched, self._live = target, None, None
 
     @property
     def live(self) -> float:
@@ -184,11 +191,8 @@ class DetectorBank:
         absorbed one's if it had none."""
         if old == new:
             return
-        detector, history, seen = (
-            self.detectors.pop(old, None),
-            self.history.pop(old, None),
-            self.last_seen.pop(old, None),
-        )
+        detector, history = self.detectors.pop(old, None), self.history.pop(old, None)
+        seen = self.last_seen.pop(old, None)
         if new not in self.detectors and detector is not None:
             self.detectors[new] = detector
             if history is not None:
@@ -367,7 +371,8 @@ class DetectorBank:
             "live": self._live,
             "totals": [list(row) for row in self.totals],
             "births": self.births.to_dict(),
-            "paused": self.paused,
+            "paused": self.paused,  # older states have only this (a warm start's pause), or nothing
+            "unwatched": None if self.unwatched is None else self.unwatched.to_dict(),
         }
 
     @classmethod
@@ -388,5 +393,6 @@ class DetectorBank:
         bank._live = data.get("live")
         bank.totals.extend((int(b), float(n)) for b, n in data.get("totals", ()))  # absent in older saved states
         bank.births = Births.from_dict(data.get("births"), int(c.detector.prior_buckets))
-        bank.paused = bool(data.get("paused", False))
+        if data.get("unwatched") or data.get("paused"):
+            bank.unwatched = Unwatched.from_dict(data.get("unwatched") or {})
         return bank

@@ -32,7 +32,8 @@ from escalation.spikes import question_log, warm_start
 from escalation.spikes.election import Leadership
 from escalation.spikes.pipeline import Question, QuestionPipeline
 from escalation.spikes.replay import EMBED_BATCH, InputError, Row, question_rows
-from escalation.spikes.watch import pipeline_config, pipeline_state, write_state_file
+from escalation.spikes.state_file import pipeline_state, write_state_file
+from escalation.spikes.watch import pipeline_config
 from escalation.spikes.worker import DETECTOR_NAME
 from funddesk.db import Database, database_url, migrate
 from funddesk.db import Question as LoggedQuestion

@@ -15,10 +15,8 @@ logs (``detect=False``, holding replies from escalation/spikes/open_view.py) and
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 import queue
 import threading
 import time
@@ -38,6 +36,7 @@ from escalation.spikes import question_log
 from escalation.spikes.open_view import OpenIncidents
 from escalation.spikes.pipeline import PipelineConfig, QuestionPipeline, Spike
 from escalation.spikes.pipeline import Question as PipelineQuestion
+from escalation.spikes.state_file import load_state, pipeline_state, write_state_file
 from escalation.staff.teams import Router
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question
 from funddesk.masking import mask
@@ -85,15 +84,17 @@ class SpikeWatch:
         webhook_url: str = "",
         config: PipelineConfig | None = None,
         detect: bool = True,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
+        self.clock = clock  # when a saved state was last watched (tests move it)
         self.detect = detect  # False: only log, and answer from the view (the elected worker detects)
         self.router = router
         self.team_of_entry = team_of_entry
         self.state_file = state_file
         self.zone = ZoneInfo(timezone)
         self.webhook_url = webhook_url
-        self.pipeline = _load(state_file, config) if detect else QuestionPipeline(config)
+        self.pipeline = load_state(state_file, config, self.local(clock())) if detect else QuestionPipeline(config)
         self._lock = threading.Lock()
         self.view = OpenIncidents(self.pipeline.config.clusters.threshold)
         self._rows: queue.SimpleQueue[tuple[Asked, str | None, str | None]] = queue.SimpleQueue()
@@ -129,10 +130,8 @@ class SpikeWatch:
         if not self.detect:
             self._rows.put((asked, None, None))
             return self._from_view(asked)
-        # The detector's clock is the fund company's: trading hours and weekdays are local.
-        local = asked.moment.astimezone(self.zone).replace(tzinfo=None)
         question = PipelineQuestion(
-            moment=local,
+            moment=self.local(asked.moment),
             text=asked.text,
             embedding=np.asarray(asked.embedding, dtype=np.float32),
             lang=asked.lang,
@@ -166,10 +165,16 @@ class SpikeWatch:
         holding = found is not None and found.status is not IncidentStatus.ANSWERED
         return Observed(None, found.key, found.label, holding) if found is not None else Observed(None)
 
+    def local(self, moment: datetime) -> datetime:
+        """The detector's clock is the fund company's: trading hours and weekdays are local."""
+        return moment.astimezone(self.zone).replace(tzinfo=None)
+
     def state(self) -> str:
-        """The pipeline's state as JSON (clusters, baselines, detectors, incidents)."""
+        """The pipeline's state as JSON (clusters, baselines, detectors, incidents), watched until now: should this
+        process stop, nobody watches until another restores it, and that time is skipped, not learned as buckets
+        nobody asked in (escalation/spikes/unwatched.py)."""
         with self._lock:
-            return pipeline_state(self.pipeline)
+            return pipeline_state(self.pipeline, watched_until=self.local(self.clock()))
 
     def save(self) -> None:
         write_state_file(self.state_file, self.state())
@@ -343,27 +348,6 @@ def pipeline_config(warmup_minutes: float) -> PipelineConfig:
     base = PipelineConfig()
     buckets = math.ceil(warmup_minutes * 60 / base.bank.detector.bucket_seconds)
     return replace(base, bank=replace(base.bank, warmup_buckets=max(0, buckets)))
-
-
-def pipeline_state(pipeline: QuestionPipeline) -> str:
-    """A pipeline's state as JSON, as the state file and the elected detector's snapshots keep it."""
-    return json.dumps(pipeline.to_dict(), default=question_log.jsonable)
-
-
-def write_state_file(state_file: Path, state: str) -> None:
-    state_file.parent.mkdir(parents=True, exist_ok=True)
-    partial = state_file.with_suffix(".tmp")
-    partial.write_text(state, encoding="utf-8")
-    os.replace(partial, state_file)  # a crash mid-write leaves the previous snapshot
-
-
-def _load(state_file: Path, config: PipelineConfig | None) -> QuestionPipeline:
-    if state_file.is_file():
-        try:
-            return QuestionPipeline.from_dict(json.loads(state_file.read_text(encoding="utf-8")), config)
-        except (ValueError, KeyError, TypeError) as exc:
-            log.error("%s is unreadable (%s): starting the spike watch afresh", state_file, exc)
-    return QuestionPipeline(config)
 
 
 def _question_row(asked: Asked, cluster_id: str | None, incident_id: int | None, team_id: str | None) -> Question:

@@ -25,8 +25,8 @@ import numpy as np
 
 from escalation.spikes import question_log
 from escalation.spikes.election import Leadership
-from escalation.spikes.pipeline import QuestionPipeline
 from escalation.spikes.question_log import Position, aware
+from escalation.spikes.state_file import restore
 from escalation.spikes.watch import Asked, SpikeWatch
 from funddesk.db import Database, Question
 
@@ -121,7 +121,9 @@ class DetectorWorker:
         with self.db.session() as session:
             snapshot = question_log.load_snapshot(session, self.name)
             if snapshot is not None:
-                watch.pipeline = QuestionPipeline.from_dict(snapshot.state, watch.pipeline.config)
+                # Skipped: from the last leader's last snapshot until now, when no server was up to lead (any
+                # server that runs takes the lead within seconds), so none logged a question.
+                watch.pipeline = restore(snapshot.state, watch.pipeline.config, watch.local(watch.clock()))
                 self.position = snapshot.position
             else:  # the first leader: go on from what an in-line detector filed, numbering incidents after its own
                 self.position = question_log.filed_up_to(session)

@@ -96,7 +96,7 @@ def test_the_weeks_between_a_history_and_going_live_learned_as_empty_would_raise
     past, monday = last_week_and_monday(8)
     pipeline = QuestionPipeline()
     learn(pipeline, aged(past, 3))
-    pipeline.bank.paused = False  # as if nobody had asked for three weeks
+    pipeline.bank.unwatched = None  # as if nobody had asked for three weeks
     assert [detected for _, detected in opened(pipeline, monday) if detected < BURST] != []
 
 

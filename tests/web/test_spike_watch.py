@@ -19,8 +19,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from escalation.analytics import rollup
+from escalation.spikes.series import bucket_of
 from escalation.spikes.tails import share_tail
+from escalation.spikes.unwatched import Unwatched
 from escalation.spikes.watch import Asked, SpikeWatch, pipeline_config
+from escalation.spikes.worker import DetectorWorker
 from escalation.staff import accounts
 from escalation.staff.teams import Router, TeamConfig
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, make_engine, migrate
@@ -117,6 +120,50 @@ def test_the_watch_picks_up_where_it_left_off_after_a_restart(db: Database, tmp_
     assert sorted(second.pipeline.clusterer.clusters) == sorted(first.pipeline.clusterer.clusters)
     same = second.observe(Asked("usual question 1", "en", vector(1), moment=moment))
     assert same.cluster_id in first.pipeline.clusterer.clusters
+    second.close()
+
+
+def test_a_watch_saves_until_when_it_watched_and_skips_the_time_it_was_down_after_a_restart(
+    db: Database, tmp_path: Path
+) -> None:
+    stopped = T0 + timedelta(hours=1)
+    first = SpikeWatch(
+        db, router=ROUTER, team_of_entry=lambda _: None, state_file=tmp_path / "s.json", clock=lambda: stopped
+    )
+    quiet_traffic(first, T0, 1)
+    first.close()
+    assert json.loads((tmp_path / "s.json").read_text())["watched_until"] == "2026-11-23T10:30:00"  # Shanghai time
+    back = stopped + timedelta(days=2)
+    second = SpikeWatch(
+        db, router=ROUTER, team_of_entry=lambda _: None, state_file=tmp_path / "s.json", clock=lambda: back
+    )
+    assert second.pipeline.bank.unwatched == Unwatched(
+        bucket_of(datetime(2026, 11, 23, 10, 30)), bucket_of(datetime(2026, 11, 25, 10, 30))
+    )
+    second.observe(Asked("usual question 1", "en", vector(1), moment=back + timedelta(minutes=1)))
+    assert not second.pipeline.bank.paused  # the two days were skipped, and it watches again
+    second.close()
+
+
+def test_an_elected_detector_restored_from_its_snapshot_skips_the_time_when_no_server_was_up_to_lead(
+    db: Database, tmp_path: Path
+) -> None:
+    spikes = dict(
+        router=ROUTER, team_of_entry=lambda e: None, state_file=tmp_path / "s.json", config=pipeline_config(0)
+    )
+    front = SpikeWatch(db, detect=False, **spikes)  # type: ignore[arg-type]
+    stopped = quiet_traffic(front, T0, 1)  # every server stops after the last question ...
+    back = stopped + timedelta(days=2)  # ... and the first starts again two days later
+    first = DetectorWorker(db, lambda: SpikeWatch(db, clock=lambda: stopped, **spikes))  # type: ignore[arg-type]
+    front.flush()
+    first.step()
+    first.close()  # its last snapshot says until when it watched
+    front.close()
+    second = DetectorWorker(db, lambda: SpikeWatch(db, clock=lambda: back, **spikes))  # type: ignore[arg-type]
+    second.step()
+    watch = second.watch
+    assert watch is not None
+    assert watch.pipeline.bank.unwatched == Unwatched(bucket_of(watch.local(stopped)), bucket_of(watch.local(back)))
     second.close()
 
 
