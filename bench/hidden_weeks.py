@@ -128,13 +128,23 @@ def week_before(draw: int, age: int = 0, stream: int = 2) -> list[Question]:
     """The quiet week before the draw's (a warm start's old chat log), or ``age`` weeks before that one: the same
     topics and traffic, fresh draws (another ``stream``: other draws), no burst and no decoy."""
     topics = Topics(12, 0.75, seed=draw)  # the week's topic directions; its questions' noise is drawn afresh
-    rng = np.random.default_rng([draw, stream])
-    start = MONDAY - timedelta(weeks=1 + age)
+    return weekdays(topics, np.random.default_rng([draw, stream]), MONDAY - timedelta(weeks=1 + age), 5)
+
+
+def weekdays(
+    topics: Topics, rng: np.random.Generator, start: datetime, days: int, *, burst: datetime | None = None
+) -> list[Question]:
+    """``days`` days of the week's ten Zipf topics on trading hours from ``start``, weekends left out; a 40-minute
+    5x rise of topic 1 at ``burst``."""
     questions = []
-    for minute in range(MINUTES):
+    for minute in range(days * 24 * 60):
         moment = start + timedelta(minutes=minute)
+        if moment.weekday() >= 5:
+            continue
+        rising = burst is not None and burst <= moment < burst + timedelta(minutes=40)
         for topic, rate in enumerate(RATES):
-            for _ in range(int(rng.poisson(rate * busy(moment)))):
+            factor = 5.0 if rising and topic == 1 else 1.0
+            for _ in range(int(rng.poisson(rate * busy(moment) * factor))):
                 fund = "000001" if rng.random() < 0.08 else None
                 questions.append(Question(moment, f"topic {topic}", topics.ask(topic), fund_code=fund))
     return questions

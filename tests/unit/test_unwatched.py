@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.downtime import FIRST, restarted, two_weeks
+from bench.downtime import FIRST, restarted, restarts, two_weeks
+from bench.downtime import main as downtime_main
 from bench.hidden_weeks import STARTS, hidden_week_like, opened
 from escalation.spikes.bank import DetectorBank
 from escalation.spikes.pipeline import Question, QuestionPipeline
@@ -102,3 +103,13 @@ def test_the_span_never_skips_the_open_buckets_questions_nor_past_the_question_b
     assert Unwatched(104, 107).span(100, asked=True, target=110) == (105, 107)
     assert Unwatched(90, 95).span(100, asked=True, target=110) == (101, 101)  # a clock behind the questions
     assert Unwatched(104, 120).span(100, asked=True, target=110) == (105, 110)
+
+
+def test_the_downtime_bench_compares_the_three_ways_for_each_restart_and_refuses_no_draws(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    [row] = restarts(0, stops=(34.0,), hours=(70.0,))  # Tuesday 10:00 of the first week, down until Friday 08:00
+    assert (row.stop, row.served, row.as_empty, row.never_stopped) == ("Tue 17 10:00", 0, 1, 0)
+    with pytest.raises(SystemExit) as exit_:
+        downtime_main(["--draws", "0"])
+    assert exit_.value.code == 2 and "--draws" in capsys.readouterr().err

@@ -4,35 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
 
-from bench.hidden_weeks import MONDAY, RATES, Topics, busy, opened
+from bench.hidden_weeks import MONDAY, Topics, opened, weekdays
 from escalation.spikes.pipeline import Question, QuestionPipeline
 from escalation.spikes.warm_start import learn
 
 BURST = MONDAY + timedelta(hours=10)  # the first live morning, half an hour after the market opens
-
-
-def weekdays(
-    topics: Topics, rng: np.random.Generator, start: datetime, days: int, *, burst: datetime | None = None
-) -> list[Question]:
-    """The hidden-like week's ten Zipf topics on trading hours, weekdays only; a 40-minute 5x rise of topic 1 at
-    ``burst``."""
-    questions = []
-    for minute in range(days * 24 * 60):
-        moment = start + timedelta(minutes=minute)
-        if moment.weekday() >= 5:
-            continue
-        rising = burst is not None and burst <= moment < burst + timedelta(minutes=40)
-        for topic, rate in enumerate(RATES):
-            factor = 5.0 if rising and topic == 1 else 1.0
-            for _ in range(int(rng.poisson(rate * busy(moment) * factor))):
-                fund = "000001" if rng.random() < 0.08 else None
-                questions.append(Question(moment, f"topic {topic}", topics.ask(topic), fund_code=fund))
-    return questions
 
 
 def last_week_and_monday(draw: int) -> tuple[list[Question], list[Question]]:
