@@ -20,15 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 
 from bench.hidden_weeks import MONDAY, each_draw, opened, week_before
 from escalation.spikes.pipeline import Question, QuestionPipeline
-from escalation.spikes.state_file import load_state, pipeline_state, write_state_file
+from escalation.spikes.state_file import pipeline_state, restore
 
 # When the service stops, in hours after the first week's Monday 00:00: Tuesday 10:00 (trading), Wednesday 14:00 (an
 # hour before the close) and Thursday 11:00, of a detector's first week and of its second.
@@ -53,15 +51,12 @@ def two_weeks(draw: int) -> list[Question]:
 
 
 def restarted(state: str, stop: datetime, back: datetime, *, mark: bool) -> QuestionPipeline:
-    """The pipeline a service starting at ``back`` reads back from its state file, written when it stopped at
-    ``stop``."""
-    with tempfile.TemporaryDirectory() as folder:
-        state_file = Path(folder) / "spikes.json"
-        data = json.loads(state)
-        if mark:
-            data["watched_until"] = stop.isoformat()
-        write_state_file(state_file, json.dumps(data))
-        return load_state(state_file, None, back)
+    """The pipeline a service starting at ``back`` restores from the state it saved when it stopped at ``stop``
+    (:func:`escalation.spikes.state_file.restore`, as reading its state file does)."""
+    data = json.loads(state)
+    if mark:
+        data["watched_until"] = stop.isoformat()
+    return restore(data, None, back)
 
 
 def restarts(draw: int, stops: tuple[float, ...], hours: tuple[float, ...]) -> list[Restart]:

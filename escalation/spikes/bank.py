@@ -371,7 +371,7 @@ class DetectorBank:
             "live": self._live,
             "totals": [list(row) for row in self.totals],
             "births": self.births.to_dict(),
-            "paused": self.paused,  # older states have only this (a warm start's pause), or nothing
+            "paused": self.paused,  # all the release before reads (a warm start's pause); older states lack both
             "unwatched": None if self.unwatched is None else self.unwatched.to_dict(),
         }
 

@@ -16,7 +16,7 @@ from typing import Any
 from escalation.spikes import question_log
 from escalation.spikes.pipeline import PipelineConfig, QuestionPipeline
 
-log = logging.getLogger("escalation.spikes.watch")
+log = logging.getLogger("escalation.spikes.watch")  # the watch's logger, as before this module was split off
 
 
 def pipeline_state(pipeline: QuestionPipeline, *, watched_until: datetime | None = None) -> str:
