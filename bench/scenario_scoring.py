@@ -91,7 +91,7 @@ def evaluate(
     """Run a fresh pipeline over the week (a tick at its end) and attribute its incidents to the bursts.
 
     Each question carries the FAQ entry its matcher ranked first, as in the service, unless ``entries`` is False
-    (as ``replay-questions`` runs, without a knowledge base)."""
+    (as ``replay-questions`` runs without ``--knowledge-base``)."""
     pipeline = make_pipeline()
     clusters: list[str] = []
     opened: list[IncidentLike] = []

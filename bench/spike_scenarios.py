@@ -162,7 +162,7 @@ def run(
 ) -> dict[str, Any]:
     """Every seed's week through a fresh pipeline (``workers`` processes), summarized over seeds.
 
-    ``entries=False`` withholds each question's FAQ entry, as ``replay-questions`` (no knowledge base) runs.
+    ``entries=False`` withholds each question's FAQ entry, as ``replay-questions`` runs without ``--knowledge-base``.
     ``history=True`` warms each pipeline on the quiet week before (:mod:`bench.scenario_history`) first."""
     seeds = list(seeds)
     if mode not in MODES:

@@ -2,7 +2,7 @@
 
     python -m escalation users add NAME --role admin        # asks for the password
     python -m escalation replay-counts FILE.csv             # exact contract
-    python -m escalation replay-questions FILE.csv          # exact contract (optionally --history PAST.csv)
+    python -m escalation replay-questions FILE.csv          # exact contract ([--history PAST.csv] [--knowledge-base])
     python -m escalation warm-start PAST.csv                # the spike detector learns an old chat log
 
 Each command lives in its own module and is imported only when it runs.

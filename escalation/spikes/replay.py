@@ -7,7 +7,10 @@ JSON object per opened incident, then ``{"questions": N, "clusters": K, "inciden
 ``evidence`` (the test that fired: resolution, observed and expected counts, significance, funds, and the share of
 all questions it passed) is an extra key. ``--history PAST.csv`` (the same format, every row before ``FILE``'s first)
 warms the detector on questions asked before (:mod:`escalation.spikes.warm_start`); the summary then adds
-``"history": N``.
+``"history": N``. ``--knowledge-base`` matches each question against the configured FAQ (``FUNDDESK_KB_DIR``) as the
+service does: typos are read back, and the entry its matcher ranks first counts in that entry's series, as it does in
+the service, where the clustering scatters a topic or a model cannot read the language (Chinese under the packaged
+English model). Without it the replay has no FAQ, and its output is what it always was.
 Bad input is reported as ``file:line: message`` on stderr with exit status 2, before anything is printed.
 """
 
@@ -18,7 +21,8 @@ import io
 import json
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,7 +35,9 @@ from escalation.spikes.series import bucket_of
 from knowledge_base.question import QuestionReader
 
 if TYPE_CHECKING:
+    from funddesk.settings import Settings
     from knowledge_base.embedder import Embedder
+    from knowledge_base.service import KnowledgeBase
 
 EMBED_BATCH = 256
 
@@ -52,18 +58,23 @@ class Row:
 def main(argv: list[str]) -> int:
     command, args = argv[0], argv[1:]
     history: str | None = None
-    if command == "replay-questions" and "--history" in args:
-        at = args.index("--history")
-        history = args[at + 1] if at + 1 < len(args) else None
-        args = args[:at] + args[at + 2 :] if history is not None else []
+    faq = False
+    if command == "replay-questions":
+        if "--history" in args:
+            at = args.index("--history")
+            history = args[at + 1] if at + 1 < len(args) else None
+            args = args[:at] + args[at + 2 :] if history is not None else []
+        if "--knowledge-base" in args:
+            faq = True
+            args = [arg for arg in args if arg != "--knowledge-base"]
     if len(args) != 1 or args[0].startswith("--"):
-        options = " [--history PAST.csv]" if command == "replay-questions" else ""
+        options = " [--history PAST.csv] [--knowledge-base]" if command == "replay-questions" else ""
         print(f"usage: python -m escalation {command} FILE.csv{options}", file=sys.stderr)
         return 2
     try:
         if command == "replay-counts":
             return replay_counts(args[0])
-        return replay_questions(args[0], history)
+        return replay_questions(args[0], history, knowledge_base=faq)
     except InputError as error:
         print(error, file=sys.stderr)
         return 2
@@ -89,12 +100,11 @@ def replay_counts(path: str) -> int:
     return 0
 
 
-def replay_questions(path: str, history: str | None = None) -> int:
+def replay_questions(path: str, history: str | None = None, *, knowledge_base: bool = False) -> int:
     """``history``: questions asked before ``path``'s, in the same format, learned first (a warm start,
-    :mod:`escalation.spikes.warm_start`): what they would have opened is not printed."""
+    :mod:`escalation.spikes.warm_start`): what they would have opened is not printed. ``knowledge_base``: each question
+    is matched against the configured FAQ, as the service matches it."""
     from funddesk import settings
-    from knowledge_base.embedder import configured_embedder
-    from knowledge_base.funds import read_funds
 
     rows = question_rows(path)
     past = question_rows(history) if history is not None else []
@@ -102,16 +112,14 @@ def replay_questions(path: str, history: str | None = None) -> int:
         late = next(row for row in past if row.moment >= rows[0].moment)
         raise InputError(history or "", late.line, f"history must end before {path}'s first question ({rows[0].stamp})")
     config = settings.load()
-    embedder = configured_embedder(config)
-    # Funds are recognised by code and, as the service does, by the names in the funds file.
-    reader = QuestionReader({fund.code: fund.names for fund in read_funds(config.funds_file)})
-    pipeline = QuestionPipeline()
-    learned = warm_start.learn(pipeline, _questions(past, reader, embedder)) if past else None
-    incidents = 0
-    for question in _questions(rows, reader, embedder):
-        for incident in pipeline.add(question).opened:
-            incidents += 1
-            print(json.dumps(_incident_json(incident), ensure_ascii=False))
+    with _reading(config, knowledge_base) as read:
+        pipeline = QuestionPipeline()
+        learned = warm_start.learn(pipeline, read(past)) if past else None
+        incidents = 0
+        for question in read(rows):
+            for incident in pipeline.add(question).opened:
+                incidents += 1
+                print(json.dumps(_incident_json(incident), ensure_ascii=False))
     if rows:  # the last bucket is complete once the file ends
         for incident in pipeline.tick(rows[-1].moment + timedelta(seconds=pipeline.bank.bucket_seconds)):
             incidents += 1
@@ -135,6 +143,30 @@ def question_rows(path: str) -> list[Row]:
     return rows
 
 
+Reader = Callable[[list[Row]], Iterator[Question]]
+
+
+@contextmanager
+def _reading(config: Settings, knowledge_base: bool) -> Iterator[Reader]:
+    """How rows become the pipeline's questions: matched against the FAQ, or read and embedded without it."""
+    if knowledge_base:
+        from knowledge_base.service import KnowledgeBase
+
+        kb = KnowledgeBase.open(config, watch=False, persist=False, published=False)
+        try:
+            yield lambda rows: matched_questions(kb, rows)
+        finally:
+            kb.close()
+        return
+    from knowledge_base.embedder import configured_embedder
+    from knowledge_base.funds import read_funds
+
+    embedder = configured_embedder(config)
+    # Funds are recognised by code and, as the service does, by the names in the funds file.
+    reader = QuestionReader({fund.code: fund.names for fund in read_funds(config.funds_file)})
+    yield lambda rows: _questions(rows, reader, embedder)
+
+
 def _questions(rows: list[Row], reader: QuestionReader, embedder: Embedder) -> Iterator[Question]:
     """The rows as the pipeline takes them, embedded in batches."""
     for start in range(0, len(rows), EMBED_BATCH):
@@ -147,6 +179,28 @@ def _questions(rows: list[Row], reader: QuestionReader, embedder: Embedder) -> I
         for row, reading, vector in zip(batch, readings, vectors, strict=True):
             fund = row.fields.get("fund_code", "").strip() or reading.fund
             yield Question(row.moment, reading.loggable, vector, fund_code=fund)
+
+
+def matched_questions(kb: KnowledgeBase, rows: list[Row]) -> Iterator[Question]:
+    """Each row as the service would have seen it: read, embedded and matched (the entry its matcher ranked first
+    is a series of the detector's own). The fund is the file's column or else the one the message names."""
+    for start in range(0, len(rows), EMBED_BATCH):
+        batch = rows[start : start + EMBED_BATCH]
+        read = [kb.read(row.fields["text"], row.fields.get("fund_code", "").strip() or None) for row in batch]
+        vectors = kb.embed_many([reading.text for reading, _ in read])
+        for row, (reading, scope), vector in zip(batch, read, vectors, strict=True):
+            match = kb.answer(reading, scope, vector)
+            best = match.decision.best
+            yield Question(
+                row.moment,
+                match.loggable,
+                vector,
+                lang=match.lang,
+                fund_code=row.fields.get("fund_code", "").strip() or match.fund,
+                entry_id=best.entry.id if best else None,
+                score=round(best.score, 4) if best else None,
+                decision=match.decision.kind,
+            )
 
 
 def _incident_json(incident: Spike) -> dict[str, object]:

@@ -23,7 +23,6 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -31,16 +30,13 @@ from sqlalchemy import func, select
 from escalation.spikes import question_log, warm_start
 from escalation.spikes.election import Leadership
 from escalation.spikes.pipeline import Question, QuestionPipeline
-from escalation.spikes.replay import EMBED_BATCH, InputError, Row, question_rows
+from escalation.spikes.replay import InputError, Row, matched_questions, question_rows
 from escalation.spikes.state_file import pipeline_state, write_state_file
 from escalation.spikes.watch import pipeline_config
 from escalation.spikes.worker import DETECTOR_NAME
 from funddesk.db import Database, database_url, migrate
 from funddesk.db import Question as LoggedQuestion
 from funddesk.settings import Settings, load
-
-if TYPE_CHECKING:
-    from knowledge_base.service import KnowledgeBase
 
 
 class Refused(Exception):
@@ -120,29 +116,12 @@ def _warm(
 
 
 def _matched(settings: Settings, rows: list[Row]) -> Iterator[Question]:
-    """Each row as the service would have seen it: read, embedded and matched (the entry its matcher ranked first
-    is a series of the detector's own)."""
+    """Each row as the service would have seen it (:func:`escalation.spikes.replay.matched_questions`)."""
     from knowledge_base.service import KnowledgeBase
 
-    kb: KnowledgeBase = KnowledgeBase.open(settings, watch=False, persist=False, published=False)
+    kb = KnowledgeBase.open(settings, watch=False, persist=False, published=False)
     try:
-        for start in range(0, len(rows), EMBED_BATCH):
-            batch = rows[start : start + EMBED_BATCH]
-            read = [kb.read(row.fields["text"], row.fields.get("fund_code", "").strip() or None) for row in batch]
-            vectors = kb.embed_many([reading.text for reading, _ in read])
-            for row, (reading, scope), vector in zip(batch, read, vectors, strict=True):
-                match = kb.answer(reading, scope, vector)
-                best = match.decision.best
-                yield Question(
-                    row.moment,
-                    match.loggable,
-                    vector,
-                    lang=match.lang,
-                    fund_code=match.fund,
-                    entry_id=best.entry.id if best else None,
-                    score=round(best.score, 4) if best else None,
-                    decision=match.decision.kind,
-                )
+        yield from matched_questions(kb, rows)
     finally:
         kb.close()
 

@@ -190,7 +190,7 @@ def test_a_surge_scattered_over_many_clusters_is_caught_by_its_faq_entry() -> No
 
 
 def test_the_same_surge_without_faq_entries_scatters_below_any_alarm() -> None:
-    """Why the entry's series exists: cluster by cluster, nothing stands out (``replay-questions`` has no FAQ)."""
+    """Why the entry's series exists: cluster by cluster, nothing stands out (``replay-questions`` without the FAQ)."""
     questions, _ = scattered_week(entries=False)
     assert opened(QuestionPipeline(), questions) == []
 

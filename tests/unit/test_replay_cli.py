@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from escalation.__main__ import main
@@ -142,7 +143,7 @@ def test_replay_questions_reads_the_fund_from_the_text_when_the_file_has_no_fund
         "p_value",
         "significance",
         "funds",
-        "entry",  # the FAQ entry whose series fired: none here (a replay has no knowledge base)
+        "entry",  # the FAQ entry whose series fired: none here (a replay without --knowledge-base)
         "share_total",  # the share of all questions it passed: observed of share_total, against share_expected
         "share_expected",
         "share_p_value",
@@ -204,9 +205,57 @@ def test_replay_questions_refuses_a_history_that_runs_into_the_file_and_prints_n
     assert captured.err.startswith(f"{tmp_path / 'past.csv'}:{late + 1}: history must end before")
 
 
-@pytest.mark.parametrize("args", [["--history"], ["a.csv", "--history"], ["a.csv", "--since", "b.csv"]])
+@pytest.mark.parametrize(
+    "args", [["--history"], ["a.csv", "--history"], ["a.csv", "--since", "b.csv"], ["--knowledge-base"]]
+)
 def test_replay_questions_with_bad_arguments_prints_its_usage_and_exits_2(
     args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["replay-questions", *args]) == 2
     assert capsys.readouterr().err.startswith("usage: python -m escalation replay-questions FILE.csv [--history")
+
+
+TOPICS = ["redemption", "dividend", "conversion", "subscription", "custody"]
+
+
+def scattered_days(tmp_path: Path) -> datetime:
+    """An FAQ of five topics, and two days of questions that share nothing but their topic's word: each founds a
+    cluster of its own (as Chinese does under the packaged English model), then a 40-minute burst of one topic at
+    ten times its rate. Returns when the burst starts."""
+    faq = tmp_path / "faq"
+    faq.mkdir()
+    entries = "".join(f"## What about {t}? {{#{t}}}\n- tell me about {t}\n\nOn {t}.\n\n" for t in TOPICS)
+    (faq / "topics.md").write_text(f"---\nteam: trading-desk\n---\n{entries}")
+    rng = np.random.default_rng(3)
+
+    def asked(topic: str) -> str:
+        return " ".join([topic, *("".join(rng.choice(list("bcdfghjklmnpqrstvwxz"), 7)) for _ in range(6))])
+
+    questions = [
+        (START + timedelta(minutes=minute), asked(TOPICS[int(rng.integers(5))]))
+        for minute in range(2 * 24 * 60)
+        for _ in range(int(rng.poisson(1.5)))
+    ]
+    burst = START + timedelta(days=1, hours=10)
+    questions += [(burst + timedelta(seconds=s), asked("dividend")) for s in range(0, 40 * 60, 20)]
+    rows = ["timestamp,text", *(f"{moment},{text}" for moment, text in sorted(questions))]
+    (tmp_path / "questions.csv").write_text("\n".join(rows) + "\n")
+    return burst
+
+
+def test_replay_questions_with_the_knowledge_base_catches_a_surge_through_its_faq_entry_as_the_service_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    burst = scattered_days(tmp_path)
+    for name, value in {"KB_DIR": "faq", "DATA_DIR": "var", "FUNDS_FILE": "none.yml"}.items():
+        monkeypatch.setenv(f"FUNDDESK_{name}", str(tmp_path / value))
+    csv_file = str(tmp_path / "questions.csv")
+    assert main(["replay-questions", csv_file]) == 0
+    without = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert without[-1]["incidents"] == 0  # cluster by cluster, nothing stands out
+    assert main(["replay-questions", csv_file, "--knowledge-base"]) == 0
+    *incidents, summary = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert summary == {**without[-1], "incidents": 1}
+    assert incidents[0]["evidence"]["trigger"] == "entry" and incidents[0]["evidence"]["entry"] == "dividend"
+    assert timedelta(0) <= datetime.fromisoformat(incidents[0]["detected_at"]) - burst <= timedelta(minutes=10)
+    assert all(sample.startswith("dividend ") for sample in incidents[0]["samples"])
