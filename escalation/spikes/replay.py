@@ -150,9 +150,7 @@ Reader = Callable[[list[Row]], Iterator[Question]]
 def _reading(config: Settings, knowledge_base: bool) -> Iterator[Reader]:
     """How rows become the pipeline's questions: matched against the FAQ, or read and embedded without it."""
     if knowledge_base:
-        from knowledge_base.service import KnowledgeBase
-
-        kb = KnowledgeBase.open(config, watch=False, persist=False, published=False)
+        kb = open_faq(config)
         try:
             yield lambda rows: matched_questions(kb, rows)
         finally:
@@ -165,6 +163,20 @@ def _reading(config: Settings, knowledge_base: bool) -> Iterator[Reader]:
     # Funds are recognised by code and, as the service does, by the names in the funds file.
     reader = QuestionReader({fund.code: fund.names for fund in read_funds(config.funds_file)})
     yield lambda rows: _questions(rows, reader, embedder)
+
+
+def open_faq(config: Settings) -> KnowledgeBase:
+    """The configured FAQ as the service would serve it. A folder that is missing or serves no entry is an error:
+    asked to match against the FAQ, a command must not quietly run without one."""
+    from knowledge_base.service import KnowledgeBase
+
+    if not config.kb_dir.is_dir():
+        raise InputError(str(config.kb_dir), 0, "FAQ folder not found (FUNDDESK_KB_DIR)")
+    kb = KnowledgeBase.open(config, watch=False, persist=False, published=False)
+    if not kb.index.entries:
+        kb.close()
+        raise InputError(str(config.kb_dir), 0, "no FAQ entry to match against (FUNDDESK_KB_DIR)")
+    return kb
 
 
 def _questions(rows: list[Row], reader: QuestionReader, embedder: Embedder) -> Iterator[Question]:

@@ -11,6 +11,7 @@ It refuses, with exit status 2 and nothing saved, in these cases:
 - on PostgreSQL, an action server's detector is running (it holds the detector's election);
 - a detector state exists already (``--replace`` replaces it and what it had learned);
 - the question log holds a question asked before the history ends (the detector's time only runs forward);
+- the FAQ folder is missing or serves no entry (``FUNDDESK_KB_DIR``: every entry's series would go unlearned);
 - the file is bad (``file:line: message``, as the replay commands report it).
 On success it prints one JSON object: what was learned and where it was saved.
 """
@@ -30,7 +31,7 @@ from sqlalchemy import func, select
 from escalation.spikes import question_log, warm_start
 from escalation.spikes.election import Leadership
 from escalation.spikes.pipeline import Question, QuestionPipeline
-from escalation.spikes.replay import InputError, Row, matched_questions, question_rows
+from escalation.spikes.replay import InputError, Row, matched_questions, open_faq, question_rows
 from escalation.spikes.state_file import pipeline_state, write_state_file
 from escalation.spikes.watch import pipeline_config
 from escalation.spikes.worker import DETECTOR_NAME
@@ -117,9 +118,7 @@ def _warm(
 
 def _matched(settings: Settings, rows: list[Row]) -> Iterator[Question]:
     """Each row as the service would have seen it (:func:`escalation.spikes.replay.matched_questions`)."""
-    from knowledge_base.service import KnowledgeBase
-
-    kb = KnowledgeBase.open(settings, watch=False, persist=False, published=False)
+    kb = open_faq(settings)
     try:
         yield from matched_questions(kb, rows)
     finally:

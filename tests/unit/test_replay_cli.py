@@ -259,3 +259,19 @@ def test_replay_questions_with_the_knowledge_base_catches_a_surge_through_its_fa
     assert incidents[0]["evidence"]["trigger"] == "entry" and incidents[0]["evidence"]["entry"] == "dividend"
     assert timedelta(0) <= datetime.fromisoformat(incidents[0]["detected_at"]) - burst <= timedelta(minutes=10)
     assert all(sample.startswith("dividend ") for sample in incidents[0]["samples"])
+
+
+@pytest.mark.parametrize(("folder", "message"), [("missing", "FAQ folder not found"), ("empty", "no FAQ entry")])
+def test_replay_questions_asked_to_match_against_an_faq_it_cannot_find_says_so_and_prints_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], folder: str, message: str
+) -> None:
+    """A replay that quietly ran without the FAQ would look like the FAQ's own figures."""
+    if folder == "empty":
+        (tmp_path / folder).mkdir()
+    monkeypatch.setenv("FUNDDESK_KB_DIR", str(tmp_path / folder))
+    monkeypatch.setenv("FUNDDESK_DATA_DIR", str(tmp_path / "var"))
+    (tmp_path / "questions.csv").write_text("\n".join(routine_days()) + "\n")
+    assert main(["replay-questions", str(tmp_path / "questions.csv"), "--knowledge-base"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"{tmp_path / folder}:0: {message}")

@@ -136,6 +136,26 @@ def test_a_bad_history_file_is_reported_as_file_line_message_and_saves_nothing(
     assert not (service / "spikes_state.json").exists()
 
 
+@pytest.mark.parametrize(("folder", "message"), [("missing", "FAQ folder not found"), ("empty", "no FAQ entry")])
+def test_a_warm_start_without_an_faq_to_match_against_is_refused_and_saves_nothing(
+    service: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    folder: str,
+    message: str,
+) -> None:
+    """Learned without the FAQ, the detector would miss every entry's series: a misconfigured folder is an error."""
+    sqlite_engine(service).dispose()
+    if folder == "empty":
+        (tmp_path / folder).mkdir()
+    monkeypatch.setenv("FUNDDESK_KB_DIR", str(tmp_path / folder))
+    status, out, err = run([str(history(tmp_path / "past.csv"))], capsys)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"{tmp_path / folder}:0: {message}")
+    assert not (service / "spikes_state.json").exists()
+
+
 @pytest.fixture
 def postgres(service: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """The service's database on a migrated schema of its own on the real PostgreSQL (skipped, saying why, without)."""
