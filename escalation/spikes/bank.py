@@ -1,11 +1,10 @@
 """Many count series at once: one :class:`SpikeDetector` per cluster, fed bucket by bucket.
 
 The bank owns the clock (buckets close as event time passes), the total traffic (whose own baseline feeds the
-share-of-traffic guard: when every topic is busier, a topic's expectation is scaled by how busy all the others
-are), the false-alarm budget (split over the live series) and a short history of counts against baseline per
-series, for the incident chart. A still-open bucket is checked on every question, so a burst alarms as soon as its
-partial count is already beyond what a whole bucket could explain.
-"""
+share-of-traffic guard: when every topic is busier, a topic's expectation is scaled by how busy all the others are),
+the false-alarm budget (split over the live series) and a short history of counts against baseline per series, for
+the incident chart. A still-open bucket is checked on every question: a burst alarms once its partial count is
+already beyond what a whole bucket could explain."""
 
 from __future__ import annotations
 
@@ -136,9 +135,12 @@ class DetectorBank:
 
     def pause(self, watched_until: datetime | None = None, back_at: datetime | None = None) -> None:
         """Nobody watches from now (or after ``watched_until``) until the next question (or ``back_at``): that time
-        is skipped when the next question comes (:mod:`escalation.spikes.unwatched`). A pause already set stays."""
-        if self.unwatched is None:
-            self.unwatched = Unwatched.between(watched_until, back_at, self.bucket_seconds)
+        is skipped when the next question comes (:meth:`.Unwatched.then`: a pause already set and a new one)."""
+        marks = Unwatched.between(watched_until, back_at, self.bucket_seconds)
+        if watched_until is not None and self.unwatched is not None and self.unwatched.back_from is not None:
+            self.advance(watched_until)  # what a process watched, nobody asking (a question ends a pause): no alarm
+            self.unwatched = None  # also where that span ended within the open bucket: nothing left to close
+        self.unwatched = marks if self.unwatched is None else self.unwatched.then(marks)
 
     @property
     def paused(self) -> bool:

@@ -41,6 +41,8 @@ def restore(data: dict[str, Any], config: PipelineConfig | None, now: datetime |
     pipeline = QuestionPipeline.from_dict(data, config)
     if data.get("watched_until"):  # absent in what a warm start or an older release wrote
         pipeline.bank.pause(datetime.fromisoformat(data["watched_until"]), now)
+    elif pipeline.bank.paused:  # a warm start's pause: the restoring process watches from ``now`` on
+        pipeline.bank.pause(back_at=now)
     return pipeline
 
 

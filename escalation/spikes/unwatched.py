@@ -8,7 +8,7 @@ be all alarms. Buckets count from 1970 (:func:`escalation.spikes.series.bucket_o
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,12 @@ class Unwatched:
             watched = max(watched, self.watched_through + 1)
         back = target if self.back_from is None else min(target, max(watched, self.back_from))
         return watched, back
+
+    def then(self, later: Unwatched) -> Unwatched:
+        """This pause (still set: nobody asked since) followed by ``later``, which starts no later than this one
+        ends: it stays, and learns when watching began if it did not know (a warm start's pause, restored by a process
+        that watches from its start). A pause whose end is known is closed by :meth:`DetectorBank.pause` first."""
+        return self if self.back_from is not None else replace(self, back_from=later.back_from)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -6,18 +6,21 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.downtime import FIRST, restarted, restarts, two_weeks
 from bench.downtime import main as downtime_main
 from bench.hidden_weeks import STARTS, hidden_week_like, opened
+from escalation.spikes import warm_start
 from escalation.spikes.bank import DetectorBank
 from escalation.spikes.pipeline import Question, QuestionPipeline
 from escalation.spikes.series import bucket_of
-from escalation.spikes.state_file import load_state, pipeline_state, write_state_file
+from escalation.spikes.state_file import load_state, pipeline_state, restore, write_state_file
 from escalation.spikes.unwatched import Unwatched
 
 TUESDAY_10 = FIRST + timedelta(days=1, hours=10)  # a detector's second day
+VECTOR = np.ones(8, dtype=np.float32) / np.sqrt(8)  # one topic
 
 
 def through(questions: list[Question], stop: datetime) -> str:
@@ -82,19 +85,44 @@ def test_the_time_between_the_last_save_and_the_restart_is_skipped_and_the_rest_
     assert never_paused < restarted < skipped_to_the_question  # the three quiet hours back count, the two days not
 
 
-def test_a_pause_already_set_keeps_its_marks_and_every_kind_of_saved_state_reads_back() -> None:
+def test_a_pause_already_set_keeps_its_start_learns_when_watching_began_and_every_saved_state_reads_back() -> None:
     bank = DetectorBank()
     bank.add(datetime(2026, 3, 2, 10, 0), "topic")
     bank.pause()  # a warm start's history has ended
-    bank.pause(datetime(2026, 3, 3, 10, 0), datetime(2026, 3, 4, 10, 0))  # the service saved before any question
-    assert bank.unwatched == Unwatched()
-    restored = DetectorBank.from_dict(json.loads(json.dumps(bank.to_dict())))
-    assert restored.unwatched == Unwatched()
     older = bank.to_dict()
+    back = datetime(2026, 3, 4, 10, 0)
+    bank.pause(datetime(2026, 3, 3, 10, 0), back)  # restored by a release that did not say when it began watching
+    assert bank.unwatched == Unwatched(None, bucket_of(back))
+    restored = DetectorBank.from_dict(json.loads(json.dumps(bank.to_dict())))
+    assert restored.unwatched == Unwatched(None, bucket_of(back))
     del older["unwatched"]  # a warm start saved by the release before: only "paused"
     assert DetectorBank.from_dict(older).unwatched == Unwatched()
     del older["paused"]  # before that: never paused
     assert not DetectorBank.from_dict(older).paused
+
+
+def test_a_warm_starts_pause_learns_the_hours_the_service_watched_even_across_a_restart_before_any_question() -> None:
+    """The history ends on Monday at 11:00; the service starts at 14:00, stops at 18:00 with nobody having asked, is
+    down until Tuesday 09:00, and the first question comes at 10:00: 14:00-18:00 and 09:00-10:00 were watched."""
+    monday = datetime(2026, 3, 2, 10, 0)
+    started, stopped, back, asked = (monday + timedelta(hours=h) for h in (4, 8, 23, 24))
+    history = [Question(monday + timedelta(minutes=m), "topic", VECTOR) for m in range(60)]
+
+    def expected(*restarts: tuple[datetime | None, datetime | None]) -> float:
+        pipeline = QuestionPipeline()
+        warm_start.learn(pipeline, history)
+        for watched_until, now in restarts:
+            state = json.loads(pipeline_state(pipeline, watched_until=watched_until))
+            pipeline = restore(state, None, now)
+        pipeline.add(Question(asked, "topic", VECTOR))
+        assert not pipeline.bank.paused and pipeline.bank.bucket == bucket_of(asked)
+        return sum(pipeline.bank.expected(key) for key in pipeline.bank.detectors)
+
+    served = expected((None, started), (stopped, back))
+    skipped_to_the_question = expected((None, None))  # what the service did before: the watched hours not learned
+    learned_from_the_restart = expected((None, back))  # as restored by a process that did not say when it began
+    down_time_learned_too = expected((None, started))  # never stopped: every hour from the start learned
+    assert down_time_learned_too < served < learned_from_the_restart < skipped_to_the_question
 
 
 def test_the_span_never_skips_the_open_buckets_questions_nor_past_the_question_being_asked() -> None:
