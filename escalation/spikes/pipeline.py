@@ -25,6 +25,7 @@ import numpy as np
 from escalation.spikes.bank import ROLLUP, BankConfig, DetectorBank, SpikeAlarm
 from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
 from escalation.spikes.evidence import Evidence
+from escalation.spikes.labels import surge_label
 from escalation.spikes.series import bucket_of
 from funddesk.masking import mask
 
@@ -181,15 +182,16 @@ class QuestionPipeline:
         # whose questions made the alarm, at least a tenth of them each, and is named and sampled by them. The topic's
         # own cluster keeps the chart (its series is the one that fired), but its routine askers join only if it is
         # one of them: they would otherwise get a holding reply about another question.
-        rows = [(self.clusterer.resolve(c), f, text) for _, c, f, text, _ in self._window(alarm)]
-        mine = [(c, f, text) for c, f, text in rows if self.clusterer.topic_of(c) == cluster_id]
+        rows = [(self.clusterer.resolve(c), f, text, e) for _, c, f, text, e in self._window(alarm)]
+        asked = [(text, e) for c, _, text, e in rows if self.clusterer.topic_of(c) == cluster_id]
+        mine = [(c, f, text) for c, f, text, _ in rows if self.clusterer.topic_of(c) == cluster_id]
         by_cluster = Counter(c for c, _, _ in mine if c in self.clusterer.clusters)
         members = _members(by_cluster, len(mine)) or [cluster_id]
         funds = Counter(f for _, f, _ in mine if f)
         evidence = Evidence.of(alarm, "topic", dict(funds.most_common()), self.bank.bucket_seconds)
         samples = [text for c, _, text in reversed(mine) if c in members] or list(cluster.samples)
         incident = self._open(alarm, cluster_id, members, samples, evidence, own_main=cluster_id in members)
-        incident.label = self.clusterer.clusters[members[0]].label  # the busiest: what the surge asks
+        incident.label = surge_label(asked, self.clusterer.clusters[members[0]].label)  # else the busiest's
         return incident
 
     def _on_fund_alarm(self, alarm: SpikeAlarm, fund: str) -> Spike | None:
@@ -239,6 +241,7 @@ class QuestionPipeline:
         evidence = Evidence.of(alarm, "entry", dict(funds.most_common()), self.bank.bucket_seconds, entry)
         main = mine.most_common(1)[0][0]
         incident = self._open(alarm, main, members, samples, evidence, own_main=main in members)
+        incident.label = surge_label([(text, e) for _, _, text, e in window if e == entry], incident.label)
         self.open_by_entry[entry] = incident.id
         return incident
 

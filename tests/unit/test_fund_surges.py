@@ -216,7 +216,8 @@ def test_an_entrys_surge_inside_a_cluster_of_every_topic_takes_only_that_entrys_
     assert len(found) == 1 and timedelta(0) <= found[0][1] - burst_at <= timedelta(minutes=10)
     incident = pipeline.incidents[found[0][0]]
     assert incident.evidence is not None and incident.evidence.entry == "entry-2"
-    assert incident.clusters == []  # the shared cluster only names it
+    assert incident.clusters == []  # the shared cluster only charts it
+    assert incident.label == "entry-2"  # named by what the surge asks, never by the shared cluster's other topics
     peak = max(pipeline.chart(incident.id), key=lambda row: row[1])
     assert peak[1] >= 15 > peak[2]  # the entry's own series: the shared cluster's holds 30 a bucket
     restored = QuestionPipeline.from_dict(json.loads(json.dumps(pipeline.to_dict())))
@@ -225,3 +226,41 @@ def test_an_entrys_surge_inside_a_cluster_of_every_topic_takes_only_that_entrys_
         other = each.add(Question(later, "entry-4", one_way.ask(0), entry_id="entry-4"))
         same = each.add(Question(later, "entry-2", one_way.ask(0), entry_id="entry-2"))
         assert other.incident is None and same.incident is not None and same.incident.id == incident.id
+
+
+def test_a_topic_surge_in_a_cluster_named_by_another_topic_is_named_by_the_faq_entry_its_questions_share() -> None:
+    """A model that cannot read the language founds a cluster on one topic's question and puts another's in it too:
+    the incident, and the holding reply investors get, must say what the surge asks. The surge's entry is asked all
+    day in other clusters, so the cluster's series fires first."""
+    rng = np.random.default_rng(7)
+
+    def anywhere() -> np.ndarray:
+        vector = rng.normal(size=DIM)
+        return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+    def near(vector: np.ndarray) -> np.ndarray:  # in the cluster, never nearer its centroid than its founder
+        moved = vector + 0.3 * anywhere()
+        return (moved / np.linalg.norm(moved)).astype(np.float32)
+
+    shared = anywhere()
+    questions = [
+        Question(MONDAY + timedelta(minutes=minute), "how do I redeem", shared, entry_id="redeem")
+        for minute in range(0, 2 * 24 * 60, 5)
+    ]
+    questions += [
+        Question(MONDAY + timedelta(minutes=minute), "why did it fall", anywhere(), entry_id="nav-why")
+        for minute in range(2 * 24 * 60)
+    ]
+    burst_at = MONDAY + timedelta(days=1, hours=10)
+    asked = ["why did my fund fall", "why did it fall today", "why did my fund fall"]
+    questions += [
+        Question(burst_at + timedelta(seconds=s), asked[s // 20 % 3], near(shared), entry_id="nav-why")
+        for s in range(0, 20 * 60, 20)
+    ]
+    pipeline = QuestionPipeline()
+    found = opened(pipeline, sorted(questions, key=lambda q: q.moment))
+    assert len(found) == 1 and timedelta(0) <= found[0][1] - burst_at <= timedelta(minutes=10)
+    incident = pipeline.incidents[found[0][0]]
+    assert incident.evidence is not None and incident.evidence.trigger == "topic"
+    assert pipeline.clusterer.clusters[incident.cluster_id].label == "how do I redeem"
+    assert incident.label == "why did my fund fall"  # the burst's most asked wording
