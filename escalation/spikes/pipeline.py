@@ -196,8 +196,8 @@ class QuestionPipeline:
 
     def _on_fund_alarm(self, alarm: SpikeAlarm, fund: str) -> Spike | None:
         """All questions naming ``fund`` rose together: the incident is about that fund's busiest clusters now."""
-        rows = [(self.clusterer.resolve(c), text) for _, c, f, text, _ in self._window(alarm) if f == fund]
-        by_cluster = Counter(c for c, _ in rows if c in self.clusterer.clusters)
+        rows = [(self.clusterer.resolve(c), text, e) for _, c, f, text, e in self._window(alarm) if f == fund]
+        by_cluster = Counter(c for c, _, _ in rows if c in self.clusterer.clusters)
         if not by_cluster:
             return None
         main = by_cluster.most_common(1)[0][0]
@@ -209,9 +209,11 @@ class QuestionPipeline:
             existing.series = self._series(existing)
             return None
         members = _members(by_cluster, len(rows))
-        samples = [text for c, text in reversed(rows) if c in members]
+        samples = [text for c, text, _ in reversed(rows) if c in members]
         evidence = Evidence.of(alarm, "fund", {fund: len(rows)}, self.bank.bucket_seconds)
-        return self._open(alarm, main, members, samples, evidence)
+        incident = self._open(alarm, main, members, samples, evidence)
+        incident.label = surge_label([(text, e) for _, text, e in rows], incident.label)
+        return incident
 
     def _on_entry_alarm(self, alarm: SpikeAlarm, entry: str) -> Spike | None:
         """Questions matched to one FAQ entry rose together, over however many clusters.

@@ -228,10 +228,13 @@ def test_an_entrys_surge_inside_a_cluster_of_every_topic_takes_only_that_entrys_
         assert other.incident is None and same.incident is not None and same.incident.id == incident.id
 
 
-def test_a_topic_surge_in_a_cluster_named_by_another_topic_is_named_by_the_faq_entry_its_questions_share() -> None:
+@pytest.mark.parametrize(("fund", "trigger"), [(None, "topic"), (FUND, "fund")])
+def test_a_surge_in_a_cluster_named_by_another_topic_is_named_by_the_faq_entry_its_questions_share(
+    fund: str | None, trigger: str
+) -> None:
     """A model that cannot read the language founds a cluster on one topic's question and puts another's in it too:
     the incident, and the holding reply investors get, must say what the surge asks. The surge's entry is asked all
-    day in other clusters, so the cluster's series fires first."""
+    day in other clusters, so the cluster's series fires first, or the fund's when the surge names one."""
     rng = np.random.default_rng(7)
 
     def anywhere() -> np.ndarray:
@@ -244,7 +247,7 @@ def test_a_topic_surge_in_a_cluster_named_by_another_topic_is_named_by_the_faq_e
 
     shared = anywhere()
     questions = [
-        Question(MONDAY + timedelta(minutes=minute), "how do I redeem", shared, entry_id="redeem")
+        Question(MONDAY + timedelta(minutes=minute), "how do I redeem", shared, fund_code=fund, entry_id="redeem")
         for minute in range(0, 2 * 24 * 60, 5)
     ]
     questions += [
@@ -254,13 +257,15 @@ def test_a_topic_surge_in_a_cluster_named_by_another_topic_is_named_by_the_faq_e
     burst_at = MONDAY + timedelta(days=1, hours=10)
     asked = ["why did my fund fall", "why did it fall today", "why did my fund fall"]
     questions += [
-        Question(burst_at + timedelta(seconds=s), asked[s // 20 % 3], near(shared), entry_id="nav-why")
+        # Naming a fund, every other one founds a cluster of its own: only the fund's series sees them all.
+        Question(burst_at + timedelta(seconds=s), asked[s // 20 % 3], where, fund_code=fund, entry_id="nav-why")
         for s in range(0, 20 * 60, 20)
+        for where in [anywhere() if fund and s % 40 else near(shared)]
     ]
     pipeline = QuestionPipeline()
     found = opened(pipeline, sorted(questions, key=lambda q: q.moment))
     assert len(found) == 1 and timedelta(0) <= found[0][1] - burst_at <= timedelta(minutes=10)
     incident = pipeline.incidents[found[0][0]]
-    assert incident.evidence is not None and incident.evidence.trigger == "topic"
+    assert incident.evidence is not None and incident.evidence.trigger == trigger
     assert pipeline.clusterer.clusters[incident.cluster_id].label == "how do I redeem"
     assert incident.label == "why did my fund fall"  # the burst's most asked wording
