@@ -20,6 +20,9 @@ class Evidence:
     significance: float  # -log10(p_value)
     funds: dict[str, int] = field(default_factory=dict)  # fund code -> questions of the burst naming it
     entry: str | None = None  # the FAQ entry whose series fired ("entry" trigger)
+    # The FAQ entry more than half of the questions that made it were matched to (escalation/spikes/surge.py): later
+    # questions of another entry do not join it, and those of this one join it whatever their cluster.
+    asks: str | None = None
     # The share test the alarm passed: ``observed`` of ``share_total`` questions in the same minutes, against the
     # series' expected share of all questions. None where no share test was made (and in evidence stored before).
     share_total: float | None = None
@@ -35,7 +38,14 @@ class Evidence:
 
     @classmethod
     def of(
-        cls, alarm: SpikeAlarm, trigger: str, funds: dict[str, int], bucket_seconds: int, entry: str | None = None
+        cls,
+        alarm: SpikeAlarm,
+        trigger: str,
+        funds: dict[str, int],
+        bucket_seconds: int,
+        entry: str | None = None,
+        *,
+        asks: str | None = None,
     ) -> Evidence:
         share = alarm.share
         return cls(
@@ -47,6 +57,7 @@ class Evidence:
             significance=round(surprise(alarm.p_value), 1),
             funds=funds,
             entry=entry,
+            asks=asks,
             share_total=round(share.total, 1) if share else None,
             share_expected=round(share.expected_share, 4) if share else None,
             share_p_value=float(f"{share.p_value:.3g}") if share else None,

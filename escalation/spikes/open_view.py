@@ -5,7 +5,8 @@ With several action servers one elected worker runs the detector over the questi
 open, unanswered incident: this view keeps, per open incident, the centroid of the latest questions the worker
 filed under its cluster, and a new question belongs to the incident when it is as close to that centroid as the
 clusterer asks of a cluster's members. An incident raised by an FAQ entry's series takes the questions matched to
-that entry instead, whatever their embedding (its cluster may hold many topics). It is a few seconds behind the
+that entry instead, whatever their embedding (its cluster may hold many topics), as does one whose questions were
+mostly matched to one entry (escalation/spikes/surge.py). It is a few seconds behind the
 worker, as the worker is behind the log.
 """
 
@@ -29,7 +30,7 @@ class OpenIncident:
     fund_code: str | None
     status: IncidentStatus
     centroid: np.ndarray | None  # unit length; None for an entry's incident
-    entry: str | None = None  # the FAQ entry whose series raised it
+    entry: str | None = None  # the FAQ entry it asks (whose series raised it, or most of its questions')
 
 
 class OpenIncidents:
@@ -62,8 +63,9 @@ class OpenIncidents:
                 .limit(MEMBERS)
             ).all()
             centroid = _centroid([v for v in vectors if v])
-            if centroid is not None:
-                fresh.append(OpenIncident(key, label, fund_code, status, centroid))
+            asks = (evidence or {}).get("asks")  # the entry most of its questions were matched to (surge.py)
+            if centroid is not None or asks:
+                fresh.append(OpenIncident(key, label, fund_code, status, centroid, str(asks) if asks else None))
         self.incidents = fresh
 
     def find(self, embedding: np.ndarray, fund_code: str | None, entry_id: str | None = None) -> OpenIncident | None:
@@ -80,6 +82,8 @@ class OpenIncidents:
                 continue  # the fund is part of a topic: a fund's incident is not another fund's question
             if incident.centroid is None or incident.centroid.shape != vector.shape:
                 continue
+            if incident.entry is not None and entry_id is not None:
+                continue  # it asks another entry: its cluster holds other topics too
             similarity = float(incident.centroid @ vector)
             if similarity >= best[0]:
                 best = (similarity, incident)

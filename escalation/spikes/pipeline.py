@@ -25,8 +25,8 @@ import numpy as np
 from escalation.spikes.bank import ROLLUP, BankConfig, DetectorBank, SpikeAlarm
 from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
 from escalation.spikes.evidence import Evidence
-from escalation.spikes.labels import surge_label
 from escalation.spikes.series import bucket_of
+from escalation.spikes.surge import asked_entry, members_of, most_asked
 from funddesk.masking import mask
 
 
@@ -129,7 +129,11 @@ class QuestionPipeline:
         # An alarm on the still-open bucket already counted this question.
         counted = any(a.key == series and a.bucket == self.bank.bucket for a in alarms)
         # While an entry's surge is open, its later questions belong to it, whichever cluster they found.
-        incident = self.incident_for(assignment.cluster_id) or self._of_entry(question.entry_id)
+        incident = self.incident_for(assignment.cluster_id)
+        asks = incident.evidence.asks if incident is not None and incident.evidence is not None else None
+        if asks is not None and question.entry_id not in (None, asks):
+            incident = None  # its cluster holds other topics too (escalation/spikes/surge.py)
+        incident = incident or self._of_entry(question.entry_id)
         self._attach(incident, question, count=not counted)
         return Added(assignment.cluster_id, opened, incident)
 
@@ -183,15 +187,15 @@ class QuestionPipeline:
         # own cluster keeps the chart (its series is the one that fired), but its routine askers join only if it is
         # one of them: they would otherwise get a holding reply about another question.
         rows = [(self.clusterer.resolve(c), f, text, e) for _, c, f, text, e in self._window(alarm)]
-        asked = [(text, e) for c, _, text, e in rows if self.clusterer.topic_of(c) == cluster_id]
-        mine = [(c, f, text) for c, f, text, _ in rows if self.clusterer.topic_of(c) == cluster_id]
-        by_cluster = Counter(c for c, _, _ in mine if c in self.clusterer.clusters)
-        members = _members(by_cluster, len(mine)) or [cluster_id]
-        funds = Counter(f for _, f, _ in mine if f)
-        evidence = Evidence.of(alarm, "topic", dict(funds.most_common()), self.bank.bucket_seconds)
-        samples = [text for c, _, text in reversed(mine) if c in members] or list(cluster.samples)
+        mine = [row for row in rows if self.clusterer.topic_of(row[0]) == cluster_id]
+        asks = asked_entry([e for *_, e in mine])
+        by_cluster = Counter(c for c, *_ in mine if c in self.clusterer.clusters)
+        members = members_of(by_cluster, len(mine)) or [cluster_id]
+        funds = Counter(f for _, f, _, _ in mine if f)
+        evidence = Evidence.of(alarm, "topic", dict(funds.most_common()), self.bank.bucket_seconds, asks=asks)
+        samples = [text for c, _, text, e in reversed(mine) if c in members and asks in (None, e)] or cluster.samples
         incident = self._open(alarm, cluster_id, members, samples, evidence, own_main=cluster_id in members)
-        incident.label = surge_label(asked, self.clusterer.clusters[members[0]].label)  # else the busiest's
+        incident.label = most_asked(samples) if asks and samples else self.clusterer.clusters[members[0]].label
         return incident
 
     def _on_fund_alarm(self, alarm: SpikeAlarm, fund: str) -> Spike | None:
@@ -208,11 +212,12 @@ class QuestionPipeline:
                 self._join(existing, cluster_id)
             existing.series = self._series(existing)
             return None
-        members = _members(by_cluster, len(rows))
-        samples = [text for c, text, _ in reversed(rows) if c in members]
-        evidence = Evidence.of(alarm, "fund", {fund: len(rows)}, self.bank.bucket_seconds)
+        members = members_of(by_cluster, len(rows))
+        asks = asked_entry([e for *_, e in rows])
+        samples = [text for c, text, e in reversed(rows) if c in members and asks in (None, e)]
+        evidence = Evidence.of(alarm, "fund", {fund: len(rows)}, self.bank.bucket_seconds, asks=asks)
         incident = self._open(alarm, main, members, samples, evidence)
-        incident.label = surge_label([(text, e) for _, text, e in rows], incident.label)
+        incident.label = most_asked(samples) if asks and samples else incident.label
         return incident
 
     def _on_entry_alarm(self, alarm: SpikeAlarm, entry: str) -> Spike | None:
@@ -240,11 +245,10 @@ class QuestionPipeline:
             return None
         samples = [text for c, _, text, e in reversed(window) if e == entry]
         funds = Counter(f for _, f, _, e in window if e == entry and f)
-        evidence = Evidence.of(alarm, "entry", dict(funds.most_common()), self.bank.bucket_seconds, entry)
+        evidence = Evidence.of(alarm, "entry", dict(funds.most_common()), self.bank.bucket_seconds, entry, asks=entry)
         main = mine.most_common(1)[0][0]
         incident = self._open(alarm, main, members, samples, evidence, own_main=main in members)
-        incident.label = surge_label([(text, e) for _, _, text, e in window if e == entry], incident.label)
-        self.open_by_entry[entry] = incident.id
+        incident.label = most_asked(samples)
         return incident
 
     def _open(
@@ -281,6 +285,8 @@ class QuestionPipeline:
         self.incidents[incident.id] = incident
         if own_main:
             self.open_by_cluster[cluster_id] = incident.id
+        if evidence.asks:  # the entry's later questions join it whatever their cluster
+            self.open_by_entry.setdefault(evidence.asks, incident.id)
         return incident
 
     def _of_fund(self, fund: str | None) -> Spike | None:
@@ -392,9 +398,3 @@ class QuestionPipeline:
             for row in data.get("recent", [])
         )
         return pipeline
-
-
-def _members(by_cluster: Counter[str], questions: int) -> list[str]:
-    """The clusters that hold at least a tenth of a surge's ``questions`` in the window, busiest first: the incident's
-    (a topic's or a fund's alarm; an entry's keeps the clusters that are mostly its questions instead)."""
-    return [c for c, n in by_cluster.most_common() if n * 10 >= questions]

@@ -74,7 +74,7 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)  # the detector's incident id
     cluster_id: Mapped[str] = mapped_column(String(32), nullable=False)
-    label: Mapped[str] = mapped_column(Text, nullable=False)  # the cluster's representative question
+    label: Mapped[str] = mapped_column(Text, nullable=False)  # what the surge asks (escalation/spikes/surge.py)
     fund_code: Mapped[str | None] = mapped_column(String(16))
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"), nullable=False, index=True)
     status: Mapped[IncidentStatus] = mapped_column(str_enum(IncidentStatus, "incident_status"), nullable=False)
@@ -85,7 +85,7 @@ class Incident(Base):
     samples: Mapped[list[str] | None]
     series: Mapped[list[Any] | None]  # [bucket start, count, expected] for the chart
     # Why it opened (escalation.spikes.evidence.Evidence as JSON): trigger, resolution_minutes, observed, expected,
-    # p_value, significance, funds, entry, and the share test's share_total, share_expected, share_p_value,
+    # p_value, significance, funds, entry, asks, and the share test's share_total, share_expected, share_p_value,
     # share_others, share_others_expected, share_others_p_value (absent in rows written before they were kept). None
     # for incidents opened before evidence was kept.
     evidence: Mapped[dict[str, Any] | None]

@@ -269,3 +269,9 @@ def test_a_surge_in_a_cluster_named_by_another_topic_is_named_by_the_faq_entry_i
     assert incident.evidence is not None and incident.evidence.trigger == trigger
     assert pipeline.clusterer.clusters[incident.cluster_id].label == "how do I redeem"
     assert incident.label == "why did my fund fall"  # the burst's most asked wording
+    assert incident.evidence.asks == "nav-why" and "how do I redeem" not in incident.samples
+    later = burst_at + timedelta(minutes=30)
+    other = pipeline.add(Question(later, "how do I redeem", shared, fund_code=fund, entry_id="redeem"))
+    same = pipeline.add(Question(later, "why did it fall", anywhere(), fund_code=fund, entry_id="nav-why"))
+    assert other.incident is None  # the cluster's routine askers get their answer, not the holding reply
+    assert same.incident is not None and same.incident.id == incident.id  # the surge's askers join, any cluster

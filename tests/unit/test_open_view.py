@@ -57,3 +57,23 @@ def test_a_topics_incident_still_takes_questions_near_its_cluster(tmp_path: Path
         view.refresh(session)
     found = view.find(SHARED, None, "anything")
     assert found is not None and found.key == "i2"
+
+
+def test_a_topics_incident_that_asks_one_entry_takes_its_questions_anywhere_and_no_other_entrys(
+    tmp_path: Path,
+) -> None:
+    """Its cluster may hold other topics (escalation/spikes/surge.py): as the detector's own pipeline decides."""
+    db = database(tmp_path)
+    with db.session(write=True) as session:
+        session.add(incident("i3", {"trigger": "topic", "asks": "zh-redemption-arrival"}))
+        session.add(Question(asked_at=NOW, text="q", lang="zh", embedding=SHARED.tobytes(), cluster_id="c1"))
+    view = OpenIncidents(threshold=0.72)
+    with db.session() as session:
+        view.refresh(session)
+    elsewhere = np.roll(np.eye(8, dtype=np.float32)[0], 3)
+    for vector in (SHARED, elsewhere):
+        found = view.find(vector, None, "zh-redemption-arrival")
+        assert found is not None and found.key == "i3"
+    assert view.find(SHARED, None, "zh-purchase-fees") is None  # near its cluster, but another question
+    found = view.find(SHARED, None)  # no entry to tell: near its cluster is enough
+    assert found is not None and found.key == "i3"

@@ -144,6 +144,7 @@ def test_replay_questions_reads_the_fund_from_the_text_when_the_file_has_no_fund
         "significance",
         "funds",
         "entry",  # the FAQ entry whose series fired: none here (a replay without --knowledge-base)
+        "asks",  # the FAQ entry most of its questions were matched to: none without --knowledge-base either
         "share_total",  # the share of all questions it passed: observed of share_total, against share_expected
         "share_expected",
         "share_p_value",
@@ -151,7 +152,7 @@ def test_replay_questions_reads_the_fund_from_the_text_when_the_file_has_no_fund
         "share_others_expected",
         "share_others_p_value",  # and how few they were for a market that rose as this series did
     }
-    assert evidence["entry"] is None
+    assert evidence["entry"] is None and evidence["asks"] is None
     assert evidence["observed"] >= 8 > evidence["expected"] and evidence["p_value"] < 1e-6
     assert evidence["share_total"] >= evidence["observed"]
     share = share_tail(evidence["observed"], evidence["share_total"], evidence["share_expected"])
@@ -257,6 +258,7 @@ def test_replay_questions_with_the_knowledge_base_catches_a_surge_through_its_fa
     *incidents, summary = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert summary == {**without[-1], "incidents": 1}
     assert incidents[0]["evidence"]["trigger"] == "entry" and incidents[0]["evidence"]["entry"] == "dividend"
+    assert incidents[0]["evidence"]["asks"] == "dividend"
     assert timedelta(0) <= datetime.fromisoformat(incidents[0]["detected_at"]) - burst <= timedelta(minutes=10)
     assert all(sample.startswith("dividend ") for sample in incidents[0]["samples"])
 

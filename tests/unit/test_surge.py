@@ -1,0 +1,22 @@
+"""What a surge asks: the FAQ entry most of its questions share, and the wording most asked."""
+
+from __future__ import annotations
+
+from escalation.spikes.surge import asked_entry, most_asked
+
+
+def test_a_surge_asks_the_entry_that_more_than_half_of_its_questions_were_matched_to() -> None:
+    assert asked_entry(["redeem", "nav", "nav"]) == "nav"
+    assert asked_entry(["nav", "nav", None]) == "nav"
+
+
+def test_without_an_entry_holding_more_than_half_the_questions_a_surge_asks_none() -> None:
+    assert asked_entry(["x", "y"]) is None
+    assert asked_entry(["x", None]) is None
+    assert asked_entry([None, None]) is None  # a replay without the FAQ
+    assert asked_entry([]) is None
+
+
+def test_the_wording_most_asked_names_it_and_a_tie_goes_to_the_newest() -> None:
+    assert most_asked(["why fall", "why down", "why fall"]) == "why fall"
+    assert most_asked(["why down", "why fall"]) == "why down"  # newest first
