@@ -245,6 +245,15 @@ def test_an_incident_raised_by_an_faq_entrys_questions_says_which_entry(service:
     expect(pane.locator(".inc-facts")).not_to_contain_text("Share of all questions")
 
 
+def test_an_incident_whose_questions_mostly_share_an_faq_entry_says_which(service: Settings, new_page: NewPage) -> None:
+    incident, _ = open_incident(service, evidence={**FUND_EVIDENCE, "asks": "fund-900001-nav-drop"})
+    console = Console(new_page(), service)
+    console.log_in("ivy")
+    incident_card(console, incident).get_by_role("button", name=re.compile("^Open incident")).click()
+    pane = console.page.get_by_role("region", name=f"Incident {incident}")
+    expect(pane.locator(".inc-facts")).to_contain_text("mostly questions matched to FAQ entry fund-900001-nav-drop")
+
+
 def test_an_answer_the_faq_would_refuse_is_explained_in_the_form(service: Settings, new_page: NewPage) -> None:
     incident, _ = open_incident(service)
     console = Console(new_page(), service)

@@ -129,6 +129,7 @@ var T = {
     evidence: "{observed} questions in {minutes} minutes against {expected} expected (p = {p})",
     fundTrigger: "all questions naming fund {fund} together",
     entryTrigger: "all questions matched to FAQ entry {entry} together",
+    asks: "mostly questions matched to FAQ entry {entry}",
     funds: "naming funds {funds}",
     share: "Share of all questions",
     shareOf: "{observed} of {total} ({share}), expected {expected}",

@@ -141,10 +141,14 @@ function IncidentDetail(app, changed) {
       observed: e.observed, minutes: e.resolution_minutes, expected: e.expected, p: e.p_value,
     });
     var funds = Object.keys(e.funds || {});
-    if (e.trigger === "fund" && funds.length) return text + ", " + fill(T.incidents.fundTrigger, { fund: funds[0] });
+    // What the surge asks: the FAQ entry most of its questions were matched to (absent in evidence kept before)
+    var asks = e.asks && e.trigger !== "entry" ? ", " + fill(T.incidents.asks, { entry: e.asks }) : "";
+    if (e.trigger === "fund" && funds.length) {
+      return text + ", " + fill(T.incidents.fundTrigger, { fund: funds[0] }) + asks;
+    }
     if (e.trigger === "entry" && e.entry) text += ", " + fill(T.incidents.entryTrigger, { entry: e.entry });
-    if (funds.length) return text + ", " + fill(T.incidents.funds, { funds: funds.join(", ") });
-    return text;
+    if (funds.length) text += ", " + fill(T.incidents.funds, { funds: funds.join(", ") });
+    return text + asks;
   }
 
   // "17 of 33 (52%), expected 17%": the share test the alarm passed (absent in evidence kept before it was), and
