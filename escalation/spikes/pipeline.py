@@ -193,9 +193,9 @@ class QuestionPipeline:
         members = members_of(by_cluster, len(mine)) or [cluster_id]
         funds = Counter(f for _, f, _, _ in mine if f)
         evidence = Evidence.of(alarm, "topic", dict(funds.most_common()), self.bank.bucket_seconds, asks=asks)
-        samples = [text for c, _, text, e in reversed(mine) if c in members and asks in (None, e)] or cluster.samples
+        samples = [text for c, _, text, e in reversed(mine) if (e == asks if asks else c in members)] or cluster.samples
         incident = self._open(alarm, cluster_id, members, samples, evidence, own_main=cluster_id in members)
-        incident.label = most_asked(samples) if asks and samples else self.clusterer.clusters[members[0]].label
+        incident.label = most_asked(samples) if asks else self.clusterer.clusters[members[0]].label
         return incident
 
     def _on_fund_alarm(self, alarm: SpikeAlarm, fund: str) -> Spike | None:
@@ -214,10 +214,10 @@ class QuestionPipeline:
             return None
         members = members_of(by_cluster, len(rows))
         asks = asked_entry([e for *_, e in rows])
-        samples = [text for c, text, e in reversed(rows) if c in members and asks in (None, e)]
+        samples = [text for c, text, e in reversed(rows) if (e == asks if asks else c in members)]
         evidence = Evidence.of(alarm, "fund", {fund: len(rows)}, self.bank.bucket_seconds, asks=asks)
         incident = self._open(alarm, main, members, samples, evidence)
-        incident.label = most_asked(samples) if asks and samples else incident.label
+        incident.label = most_asked(samples) if asks else incident.label
         return incident
 
     def _on_entry_alarm(self, alarm: SpikeAlarm, entry: str) -> Spike | None:
