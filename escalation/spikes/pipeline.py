@@ -183,9 +183,9 @@ class QuestionPipeline:
             existing.series = self._series(existing)
             return None
         # The topic's series counts its satellites too (clusters founded beside it): the incident holds the clusters
-        # whose questions made the alarm, at least a tenth of them each, and is named and sampled by them. The topic's
-        # own cluster keeps the chart (its series is the one that fired), but its routine askers join only if it is
-        # one of them: they would otherwise get a holding reply about another question.
+        # whose questions made the alarm, at least a tenth of them each, named and sampled by them (or by the questions
+        # of the FAQ entry most of them ask: surge.py). The topic's own cluster keeps the chart (its series fired), but
+        # its routine askers join only if it is one of them: else they would get a holding reply about another question.
         rows = [(self.clusterer.resolve(c), f, text, e) for _, c, f, text, e in self._window(alarm)]
         mine = [row for row in rows if self.clusterer.topic_of(row[0]) == cluster_id]
         asks = asked_entry([e for *_, e in mine])

@@ -112,7 +112,7 @@ def replay_questions(path: str, history: str | None = None, *, knowledge_base: b
         late = next(row for row in past if row.moment >= rows[0].moment)
         raise InputError(history or "", late.line, f"history must end before {path}'s first question ({rows[0].stamp})")
     config = settings.load()
-    with _reading(config, knowledge_base) as read:
+    with reading(config, knowledge_base=knowledge_base) as read:
         pipeline = QuestionPipeline()
         learned = warm_start.learn(pipeline, read(past)) if past else None
         incidents = 0
@@ -147,12 +147,13 @@ Reader = Callable[[list[Row]], Iterator[Question]]
 
 
 @contextmanager
-def _reading(config: Settings, knowledge_base: bool) -> Iterator[Reader]:
-    """How rows become the pipeline's questions: matched against the FAQ, or read and embedded without it."""
+def reading(config: Settings, *, knowledge_base: bool) -> Iterator[Reader]:
+    """How rows become the pipeline's questions: matched against the FAQ (``warm-start`` always is), or read and
+    embedded without it."""
     if knowledge_base:
-        kb = open_faq(config)
+        kb = _open_faq(config)
         try:
-            yield lambda rows: matched_questions(kb, rows)
+            yield lambda rows: _matched_questions(kb, rows)
         finally:
             kb.close()
         return
@@ -165,7 +166,7 @@ def _reading(config: Settings, knowledge_base: bool) -> Iterator[Reader]:
     yield lambda rows: _questions(rows, reader, embedder)
 
 
-def open_faq(config: Settings) -> KnowledgeBase:
+def _open_faq(config: Settings) -> KnowledgeBase:
     """The configured FAQ as the service would serve it. A folder that is missing or serves no entry is an error:
     asked to match against the FAQ, a command must not quietly run without one."""
     from knowledge_base.service import KnowledgeBase
@@ -189,16 +190,15 @@ def _questions(rows: list[Row], reader: QuestionReader, embedder: Embedder) -> I
         readings = [reader.read(row.fields["text"]) for row in batch]
         vectors = embedder.encode([reading.text or reading.loggable for reading in readings])
         for row, reading, vector in zip(batch, readings, vectors, strict=True):
-            fund = row.fields.get("fund_code", "").strip() or reading.fund
-            yield Question(row.moment, reading.loggable, vector, fund_code=fund)
+            yield Question(row.moment, reading.loggable, vector, fund_code=_fund_column(row) or reading.fund)
 
 
-def matched_questions(kb: KnowledgeBase, rows: list[Row]) -> Iterator[Question]:
+def _matched_questions(kb: KnowledgeBase, rows: list[Row]) -> Iterator[Question]:
     """Each row as the service would have seen it: read, embedded and matched (the entry its matcher ranked first
     is a series of the detector's own). The fund is the file's column or else the one the message names."""
     for start in range(0, len(rows), EMBED_BATCH):
         batch = rows[start : start + EMBED_BATCH]
-        read = [kb.read(row.fields["text"], row.fields.get("fund_code", "").strip() or None) for row in batch]
+        read = [kb.read(row.fields["text"], _fund_column(row)) for row in batch]
         vectors = kb.embed_many([reading.text for reading, _ in read])
         for row, (reading, scope), vector in zip(batch, read, vectors, strict=True):
             match = kb.answer(reading, scope, vector)
@@ -208,11 +208,16 @@ def matched_questions(kb: KnowledgeBase, rows: list[Row]) -> Iterator[Question]:
                 match.loggable,
                 vector,
                 lang=match.lang,
-                fund_code=row.fields.get("fund_code", "").strip() or match.fund,
+                fund_code=_fund_column(row) or match.fund,
                 entry_id=best.entry.id if best else None,
                 score=round(best.score, 4) if best else None,
                 decision=match.decision.kind,
             )
+
+
+def _fund_column(row: Row) -> str | None:
+    """The file's ``fund_code`` for the row (it beats a code the message names), if the file has one."""
+    return row.fields.get("fund_code", "").strip() or None
 
 
 def _incident_json(incident: Spike) -> dict[str, object]:

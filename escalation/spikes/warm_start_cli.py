@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,8 +29,8 @@ from sqlalchemy import func, select
 
 from escalation.spikes import question_log, warm_start
 from escalation.spikes.election import Leadership
-from escalation.spikes.pipeline import Question, QuestionPipeline
-from escalation.spikes.replay import InputError, Row, matched_questions, open_faq, question_rows
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.replay import InputError, Row, question_rows, reading
 from escalation.spikes.state_file import pipeline_state, write_state_file
 from escalation.spikes.watch import pipeline_config
 from escalation.spikes.worker import DETECTOR_NAME
@@ -97,7 +96,8 @@ def _warm(
             raise Refused(f"the question log holds {earlier} questions asked before the history ends ({ends})")
         taken = question_log.last_incident_number(session)
     pipeline = QuestionPipeline(pipeline_config(settings.spike_warmup_minutes))
-    learned = warm_start.learn(pipeline, _matched(settings, rows))
+    with reading(settings, knowledge_base=True) as read:  # each row as the service would have matched it
+        learned = warm_start.learn(pipeline, read(rows))
     pipeline.next_incident = max(pipeline.next_incident, taken + 1)
     state = pipeline_state(pipeline)
     if shared:
@@ -114,15 +114,6 @@ def _warm(
         "surges": learned.surges,
         "saved_to": where,
     }
-
-
-def _matched(settings: Settings, rows: list[Row]) -> Iterator[Question]:
-    """Each row as the service would have seen it (:func:`escalation.spikes.replay.matched_questions`)."""
-    kb = open_faq(settings)
-    try:
-        yield from matched_questions(kb, rows)
-    finally:
-        kb.close()
 
 
 def _stamp(moment: datetime | None) -> str | None:
