@@ -28,6 +28,7 @@ from typing import Any
 
 from escalation.spikes.baseline import Baseline
 from escalation.spikes.series import MIN_EXPECTED, DetectorConfig, SeriesState, Verdict
+from escalation.spikes.stored import known_fields
 from escalation.spikes.tails import decay_towards_zero, noise_weight, upper_tail
 
 EXACT_IDLE_BUCKETS = 12  # idle gaps up to this long are replayed bucket by bucket, longer ones in closed form
@@ -278,4 +279,4 @@ class SpikeDetector(Baseline):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], config: DetectorConfig | None = None) -> SpikeDetector:
-        return cls(config, SeriesState(**data))
+        return cls(config, SeriesState(**known_fields(SeriesState, data)))

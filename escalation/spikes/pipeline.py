@@ -7,10 +7,10 @@ fund is caught whether its questions land in one cluster, in several, or in clus
 Each also counts in the series of the FAQ entry the matcher ranked first for it, so a topic the clustering scatters
 (or a language the model cannot read) still adds up in one place; an entry's incident takes the entry's later
 questions whatever their cluster. An alarm opens an incident unless one is already open for that cluster, for a
-near-identical cluster of the same fund (a burst of paraphrases may found two clusters at once) or for the same
-fund: then the alarm, and every later question of the cluster, attaches to the open incident. Each incident keeps
-its evidence: what was expected and observed over the window that fired, how significant that was, and the funds
-of the questions that made it.
+near-identical cluster of the same fund (a burst of paraphrases may found two clusters at once), for the same fund
+or for the entry most of its questions ask: then it, and every later question of the cluster, attaches to that
+incident. Each incident keeps its evidence: what was expected and observed over the window that fired, how
+significant that was, and the funds of the questions that made it.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from escalation.spikes.bank import ROLLUP, BankConfig, DetectorBank, SpikeAlarm
 from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
 from escalation.spikes.evidence import Evidence
 from escalation.spikes.series import bucket_of
+from escalation.spikes.stored import known_fields
 from escalation.spikes.surge import asked_entry, members_of, most_asked
 from funddesk.masking import mask
 
@@ -177,11 +178,6 @@ class QuestionPipeline:
         cluster = self.clusterer.clusters.get(cluster_id)
         if cluster is None:
             return None
-        existing = self.incident_for(cluster_id) or self._linked(cluster_id) or self._of_fund(cluster.fund_code)
-        if existing is not None:
-            self._join(existing, cluster_id)
-            existing.series = self._series(existing)
-            return None
         # The topic's series counts its satellites too (clusters founded beside it): the incident holds the clusters
         # whose questions made the alarm, at least a tenth of them each, named and sampled by them (or by the questions
         # of the FAQ entry most of them ask: surge.py). The topic's own cluster keeps the chart (its series fired), but
@@ -189,6 +185,11 @@ class QuestionPipeline:
         rows = [(self.clusterer.resolve(c), f, text, e) for _, c, f, text, e in self._window(alarm)]
         mine = [row for row in rows if self.clusterer.topic_of(row[0]) == cluster_id]
         asks = asked_entry([e for *_, e in mine])
+        existing = self.incident_for(cluster_id) or self._linked(cluster_id) or self._of_fund(cluster.fund_code)
+        if (existing := existing or self._of_entry(asks)) is not None:  # a surge asking one entry is one incident
+            self._join(existing, cluster_id)
+            existing.series = self._series(existing)
+            return None
         by_cluster = Counter(c for c, *_ in mine if c in self.clusterer.clusters)
         members = members_of(by_cluster, len(mine)) or [cluster_id]
         funds = Counter(f for _, f, _, _ in mine if f)
@@ -206,14 +207,13 @@ class QuestionPipeline:
             return None
         main = by_cluster.most_common(1)[0][0]
         attached = (incident for c in by_cluster if (incident := self.incident_for(c)) is not None)
-        existing = self._of_fund(fund) or next(attached, None)
-        if existing is not None:
+        asks = asked_entry([e for *_, e in rows])
+        if (existing := self._of_fund(fund) or next(attached, None) or self._of_entry(asks)) is not None:
             for cluster_id in by_cluster:
                 self._join(existing, cluster_id)
             existing.series = self._series(existing)
             return None
         members = members_of(by_cluster, len(rows))
-        asks = asked_entry([e for *_, e in rows])
         samples = [text for c, text, e in reversed(rows) if (e == asks if asks else c in members)]
         evidence = Evidence.of(alarm, "fund", {fund: len(rows)}, self.bank.bucket_seconds, asks=asks)
         incident = self._open(alarm, main, members, samples, evidence)
@@ -234,9 +234,8 @@ class QuestionPipeline:
             return None
         everyone = Counter(c for c, _, _, _ in window)
         members = [c for c, n in mine.most_common() if 2 * n > everyone[c]]
-        existing = self._of_entry(entry) or next(
-            (incident for c in mine if (incident := self.incident_for(c)) is not None), None
-        )
+        attached = (incident for c in mine if (incident := self.incident_for(c)) is not None)
+        existing = self._of_entry(entry) or next(attached, None)
         if existing is not None:  # the same surge, already open: it takes the entry's questions too
             for cluster_id in members:
                 self._join(existing, cluster_id)
@@ -386,8 +385,9 @@ class QuestionPipeline:
         pipeline.clusterer = OnlineClusterer.from_dict(data["clusterer"], pipeline.config.clusters)
         pipeline.bank = DetectorBank.from_dict(data["bank"], pipeline.config.bank)
         for raw in data["incidents"]:
-            evidence = Evidence(**raw["evidence"]) if raw.get("evidence") else None
-            incident = Spike(**{**raw, "series": [tuple(row) for row in raw["series"]], "evidence": evidence})
+            evidence = Evidence(**known_fields(Evidence, raw["evidence"])) if raw.get("evidence") else None
+            series = [tuple(row) for row in raw["series"]]
+            incident = Spike(**{**known_fields(Spike, raw), "series": series, "evidence": evidence})
             pipeline.incidents[incident.id] = incident
         pipeline.open_by_cluster = dict(data["open_by_cluster"])
         pipeline.open_by_entry = dict(data.get("open_by_entry", {}))

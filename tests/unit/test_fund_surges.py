@@ -275,3 +275,41 @@ def test_a_surge_in_a_cluster_named_by_another_topic_is_named_by_the_faq_entry_i
     same = pipeline.add(Question(later, "why did it fall", anywhere(), fund_code=fund, entry_id="nav-why"))
     assert other.incident is None  # the cluster's routine askers get their answer, not the holding reply
     assert same.incident is not None and same.incident.id == incident.id  # the surge's askers join, any cluster
+
+
+def test_a_surge_that_two_clusters_of_other_topics_share_opens_one_incident() -> None:
+    """A model that cannot read the language puts one surge's questions in two clusters, each founded by another
+    topic: each cluster's series fires, and both alarms ask the same FAQ entry, so they are one surge."""
+    rng = np.random.default_rng(11)
+
+    def anywhere() -> np.ndarray:
+        vector = rng.normal(size=DIM)
+        return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+    def near(vector: np.ndarray) -> np.ndarray:
+        moved = vector + 0.3 * anywhere()
+        return (moved / np.linalg.norm(moved)).astype(np.float32)
+
+    founders = {"redeem": anywhere(), "convert": anywhere()}
+    questions = [
+        Question(MONDAY + timedelta(minutes=minute), f"how do I {entry}", vector, entry_id=entry)
+        for minute in range(0, 2 * 24 * 60, 5)
+        for entry, vector in founders.items()
+    ]
+    questions += [
+        Question(MONDAY + timedelta(minutes=minute), "why did it fall", anywhere(), entry_id="nav-why")
+        for minute in range(2 * 24 * 60)
+    ]
+    burst_at = MONDAY + timedelta(days=1, hours=10)
+    questions += [
+        Question(burst_at + timedelta(seconds=s), "why did my fund fall", near(vector), entry_id="nav-why")
+        for s in range(0, 20 * 60, 10)
+        for vector in [founders["redeem" if s % 20 else "convert"]]
+    ]
+    pipeline = QuestionPipeline()
+    found = opened(pipeline, sorted(questions, key=lambda q: q.moment))
+    assert len(found) == 1, [pipeline.incidents[i].evidence for i, _ in found]
+    incident = pipeline.incidents[found[0][0]]
+    assert incident.evidence is not None and incident.evidence.asks == "nav-why"
+    labels = {pipeline.clusterer.clusters[c].label for c in incident.clusters}
+    assert {"how do I redeem", "how do I convert"} <= labels
