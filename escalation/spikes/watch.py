@@ -101,11 +101,16 @@ class SpikeWatch:
         self._unwritten: list[tuple[Asked, str | None, str | None]] = []  # a failed write's, retried
         self._status: dict[str, IncidentStatus] = {}
         self._backfill: set[str] = set()  # incidents opened since the last flush
+        self._unfiled: dict[str, datetime] = {}  # incidents the database refused at opening, with when they opened
         self._stop = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="funddesk-spikes", daemon=True)
         self._saved_at = time.monotonic()
 
     def start(self) -> None:
+        if self.detect:  # a state file lost, unreadable or older than the database must not reuse an incident's key
+            with self.db.session() as session:
+                taken = question_log.last_incident_number(session)
+            self.pipeline.next_incident = max(self.pipeline.next_incident, taken + 1)
         self.sync_status()
         self._writer.start()
 
@@ -182,6 +187,26 @@ class SpikeWatch:
     # -- opening an incident ---------------------------------------------------------------------
 
     def _open(self, spike: Spike, moment: datetime) -> str:
+        """File a new incident before the question that opened it is answered, so the console shows it as the bot
+        replies. Should the database refuse (SQLite locked past its busy timeout by another process's long write),
+        the question is answered all the same and the writer files the incident on its next pass."""
+        try:
+            self._file(spike, moment)
+        except Exception:
+            if spike.id not in self._unfiled:
+                log.exception("incident %s could not be written yet: the writer retries it", spike.id)
+            self._unfiled[spike.id] = moment
+        return spike.id
+
+    def _file_unfiled(self) -> None:
+        with self._lock:
+            unfiled, self._unfiled = self._unfiled, {}
+            for key, moment in unfiled.items():
+                self._open(self.pipeline.incidents[key], moment)
+            if self._unfiled:
+                raise RuntimeError(f"incidents {sorted(self._unfiled)} are not written yet")
+
+    def _file(self, spike: Spike, moment: datetime) -> None:
         team = self._team(spike)
         row: dict[str, Any] = dict(
             key=spike.id,
@@ -204,11 +229,10 @@ class SpikeWatch:
         self._backfill.add(spike.id)
         if not won:  # another action server saw the same spike first: it sent the webhook
             log.info("incident %s was already open (another action server opened it)", spike.id)
-            return spike.id
+            return
         log.warning("incident %s opened for team %s: %r (%d questions)", spike.id, team, spike.label, spike.count)
         if self.webhook_url:
             threading.Thread(target=self._notify, args=(spike, team), daemon=True).start()
-        return spike.id
 
     def _team(self, spike: Spike) -> str:
         for entry_id, _ in self.pipeline.team_votes(spike.id).most_common():
@@ -261,6 +285,8 @@ class SpikeWatch:
                 log.exception("spike watch: writing failed")
 
     def _flush(self) -> None:
+        if self._unfiled:  # first, so the questions below are filed under their incidents
+            self._file_unfiled()
         batch, self._unwritten = self._unwritten, []
         while not self._rows.empty():
             batch.append(self._rows.get_nowait())
@@ -313,18 +339,20 @@ class SpikeWatch:
                 session.execute(update(Incident).where(Incident.id == ids[key]).values(**values))
 
     def sync_status(self) -> None:
-        """What staff did in the console: answered incidents stop the holding reply, closed ones end."""
-        with self.db.session() as session:
-            rows = session.execute(
-                select(Incident.key, Incident.status).where(Incident.status != IncidentStatus.CLOSED)
-            )
-            live = {key: status for key, status in rows}
+        """What staff did in the console: answered incidents stop the holding reply, closed ones end, also those
+        closed while this process was down. An open incident without a row yet (being opened, or not written yet)
+        stays open."""
         with self._lock:
-            for key, spike in self.pipeline.incidents.items():
-                if spike.open and key not in live and key in self._status:
+            mine = [key for key, spike in self.pipeline.incidents.items() if spike.open]
+        with self.db.session() as session:
+            wanted = (Incident.status != IncidentStatus.CLOSED) | Incident.key.in_(mine)
+            rows = session.execute(select(Incident.key, Incident.status).where(wanted))
+            known = {key: status for key, status in rows}
+        with self._lock:
+            for key in mine:
+                if known.get(key) is IncidentStatus.CLOSED and self.pipeline.incidents[key].open:
                     self.pipeline.close(key)  # closed by staff
-                    self._status[key] = IncidentStatus.CLOSED
-            self._status.update(live)
+            self._status.update(known)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from escalation.spikes.watch import Asked, SpikeWatch, pipeline_config
 from escalation.spikes.worker import DetectorWorker
 from escalation.staff import accounts
 from escalation.staff.teams import Router, TeamConfig
-from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, make_engine, migrate
+from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, engine, make_engine, migrate
 
 ROUTER = Router(frozenset({"desk", "ir"}), {"900001": "ir"}, "desk")
 T0 = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # a Monday, 09:30 in Shanghai
@@ -285,3 +286,77 @@ def test_a_question_that_opens_an_incident_while_the_log_is_written_waits_for_ne
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Incident)) == 1
         assert session.scalar(select(func.count()).select_from(Question)) == 2 * 12 * 5 + 40
+
+
+def burst_about_900001(spikes: SpikeWatch, moment: datetime, prefix: str = "c") -> list[Any]:
+    """40 investors in 10 minutes ask why fund 900001 dropped: one incident opens."""
+    asked = "why did 900001 drop?"
+    at = [moment + timedelta(seconds=15 * i) for i in range(40)]
+    return [
+        spikes.observe(Asked(asked, "en", vector(0), f"{prefix}{i}", "900001", "nav", moment=at[i])) for i in range(40)
+    ]
+
+
+def test_an_incident_staff_closed_while_the_service_was_down_holds_no_one_after_the_restart(
+    db: Database, tmp_path: Path
+) -> None:
+    first = watch(db, tmp_path)
+    moment = quiet_traffic(first, T0, 2)
+    assert any(o.opened for o in burst_about_900001(first, moment))
+    first.close()
+    with db.session(write=True) as session:
+        session.execute(update(Incident).values(status=IncidentStatus.CLOSED))
+    second = watch(db, tmp_path)
+    second.start()
+    later = burst_about_900001(second, moment + timedelta(minutes=11), prefix="late")[0]
+    second.close()
+    assert later.incident is None and not later.holding
+
+
+def test_a_watch_that_lost_its_state_numbers_its_incidents_after_those_already_filed(
+    db: Database, tmp_path: Path
+) -> None:
+    """Before, its first incident took the key of one filed long ago: the console never showed it, and its askers
+    were told the team was preparing an answer."""
+    first = watch(db, tmp_path)
+    moment = quiet_traffic(first, T0, 2)
+    burst_about_900001(first, moment)
+    first.close()
+    with db.session(write=True) as session:
+        session.execute(update(Incident).values(status=IncidentStatus.CLOSED))
+    (tmp_path / "spikes.json").unlink()
+    second = watch(db, tmp_path)
+    second.start()
+    seen = burst_about_900001(second, quiet_traffic(second, T0 + timedelta(days=1), 2), prefix="next")
+    second.close()
+    [opened] = [o.opened for o in seen if o.opened]
+    with db.session() as session:
+        statuses = {key: status for key, status in session.execute(select(Incident.key, Incident.status))}
+    assert statuses == {"i1": IncidentStatus.CLOSED, opened[0]: IncidentStatus.OPEN} and opened[0] != "i1"
+
+
+def test_a_question_that_opens_an_incident_while_another_process_holds_the_database_is_answered_and_filed_later(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite keeps one writer at a time: another process's long write (a retention run, a backup) can outlast the
+    busy timeout. Before, the question that opened the incident failed, and the incident was never written."""
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 200)
+    db.engine.dispose()  # connections made from now on wait 200 ms, not 10 s
+    spikes = watch(db, tmp_path)
+    moment = quiet_traffic(spikes, T0, 2)
+    spikes.flush()
+    other_process = sqlite3.connect(tmp_path / "spikes.sqlite3", isolation_level=None)
+    other_process.execute("BEGIN EXCLUSIVE")
+    seen = burst_about_900001(spikes, moment)
+    assert [o.opened for o in seen if o.opened] == [("i1",)]
+    assert seen[-1].holding
+    with pytest.raises(RuntimeError, match="not written yet"):
+        spikes.flush()
+    other_process.execute("ROLLBACK")
+    other_process.close()
+    spikes.close()
+    with db.session() as session:
+        [incident] = session.scalars(select(Incident)).all()
+        assert (incident.key, incident.team_id, incident.status) == ("i1", "ir", IncidentStatus.OPEN)
+        assert session.scalar(select(func.count()).select_from(Question)) == 2 * 12 * 5 + 40
+        assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
