@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import numpy as np
 from sqlalchemy import select, update
 
 from escalation.analytics import rollup
-from escalation.spikes import question_log
+from escalation.spikes import incident_webhook, question_log
 from escalation.spikes.open_view import OpenIncidents
 from escalation.spikes.pipeline import PipelineConfig, QuestionPipeline, Spike
 from escalation.spikes.pipeline import Question as PipelineQuestion
@@ -112,15 +111,21 @@ class SpikeWatch:
                 taken = question_log.last_incident_number(session)
             self.pipeline.next_incident = max(self.pipeline.next_incident, taken + 1)
         self.sync_status()
+        with self._lock:  # open in the saved state with no row: the database refused it until the last stop
+            for key, spike in self.pipeline.incidents.items():
+                if self.detect and spike.open and key not in self._status:
+                    self._unfiled[key] = _utc(spike.detected_at, self.zone)
         self._writer.start()
 
     def close(self) -> None:
         self._stop.set()
         if self._writer.is_alive():
             self._writer.join(timeout=10)
-        self._flush()
-        if self.detect:
-            self.save()
+        try:
+            self._flush()
+        finally:  # questions the database refuses now are lost; the detector's state is not
+            if self.detect:
+                self.save()
 
     def flush(self) -> None:  # what the writer thread does every pass, now
         self._flush()
@@ -246,26 +251,8 @@ class SpikeWatch:
         entry_team = self.team_of_entry(asked.entry_id) if asked.entry_id else None
         return self.router.route(entry_team=entry_team, fund_code=asked.fund_code)
 
-    def _notify(self, spike: Spike, team: str) -> None:
-        body = {
-            "type": "incident_opened",
-            "incident": spike.id,
-            "team": team,
-            "label": spike.label,
-            "fund_code": spike.fund_code,
-            "detected_at": spike.detected_at,
-            "count": spike.count,
-            "baseline_per_bucket": spike.baseline,
-            "samples": spike.samples,
-            "evidence": asdict(spike.evidence) if spike.evidence is not None else None,
-        }
-        for attempt in range(3):
-            try:
-                httpx.post(self.webhook_url, json=body, timeout=5.0).raise_for_status()
-                return
-            except httpx.HTTPError as exc:
-                log.warning("incident webhook failed (attempt %d): %s", attempt + 1, exc)
-                time.sleep(2**attempt)
+    def _notify(self, spike: Spike, team: str) -> None:  # on a thread of its own: a slow receiver holds nobody
+        incident_webhook.send(self.webhook_url, spike, team)
 
     # -- the writer thread -------------------------------------------------------------------------
 

@@ -360,3 +360,27 @@ def test_a_question_that_opens_an_incident_while_another_process_holds_the_datab
         assert (incident.key, incident.team_id, incident.status) == ("i1", "ir", IncidentStatus.OPEN)
         assert session.scalar(select(func.count()).select_from(Question)) == 2 * 12 * 5 + 40
         assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
+
+
+def test_an_incident_the_database_refused_until_the_service_stopped_is_filed_after_the_restart(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 200)
+    db.engine.dispose()
+    first = watch(db, tmp_path)
+    moment = quiet_traffic(first, T0, 2)
+    first.flush()
+    other_process = sqlite3.connect(tmp_path / "spikes.sqlite3", isolation_level=None)
+    other_process.execute("BEGIN EXCLUSIVE")
+    burst_about_900001(first, moment)
+    with pytest.raises(RuntimeError, match="not written yet"):
+        first.close()  # its questions are lost, its detector's state is saved
+    other_process.execute("ROLLBACK")
+    other_process.close()
+    second = watch(db, tmp_path)
+    second.start()
+    second.close()
+    with db.session() as session:
+        [incident] = session.scalars(select(Incident)).all()
+        assert (incident.key, incident.team_id, incident.status) == ("i1", "ir", IncidentStatus.OPEN)
+    assert second.pipeline.incidents["i1"].open
