@@ -31,7 +31,7 @@ import numpy as np
 from sqlalchemy import select, update
 
 from escalation.analytics import rollup
-from escalation.spikes import incident_webhook, question_log
+from escalation.spikes import answered, incident_webhook, question_log
 from escalation.spikes.open_view import OpenIncidents
 from escalation.spikes.pipeline import PipelineConfig, QuestionPipeline, Spike
 from escalation.spikes.pipeline import Question as PipelineQuestion
@@ -326,9 +326,9 @@ class SpikeWatch:
                 session.execute(update(Incident).where(Incident.id == ids[key]).values(**values))
 
     def sync_status(self) -> None:
-        """What staff did in the console: answered incidents stop the holding reply, closed ones end, also those
-        closed while this process was down. An open incident without a row yet (being opened, or not written yet)
-        stays open."""
+        """What staff did in the console: answered incidents stop the holding reply and end with their surge, closed
+        ones end, also those closed while this process was down. An open incident without a row yet (being opened, or
+        not written yet) stays open."""
         with self._lock:
             mine = [key for key, spike in self.pipeline.incidents.items() if spike.open]
         with self.db.session() as session:
@@ -337,8 +337,10 @@ class SpikeWatch:
             known = {key: status for key, status in rows}
         with self._lock:
             for key in mine:
-                if known.get(key) is IncidentStatus.CLOSED and self.pipeline.incidents[key].open:
-                    self.pipeline.close(key)  # closed by staff
+                status = known.get(key)
+                over = status is IncidentStatus.ANSWERED and answered.surge_over(self.pipeline, key)
+                if (status is IncidentStatus.CLOSED or over) and self.pipeline.incidents[key].open:
+                    self.pipeline.close(key)  # closed by staff, or answered and its surge is over (answered.py)
             self._status.update(known)
 
 

@@ -384,3 +384,43 @@ def test_an_incident_the_database_refused_until_the_service_stopped_is_filed_aft
         [incident] = session.scalars(select(Incident)).all()
         assert (incident.key, incident.team_id, incident.status) == ("i1", "ir", IncidentStatus.OPEN)
     assert second.pipeline.incidents["i1"].open
+
+
+def answer_every_incident(db: Database, spikes: SpikeWatch) -> None:
+    spikes.flush()
+    with db.session(write=True) as session:
+        session.execute(update(Incident).values(status=IncidentStatus.ANSWERED))
+    spikes.sync_status()
+
+
+def test_a_new_surge_after_an_answered_incident_that_staff_left_open_opens_a_new_incident(
+    db: Database, tmp_path: Path
+) -> None:
+    """Before, the fund's next NAV drop joined last week's answered incident: nobody was paged, and its askers got
+    last week's answer."""
+    spikes = watch(db, tmp_path)
+    burst_about_900001(spikes, quiet_traffic(spikes, T0, 2))
+    answer_every_incident(db, spikes)
+    moment = quiet_traffic(spikes, T0 + timedelta(days=3), 24)
+    spikes.sync_status()
+    seen = burst_about_900001(spikes, moment, prefix="next")
+    spikes.close()
+    [opened] = [o.opened for o in seen if o.opened]
+    assert opened == ("i2",) and seen[-1].incident == "i2" and seen[-1].holding
+    with db.session() as session:
+        statuses = {key: status for key, status in session.execute(select(Incident.key, Incident.status))}
+    assert statuses == {"i1": IncidentStatus.ANSWERED, "i2": IncidentStatus.OPEN}
+
+
+def test_an_incident_answered_while_its_surge_goes_on_keeps_taking_its_askers(db: Database, tmp_path: Path) -> None:
+    spikes = watch(db, tmp_path)
+    moment = quiet_traffic(spikes, T0, 2)
+    first = burst_about_900001(spikes, moment)
+    answer_every_incident(db, spikes)
+    go_on = burst_about_900001(spikes, moment + timedelta(minutes=10), prefix="more")
+    spikes.sync_status()
+    later = burst_about_900001(spikes, moment + timedelta(minutes=20), prefix="late")
+    spikes.close()
+    assert not any(o.opened for o in go_on + later)
+    assert {o.incident for o in first[-5:] + go_on + later} == {"i1"}
+    assert not any(o.holding for o in go_on + later)  # the published answer serves them
