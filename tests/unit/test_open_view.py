@@ -77,3 +77,27 @@ def test_a_topics_incident_that_asks_one_entry_takes_its_questions_anywhere_and_
     assert view.find(SHARED, None, "zh-purchase-fees") is None  # near its cluster, but another question
     found = view.find(SHARED, None)  # no entry to tell: near its cluster is enough
     assert found is not None and found.key == "i3"
+
+
+def test_an_answered_incident_left_open_gives_way_to_the_next_surge_of_its_question(tmp_path: Path) -> None:
+    """Before, the view held every incident not closed, and an entry's question found the oldest: the answered one, so
+    the next surge's askers got no holding reply from the servers that do not lead."""
+    db = database(tmp_path)
+    with db.session(write=True) as session:
+        answered = incident("i1", {"trigger": "entry", "entry": "zh-redemption-arrival"})
+        answered.status = IncidentStatus.ANSWERED
+        session.add(answered)
+        session.add(Question(asked_at=NOW, text="q", lang="zh", embedding=SHARED.tobytes(), cluster_id="c1"))
+    view = OpenIncidents(threshold=0.72)
+    with db.session() as session:
+        view.refresh(session)
+    assert view.find(SHARED, None, "zh-redemption-arrival") is None and view.find(SHARED, None) is None
+    with db.session(write=True) as session:
+        session.add(incident("i2", {"trigger": "entry", "entry": "zh-redemption-arrival"}))
+        session.add(incident("i3", {"trigger": "topic"}))
+    with db.session() as session:
+        view.refresh(session)
+    found = view.find(SHARED, None, "zh-redemption-arrival")
+    assert found is not None and found.key == "i2"
+    found = view.find(SHARED, None)
+    assert found is not None and found.key == "i3"
