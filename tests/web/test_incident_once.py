@@ -15,7 +15,7 @@ from escalation.staff import accounts
 from escalation.staff.teams import TeamConfig
 from funddesk.db import Database, Incident, make_engine, migrate
 from tests.web.db_fixtures import postgres_schema
-from tests.web.test_spike_watch import ROUTER, T0, quiet_traffic, vector
+from tests.web.spike_watch_helpers import ROUTER, T0, quiet_traffic, vector
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -25,14 +25,13 @@ from escalation.spikes.question_log import aware
 from escalation.spikes.watch import Asked, SpikeWatch, pipeline_config
 from escalation.spikes.worker import DetectorWorker
 from escalation.staff import accounts
-from escalation.staff.teams import Router, TeamConfig
+from escalation.staff.teams import TeamConfig
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, make_engine, migrate
 from funddesk.settings import Settings
 from tests.web.db_fixtures import POSTGRES_URL, postgres_schema
+from tests.web.spike_watch_helpers import ROUTER, T0, spike_database
 
 pytestmark = pytest.mark.integration
-ROUTER = Router(frozenset({"desk", "ir"}), {"900001": "ir"}, "desk")
-T0 = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # a Monday, 09:30 in Shanghai
 BURST = 40
 
 
@@ -254,11 +253,7 @@ def incidents_of(worker: DetectorWorker) -> list[dict[str, Any]]:
 
 
 def _sqlite(tmp_path: Path) -> Database:
-    database = Database(make_engine(f"sqlite:///{tmp_path / 'alone.sqlite3'}"))
-    migrate.upgrade(database.engine)
-    with database.session(write=True) as session:
-        accounts.sync_teams(session, [TeamConfig("desk", "Desk"), TeamConfig("ir", "IR")])
-    return database
+    return spike_database(tmp_path, "alone.sqlite3")
 
 
 def _scalar(engine: Engine, query: str) -> Any:

@@ -6,16 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 
@@ -25,49 +23,15 @@ from escalation.spikes.tails import share_tail
 from escalation.spikes.unwatched import Unwatched
 from escalation.spikes.watch import Asked, SpikeWatch, pipeline_config
 from escalation.spikes.worker import DetectorWorker
-from escalation.staff import accounts
-from escalation.staff.teams import Router, TeamConfig
-from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, engine, make_engine, migrate
-
-ROUTER = Router(frozenset({"desk", "ir"}), {"900001": "ir"}, "desk")
-T0 = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # a Monday, 09:30 in Shanghai
-rng = np.random.default_rng(0)
-TOPICS = rng.normal(size=(6, 32)).astype(np.float32)
-
-
-def vector(topic: int) -> np.ndarray:
-    noisy = TOPICS[topic] + rng.normal(scale=0.05, size=32).astype(np.float32)
-    unit: np.ndarray = noisy / np.linalg.norm(noisy)  # numpy's stubs give this arithmetic Any
-    return unit
+from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question
+from tests.web.spike_watch_helpers import ROUTER, T0, quiet_traffic, spike_database, vector, watch
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(make_engine(f"sqlite:///{tmp_path / 'spikes.sqlite3'}"))
-    migrate.upgrade(database.engine)
-    with database.session(write=True) as session:
-        accounts.sync_teams(session, [TeamConfig("desk", "Desk"), TeamConfig("ir", "IR")])
+    database = spike_database(tmp_path)
     yield database
     database.dispose()
-
-
-def watch(db: Database, tmp_path: Path) -> SpikeWatch:
-    return SpikeWatch(
-        db,
-        router=ROUTER,
-        team_of_entry=lambda entry_id: "ir" if entry_id == "nav" else None,
-        state_file=tmp_path / "spikes.json",
-        config=pipeline_config(0),
-    )
-
-
-def quiet_traffic(spikes: SpikeWatch, start: datetime, hours: int) -> datetime:
-    moment = start
-    for _ in range(hours * 12):  # a question of each usual topic every 5 minutes
-        for topic in range(1, 6):
-            spikes.observe(Asked(f"usual question {topic}", "en", vector(topic), moment=moment))
-        moment += timedelta(minutes=5)
-    return moment
 
 
 def test_a_burst_of_a_new_question_opens_one_incident_for_the_owning_team(db: Database, tmp_path: Path) -> None:
@@ -286,141 +250,3 @@ def test_a_question_that_opens_an_incident_while_the_log_is_written_waits_for_ne
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Incident)) == 1
         assert session.scalar(select(func.count()).select_from(Question)) == 2 * 12 * 5 + 40
-
-
-def burst_about_900001(spikes: SpikeWatch, moment: datetime, prefix: str = "c") -> list[Any]:
-    """40 investors in 10 minutes ask why fund 900001 dropped: one incident opens."""
-    asked = "why did 900001 drop?"
-    at = [moment + timedelta(seconds=15 * i) for i in range(40)]
-    return [
-        spikes.observe(Asked(asked, "en", vector(0), f"{prefix}{i}", "900001", "nav", moment=at[i])) for i in range(40)
-    ]
-
-
-def test_an_incident_staff_closed_while_the_service_was_down_holds_no_one_after_the_restart(
-    db: Database, tmp_path: Path
-) -> None:
-    first = watch(db, tmp_path)
-    moment = quiet_traffic(first, T0, 2)
-    assert any(o.opened for o in burst_about_900001(first, moment))
-    first.close()
-    with db.session(write=True) as session:
-        session.execute(update(Incident).values(status=IncidentStatus.CLOSED))
-    second = watch(db, tmp_path)
-    second.start()
-    later = burst_about_900001(second, moment + timedelta(minutes=11), prefix="late")[0]
-    second.close()
-    assert later.incident is None and not later.holding
-
-
-def test_a_watch_that_lost_its_state_numbers_its_incidents_after_those_already_filed(
-    db: Database, tmp_path: Path
-) -> None:
-    """Before, its first incident took the key of one filed long ago: the console never showed it, and its askers
-    were told the team was preparing an answer."""
-    first = watch(db, tmp_path)
-    moment = quiet_traffic(first, T0, 2)
-    burst_about_900001(first, moment)
-    first.close()
-    with db.session(write=True) as session:
-        session.execute(update(Incident).values(status=IncidentStatus.CLOSED))
-    (tmp_path / "spikes.json").unlink()
-    second = watch(db, tmp_path)
-    second.start()
-    seen = burst_about_900001(second, quiet_traffic(second, T0 + timedelta(days=1), 2), prefix="next")
-    second.close()
-    [opened] = [o.opened for o in seen if o.opened]
-    with db.session() as session:
-        statuses = {key: status for key, status in session.execute(select(Incident.key, Incident.status))}
-    assert statuses == {"i1": IncidentStatus.CLOSED, opened[0]: IncidentStatus.OPEN} and opened[0] != "i1"
-
-
-def test_a_question_that_opens_an_incident_while_another_process_holds_the_database_is_answered_and_filed_later(
-    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """SQLite keeps one writer at a time: another process's long write (a retention run, a backup) can outlast the
-    busy timeout. Before, the question that opened the incident failed, and the incident was never written."""
-    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 200)
-    db.engine.dispose()  # connections made from now on wait 200 ms, not 10 s
-    spikes = watch(db, tmp_path)
-    moment = quiet_traffic(spikes, T0, 2)
-    spikes.flush()
-    other_process = sqlite3.connect(tmp_path / "spikes.sqlite3", isolation_level=None)
-    other_process.execute("BEGIN EXCLUSIVE")
-    seen = burst_about_900001(spikes, moment)
-    assert [o.opened for o in seen if o.opened] == [("i1",)]
-    assert seen[-1].holding
-    with pytest.raises(RuntimeError, match="not written yet"):
-        spikes.flush()
-    other_process.execute("ROLLBACK")
-    other_process.close()
-    spikes.close()
-    with db.session() as session:
-        [incident] = session.scalars(select(Incident)).all()
-        assert (incident.key, incident.team_id, incident.status) == ("i1", "ir", IncidentStatus.OPEN)
-        assert session.scalar(select(func.count()).select_from(Question)) == 2 * 12 * 5 + 40
-        assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
-
-
-def test_an_incident_the_database_refused_until_the_service_stopped_is_filed_after_the_restart(
-    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 200)
-    db.engine.dispose()
-    first = watch(db, tmp_path)
-    moment = quiet_traffic(first, T0, 2)
-    first.flush()
-    other_process = sqlite3.connect(tmp_path / "spikes.sqlite3", isolation_level=None)
-    other_process.execute("BEGIN EXCLUSIVE")
-    burst_about_900001(first, moment)
-    with pytest.raises(RuntimeError, match="not written yet"):
-        first.close()  # its questions are lost, its detector's state is saved
-    other_process.execute("ROLLBACK")
-    other_process.close()
-    second = watch(db, tmp_path)
-    second.start()
-    second.close()
-    with db.session() as session:
-        [incident] = session.scalars(select(Incident)).all()
-        assert (incident.key, incident.team_id, incident.status) == ("i1", "ir", IncidentStatus.OPEN)
-    assert second.pipeline.incidents["i1"].open
-
-
-def answer_every_incident(db: Database, spikes: SpikeWatch) -> None:
-    spikes.flush()
-    with db.session(write=True) as session:
-        session.execute(update(Incident).values(status=IncidentStatus.ANSWERED))
-    spikes.sync_status()
-
-
-def test_a_new_surge_after_an_answered_incident_that_staff_left_open_opens_a_new_incident(
-    db: Database, tmp_path: Path
-) -> None:
-    """Before, the fund's next NAV drop joined last week's answered incident: nobody was paged, and its askers got
-    last week's answer."""
-    spikes = watch(db, tmp_path)
-    burst_about_900001(spikes, quiet_traffic(spikes, T0, 2))
-    answer_every_incident(db, spikes)
-    moment = quiet_traffic(spikes, T0 + timedelta(days=3), 24)
-    spikes.sync_status()
-    seen = burst_about_900001(spikes, moment, prefix="next")
-    spikes.close()
-    [opened] = [o.opened for o in seen if o.opened]
-    assert opened == ("i2",) and seen[-1].incident == "i2" and seen[-1].holding
-    with db.session() as session:
-        statuses = {key: status for key, status in session.execute(select(Incident.key, Incident.status))}
-    assert statuses == {"i1": IncidentStatus.ANSWERED, "i2": IncidentStatus.OPEN}
-
-
-def test_an_incident_answered_while_its_surge_goes_on_keeps_taking_its_askers(db: Database, tmp_path: Path) -> None:
-    spikes = watch(db, tmp_path)
-    moment = quiet_traffic(spikes, T0, 2)
-    first = burst_about_900001(spikes, moment)
-    answer_every_incident(db, spikes)
-    go_on = burst_about_900001(spikes, moment + timedelta(minutes=10), prefix="more")
-    spikes.sync_status()
-    later = burst_about_900001(spikes, moment + timedelta(minutes=20), prefix="late")
-    spikes.close()
-    assert not any(o.opened for o in go_on + later)
-    assert {o.incident for o in first[-5:] + go_on + later} == {"i1"}
-    assert not any(o.holding for o in go_on + later)  # the published answer serves them

@@ -1,0 +1,62 @@
+"""A spike watch on a real SQLite database, and the traffic its tests feed it: six topics a few degrees apart, fund
+900001 owned by team "ir", questions matched to the FAQ entry "nav" routed to it too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from escalation.spikes.watch import Asked, Observed, SpikeWatch, pipeline_config
+from escalation.staff import accounts
+from escalation.staff.teams import Router, TeamConfig
+from funddesk.db import Database, make_engine, migrate
+
+ROUTER = Router(frozenset({"desk", "ir"}), {"900001": "ir"}, "desk")
+T0 = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # a Monday, 09:30 in Shanghai
+rng = np.random.default_rng(0)
+TOPICS = rng.normal(size=(6, 32)).astype(np.float32)
+
+
+def vector(topic: int) -> np.ndarray:
+    noisy = TOPICS[topic] + rng.normal(scale=0.05, size=32).astype(np.float32)
+    unit: np.ndarray = noisy / np.linalg.norm(noisy)  # numpy's stubs give this arithmetic Any
+    return unit
+
+
+def spike_database(tmp_path: Path, name: str = "spikes.sqlite3") -> Database:
+    """A SQLite database ``name`` in ``tmp_path``, migrated, with the teams "desk" and "ir"."""
+    database = Database(make_engine(f"sqlite:///{tmp_path / name}"))
+    migrate.upgrade(database.engine)
+    with database.session(write=True) as session:
+        accounts.sync_teams(session, [TeamConfig("desk", "Desk"), TeamConfig("ir", "IR")])
+    return database
+
+
+def watch(db: Database, tmp_path: Path) -> SpikeWatch:
+    return SpikeWatch(
+        db,
+        router=ROUTER,
+        team_of_entry=lambda entry_id: "ir" if entry_id == "nav" else None,
+        state_file=tmp_path / "spikes.json",
+        config=pipeline_config(0),
+    )
+
+
+def quiet_traffic(spikes: SpikeWatch, start: datetime, hours: int) -> datetime:
+    moment = start
+    for _ in range(hours * 12):  # a question of each usual topic every 5 minutes
+        for topic in range(1, 6):
+            spikes.observe(Asked(f"usual question {topic}", "en", vector(topic), moment=moment))
+        moment += timedelta(minutes=5)
+    return moment
+
+
+def burst_about_900001(spikes: SpikeWatch, moment: datetime, prefix: str = "c") -> list[Observed]:
+    """40 investors in 10 minutes ask why fund 900001 dropped: one incident opens."""
+    asked = "why did 900001 drop?"
+    at = [moment + timedelta(seconds=15 * i) for i in range(40)]
+    return [
+        spikes.observe(Asked(asked, "en", vector(0), f"{prefix}{i}", "900001", "nav", moment=at[i])) for i in range(40)
+    ]
