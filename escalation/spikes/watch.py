@@ -198,18 +198,20 @@ class SpikeWatch:
         try:
             self._file(spike, moment)
         except Exception:
-            if spike.id not in self._unfiled:
-                log.exception("incident %s could not be written yet: the writer retries it", spike.id)
+            log.exception("incident %s could not be written yet: the writer retries it", spike.id)
             self._unfiled[spike.id] = moment
         return spike.id
 
-    def _file_unfiled(self) -> None:
+    def _file_unfiled(self) -> list[str]:
+        """Try again to file the incidents the database refused; those it still refuses."""
         with self._lock:
-            unfiled, self._unfiled = self._unfiled, {}
-            for key, moment in unfiled.items():
-                self._open(self.pipeline.incidents[key], moment)
-            if self._unfiled:
-                raise RuntimeError(f"incidents {sorted(self._unfiled)} are not written yet")
+            for key, moment in list(self._unfiled.items()):
+                try:
+                    self._file(self.pipeline.incidents[key], moment)
+                except Exception:
+                    continue  # logged when first refused; the pass says so again
+                del self._unfiled[key]
+            return sorted(self._unfiled)
 
     def _file(self, spike: Spike, moment: datetime) -> None:
         team = self._team(spike)
@@ -272,8 +274,14 @@ class SpikeWatch:
                 log.exception("spike watch: writing failed")
 
     def _flush(self) -> None:
-        if self._unfiled:  # first, so the questions below are filed under their incidents
-            self._file_unfiled()
+        # Incidents first, so the questions below are filed under them; the questions are written even where an
+        # incident's row is still refused (a row the database never takes must not stop the question log).
+        unfiled = self._file_unfiled() if self._unfiled else []
+        self._write_questions()
+        if unfiled:
+            raise RuntimeError(f"incidents {unfiled} are not written yet: the next pass retries")
+
+    def _write_questions(self) -> None:
         batch, self._unwritten = self._unwritten, []
         while not self._rows.empty():
             batch.append(self._rows.get_nowait())

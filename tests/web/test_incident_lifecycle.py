@@ -8,10 +8,13 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
+from escalation.spikes import question_log
 from escalation.spikes.watch import SpikeWatch
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, engine
 from tests.web.spike_watch_helpers import T0, burst_about_900001, quiet_traffic, spike_database, watch
@@ -77,7 +80,7 @@ def test_a_question_that_opens_an_incident_while_another_process_holds_the_datab
     seen = burst_about_900001(spikes, moment)
     assert [o.opened for o in seen if o.opened] == [("i1",)]
     assert seen[-1].holding
-    with pytest.raises(RuntimeError, match="not written yet"):
+    with pytest.raises(OperationalError, match="database is locked"):
         spikes.flush()
     other_process.execute("ROLLBACK")
     other_process.close()
@@ -100,7 +103,7 @@ def test_an_incident_the_database_refused_until_the_service_stopped_is_filed_aft
     other_process = sqlite3.connect(tmp_path / "spikes.sqlite3", isolation_level=None)
     other_process.execute("BEGIN EXCLUSIVE")
     burst_about_900001(first, moment)
-    with pytest.raises(RuntimeError, match="not written yet"):
+    with pytest.raises(OperationalError, match="database is locked"):
         first.close()  # its questions are lost, its detector's state is saved
     other_process.execute("ROLLBACK")
     other_process.close()
@@ -151,3 +154,27 @@ def test_an_incident_answered_while_its_surge_goes_on_keeps_taking_its_askers(db
     assert not any(o.opened for o in go_on + later)
     assert {o.incident for o in first[-5:] + go_on + later} == {"i1"}
     assert not any(o.holding for o in go_on + later)  # the published answer serves them
+
+
+def test_an_incident_whose_row_the_database_keeps_refusing_never_stops_the_question_log(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spikes = watch(db, tmp_path)
+    moment = quiet_traffic(spikes, T0, 2)
+    insert = question_log.insert_incident_if_absent
+
+    def refused(session: Any, row: Any) -> bool:
+        raise ValueError("a row this database will not take")
+
+    monkeypatch.setattr(question_log, "insert_incident_if_absent", refused)
+    burst_about_900001(spikes, moment)
+    with pytest.raises(RuntimeError, match=r"incidents \['i1'\] are not written yet"):
+        spikes.flush()
+    with db.session() as session:  # every question is in the log all the same
+        assert session.scalar(select(func.count()).select_from(Question)) == 2 * 12 * 5 + 40
+        assert session.scalar(select(func.count()).select_from(Incident)) == 0
+    monkeypatch.setattr(question_log, "insert_incident_if_absent", insert)
+    spikes.close()
+    with db.session() as session:  # filed at last, with everyone who asked in its surge
+        assert session.scalar(select(Incident.key)) == "i1"
+        assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
