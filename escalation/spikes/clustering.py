@@ -13,7 +13,8 @@ centroids of one fund drift together, the younger cluster is absorbed by the old
 
 Memory is bounded: a cluster keeps its centroid, counts, a per-day count history, its label (the member closest
 to the centroid so far, with its vector) and a small reservoir of sample questions, never every member; beyond
-``max_clusters`` the longest-idle clusters are evicted to a summary that the caller can persist. Vectors are given
+``max_clusters`` the longest-idle clusters are forgotten (a question like theirs founds a new one; their questions
+stay in the question log). Vectors are given
 unit-normalised (the matcher's embedding) and are never recomputed.
 """
 
@@ -158,7 +159,6 @@ class OnlineClusterer:
         self.config = config or ClusterConfig()
         self.clusters: dict[str, Cluster] = {}
         self.merges: list[Merge] = []
-        self.evicted: list[dict[str, Any]] = []  # summaries waiting for the caller to persist (drain_evicted)
         self.next_id = 1
         self._indexes: dict[str, _FundIndex] = {}
 
@@ -211,10 +211,6 @@ class OnlineClusterer:
             if merge.absorbed == cluster_id:
                 return self.resolve(merge.survivor)
         return cluster_id
-
-    def drain_evicted(self) -> list[dict[str, Any]]:
-        evicted, self.evicted = self.evicted, []
-        return evicted
 
     def _index(self, fund_code: str | None, dim: int) -> _FundIndex:
         key = fund_code or NO_FUND
@@ -277,7 +273,6 @@ class OnlineClusterer:
         # Evict a twentieth at once, so a full clusterer does not sort on every new cluster.
         idle_first = sorted(self.clusters.values(), key=lambda c: c.last_seen)
         for cluster in idle_first[: max(excess, len(self.clusters) // 20)]:
-            self.evicted.append(cluster.summary())
             self._index(cluster.fund_code, len(cluster.mean)).remove(cluster.id)
             del self.clusters[cluster.id]
 
