@@ -69,6 +69,26 @@ def retire(settings: Settings, incident_id: int) -> bool:
     return published.remove_entry_file(settings, name_of(incident_id))
 
 
+def asked_before(settings: Settings, incident_id: int, text: str) -> list[int]:
+    """Earlier incidents whose published answer asks the question ``text`` (incident ``incident_id``'s entry) asks, for
+    the same funds: the surge came back. Both answers serving, the bot would offer investors the same question twice,
+    or last time's answer alone, so the new one supersedes them. One asks what the other does when either's question
+    is one of the other's phrasings."""
+    [new] = parse_text(text, published.PREFIX + name_of(incident_id)).entries
+    asks = {phrasing_key(p) for p in new.phrasings}
+    folder = published.published_dir(settings) / FOLDER
+    earlier = []
+    for path in sorted(folder.glob("incident-*.md")) if folder.is_dir() else []:
+        number = re.fullmatch(r"incident-(\d+)\.md", path.name)
+        if number is None or int(number.group(1)) >= incident_id:
+            continue
+        for old in parse_text(path.read_text(encoding="utf-8"), published.PREFIX + f"{FOLDER}/{path.name}").entries:
+            same = phrasing_key(old.question) in asks or phrasing_key(new.question) in map(phrasing_key, old.phrasings)
+            if same and old.funds == new.funds:
+                earlier.append(int(number.group(1)))
+    return earlier
+
+
 def _one_line(text: str) -> str:
     # A phrasing or heading is one line; markup that would change the structure is flattened.
     flat = re.sub(r"\s+", " ", text).strip()

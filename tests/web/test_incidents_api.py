@@ -21,12 +21,18 @@ def api(make_api: MakeApi, tmp_path: Path) -> Api:
     return make_api(kb_dir=tmp_path / "faq")  # published answers must never be written here
 
 
-def _incident(api: Api, conversation_ids: list[str], team: str = "investor-relations") -> int:
+def _incident(
+    api: Api,
+    conversation_ids: list[str],
+    team: str = "investor-relations",
+    key: str = "i1",
+    label: str = "Why did fund 900001 drop 5% today?",
+) -> int:
     db = Database.from_url(database_url("", api.settings.data_dir))
     try:
         with db.session(write=True) as session:
             row = Incident(
-                key="i1", cluster_id="c1", label="Why did fund 900001 drop 5% today?", fund_code="900001",
+                key=key, cluster_id="c1", label=label, fund_code="900001",
                 team_id=team, status=IncidentStatus.OPEN, started_at=T0, detected_at=T0, count=34, baseline=0.4,
                 samples=["why did 900001 fall today", "900001 dropped 5%?"],
                 series=[["2026-11-26 13:55:00", 0, 0.4], ["2026-11-26 14:00:00", 22, 0.5]],
@@ -106,3 +112,26 @@ def test_every_incident_action_is_in_the_audit_log(api: Api) -> None:
     lead.request("post", f"/api/v1/staff/incidents/{incident}/close", json={})
     actions = [e["action"] for e in lead.request("get", "/api/v1/staff/audit").json()["entries"]]
     assert {"incident_answer", "incident_close"} <= set(actions)
+
+
+def test_answering_a_surge_that_came_back_supersedes_the_earlier_answer_to_the_same_question(api: Api) -> None:
+    """Both answers serving, the bot offered investors "Why did fund 900001 drop 5% today?" twice, or last time's
+    answer alone. Another question's answer, and another team's, stay."""
+    last_week = _incident(api, [])
+    other_question = _incident(api, [], key="i2", label="Can I still redeem fund 900001?")
+    other_team = _incident(api, [], team="trading-desk", key="i3")
+    today = _incident(api, [], key="i4")
+    ivy, tom = _staff(api, "ivy"), _staff(api, "tom", team="trading-desk")
+    for staff, earlier in ((ivy, last_week), (ivy, other_question), (tom, other_team)):
+        staff.request("post", f"/api/v1/staff/incidents/{earlier}/answer", json={"answer": "Last week's answer."})
+    published = ivy.request("post", f"/api/v1/staff/incidents/{today}/answer", json={"answer": "Today's answer."})
+    assert published.status_code == 200, published.text
+    folder = published_dir(api.settings) / "incidents"
+    assert sorted(path.name for path in folder.glob("*.md")) == sorted(
+        f"incident-{n}.md" for n in (other_question, other_team, today)
+    )
+    statuses = {i["id"]: i["status"] for i in ivy.request("get", "/api/v1/staff/incidents?all=1").json()["incidents"]}
+    assert statuses[last_week] == "closed" and statuses[other_question] == "answered" and statuses[today] == "answered"
+    entries = _staff(api, "lea", role="lead").request("get", "/api/v1/staff/audit").json()["entries"]
+    [closing] = [e for e in entries if e["action"] == "incident_close"]
+    assert closing["detail"]["superseded_by"] == today and closing["detail"]["incident"] == last_week

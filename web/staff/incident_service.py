@@ -99,7 +99,27 @@ def publish_answer(
     access.audit(
         session, user, "incident_answer", team_id=incident.team_id, incident=incident.id, update=not first_answer
     )
-    return [_changed(session, incident), *_push(session, incident, now)]
+    superseded = _supersede(session, user, incident, text, settings, now)
+    return [_changed(session, incident), *superseded, *_push(session, incident, now)]
+
+
+def _supersede(
+    session: Session, user: StaffUser, incident: Incident, text: str, settings: Settings, now: datetime
+) -> list[Event]:
+    """Earlier incidents of the user's teams that asked the same question (incident_faq.asked_before): their answers
+    are retired and they are closed, so the bot gives the new answer alone."""
+    events = []
+    for earlier_id in incident_faq.asked_before(settings, incident.id, text):
+        earlier = incident_rows.get(session, earlier_id)
+        if earlier is None or earlier.team_id not in access.visible_teams(user, [earlier.team_id]):
+            continue  # another team's: theirs to retire
+        retired = incident_faq.retire(settings, earlier.id)
+        if earlier.status is not IncidentStatus.CLOSED:
+            earlier.status, earlier.closed_at = IncidentStatus.CLOSED, now
+        access.audit(session, user, "incident_close", team_id=earlier.team_id, incident=earlier.id, retired=retired,
+                     superseded_by=incident.id)  # fmt: skip
+        events.append(_changed(session, earlier))
+    return events
 
 
 def close(
