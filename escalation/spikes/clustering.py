@@ -14,8 +14,7 @@ centroids of one fund drift together, the younger cluster is absorbed by the old
 Memory is bounded: a cluster keeps its centroid, counts, a per-day count history, its label (the member closest
 to the centroid so far, with its vector) and a small reservoir of sample questions, never every member; beyond
 ``max_clusters`` the longest-idle clusters are forgotten (a question like theirs founds a new one; their questions
-stay in the question log). Vectors are given
-unit-normalised (the matcher's embedding) and are never recomputed.
+stay in the question log). Vectors are given unit-normalised (the matcher's embedding) and are never recomputed.
 """
 
 from __future__ import annotations

@@ -80,12 +80,13 @@ def asked_before(settings: Settings, incident_id: int, text: str) -> list[int]:
     earlier = []
     for path in sorted(folder.glob("incident-*.md")) if folder.is_dir() else []:
         number = re.fullmatch(r"incident-(\d+)\.md", path.name)
-        if number is None or int(number.group(1)) >= incident_id:
+        other = int(number.group(1)) if number else incident_id
+        if other >= incident_id:
             continue
-        for old in parse_text(path.read_text(encoding="utf-8"), published.PREFIX + f"{FOLDER}/{path.name}").entries:
+        for old in parse_text(path.read_text(encoding="utf-8"), published.PREFIX + name_of(other)).entries:
             same = phrasing_key(old.question) in asks or phrasing_key(new.question) in map(phrasing_key, old.phrasings)
             if same and old.funds == new.funds:
-                earlier.append(int(number.group(1)))
+                earlier.append(other)
     return earlier
 
 

@@ -106,15 +106,15 @@ class SpikeWatch:
         self._saved_at = time.monotonic()
 
     def start(self) -> None:
-        if self.detect:  # a state file lost, unreadable or older than the database must not reuse an incident's key
-            with self.db.session() as session:
-                taken = question_log.last_incident_number(session)
-            self.pipeline.next_incident = max(self.pipeline.next_incident, taken + 1)
         self.sync_status()
-        with self._lock:  # open in the saved state with no row: the database refused it until the last stop
-            for key, spike in self.pipeline.incidents.items():
-                if self.detect and spike.open and key not in self._status:
-                    self._unfiled[key] = _utc(spike.detected_at, self.zone)
+        if self.detect:
+            with self.db.session() as session:  # a state file lost, unreadable or older than the database ...
+                taken = question_log.last_incident_number(session)
+            with self._lock:
+                self.pipeline.next_incident = max(self.pipeline.next_incident, taken + 1)  # ... reuses no key
+                for key, spike in self.pipeline.incidents.items():  # open, no row: refused until the last stop
+                    if spike.open and key not in self._status:
+                        self._unfiled[key] = _utc(spike.detected_at, self.zone)
         self._writer.start()
 
     def close(self) -> None:

@@ -16,8 +16,13 @@ def visible_teams(user: StaffUser, all_teams: Iterable[str]) -> list[str]:
     return sorted(all_teams) if user.role is StaffRole.ADMIN else user.team_ids
 
 
+def in_team(user: StaffUser, team_id: str) -> bool:
+    """The user works ``team_id``'s queue (an admin works every queue)."""
+    return user.role is StaffRole.ADMIN or team_id in user.team_ids
+
+
 def require_team(user: StaffUser, team_id: str) -> None:
-    if user.role is not StaffRole.ADMIN and team_id not in user.team_ids:
+    if not in_team(user, team_id):
         raise NotAllowed("That conversation belongs to another team's queue.", code="other_team")
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,14 +16,23 @@ from funddesk.db import Database, make_engine, migrate
 
 ROUTER = Router(frozenset({"desk", "ir"}), {"900001": "ir"}, "desk")
 T0 = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # a Monday, 09:30 in Shanghai
-rng = np.random.default_rng(0)
-TOPICS = rng.normal(size=(6, 32)).astype(np.float32)
 
 
-def vector(topic: int) -> np.ndarray:
-    noisy = TOPICS[topic] + rng.normal(scale=0.05, size=32).astype(np.float32)
-    unit: np.ndarray = noisy / np.linalg.norm(noisy)  # numpy's stubs give this arithmetic Any
-    return unit
+def topic_vectors(seed: int = 0) -> Callable[[int], np.ndarray]:
+    """A question of topic 0-5 as a unit vector near that topic's, drawn from a generator seeded with ``seed``: a
+    stream built from a fresh one is the same on every run, whatever other tests drew."""
+    rng = np.random.default_rng(seed)
+    topics = rng.normal(size=(6, 32)).astype(np.float32)
+
+    def vector(topic: int) -> np.ndarray:
+        noisy = topics[topic] + rng.normal(scale=0.05, size=32).astype(np.float32)
+        unit: np.ndarray = noisy / np.linalg.norm(noisy)  # numpy's stubs give this arithmetic Any
+        return unit
+
+    return vector
+
+
+vector = topic_vectors()  # shared by the tests that only need questions near their topic
 
 
 def spike_database(tmp_path: Path, name: str = "spikes.sqlite3") -> Database:

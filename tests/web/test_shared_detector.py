@@ -13,7 +13,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select, text
 
@@ -29,7 +28,7 @@ from escalation.staff.teams import TeamConfig
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, make_engine, migrate
 from funddesk.settings import Settings
 from tests.web.db_fixtures import POSTGRES_URL, postgres_schema
-from tests.web.spike_watch_helpers import ROUTER, T0, spike_database
+from tests.web.spike_watch_helpers import ROUTER, T0, spike_database, topic_vectors
 
 pytestmark = pytest.mark.integration
 BURST = 40
@@ -37,14 +36,7 @@ BURST = 40
 
 def stream() -> list[Asked]:
     """Two quiet hours of five usual topics, then 40 investors in 10 minutes asking why fund 900001 dropped."""
-    rng = np.random.default_rng(0)
-    topics = rng.normal(size=(6, 32)).astype(np.float32)
-
-    def vector(topic: int) -> np.ndarray:
-        noisy = topics[topic] + rng.normal(scale=0.05, size=32).astype(np.float32)
-        unit: np.ndarray = noisy / np.linalg.norm(noisy)  # numpy's stubs give this arithmetic Any
-        return unit
-
+    vector = topic_vectors(0)
     asked = []
     for slot in range(2 * 12):
         for topic in range(1, 6):  # distinct moments: event order is the stream's order

@@ -108,18 +108,12 @@ def _supersede(
 ) -> list[Event]:
     """Earlier incidents of the user's teams that asked the same question (incident_faq.asked_before): their answers
     are retired and they are closed, so the bot gives the new answer alone."""
-    events = []
-    for earlier_id in incident_faq.asked_before(settings, incident.id, text):
-        earlier = incident_rows.get(session, earlier_id)
-        if earlier is None or earlier.team_id not in access.visible_teams(user, [earlier.team_id]):
-            continue  # another team's: theirs to retire
-        retired = incident_faq.retire(settings, earlier.id)
-        if earlier.status is not IncidentStatus.CLOSED:
-            earlier.status, earlier.closed_at = IncidentStatus.CLOSED, now
-        access.audit(session, user, "incident_close", team_id=earlier.team_id, incident=earlier.id, retired=retired,
-                     superseded_by=incident.id)  # fmt: skip
-        events.append(_changed(session, earlier))
-    return events
+    earlier = (incident_rows.get(session, i) for i in incident_faq.asked_before(settings, incident.id, text))
+    return [
+        _close(session, user, e, retire=True, settings=settings, now=now, superseded_by=incident.id)
+        for e in earlier
+        if e is not None and access.in_team(user, e.team_id)  # another team's is theirs to retire
+    ]
 
 
 def close(
@@ -128,10 +122,26 @@ def close(
     incident = find(session, user, incident_id)
     if incident.status is IncidentStatus.CLOSED:
         raise Conflict("The incident is already closed.", code="incident_closed")
-    incident.status, incident.closed_at = IncidentStatus.CLOSED, now
+    return [_close(session, user, incident, retire=retire, settings=settings, now=now)]
+
+
+def _close(
+    session: Session,
+    user: StaffUser,
+    incident: Incident,
+    *,
+    retire: bool,
+    settings: Settings,
+    now: datetime,
+    **detail: Any,
+) -> Event:
+    """Close ``incident`` (one closed already keeps its time) and, with ``retire``, remove its published answer."""
+    if incident.status is not IncidentStatus.CLOSED:
+        incident.status, incident.closed_at = IncidentStatus.CLOSED, now
     retired = retire and incident_faq.retire(settings, incident.id)
-    access.audit(session, user, "incident_close", team_id=incident.team_id, incident=incident.id, retired=retired)
-    return [_changed(session, incident)]
+    access.audit(session, user, "incident_close", team_id=incident.team_id, incident=incident.id, retired=retired,
+                 **detail)  # fmt: skip
+    return _changed(session, incident)
 
 
 def _push(session: Session, incident: Incident, now: datetime) -> list[Event]:

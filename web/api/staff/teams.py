@@ -31,7 +31,7 @@ async def queues(request: WebRequest) -> HTTPResponse:
 
     def load(session: Session) -> dict[str, Any]:
         moment = now()
-        visible = [team for team in accounts.teams(session) if team.id in access.visible_teams(user, [team.id])]
+        visible = [team for team in accounts.teams(session) if access.in_team(user, team.id)]
         rows = open_rows(session, [team.id for team in visible])
         online = accounts.online_counts(session, [team.id for team in visible], moment)
         out = [
