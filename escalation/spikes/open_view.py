@@ -7,9 +7,10 @@ filed under its cluster, and a new question belongs to the incident when it is a
 clusterer asks of a cluster's members. An incident raised by an FAQ entry's series takes the questions matched to
 that entry instead, whatever their embedding (its cluster may hold many topics), as does one whose questions were
 mostly matched to one entry (escalation/spikes/surge.py). It is a few seconds behind the
-worker, as the worker is behind the log. An answered incident owes nobody a holding reply, so the view leaves it out:
-staff often leave one open for good, and the next surge of its question, a new incident, must not find the old one
-(escalation/spikes/answered.py), nor every refresh reload each incident ever answered.
+worker, as the worker is behind the log. An answered incident owes nobody a holding reply, and neither does one whose
+surge is over, so the view leaves both out: staff often leave one open for good, and the next surge of its question,
+a new incident, must not find the old one (escalation/spikes/surge_end.py), nor every refresh reload each incident
+ever answered.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class OpenIncidents:
                 Incident.status,
                 Incident.cluster_id,
                 Incident.evidence,
-            ).where(Incident.status == IncidentStatus.OPEN)
+            ).where(Incident.status == IncidentStatus.OPEN, Incident.surge_ended_at.is_(None))
         ).all()
         fresh = []
         for key, label, fund_code, status, cluster_id, evidence in rows:

@@ -112,6 +112,12 @@ def insert_incident_if_absent(session: Session, row: dict[str, Any]) -> bool:
     return session.execute(statement.returning(Incident.id)).first() is not None
 
 
+def mark_surge_ended(session: Session, keys: list[str], at: datetime) -> None:
+    """Record when these incidents' surges ended; a row keeps the first end recorded."""
+    ended = Incident.key.in_(keys) & Incident.surge_ended_at.is_(None)
+    session.execute(update(Incident).where(ended).values(surge_ended_at=at))
+
+
 def file_earlier(session: Session, incident_id: int, clusters: list[str], since: datetime) -> None:
     """The questions of ``clusters`` asked since ``since`` and filed under no incident go under this one, and their
     conversations are linked to it: those who asked before the spike was detected get the answer too."""

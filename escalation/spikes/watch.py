@@ -21,17 +21,17 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import select, update
 
 from escalation.analytics import rollup
-from escalation.spikes import answered, incident_webhook, question_log
+from escalation.spikes import incident_webhook, question_log, surge_end
+from escalation.spikes.filed_incident import Filed, incident_row, utc
 from escalation.spikes.open_view import OpenIncidents
 from escalation.spikes.pipeline import PipelineConfig, QuestionPipeline, Spike
 from escalation.spikes.pipeline import Question as PipelineQuestion
@@ -44,6 +44,10 @@ log = logging.getLogger("escalation.spikes.watch")
 FLUSH_EVERY = 0.5  # seconds between writer passes
 SAVE_EVERY = 30.0  # seconds between state snapshots
 MAX_UNWRITTEN = 100_000  # questions kept in memory while the database is away (a few minutes of a surge)
+
+
+class IncidentsUnwritten(RuntimeError):
+    """The questions are written, but the database still refuses some incidents' rows: each pass tries again."""
 
 
 @dataclass(frozen=True)
@@ -106,16 +110,25 @@ class SpikeWatch:
         self._saved_at = time.monotonic()
 
     def start(self) -> None:
-        self.sync_status()
         if self.detect:
-            with self.db.session() as session:  # a state file lost, unreadable or older than the database ...
-                taken = question_log.last_incident_number(session)
-            with self._lock:
-                self.pipeline.next_incident = max(self.pipeline.next_incident, taken + 1)  # ... reuses no key
-                for key, spike in self.pipeline.incidents.items():  # open, no row: refused until the last stop
-                    if spike.open and key not in self._status:
-                        self._unfiled[key] = _utc(spike.detected_at, self.zone)
+            self.resume()
+        else:
+            self.sync_status()
         self._writer.start()
+
+    def resume(self, *, renumber: bool = True) -> None:
+        """Before detecting on a restored state: read what staff did, file on the next pass each open incident that
+        has no row (the database refused it until the last stop), and with ``renumber`` number new incidents after
+        the keys already taken (a state lost, unreadable or older than the database reuses none; the elected
+        detector replaying the log from its snapshot must decide the same keys again)."""
+        self.sync_status()
+        with self.db.session() as session:
+            taken = question_log.last_incident_number(session) if renumber else 0
+        with self._lock:
+            self.pipeline.next_incident = max(self.pipeline.next_incident, taken + 1)
+            for key, spike in self.pipeline.incidents.items():
+                if spike.open and key not in self._status:
+                    self._unfiled[key] = utc(spike.detected_at, self.zone)
 
     def close(self) -> None:
         self._stop.set()
@@ -215,21 +228,7 @@ class SpikeWatch:
 
     def _file(self, spike: Spike, moment: datetime) -> None:
         team = self._team(spike)
-        row: dict[str, Any] = dict(
-            key=spike.id,
-            cluster_id=spike.cluster_id,
-            label=spike.label,
-            fund_code=spike.fund_code,
-            team_id=team,
-            status=IncidentStatus.OPEN,
-            started_at=_utc(spike.started_at, self.zone),
-            detected_at=moment,
-            count=spike.count,
-            baseline=spike.baseline,
-            samples=list(spike.samples),
-            series=[list(point) for point in spike.series],
-            evidence=asdict(spike.evidence) if spike.evidence is not None else None,
-        )
+        row = incident_row(spike, team, moment, self.zone)
         with self.db.session(write=True) as session:
             won = question_log.insert_incident_if_absent(session, row)
         self._status[spike.id] = IncidentStatus.OPEN
@@ -279,7 +278,7 @@ class SpikeWatch:
         unfiled = self._file_unfiled() if self._unfiled else []
         self._write_questions()
         if unfiled:
-            raise RuntimeError(f"incidents {unfiled} are not written yet: the next pass retries")
+            raise IncidentsUnwritten(f"incidents {unfiled} are not written yet: the next pass retries")
 
     def _write_questions(self) -> None:
         batch, self._unwritten = self._unwritten, []
@@ -305,7 +304,7 @@ class SpikeWatch:
         # writers of a process take turns on one lock, and every other process would find the database locked).
         keys = {key for _, _, key in batch if key} | backfill
         with self._lock:
-            spikes = {key: _Filed.of(spike, self.zone) for key in keys if (spike := self.pipeline.incidents.get(key))}
+            spikes = {key: Filed.of(spike, self.zone) for key in keys if (spike := self.pipeline.incidents.get(key))}
         with self.db.session(write=True) as session:
             ids = question_log.incident_ids(session, keys)
             logged = [
@@ -334,9 +333,9 @@ class SpikeWatch:
                 session.execute(update(Incident).where(Incident.id == ids[key]).values(**values))
 
     def sync_status(self) -> None:
-        """What staff did in the console: answered incidents stop the holding reply and end with their surge, closed
-        ones end, also those closed while this process was down. An open incident without a row yet (being opened, or
-        not written yet) stays open."""
+        """What staff did in the console and what the surge did: answered incidents stop the holding reply; closed
+        ones end, also those closed while this process was down; those whose surge is over end too, answered or not,
+        and their rows say when (surge_end.py). An open incident without a row yet stays open."""
         with self._lock:
             mine = [key for key, spike in self.pipeline.incidents.items() if spike.open]
         with self.db.session() as session:
@@ -344,28 +343,15 @@ class SpikeWatch:
             rows = session.execute(select(Incident.key, Incident.status).where(wanted))
             known = {key: status for key, status in rows}
         with self._lock:
-            for key in mine:
-                status = known.get(key)
-                over = status is IncidentStatus.ANSWERED and answered.surge_over(self.pipeline, key)
-                if (status is IncidentStatus.CLOSED or over) and self.pipeline.incidents[key].open:
-                    self.pipeline.close(key)  # closed by staff, or answered and its surge is over (answered.py)
+            closed, over = surge_end.done_with(self.pipeline, known)
+            ended = utc(self.pipeline.bank.start_of(self.pipeline.bank.bucket or 0).isoformat(), self.zone)
+        if over:  # recorded first: should the write fail, the next pass decides again
+            with self.db.session(write=True) as session:
+                question_log.mark_surge_ended(session, over, ended)
+        with self._lock:
+            for key in closed + over:
+                self.pipeline.close(key)
             self._status.update(known)
-
-
-@dataclass(frozen=True)
-class _Filed:
-    """What the pipeline knows of an incident, as its row stores it (read under the pipeline's lock)."""
-
-    count: int
-    samples: list[str]
-    series: list[list[Any]]
-    clusters: list[str]
-    started: datetime  # UTC
-
-    @classmethod
-    def of(cls, spike: Spike, zone: ZoneInfo) -> _Filed:
-        series = [list(point) for point in spike.series]
-        return cls(spike.count, list(spike.samples), series, list(spike.clusters), _utc(spike.started_at, zone))
 
 
 def pipeline_config(warmup_minutes: float) -> PipelineConfig:
@@ -391,7 +377,3 @@ def _question_row(asked: Asked, cluster_id: str | None, incident_id: int | None,
         incident_id=incident_id,
         team_id=team_id,
     )
-
-
-def _utc(local: str, zone: ZoneInfo) -> datetime:
-    return datetime.fromisoformat(local).replace(tzinfo=zone).astimezone(UTC)

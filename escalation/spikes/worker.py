@@ -27,7 +27,7 @@ from escalation.spikes import question_log
 from escalation.spikes.election import Leadership
 from escalation.spikes.question_log import Position, aware
 from escalation.spikes.state_file import restore
-from escalation.spikes.watch import Asked, SpikeWatch
+from escalation.spikes.watch import Asked, IncidentsUnwritten, SpikeWatch
 from funddesk.db import Database, Question
 
 log = logging.getLogger("escalation.spikes.worker")
@@ -95,7 +95,10 @@ class DetectorWorker:
                 opened += len(watch.observe(asked).opened)
             self.position = (asked.moment, row_id)
             self._read_id = max(self._read_id, row_id)
-        watch.flush()
+        try:
+            watch.flush()
+        except IncidentsUnwritten as refused:  # stepping down would only read it all again and be refused again
+            log.error("spike detector: %s", refused)
         watch.sync_status()
         if opened and self.on_opened is not None:
             self.on_opened(opened)
@@ -125,13 +128,11 @@ class DetectorWorker:
                 # server that runs takes the lead within seconds), so none logged a question.
                 watch.pipeline = restore(snapshot.state, watch.pipeline.config, watch.local(watch.clock()))
                 self.position = snapshot.position
-            else:  # the first leader: go on from what an in-line detector filed, numbering incidents after its own
+            else:  # the first leader: go on from what an in-line detector filed (resume numbers after its incidents)
                 self.position = question_log.filed_up_to(session)
-                taken = question_log.last_incident_number(session)
-                watch.pipeline.next_incident = max(watch.pipeline.next_incident, taken + 1)
         self._checked_id = self._read_id = self.position[1]
         log.info("spike detector: reading the question log from %s (question %d)", *self.position)
-        watch.sync_status()
+        watch.resume(renumber=snapshot is None)  # and files what the snapshot holds that the database refused
         self.watch = watch
         if snapshot is None:
             self.save()

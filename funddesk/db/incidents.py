@@ -94,6 +94,9 @@ class Incident(Base):
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the detector saw its surge end (escalation/spikes/answered.py): from then on an unanswered incident holds
+    # no asker, and the next surge of its question is a new incident. None while it lasts, and in older rows.
+    surge_ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[Created]
     updated_at: Mapped[Updated]
 

@@ -101,3 +101,18 @@ def test_an_answered_incident_left_open_gives_way_to_the_next_surge_of_its_quest
     assert found is not None and found.key == "i2"
     found = view.find(SHARED, None)
     assert found is not None and found.key == "i3"
+
+
+def test_an_unanswered_incident_whose_surge_is_over_holds_no_asker(tmp_path: Path) -> None:
+    """Before, an incident nobody answered held its askers from every server that does not lead, however long after
+    its surge, for as long as nobody in the console acted."""
+    db = database(tmp_path)
+    with db.session(write=True) as session:
+        over = incident("i1", {"trigger": "entry", "entry": "zh-redemption-arrival"})
+        over.surge_ended_at = NOW
+        session.add(over)
+        session.add(Question(asked_at=NOW, text="q", lang="zh", embedding=SHARED.tobytes(), cluster_id="c1"))
+    view = OpenIncidents(threshold=0.72)
+    with db.session() as session:
+        view.refresh(session)
+    assert view.find(SHARED, None, "zh-redemption-arrival") is None and view.incidents == []

@@ -44,13 +44,14 @@ def spike_database(tmp_path: Path, name: str = "spikes.sqlite3") -> Database:
     return database
 
 
-def watch(db: Database, tmp_path: Path) -> SpikeWatch:
+def watch(db: Database, tmp_path: Path, *, detect: bool = True) -> SpikeWatch:
     return SpikeWatch(
         db,
         router=ROUTER,
         team_of_entry=lambda entry_id: "ir" if entry_id == "nav" else None,
         state_file=tmp_path / "spikes.json",
         config=pipeline_config(0),
+        detect=detect,
     )
 
 

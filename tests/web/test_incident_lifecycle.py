@@ -15,9 +15,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from escalation.spikes import question_log
-from escalation.spikes.watch import SpikeWatch
+from escalation.spikes.question_log import aware
+from escalation.spikes.watch import Asked, SpikeWatch
+from escalation.spikes.worker import DetectorWorker
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, engine
-from tests.web.spike_watch_helpers import T0, burst_about_900001, quiet_traffic, spike_database, watch
+from tests.web.spike_watch_helpers import T0, burst_about_900001, quiet_traffic, spike_database, vector, watch
 
 
 @pytest.fixture
@@ -156,6 +158,41 @@ def test_an_incident_answered_while_its_surge_goes_on_keeps_taking_its_askers(db
     assert not any(o.holding for o in go_on + later)  # the published answer serves them
 
 
+def test_an_unanswered_incident_stops_holding_its_askers_once_its_surge_is_over(db: Database, tmp_path: Path) -> None:
+    """Before, its askers were told the team was preparing an answer "right now" for as long as nobody in the console
+    acted, days after the surge; and the question's next surge joined it and paged nobody."""
+    spikes = watch(db, tmp_path)
+    first = burst_about_900001(spikes, quiet_traffic(spikes, T0, 2))
+    spikes.flush()
+    moment = quiet_traffic(spikes, T0 + timedelta(days=1), 3)
+    spikes.sync_status()
+    later = spikes.observe(Asked("why did 900001 drop?", "en", vector(0), "later", "900001", "nav", moment=moment))
+    seen = burst_about_900001(spikes, moment + timedelta(minutes=5), prefix="next")
+    spikes.close()
+    assert first[-1].holding and (later.incident, later.holding) == (None, False)  # the FAQ answers it again
+    assert [o.opened for o in seen if o.opened] == [("i2",)] and seen[-1].holding
+    with db.session() as session:
+        rows = {row.key: row for row in session.scalars(select(Incident))}
+    assert rows["i1"].status is IncidentStatus.OPEN  # staff still see it, and may still answer its askers
+    ended = rows["i1"].surge_ended_at
+    assert ended is not None and T0 + timedelta(days=1) < aware(ended) <= moment
+    assert rows["i2"].surge_ended_at is None
+
+
+def test_an_unanswered_incident_holds_its_askers_while_its_surge_goes_on(db: Database, tmp_path: Path) -> None:
+    spikes = watch(db, tmp_path)
+    moment = quiet_traffic(spikes, T0, 2)
+    burst_about_900001(spikes, moment)
+    spikes.flush()
+    spikes.sync_status()
+    go_on = burst_about_900001(spikes, moment + timedelta(minutes=10), prefix="more")
+    spikes.sync_status()
+    spikes.close()
+    assert all(o.incident == "i1" and o.holding for o in go_on)
+    with db.session() as session:
+        assert session.scalar(select(Incident.surge_ended_at)) is None
+
+
 def test_an_incident_whose_row_the_database_keeps_refusing_never_stops_the_question_log(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -175,6 +212,39 @@ def test_an_incident_whose_row_the_database_keeps_refusing_never_stops_the_quest
         assert session.scalar(select(func.count()).select_from(Incident)) == 0
     monkeypatch.setattr(question_log, "insert_incident_if_absent", insert)
     spikes.close()
+    with db.session() as session:  # filed at last, with everyone who asked in its surge
+        assert session.scalar(select(Incident.key)) == "i1"
+        assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
+
+
+def test_the_elected_detector_keeps_leading_while_the_database_refuses_an_incident_and_the_next_leader_files_it(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the refusal failed the leader's pass before its snapshot: it stepped down, and every pass after it read
+    the whole log since the last snapshot again, to be refused again. A snapshot taken meanwhile held the incident,
+    and the next leader never filed it."""
+    front = watch(db, tmp_path, detect=False)
+    burst_about_900001(front, quiet_traffic(front, T0, 2))
+    front.flush()
+    insert = question_log.insert_incident_if_absent
+
+    def refused(session: Any, row: Any) -> bool:
+        raise ValueError("a row this database will not take")
+
+    monkeypatch.setattr(question_log, "insert_incident_if_absent", refused)
+    leader = DetectorWorker(db, lambda: watch(db, tmp_path))
+    assert leader.step() == 2 * 12 * 5 + 40 and leader.step() == 0  # no pass failed, nothing was read twice
+    with db.session() as session:
+        snapshot = question_log.load_snapshot(session, leader.name)
+        assert snapshot is not None and snapshot.position[1] == 2 * 12 * 5 + 40
+        assert session.scalar(select(func.count()).where(Question.cluster_id.is_(None))) == 0
+        assert session.scalar(select(func.count()).select_from(Incident)) == 0
+    leader.close()
+    monkeypatch.setattr(question_log, "insert_incident_if_absent", insert)
+    successor = DetectorWorker(db, lambda: watch(db, tmp_path))
+    successor.step()
+    successor.close()
+    front.close()
     with db.session() as session:  # filed at last, with everyone who asked in its surge
         assert session.scalar(select(Incident.key)) == "i1"
         assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ def _incident(
     team: str = "investor-relations",
     key: str = "i1",
     label: str = "Why did fund 900001 drop 5% today?",
+    surge_ended_at: datetime | None = None,
 ) -> int:
     db = Database.from_url(database_url("", api.settings.data_dir))
     try:
@@ -36,6 +37,7 @@ def _incident(
                 team_id=team, status=IncidentStatus.OPEN, started_at=T0, detected_at=T0, count=34, baseline=0.4,
                 samples=["why did 900001 fall today", "900001 dropped 5%?"],
                 series=[["2026-11-26 13:55:00", 0, 0.4], ["2026-11-26 14:00:00", 22, 0.5]],
+                surge_ended_at=surge_ended_at,
             )  # fmt: skip
             session.add(row)
             session.flush()
@@ -84,6 +86,19 @@ def test_a_published_answer_becomes_a_valid_faq_entry_and_reaches_those_who_aske
     assert history[-1]["role"] == "bot" and history[-1]["text"] == answer
     other = api.request("get", f"/api/v1/conversations/{busy}/messages", headers=busy_auth).json()["messages"]
     assert all(m["text"] != answer for m in other)
+
+
+def test_an_answer_published_after_the_surge_ended_still_reaches_those_who_asked_during_it(api: Api) -> None:
+    asked, auth = api.start()
+    incident = _incident(api, [asked], surge_ended_at=T0 + timedelta(hours=1))
+    ivy = _staff(api, "ivy")
+    shown = ivy.request("get", f"/api/v1/staff/incidents/{incident}").json()
+    assert (shown["status"], shown["surge_ended_at"]) == ("open", "2026-11-26T07:00:00Z")
+    answer = "The fund's NAV fell with the CSI 300 index today."
+    published = ivy.request("post", f"/api/v1/staff/incidents/{incident}/answer", json={"answer": answer})
+    assert published.status_code == 200, published.text
+    history = api.request("get", f"/api/v1/conversations/{asked}/messages", headers=auth).json()["messages"]
+    assert history[-1]["role"] == "bot" and history[-1]["text"] == answer
 
 
 def test_an_answer_that_would_break_the_faq_is_refused_and_nothing_is_written(api: Api) -> None:

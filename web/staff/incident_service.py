@@ -41,6 +41,7 @@ def incident_json(row: IncidentRow) -> dict[str, Any]:
         "answer": incident.answer,
         "answered_at": iso(incident.answered_at),
         "closed_at": iso(incident.closed_at),
+        "surge_ended_at": iso(incident.surge_ended_at),  # the bot holds its askers no longer, answered or not
         "chart": f"/api/v1/staff/incidents/{incident.id}/chart.svg",
     }
 

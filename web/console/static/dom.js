@@ -136,6 +136,8 @@ var T = {
     others: "the other questions {others} against {expected} expected",
     answeredAt: "Answered",
     closedAt: "Closed",
+    surgeEnded: "Surge over",
+    surgeEndedOpen: "investors asking now get the FAQ's answer; an answer you publish reaches those who asked during it",
     chart: "Questions per 5 minutes (bars) against the expected baseline (line)",
     samples: "What investors are asking",
     published: "Published answer",

@@ -167,6 +167,11 @@ function IncidentDetail(app, changed) {
     return (value >= 10 ? value.toFixed(0) : String(Number(value.toPrecision(2)))) + "%";
   }
 
+  function surgeEnded(incident) {
+    var when = dateTime(incident.surge_ended_at);
+    return incident.status === "open" ? when + " · " + T.incidents.surgeEndedOpen : when;
+  }
+
   function renderFacts(incident) {
     var rows = [
       [T.incidents.team, app.teamName(incident.team_id)],
@@ -180,6 +185,7 @@ function IncidentDetail(app, changed) {
     if (e && e.share_total && e.share_expected != null) rows.push([T.incidents.share, share(e)]);
     rows.push([T.incidents.started, dateTime(incident.started_at)]);
     rows.push([T.incidents.detected, dateTime(incident.detected_at)]);
+    if (incident.surge_ended_at) rows.push([T.incidents.surgeEnded, surgeEnded(incident)]);
     if (incident.closed_at) rows.push([T.incidents.closedAt, dateTime(incident.closed_at)]);
     clear(facts);
     rows.forEach(function (row) {
