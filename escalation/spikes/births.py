@@ -69,7 +69,8 @@ class Births:
         return mean, (mean / spread if spread > 0 else float("inf"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"following": self.following, "n": self.n, "total": self.total, "squares": self.squares}
+        following = {key: list(row) for key, row in self.following.items()}  # its rows change in place
+        return {"following": following, "n": self.n, "total": self.total, "squares": self.squares}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, span: int) -> Births:

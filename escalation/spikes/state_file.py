@@ -22,9 +22,19 @@ log = logging.getLogger("escalation.spikes.watch")  # the watch's logger, as bef
 def pipeline_state(pipeline: QuestionPipeline, *, watched_until: datetime | None = None) -> str:
     """A pipeline's state as JSON; ``watched_until`` (local time) is when the process that saves it stops watching
     as far as anyone will know, should it stop now."""
+    return as_json(state_dict(pipeline, watched_until=watched_until))
+
+
+def state_dict(pipeline: QuestionPipeline, *, watched_until: datetime | None = None) -> dict[str, Any]:
+    """What ``pipeline_state`` writes, before it is JSON. It shares nothing the pipeline goes on changing, so a
+    watch takes it under its lock and writes the JSON, most of the time, after letting questions through."""
     data = pipeline.to_dict()
     if watched_until is not None:
         data["watched_until"] = watched_until.isoformat()
+    return data
+
+
+def as_json(data: dict[str, Any]) -> str:
     return json.dumps(data, default=question_log.jsonable)
 
 

@@ -35,7 +35,7 @@ from escalation.spikes.filed_incident import Filed, incident_row, utc
 from escalation.spikes.open_view import OpenIncidents
 from escalation.spikes.pipeline import PipelineConfig, QuestionPipeline, Spike
 from escalation.spikes.pipeline import Question as PipelineQuestion
-from escalation.spikes.state_file import load_state, pipeline_state, write_state_file
+from escalation.spikes.state_file import as_json, load_state, state_dict, write_state_file
 from escalation.staff.teams import Router
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question
 from funddesk.masking import mask
@@ -195,9 +195,11 @@ class SpikeWatch:
     def state(self) -> str:
         """The pipeline's state as JSON (clusters, baselines, detectors, incidents), watched until now: should this
         process stop, nobody watches until another restores it, and that time is skipped, not learned as buckets
-        nobody asked in (escalation/spikes/unwatched.py)."""
+        nobody asked in (escalation/spikes/unwatched.py). Only the copy holds the lock: questions go on being
+        answered while it is written as JSON, three quarters of the time."""
         with self._lock:
-            return pipeline_state(self.pipeline, watched_until=self.local(self.clock()))
+            data = state_dict(self.pipeline, watched_until=self.local(self.clock()))
+        return as_json(data)
 
     def save(self) -> None:
         write_state_file(self.state_file, self.state())

@@ -1,5 +1,6 @@
 """A state that a later release saved, with fields this one does not know, still reads back: a rollback keeps the
-detector's memory (its baselines and open incidents) instead of starting afresh."""
+detector's memory (its baselines and open incidents) instead of starting afresh. And the state a watch saves is a
+copy that the questions asked while it is written cannot change."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from escalation.spikes.pipeline import QuestionPipeline
-from escalation.spikes.state_file import load_state
+from escalation.spikes.state_file import as_json, load_state, state_dict
 from tests.unit.test_fund_surges import scattered_week
 
 
@@ -50,3 +51,17 @@ def test_a_stored_incident_that_lacks_a_field_this_release_needs_is_still_refuse
     del saved["incidents"][0]["label"]
     with pytest.raises(TypeError):
         QuestionPipeline.from_dict(saved)
+
+
+def test_the_state_a_watch_copies_under_its_lock_shares_nothing_the_pipeline_goes_on_changing() -> None:
+    """The watch writes the copy as JSON after letting questions through again. Before, the births being followed
+    were the pipeline's own rows, which the questions asked meanwhile changed."""
+    questions, burst_at = scattered_week(entries=True)
+    pipeline = QuestionPipeline()
+    taken: dict[str, Any] | None = None
+    for question in questions:
+        if taken is None and question.moment > burst_at:
+            taken = state_dict(pipeline)
+            as_taken = as_json(taken)
+        pipeline.add(question)
+    assert taken is not None and as_json(taken) == as_taken
