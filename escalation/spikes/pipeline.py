@@ -73,7 +73,7 @@ class Spike:
     entries: dict[str, int] = field(default_factory=dict)  # matched FAQ entries (their team owns the incident)
     conversations: list[str] = field(default_factory=list)
     clusters: list[str] = field(default_factory=list)  # every cluster attached (linked or merged)
-    open: bool = True
+    open: bool = True  # always, since closing forgets it; read by releases before 2026-12-07, which kept closed ones
     evidence: Evidence | None = None
 
 
@@ -144,9 +144,8 @@ class QuestionPipeline:
         self._refresh_charts()
         return [incident for alarm in alarms if (incident := self._on_alarm(alarm)) is not None]
 
-    def close(self, incident_id: str) -> None:
-        incident = self.incidents[incident_id]
-        incident.open = False
+    def close(self, incident_id: str) -> None:  # done with it (surge_end.py): its row stays, the state forgets it
+        incident = self.incidents.pop(incident_id)
         for cluster_id in incident.clusters:
             self.open_by_cluster.pop(cluster_id, None)
         for entry in [e for e, i in self.open_by_entry.items() if i == incident_id]:
@@ -384,7 +383,7 @@ class QuestionPipeline:
         pipeline = cls(config)
         pipeline.clusterer = OnlineClusterer.from_dict(data["clusterer"], pipeline.config.clusters)
         pipeline.bank = DetectorBank.from_dict(data["bank"], pipeline.config.bank)
-        for raw in data["incidents"]:
+        for raw in (raw for raw in data["incidents"] if raw.get("open", True)):  # older releases kept closed ones
             evidence = Evidence(**known_fields(Evidence, raw["evidence"])) if raw.get("evidence") else None
             series = [tuple(row) for row in raw["series"]]
             incident = Spike(**{**known_fields(Spike, raw), "series": series, "evidence": evidence})

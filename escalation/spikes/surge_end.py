@@ -39,12 +39,12 @@ def surge_over(pipeline: QuestionPipeline, incident_id: str) -> bool:
 
 
 def done_with(pipeline: QuestionPipeline, statuses: Mapping[str, IncidentStatus]) -> tuple[list[str], list[str]]:
-    """The incidents open in the detector that it is done with: those staff closed, and those whose surge is over.
+    """The detector's incidents that it is done with: those staff closed, and those whose surge is over.
     An incident without a row yet (``statuses`` lacks it: being opened, or not written yet) is neither."""
     closed, over = [], []
-    for key, incident in pipeline.incidents.items():
+    for key in pipeline.incidents:  # every one is open: closing forgets it
         status = statuses.get(key)
-        if not incident.open or status is None:
+        if status is None:
             continue
         if status is IncidentStatus.CLOSED:
             closed.append(key)

@@ -127,7 +127,7 @@ class SpikeWatch:
         with self._lock:
             self.pipeline.next_incident = max(self.pipeline.next_incident, taken + 1)
             for key, spike in self.pipeline.incidents.items():
-                if spike.open and key not in self._status:
+                if key not in self._status:
                     self._unfiled[key] = utc(spike.detected_at, self.zone)
 
     def close(self) -> None:
@@ -339,7 +339,7 @@ class SpikeWatch:
         ones end, also those closed while this process was down; those whose surge is over end too, answered or not,
         and their rows say when (surge_end.py). An open incident without a row yet stays open."""
         with self._lock:
-            mine = [key for key, spike in self.pipeline.incidents.items() if spike.open]
+            mine = list(self.pipeline.incidents)
         with self.db.session() as session:
             wanted = (Incident.status != IncidentStatus.CLOSED) | Incident.key.in_(mine)
             rows = session.execute(select(Incident.key, Incident.status).where(wanted))

@@ -4,6 +4,7 @@ surge of its question is a new incident."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
@@ -115,7 +116,7 @@ def test_an_incident_the_database_refused_until_the_service_stopped_is_filed_aft
     with db.session() as session:
         [incident] = session.scalars(select(Incident)).all()
         assert (incident.key, incident.team_id, incident.status) == ("i1", "ir", IncidentStatus.OPEN)
-    assert second.pipeline.incidents["i1"].open
+    assert "i1" in second.pipeline.incidents
 
 
 def answer_every_incident(db: Database, spikes: SpikeWatch) -> None:
@@ -177,6 +178,8 @@ def test_an_unanswered_incident_stops_holding_its_askers_once_its_surge_is_over(
     ended = rows["i1"].surge_ended_at
     assert ended is not None and T0 + timedelta(days=1) < aware(ended) <= moment
     assert rows["i2"].surge_ended_at is None
+    saved = json.loads((tmp_path / "spikes.json").read_text(encoding="utf-8"))
+    assert [incident["id"] for incident in saved["incidents"]] == ["i2"]  # the state forgets what it is done with
 
 
 def test_an_unanswered_incident_holds_its_askers_while_its_surge_goes_on(db: Database, tmp_path: Path) -> None:
