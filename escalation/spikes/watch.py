@@ -168,6 +168,8 @@ class SpikeWatch:
             added = self.pipeline.add(question)
             opened = [self._open(spike, asked.moment) for spike in added.opened]
             spike = added.incident
+            if spike is not None and surge_end.surge_over(self.pipeline, spike.id):
+                spike = None  # it ended in the quiet this question broke: the writer's next pass closes it
             key = spike.id if spike is not None else None
             status = self._status.get(key) if key else None
         self._rows.put((asked, added.cluster_id, key))

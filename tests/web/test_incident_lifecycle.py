@@ -182,6 +182,25 @@ def test_an_unanswered_incident_stops_holding_its_askers_once_its_surge_is_over(
     assert [incident["id"] for incident in saved["incidents"]] == ["i2"]  # the state forgets what it is done with
 
 
+def test_the_first_question_after_a_quiet_night_that_ended_the_surge_is_answered_from_the_faq(
+    db: Database, tmp_path: Path
+) -> None:
+    """The surge ends as the question's arrival closes the quiet buckets, before the writer's next pass closes the
+    incident: that question got the holding reply and joined the incident."""
+    spikes = watch(db, tmp_path)
+    moment = quiet_traffic(spikes, T0, 2)
+    burst_about_900001(spikes, moment)
+    spikes.flush()
+    spikes.sync_status()
+    morning = spikes.observe(
+        Asked("why did 900001 drop?", "en", vector(0), "morning", "900001", "nav", moment=moment + timedelta(hours=18))
+    )
+    spikes.close()
+    assert (morning.incident, morning.holding) == (None, False)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
+
+
 def test_an_unanswered_incident_holds_its_askers_while_its_surge_goes_on(db: Database, tmp_path: Path) -> None:
     spikes = watch(db, tmp_path)
     moment = quiet_traffic(spikes, T0, 2)
