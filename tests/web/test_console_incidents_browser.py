@@ -106,6 +106,7 @@ def open_incident(
     samples: list[str] | None = None,
     asked_by: tuple[str, ...] = (),
     evidence: dict[str, Any] | None = None,
+    surge_ended_at: datetime | None = None,
 ) -> tuple[int, str]:
     """An open incident of the team, as the detector writes it; ``asked_by`` conversations are attached to it."""
     key, started = f"k{next(_keys)}", datetime.now(UTC) - timedelta(minutes=12)
@@ -115,7 +116,7 @@ def open_incident(
             status=IncidentStatus.OPEN, started_at=started, detected_at=started + timedelta(minutes=5), count=34,
             baseline=0.4, samples=samples if samples is not None else SAMPLES,
             series=[[(started + timedelta(minutes=5 * i)).isoformat(), c, 0.4] for i, c in enumerate((0, 9, 25))],
-            evidence=evidence or FUND_EVIDENCE,
+            evidence=evidence or FUND_EVIDENCE, surge_ended_at=surge_ended_at,
         )  # fmt: skip
         session.add(row)
         session.flush()
@@ -252,6 +253,18 @@ def test_an_incident_whose_questions_mostly_share_an_faq_entry_says_which(servic
     incident_card(console, incident).get_by_role("button", name=re.compile("^Open incident")).click()
     pane = console.page.get_by_role("region", name=f"Incident {incident}")
     expect(pane.locator(".inc-facts")).to_contain_text("mostly questions matched to FAQ entry fund-900001-nav-drop")
+
+
+def test_an_open_incident_whose_surge_is_over_says_investors_get_the_faqs_answer_again(
+    service: Settings, new_page: NewPage
+) -> None:
+    incident, _ = open_incident(service, surge_ended_at=datetime.now(UTC) - timedelta(minutes=1))
+    console = Console(new_page(), service)
+    console.log_in("ivy")
+    incident_card(console, incident).get_by_role("button", name=re.compile("^Open incident")).click()
+    pane = console.page.get_by_role("region", name=f"Incident {incident}")
+    surge = pane.locator(".inc-facts dt", has_text="Surge over").locator("xpath=following-sibling::dd[1]")
+    expect(surge).to_contain_text("investors asking now get the FAQ's answer")
 
 
 def test_an_answer_the_faq_would_refuse_is_explained_in_the_form(service: Settings, new_page: NewPage) -> None:
