@@ -261,6 +261,7 @@ def test_an_open_incident_whose_surge_is_over_says_investors_get_the_faqs_answer
     incident, _ = open_incident(service, surge_ended_at=datetime.now(UTC) - timedelta(minutes=1))
     console = Console(new_page(), service)
     console.log_in("ivy")
+    expect(incident_card(console, incident).locator(".inc__meta")).to_contain_text("surge over")
     incident_card(console, incident).get_by_role("button", name=re.compile("^Open incident")).click()
     pane = console.page.get_by_role("region", name=f"Incident {incident}")
     surge = pane.locator(".inc-facts dt", has_text="Surge over").locator("xpath=following-sibling::dd[1]")

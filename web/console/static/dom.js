@@ -137,6 +137,7 @@ var T = {
     answeredAt: "Answered",
     closedAt: "Closed",
     surgeEnded: "Surge over",
+    surgeOver: "surge over",
     surgeEndedOpen: "investors asking now get the FAQ's answer; an answer you publish reaches those who asked during it",
     chart: "Questions per 5 minutes (bars) against the expected baseline (line)",
     samples: "What investors are asking",

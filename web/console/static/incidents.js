@@ -169,6 +169,7 @@ function IncidentsView(app) {
       el("span", { class: "badge badge--count", text: fill(T.incidents.asked, { count: incident.count }) }),
       el("span", { class: "badge", text: fill(T.incidents.since, { time: clockTime(incident.started_at) }) }),
       el("span", { class: "badge", text: conversations(incident.conversations) }),
+      incident.surge_ended_at ? el("span", { class: "badge", text: T.incidents.surgeOver }) : null,
     ];
   }
 
