@@ -159,6 +159,26 @@ def test_two_servers_logging_halves_of_a_surge_open_one_incident_at_the_bucket_o
     close(servers)
 
 
+def test_once_the_surge_is_over_the_elected_detector_says_so_and_no_server_holds_its_askers(
+    schema: str, tmp_path: Path
+) -> None:
+    servers = [action_server(schema, tmp_path, n) for n in (1, 2)]
+    feed(servers, STREAM)
+    vector, start = topic_vectors(0), STREAM[-1].moment + timedelta(minutes=5)  # the usual topics, for two hours
+    quiet = [Asked(f"usual question {topic}", "en", vector(topic), f"after{slot}-{topic}",
+                   moment=start + timedelta(minutes=5 * slot, seconds=10 * topic))
+             for slot in range(2 * 12) for topic in range(1, 6)]  # fmt: skip
+    feed(servers, quiet)
+    with servers[0].db.session() as session:
+        ended = session.scalar(select(Incident.surge_ended_at))
+        servers[1].front.view.refresh(session)
+    later = replace(STREAM[-1], conversation_id="later", moment=quiet[-1].moment + timedelta(seconds=5))
+    observed = servers[1].front.observe(later)
+    close(servers)
+    assert ended is not None and STREAM[-1].moment + timedelta(hours=1) <= aware(ended) <= quiet[-1].moment
+    assert (observed.incident, observed.holding) == (None, False)
+
+
 def test_when_the_leader_dies_mid_surge_the_other_takes_over_and_decides_exactly_as_one_uninterrupted_run(
     schema: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
