@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from funddesk.db import Incident, IncidentConversation, Question, SpikeSnapshot
+from funddesk.db import Incident, IncidentConversation, IncidentStatus, Question, SpikeSnapshot
 
 START = (datetime(1970, 1, 1, tzinfo=UTC), 0)  # before every question
 
@@ -112,10 +112,28 @@ def insert_incident_if_absent(session: Session, row: dict[str, Any]) -> bool:
     return session.execute(statement.returning(Incident.id)).first() is not None
 
 
-def mark_surge_ended(session: Session, keys: list[str], at: datetime) -> None:
-    """Record when these incidents' surges ended; a row keeps the first end recorded."""
+@dataclass(frozen=True)
+class SurgeEnded:
+    """An incident whose surge's end this process recorded (so it, and no other, tells the webhook)."""
+
+    key: str
+    team_id: str
+    label: str
+    fund_code: str | None
+    count: int
+    answered: bool
+
+
+def mark_surge_ended(session: Session, keys: list[str], at: datetime) -> list[SurgeEnded]:
+    """Record when these incidents' surges ended; a row keeps the first end recorded. The rows this call changed."""
     ended = Incident.key.in_(keys) & Incident.surge_ended_at.is_(None)
-    session.execute(update(Incident).where(ended).values(surge_ended_at=at))
+    rows = session.execute(
+        update(Incident)
+        .where(ended)
+        .values(surge_ended_at=at)
+        .returning(Incident.key, Incident.team_id, Incident.label, Incident.fund_code, Incident.count, Incident.status)
+    ).all()
+    return [SurgeEnded(*row[:5], answered=row[5] is IncidentStatus.ANSWERED) for row in rows]
 
 
 def file_earlier(session: Session, incident_id: int, clusters: list[str], since: datetime) -> None:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -351,7 +352,10 @@ class SpikeWatch:
             ended = utc(self.pipeline.bank.start_of(self.pipeline.bank.bucket or 0).isoformat(), self.zone)
         if over:  # recorded first: should the write fail, the next pass decides again
             with self.db.session(write=True) as session:
-                question_log.mark_surge_ended(session, over, ended)
+                told = question_log.mark_surge_ended(session, over, ended)
+            send = partial(incident_webhook.send_surge_ended, self.webhook_url)
+            for surge in told if self.webhook_url else []:  # on threads of their own, as at opening
+                threading.Thread(target=send, args=(surge, ended), daemon=True).start()
         with self._lock:
             for key in closed + over:
                 self.pipeline.close(key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
-from escalation.spikes import question_log
+from escalation.spikes import incident_webhook, question_log
 from escalation.spikes.question_log import aware
 from escalation.spikes.watch import Asked, SpikeWatch
 from escalation.spikes.worker import DetectorWorker
@@ -199,6 +200,28 @@ def test_the_first_question_after_a_quiet_night_that_ended_the_surge_is_answered
     assert (morning.incident, morning.holding) == (None, False)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
+
+
+def test_the_fund_teams_webhook_hears_once_that_the_surge_is_over_and_whether_it_was_answered(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(incident_webhook, "post", lambda url, body: sent.append(body))
+    spikes = watch(db, tmp_path)
+    spikes.webhook_url = "http://hooks.invalid/incidents"
+    burst_about_900001(spikes, quiet_traffic(spikes, T0, 2))
+    spikes.flush()
+    quiet_traffic(spikes, T0 + timedelta(days=1), 3)
+    spikes.sync_status()
+    spikes.sync_status()  # the end is recorded, and told, once
+    spikes.close()
+    deadline = time.monotonic() + 10
+    while len(sent) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # each webhook goes out on a thread of its own
+    assert [body["type"] for body in sent] == ["incident_opened", "incident_surge_ended"]
+    ended = sent[1]
+    assert (ended["incident"], ended["team"], ended["fund_code"], ended["answered"]) == ("i1", "ir", "900001", False)
+    assert ended["count"] >= 40 and ended["surge_ended_at"].startswith("2026-11-24T")
 
 
 def test_an_unanswered_incident_holds_its_askers_while_its_surge_goes_on(db: Database, tmp_path: Path) -> None:
