@@ -265,7 +265,10 @@ class SpikeWatch:
     def _write_loop(self) -> None:
         while not self._stop.wait(FLUSH_EVERY):
             try:
-                self._flush()
+                try:
+                    self._flush()
+                except IncidentsUnwritten as refused:  # the rest of the pass must still run: staff's changes, saves
+                    log.error("spike watch: %s", refused)
                 if not self.detect:
                     with self.db.session() as session:
                         self.view.refresh(session)

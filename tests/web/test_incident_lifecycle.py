@@ -17,8 +17,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from escalation.spikes import incident_webhook, question_log
+from escalation.spikes import watch as watch_module
 from escalation.spikes.question_log import aware
-from escalation.spikes.watch import Asked, SpikeWatch
+from escalation.spikes.watch import Asked, IncidentsUnwritten, SpikeWatch
 from escalation.spikes.worker import DetectorWorker
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question, engine
 from tests.web.spike_watch_helpers import T0, burst_about_900001, quiet_traffic, spike_database, vector, watch
@@ -118,6 +119,10 @@ def test_an_incident_the_database_refused_until_the_service_stopped_is_filed_aft
         [incident] = session.scalars(select(Incident)).all()
         assert (incident.key, incident.team_id, incident.status) == ("i1", "ir", IncidentStatus.OPEN)
     assert "i1" in second.pipeline.incidents
+
+
+def _refused(session: Any, row: Any) -> bool:
+    raise ValueError("a row this database will not take")
 
 
 def answer_every_incident(db: Database, spikes: SpikeWatch) -> None:
@@ -245,10 +250,7 @@ def test_an_incident_whose_row_the_database_keeps_refusing_never_stops_the_quest
     moment = quiet_traffic(spikes, T0, 2)
     insert = question_log.insert_incident_if_absent
 
-    def refused(session: Any, row: Any) -> bool:
-        raise ValueError("a row this database will not take")
-
-    monkeypatch.setattr(question_log, "insert_incident_if_absent", refused)
+    monkeypatch.setattr(question_log, "insert_incident_if_absent", _refused)
     burst_about_900001(spikes, moment)
     with pytest.raises(RuntimeError, match=r"incidents \['i1'\] are not written yet"):
         spikes.flush()
@@ -262,6 +264,24 @@ def test_an_incident_whose_row_the_database_keeps_refusing_never_stops_the_quest
         assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
 
 
+def test_while_the_database_refuses_an_incident_the_writer_still_saves_the_detectors_state(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, each writer pass stopped at the refusal: no save, and nothing staff did in the console was read."""
+    monkeypatch.setattr(watch_module, "SAVE_EVERY", 0.0)
+    monkeypatch.setattr(question_log, "insert_incident_if_absent", _refused)
+    spikes = watch(db, tmp_path)
+    burst_about_900001(spikes, quiet_traffic(spikes, T0, 2))
+    spikes.start()
+    state, deadline = tmp_path / "spikes.json", time.monotonic() + 10
+    while not (state.is_file() and '"i1"' in state.read_text(encoding="utf-8")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    saved = state.is_file() and '"i1"' in state.read_text(encoding="utf-8")
+    with pytest.raises(IncidentsUnwritten):  # still refused at the stop: said so, and kept in the state to refile
+        spikes.close()
+    assert saved, "the writer never saved the state while the incident was refused"
+
+
 def test_the_elected_detector_keeps_leading_while_the_database_refuses_an_incident_and_the_next_leader_files_it(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -273,10 +293,7 @@ def test_the_elected_detector_keeps_leading_while_the_database_refuses_an_incide
     front.flush()
     insert = question_log.insert_incident_if_absent
 
-    def refused(session: Any, row: Any) -> bool:
-        raise ValueError("a row this database will not take")
-
-    monkeypatch.setattr(question_log, "insert_incident_if_absent", refused)
+    monkeypatch.setattr(question_log, "insert_incident_if_absent", _refused)
     leader = DetectorWorker(db, lambda: watch(db, tmp_path))
     assert leader.step() == 2 * 12 * 5 + 40 and leader.step() == 0  # no pass failed, nothing was read twice
     with db.session() as session:
