@@ -18,6 +18,7 @@ with warnings.catch_warnings():
 
 from actions import runtime
 from actions.__main__ import build_app, handoff_router
+from escalation.spikes.watch import IncidentsUnwritten, SpikeWatch
 from escalation.staff.teams import BadTeamsFile
 from funddesk.db import database_url
 from funddesk.settings import Settings
@@ -105,6 +106,20 @@ def test_the_knowledge_base_is_closed_when_the_server_stops(app: Sanic[Any, Any]
     app.test_client.get("/health")
     with pytest.raises(runtime.NotLoaded):
         runtime.knowledge_base()
+
+
+def test_the_knowledge_base_is_closed_even_when_the_spike_watch_fails_to_close(
+    app: Sanic[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, a spike watch that raised at the stop (the database gone, an incident it still refused) left the
+    knowledge base's watcher threads running."""
+
+    def refused(self: SpikeWatch) -> None:
+        raise IncidentsUnwritten("incidents ['i1'] are not written yet")
+
+    monkeypatch.setattr(SpikeWatch, "close", refused)
+    app.test_client.get("/health")
+    assert app.ctx.kb._stop.is_set()
 
 
 def test_every_action_is_listed(app: Sanic[Any, Any]) -> None:
