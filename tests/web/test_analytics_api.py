@@ -180,3 +180,16 @@ def test_the_charts_are_svg_drawn_from_the_summary(api: Api, traffic: None, toda
         assert response.text.startswith("<svg") and "<script" not in response.text
     heatmap = lead.request("get", f"/api/v1/staff/analytics/charts/heatmap.svg?from={today}&to={today}").text
     assert heatmap.count('class="cell"') == 7 * 24 and 'data-value="5"' in heatmap
+
+
+def test_the_charts_speak_the_consoles_language_and_refuse_another(api: Api, traffic: None, today: str) -> None:
+    lead = _staff(api, "lee", "lead")
+    query = f"?from={today}&to={today}"
+    heatmap = lead.request("get", f"/api/v1/staff/analytics/charts/heatmap.svg{query}&lang=zh").text
+    assert "最繁忙时段" in heatmap and "周一" in heatmap and "Busiest" not in heatmap
+    handoffs = lead.request("get", f"/api/v1/staff/analytics/charts/handoffs.svg{query}&lang=zh").text
+    assert "按原因统计的转人工" in handoffs
+    english = lead.request("get", f"/api/v1/staff/analytics/charts/heatmap.svg{query}").text
+    assert "Busiest hours" in english and "Mon" in english
+    refused = lead.request("get", f"/api/v1/staff/analytics/charts/heatmap.svg{query}&lang=fr")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "bad_lang"

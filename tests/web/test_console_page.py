@@ -23,7 +23,7 @@ def test_console_js_is_every_console_file_in_one_function_and_revalidates(make_a
     script = api.request("get", "/console/console.js")
     assert script.headers["content-type"].startswith("text/javascript")
     assert script.content == bundle()
-    assert script.text.index("var T = {") < script.text.index("function Console(root)")
+    assert script.text.index("var T = CONSOLE_STRINGS[LANG]") < script.text.index("function Console(root)")
     again = api.request("get", "/console/console.js", headers={"If-None-Match": script.headers["etag"]})
     assert again.status_code == 304
     assert api.request("get", "/console/console.css").headers["content-type"].startswith("text/css")

@@ -65,6 +65,8 @@ def test_the_owning_team_sees_the_incident_with_its_chart_and_other_teams_do_not
     chart = mine.request("get", f"/api/v1/staff/incidents/{incident}/chart.svg")
     assert chart.headers["content-type"] == "image/svg+xml" and chart.text.startswith("<svg")
     assert "<script" not in chart.text and "drop 5%" in chart.text
+    chinese = mine.request("get", f"/api/v1/staff/incidents/{incident}/chart.svg?lang=zh").text
+    assert f"事件 {incident}：" in chinese and "■ 提问量" in chinese
 
 
 def test_a_published_answer_becomes_a_valid_faq_entry_and_reaches_those_who_asked(api: Api) -> None:

@@ -30,8 +30,11 @@ CACHE = "no-cache"
 bp = Blueprint("console", url_prefix="/console")
 __all__ = ["BUNDLE", "CSP", "STYLES", "bp", "bundle", "setup"]
 
-# Helpers first, then the API client and live connection, the views, and the boot code last.
+# The words first, then the helpers, the API client and live connection, the views, and the boot code last.
 BUNDLE = (
+    "words_en.js",
+    "words_zh.js",
+    "strings.js",
     "dom.js",
     "api.js",
     "staff_live.js",

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
+from web.staff.chart_words import WORDS, ChartWords
+
 WIDTH, HEIGHT, PAD = 640, 220, 36
 
 
-def incident_svg(series: Sequence[Sequence[Any]], title: str) -> str:
+def incident_svg(series: Sequence[Sequence[Any]], title: str, words: ChartWords = WORDS["en"]) -> str:
     points = [(str(p[0]), float(p[1]), float(p[2])) for p in series if len(p) >= 3]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -19,7 +21,8 @@ def incident_svg(series: Sequence[Sequence[Any]], title: str) -> str:
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>',
     ]
     if not points:
-        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#666">no data yet</text>')
+        empty = escape(words.not_yet)
+        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#666">{empty}</text>')
         return "".join([*parts, "</svg>"])
     top = max(max(c, e) for _, c, e in points) or 1.0
     plot_w, plot_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
@@ -37,13 +40,13 @@ def incident_svg(series: Sequence[Sequence[Any]], title: str) -> str:
     line = " ".join(f"{PAD + (i + 0.5) * step:.1f},{y(e):.1f}" for i, (_, _, e) in enumerate(points))
     parts.append(f'<polyline points="{line}" fill="none" stroke="#337ab7" stroke-width="2"/>')
     parts.append(f'<line x1="{PAD}" y1="{PAD + plot_h}" x2="{WIDTH - PAD}" y2="{PAD + plot_h}" stroke="#999"/>')
-    parts.append(f'<text x="{PAD}" y="{PAD - 8}" fill="#333">{top:g} questions / bucket</text>')
+    parts.append(f'<text x="{PAD}" y="{PAD - 8}" fill="#333">{escape(words.per_bucket.format(top=f"{top:g}"))}</text>')
     parts.append(f'<text x="{PAD}" y="{HEIGHT - 8}" fill="#666">{escape(points[0][0][:16])}</text>')
     parts.append(
         f'<text x="{WIDTH - PAD}" y="{HEIGHT - 8}" fill="#666" text-anchor="end">{escape(points[-1][0][:16])}</text>'
     )
     parts.append(
-        f'<text x="{WIDTH - PAD}" y="{PAD - 8}" text-anchor="end"><tspan fill="#d9534f">■ questions</tspan> '
-        '<tspan fill="#337ab7">— expected</tspan></text>'
+        f'<text x="{WIDTH - PAD}" y="{PAD - 8}" text-anchor="end"><tspan fill="#d9534f">{escape(words.bars)}</tspan> '
+        f'<tspan fill="#337ab7">{escape(words.line)}</tspan></text>'
     )
     return "".join([*parts, "</svg>"])

@@ -26,6 +26,7 @@ from web.api.staff.docs import staff_route
 from web.context import WebRequest
 from web.errors import BadRequest, NotFound
 from web.staff import analytics_charts
+from web.staff.chart_words import chart_words_of
 from web.staff.handoff_service import now
 
 bp = Blueprint("staff_analytics", url_prefix="/analytics")
@@ -129,14 +130,16 @@ async def export(request: WebRequest, name: str) -> HTTPResponse:
 
 @bp.get("/charts/<name:str>")
 @staff_route(
-    "A dashboard chart as SVG: " + ", ".join(f"{c}.svg" for c in analytics_charts.CHARTS), errors=(400, 401, 403, 404)
+    "A dashboard chart as SVG: " + ", ".join(f"{c}.svg" for c in analytics_charts.CHARTS) + "; ?lang=en|zh: its words",
+    errors=(400, 401, 403, 404),
 )
 async def chart(request: WebRequest, name: str) -> HTTPResponse:
     _, period, team = _scope(request)
     kind = name.removesuffix(".svg")
     if kind not in analytics_charts.CHARTS:
         raise NotFound(f"No chart {kind!r}.", code="chart_not_found")
+    words = chart_words_of(request)
     moment = now()
     figures = await request.app.ctx.run_db(lambda s: report.summary(s, period, team, moment))
-    svg = analytics_charts.render(kind, figures)
+    svg = analytics_charts.render(kind, figures, words)
     return raw(svg.encode("utf-8"), content_type="image/svg+xml", headers=SVG_HEADERS)

@@ -17,6 +17,7 @@ from web.api.staff.auth import staff_of
 from web.api.staff.docs import staff_route
 from web.context import WebRequest
 from web.staff import incident_service as incidents
+from web.staff.chart_words import chart_words_of
 from web.staff.charts import incident_svg
 from web.staff.handoff_service import now
 
@@ -58,13 +59,17 @@ async def read_incident(request: WebRequest, incident_id: int) -> HTTPResponse:
 
 
 @bp.get("/<incident_id:int>/chart.svg")
-@staff_route("The incident's chart: questions per bucket against the expected baseline (SVG)", errors=(401, 403, 404))
+@staff_route(
+    "The incident's chart: questions per bucket against the expected baseline (SVG); ?lang=en|zh for its words",
+    errors=(400, 401, 403, 404),
+)
 async def chart(request: WebRequest, incident_id: int) -> HTTPResponse:
     user = staff_of(request).user
+    words = chart_words_of(request)
 
     def render(session: Session) -> str:
         incident = incidents.find(session, user, incident_id)
-        return incident_svg(incident.series or [], f"Incident {incident.id}: {incident.label}")
+        return incident_svg(incident.series or [], words.incident.format(id=incident.id, label=incident.label), words)
 
     svg = await request.app.ctx.run_db(render)
     headers = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "Cache-Control": "no-cache"}

@@ -2,41 +2,6 @@
 // per team, the charts (SVG drawn by the server), every table with its CSV export, and the knowledge
 // gaps, each one click from a draft FAQ entry that the team edits and publishes.
 
-var AT = {
-  title: "Analytics",
-  from: "From",
-  to: "To",
-  team: "Team",
-  allTeams: "All teams",
-  apply: "Show",
-  csv: "CSV",
-  metrics: {
-    conversations: "Conversations",
-    messages: "Messages",
-    containment_rate: "Contained (no person)",
-    answer_rate: "Answered",
-    clarify_rate: "Clarified",
-    fallback_rate: "Fallback",
-  },
-  charts: { questions: "Questions per day", handoffs: "Hand-offs by reason", incidents: "Incidents", heatmap: "Busiest hours" },
-  tables: {
-    languages: "Rates by language",
-    handoffs: "Hand-offs by reason",
-    feedback: "Feedback per entry",
-    response: "First response and resolution (SLA)",
-    incidents: "Incidents",
-    entries_that_hurt: "Entries that hurt",
-    gaps: "Knowledge gaps",
-  },
-  nothing: "Nothing in this range.",
-  draft: "Draft entry",
-  draftLabel: "Draft FAQ entry",
-  publish: "Publish",
-  published: "Published: the bot answers it within seconds.",
-  draftSaved: "Draft saved at {path}. Write the answer under the phrasings, then publish.",
-  gapSize: "{n} questions",
-};
-
 function AnalyticsView(app) {
   var root = el("section", { class: "admin analytics", "aria-labelledby": "analytics-title" });
   // Empty at first: the service's default period (the last 30 days in FUNDDESK_TIMEZONE, which may not
@@ -90,6 +55,7 @@ function AnalyticsView(app) {
   }
 
   function render(summary, gaps, q) {
+    var C = AT.columns;
     if (!from.value && !to.value && summary.period) {
       from.value = summary.period.from;
       to.value = summary.period.to;
@@ -108,36 +74,37 @@ function AnalyticsView(app) {
     var charts = el("div", { class: "analytics__charts" });
     Object.keys(AT.charts).forEach(function (name) {
       append(charts, el("figure", { class: "card chart" }, [
-        el("img", { src: API_BASE + "analytics/charts/" + name + ".svg" + q, alt: AT.charts[name], "data-chart": name }),
+        el("img", { src: API_BASE + "analytics/charts/" + name + ".svg" + q + "&lang=" + LANG, alt: AT.charts[name], "data-chart": name }),
         el("figcaption", { text: AT.charts[name] }),
       ]));
     });
     body.appendChild(charts);
-    body.appendChild(table("languages", ["lang", "questions", "answer_rate", "clarify_rate", "fallback_rate"],
+    body.appendChild(table("languages", [C.lang, C.questions, C.answer_rate, C.clarify_rate, C.fallback_rate],
       Object.keys(summary.by_language).map(function (lang) {
         var r = summary.by_language[lang];
         return [lang, r.questions, pct(r.answer_rate), pct(r.clarify_rate), pct(r.fallback_rate)];
       }), q));
-    body.appendChild(table("handoffs", ["reason", "handoffs"], Object.keys(summary.handoffs).map(function (reason) {
-      return [reason, summary.handoffs[reason]];
+    body.appendChild(table("handoffs", [C.reason, C.handoffs], Object.keys(summary.handoffs).map(function (reason) {
+      return [T.reasons[reason] || reason, summary.handoffs[reason]];
     }), q));
-    body.appendChild(table("feedback", ["entry", "helpful", "not helpful"], summary.feedback_by_entry.map(function (r) {
+    body.appendChild(table("feedback", [C.entry, C.helpful, C.not_helpful], summary.feedback_by_entry.map(function (r) {
       return [r.entry_id, r.helpful, r.not_helpful];
     }), q));
     var resp = summary.response;
-    body.appendChild(table("response", ["metric", "value"], [
-      ["hand-offs", resp.handoffs],
-      ["first response, median", seconds(resp.first_response_p50_s)],
-      ["first response, 90th percentile", seconds(resp.first_response_p90_s)],
-      ["resolution, median", seconds(resp.resolution_p50_s)],
-      ["SLA met / missed / pending", resp.sla.met + " / " + resp.sla.missed + " / " + resp.sla.pending],
-      ["SLA met", pct(resp.sla_met_rate)],
+    var R = AT.response;
+    body.appendChild(table("response", [C.measure, C.value], [
+      [R.handoffs, resp.handoffs],
+      [R.first_p50, seconds(resp.first_response_p50_s)],
+      [R.first_p90, seconds(resp.first_response_p90_s)],
+      [R.resolution_p50, seconds(resp.resolution_p50_s)],
+      [R.sla, resp.sla.met + " / " + resp.sla.missed + " / " + resp.sla.pending],
+      [R.sla_met, pct(resp.sla_met_rate)],
     ], q));
-    body.appendChild(table("incidents", ["#", "topic", "detected", "size", "minutes to answer"],
+    body.appendChild(table("incidents", [C.number, C.topic, C.detected, C.size, C.minutes_to_answer],
       summary.incidents.map(function (i) {
         return [i.id, i.label, dateTime(i.detected_at), i.size, i.minutes_to_answer === null ? "—" : i.minutes_to_answer];
       }), q));
-    body.appendChild(table("entries_that_hurt", ["entry", "not helpful", "hand-offs right after"],
+    body.appendChild(table("entries_that_hurt", [C.entry, C.not_helpful, C.handoffs_after],
       summary.entries_that_hurt.map(function (r) {
         return [r.entry_id, r.not_helpful, r.handoffs_after];
       }), q));

@@ -74,6 +74,7 @@ function Console(root) {
       field(T.password, password),
       error,
       submit,
+      langSwitch("login__lang"),
     ]);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -118,7 +119,7 @@ function Console(root) {
 
   function header() {
     var user = session.user;
-    var nav = el("nav", { class: "top__nav", "aria-label": "Console" });
+    var nav = el("nav", { class: "top__nav", "aria-label": T.navLabel });
     var pages = ["queues"];
     if (user.role !== "agent") pages.push("analytics", "settings", "audit");
     if (user.role === "admin") pages.push("users", "teams");
@@ -135,8 +136,18 @@ function Console(root) {
         el("span", { class: "top__name", text: user.display_name }),
         el("span", { class: "top__role", text: T.roles[user.role] || user.role }),
       ]),
+      langSwitch("top__lang"),
       button(T.logout, logout, { class: "top__logout" }),
     ]);
+  }
+
+  // The other language's name, in that language: whoever cannot read this one can still find it.
+  function langSwitch(className) {
+    return button(T.switchTo, switchConsoleLang, {
+      class: "lang-switch " + className,
+      lang: LANG === "zh" ? "en" : "zh-CN",
+      "aria-label": T.switchLabel,
+    });
   }
 
   function showView(page) {

@@ -110,7 +110,7 @@ function IncidentDetail(app, changed) {
     if (!state) return;
     clear(status).appendChild(statusBadge(state));
     renderFacts(incident);
-    var src = incident.chart + "?v=" + incident.count + "-" + state; // a new image when the counts move on
+    var src = incident.chart + "?lang=" + LANG + "&v=" + incident.count + "-" + state; // new counts: a new image
     if (chart.getAttribute("src") !== src) chart.setAttribute("src", src);
     chart.setAttribute("alt", fill(T.incidents.asked, { count: incident.count }) + ", " +
       fill(T.incidents.baseline, { baseline: incident.baseline }));
