@@ -1,38 +1,21 @@
 """The staff console in Chinese and in English, in a real browser (Debian's chromium): a browser set to Chinese gets
-it in Chinese, a switch on every page changes it and the choice stays in that browser, and both languages have every
-word of the console with the same placeholders."""
+it in Chinese, and a switch on the login page and in the header changes it and stays in that browser. That both
+languages have every word: tests/web/test_words_in_both_languages.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from escalation.staff import accounts
 from funddesk.db import Database, StaffRole, database_url
-from funddesk.settings import PROJECT_ROOT, Settings
+from funddesk.settings import Settings
 from tests.web.browser import PASSWORD, browser, url, web_with_fake_rasa
 
 pytestmark = pytest.mark.integration
 __all__ = ["browser"]  # the fixture, see tests/web/browser.py
-WORDS_JS = [PROJECT_ROOT / "web" / "console" / "static" / name for name in ("words_en.js", "words_zh.js")]
-
-# Every key path of each language, and the placeholders ({n}, {team} ...) of each string.
-WORDS = """() => {
-  const words = {};
-  for (const [lang, table] of Object.entries(CONSOLE_STRINGS)) {
-    const found = (words[lang] = {});
-    (function walk(node, path) {
-      for (const [key, value] of Object.entries(node)) {
-        if (typeof value === "string") found[path + key] = (value.match(/\\{\\w+\\}/g) || []).sort().join(" ");
-        else walk(value, path + key + ".");
-      }
-    })(table, "");
-  }
-  return words;
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -59,18 +42,6 @@ def chinese_page(browser: Browser) -> Iterator[Page]:
     yield page
     context.close()
     assert errors == []
-
-
-def test_both_languages_have_every_word_of_the_console_with_the_same_placeholders(browser: Browser) -> None:
-    page = browser.new_page()
-    try:
-        page.add_script_tag(content="\n".join(path.read_text(encoding="utf-8") for path in WORDS_JS))
-        words: dict[str, dict[str, Any]] = page.evaluate(WORDS)
-    finally:
-        page.close()
-    assert set(words) == {"en", "zh"}
-    assert sorted(words["zh"]) == sorted(words["en"])
-    assert {key: words["zh"][key] for key in words["en"]} == words["en"]
 
 
 def test_a_browser_in_chinese_gets_the_console_in_chinese_and_the_switch_keeps_english(

@@ -13,7 +13,7 @@ CONSOLE_STRINGS.zh = {
   roles: { agent: "客服", lead: "组长", admin: "管理员" },
   nav: { queues: "队列", analytics: "数据分析", settings: "团队设置", audit: "审计日志", users: "用户", teams: "团队" },
   navLabel: "工作台",
-  live: "在线",
+  live: "已连接",
   onlineColumn: "在线",
   inactive: "已停用",
   reconnecting: "正在重新连接…",
