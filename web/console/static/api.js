@@ -147,6 +147,8 @@ function StaffApi(onUnauthorized) {
 // What to tell staff when a request failed (after the caller handled the errors it expects).
 function problem(error) {
   if (error instanceof ApiError) {
+    var known = error.code && T.errors[error.code]; // in the console's language
+    if (known) return fill(known, { detail: error.message || error.code });
     if (error.status === 403) return T.forbidden + (error.message ? " " + error.message : "");
     return fill(T.failed, { message: error.message || error.code });
   }

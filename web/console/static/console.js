@@ -83,8 +83,8 @@ function Console(root) {
       app.api
         .login(username.value, password.value)
         .then(showConsole, function (failure) {
-          var limited = failure.status === 429 && failure.message; // "please wait", from the server
-          error.textContent = failure.status === 401 ? T.badLogin : limited ? failure.message : T.loginFailed;
+          var limited = failure.status === 429; // too many attempts: "please wait"
+          error.textContent = failure.status === 401 ? T.badLogin : limited ? problem(failure) : T.loginFailed;
           password.value = "";
           password.focus();
         })

@@ -212,7 +212,7 @@ function IncidentDetail(app, changed) {
         toast(T.incidents.publishedToast);
         if (shown && shown.id === id) answerHeading.focus(); // the form is gone: show what was published
       }, function (error) {
-        if (error.status === 400) formStatus.textContent = error.message || problem(error); // e.g. not valid FAQ
+        if (error.status === 400) formStatus.textContent = problem(error); // e.g. not valid FAQ
         else toast(problem(error), "error");
         if (error.status === 409) reload(); // closed meanwhile
       })
