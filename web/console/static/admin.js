@@ -135,7 +135,7 @@ function AdminView(app) {
               el("tr", {}, [
                 td(dateTime(entry.created_at)),
                 td(entry.username),
-                td(entry.action),
+                el("td", { "data-action": entry.action, text: T.auditActions[entry.action] || entry.action }),
                 td(entry.team_id || ""),
                 td(entry.conversation_id ? shortId(entry.conversation_id) : ""),
                 td(entry.detail ? JSON.stringify(entry.detail) : ""),
