@@ -112,7 +112,7 @@ function IncidentDetail(app, changed) {
     renderFacts(incident);
     var src = incident.chart + "?lang=" + LANG + "&v=" + incident.count + "-" + state; // new counts: a new image
     if (chart.getAttribute("src") !== src) chart.setAttribute("src", src);
-    chart.setAttribute("alt", fill(T.incidents.asked, { count: incident.count }) + ", " +
+    chart.setAttribute("alt", fill(T.incidents.asked, { count: incident.count }) + T.comma +
       fill(T.incidents.baseline, { baseline: incident.baseline }));
     clear(samples);
     (incident.samples || []).forEach(function (sample) {
@@ -142,12 +142,12 @@ function IncidentDetail(app, changed) {
     });
     var funds = Object.keys(e.funds || {});
     // What the surge asks: the FAQ entry most of its questions were matched to (absent in evidence kept before)
-    var asks = e.asks && e.trigger !== "entry" ? ", " + fill(T.incidents.asks, { entry: e.asks }) : "";
+    var asks = e.asks && e.trigger !== "entry" ? T.comma + fill(T.incidents.asks, { entry: e.asks }) : "";
     if (e.trigger === "fund" && funds.length) {
-      return text + ", " + fill(T.incidents.fundTrigger, { fund: funds[0] }) + asks;
+      return text + T.comma + fill(T.incidents.fundTrigger, { fund: funds[0] }) + asks;
     }
-    if (e.trigger === "entry" && e.entry) text += ", " + fill(T.incidents.entryTrigger, { entry: e.entry });
-    if (funds.length) text += ", " + fill(T.incidents.funds, { funds: funds.join(", ") });
+    if (e.trigger === "entry" && e.entry) text += T.comma + fill(T.incidents.entryTrigger, { entry: e.entry });
+    if (funds.length) text += T.comma + fill(T.incidents.funds, { funds: funds.join(T.listSeparator) });
     return text + asks;
   }
 
@@ -159,7 +159,7 @@ function IncidentDetail(app, changed) {
       expected: percent(e.share_expected),
     });
     if (e.share_others == null || e.share_others_expected == null) return text;
-    return text + "; " + fill(T.incidents.others, { others: e.share_others, expected: e.share_others_expected });
+    return text + T.semicolon + fill(T.incidents.others, { others: e.share_others, expected: e.share_others_expected });
   }
 
   function percent(fraction) {

@@ -154,6 +154,10 @@ CONSOLE_STRINGS.en = {
     gap_draft: "Drafted an FAQ entry",
     gap_publish: "Published an FAQ entry",
   },
+  // Punctuation between the parts of a sentence the console puts together, and between the items of a list.
+  comma: ", ",
+  semicolon: "; ",
+  listSeparator: ", ",
   incidents: {
     title: "Incidents",
     count: "{n} open",

@@ -151,6 +151,10 @@ CONSOLE_STRINGS.zh = {
     gap_draft: "起草 FAQ 条目",
     gap_publish: "发布 FAQ 条目",
   },
+  // 控制台拼句时分句之间、列表项之间的标点。
+  comma: "，",
+  semicolon: "；",
+  listSeparator: "、",
   incidents: {
     title: "集中咨询事件",
     count: "{n} 个待处理",
