@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Locator, Page, expect, sync_playwright
 
+from escalation.staff import accounts
 from funddesk import stack
+from funddesk.db import Database, StaffRole, database_url
 from funddesk.settings import Settings
 from funddesk.stack import free_port
 from tests.doubles import fake_rasa
@@ -186,3 +188,18 @@ def web_with_fake_rasa(data_dir: Path, bot: fake_rasa.FakeBot | None = None, **c
     finally:
         rasa.shutdown()
         rasa.server_close()
+
+
+def add_staff(
+    settings: Settings, *usernames: str, role: StaffRole = StaffRole.AGENT, team: str = "service-desk"
+) -> None:
+    """Staff accounts (password ``PASSWORD``, display name the username capitalized) in one team of ``settings``."""
+    db = Database.from_url(database_url("", settings.data_dir))
+    try:
+        with db.session(write=True) as session:
+            for username in usernames:
+                accounts.create_user(
+                    session, username, PASSWORD, role=role, display_name=username.title(), teams=[team]
+                )
+    finally:
+        db.dispose()

@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from escalation.staff import accounts
 from funddesk.db import Database, Incident, IncidentStatus, StaffRole, database_url
 from funddesk.settings import Settings
-from tests.web.browser import PASSWORD, browser, url, web_with_fake_rasa
+from tests.web.browser import PASSWORD, add_staff, browser, url, web_with_fake_rasa
 
 pytestmark = pytest.mark.integration
 __all__ = ["browser"]  # the fixture, see tests/web/browser.py
@@ -25,13 +24,7 @@ TEAM = "service-desk"
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """``python -m web`` in front of the fake Rasa, with one team lead."""
     with web_with_fake_rasa(tmp_path_factory.mktemp("console-languages") / "var") as settings:
-        db = Database.from_url(database_url("", settings.data_dir))
-        try:
-            with db.session(write=True) as session:
-                accounts.create_user(session, "mei", PASSWORD, role=StaffRole.LEAD, display_name="Mei Lin",
-                                     teams=[TEAM])  # fmt: skip
-        finally:
-            db.dispose()
+        add_staff(settings, "mei", role=StaffRole.LEAD, team=TEAM)
         yield settings
 
 

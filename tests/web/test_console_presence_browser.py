@@ -8,10 +8,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from escalation.staff import accounts
-from funddesk.db import Database, StaffRole, database_url
 from funddesk.settings import Settings
-from tests.web.browser import PASSWORD, Console, NewPage, browser, new_page, url, web_with_fake_rasa
+from tests.web.browser import Console, NewPage, add_staff, browser, new_page, url, web_with_fake_rasa
 
 pytestmark = pytest.mark.integration
 __all__ = ["browser", "new_page"]  # fixtures, see tests/web/browser.py
@@ -21,13 +19,7 @@ TEAM = "service-desk"
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with web_with_fake_rasa(tmp_path_factory.mktemp("presence") / "var") as settings:
-        db = Database.from_url(database_url("", settings.data_dir))
-        try:
-            with db.session(write=True) as session:
-                for username in ("alice", "bob"):
-                    accounts.create_user(session, username, PASSWORD, role=StaffRole.AGENT, teams=[TEAM])
-        finally:
-            db.dispose()
+        add_staff(settings, "alice", "bob", team=TEAM)
         yield settings
 
 
