@@ -54,12 +54,12 @@ def test_a_browser_in_chinese_gets_the_console_in_chinese_and_the_switch_keeps_e
     expect(page.get_by_role("navigation", name="工作台").get_by_role("button", name="数据分析")).to_be_visible()
     expect(page.get_by_text("暂无排队。")).to_be_visible()
 
-    page.get_by_role("button", name="工作台语言：切换为英文").click()  # reloads, still signed in
+    page.get_by_role("button", name="English：将工作台切换为英文").click()  # reloads, still signed in
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.reload()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()  # the choice stays in this browser
-    page.get_by_role("button", name="Console language: switch to Chinese").click()
+    page.get_by_role("button", name="中文: switch the console to Chinese").click()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
 
 

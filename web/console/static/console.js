@@ -141,7 +141,8 @@ function Console(root) {
     ]);
   }
 
-  // The other language's name, in that language: whoever cannot read this one can still find it.
+  // The other language's name, in that language: whoever cannot read this one can still find it (and its
+  // accessible name starts with what it shows).
   function langSwitch(className) {
     return button(T.switchTo, switchConsoleLang, {
       class: "lang-switch " + className,

@@ -6,7 +6,7 @@ var CONSOLE_STRINGS = {};
 CONSOLE_STRINGS.en = {
   title: "FundDesk staff console",
   switchTo: "中文",
-  switchLabel: "Console language: switch to Chinese",
+  switchLabel: "中文: switch the console to Chinese",
   signIn: "Sign in",
   username: "Username",
   password: "Password",

@@ -3,7 +3,7 @@
 CONSOLE_STRINGS.zh = {
   title: "FundDesk 客服工作台",
   switchTo: "English",
-  switchLabel: "工作台语言：切换为英文",
+  switchLabel: "English：将工作台切换为英文",
   signIn: "登录",
   username: "用户名",
   password: "密码",
