@@ -15,6 +15,7 @@ import asyncio
 import importlib
 import logging
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
@@ -60,7 +61,7 @@ def create_app(
     for module in modules:
         importlib.import_module(module).setup(app)
     app.register_listener(_open(rasa_transport), "before_server_start")
-    app.register_listener(_close, "after_server_stop")
+    app.register_listener(close_services, "after_server_stop")
     retention.install(app)  # sweeps from after_server_start, once the database is open
     return app
 
@@ -107,14 +108,17 @@ def _open(rasa_transport: httpx.AsyncBaseTransport | None) -> Any:
     return open_services
 
 
-async def _close(app: WebApp) -> None:
+async def close_services(app: WebApp) -> None:
+    """Close what ``open_services`` opened, each whatever the one before raised (Redis gone at the stop, say): the
+    hub, the Rasa client and the limits, then the database's pool."""
     ctx = app.ctx
-    limits = (getattr(ctx, name, None) for name in ("conversation_limit", "client_limit", "login_limit"))
-    for closer in (getattr(ctx, "hub", None), getattr(ctx, "rasa", None), *limits):
-        if closer is not None:
-            await closer.close()
-    if getattr(ctx, "db", None) is not None:
-        ctx.db.dispose()
+    async with AsyncExitStack() as closing:
+        if getattr(ctx, "db", None) is not None:
+            closing.callback(ctx.db.dispose)  # registered first: runs last
+        for name in ("login_limit", "client_limit", "conversation_limit", "rasa", "hub"):
+            closer = getattr(ctx, name, None)
+            if closer is not None:
+                closing.push_async_callback(closer.close)
 
 
 @openapi.exclude()

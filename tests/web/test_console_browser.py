@@ -109,7 +109,7 @@ def test_an_agent_takes_over_a_conversation_chats_live_and_hands_it_back_to_the_
     expect(transcript.locator(".msg--investor").first).to_contain_text("How long until my redemption money arrives?")
     bot_answer = transcript.locator(".msg--bot", has_text="T+1 to T+4").first
     expect(bot_answer.locator(".match-badge")).to_contain_text("entry redemption-arrival")
-    expect(bot_answer.locator(".match-badge")).to_contain_text("answer")
+    expect(bot_answer.locator(".match-badge")).to_contain_text("· answered")
     expect(state_line).to_have_text("You are chatting with a member of staff.")  # a name comes with their words
     expect(card).to_contain_text("With Alice Wong")
 

@@ -130,14 +130,15 @@ function ConversationView(app) {
 
   function matchBadge(match) {
     var score = typeof match.score === "number" ? match.score.toFixed(2) : "–";
+    var decision = T.decisions[match.decision] || match.decision || "–";
     var text = match.entry_id
       ? fill(T.match, {
           id: match.entry_id,
           version: String(match.entry_version || "–").slice(0, 8),
           score: score,
-          decision: match.decision || "–",
+          decision: decision,
         })
-      : fill(T.noMatch, { decision: match.decision || "–" });
+      : fill(T.noMatch, { decision: decision });
     return el("p", { class: "match-badge match-badge--" + (match.decision || "none"), text: text });
   }
 

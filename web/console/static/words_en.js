@@ -158,6 +158,16 @@ CONSOLE_STRINGS.en = {
   comma: ", ",
   semicolon: "; ",
   listSeparator: ", ",
+  // The bot's decision on a message, as the transcript's badge names it.
+  decisions: {
+    answer: "answered",
+    clarify: "offered a choice",
+    fallback: "fallback",
+    chosen: "chosen by the investor",
+    incident_hold: "incident: holding reply",
+    incident: "incident answer",
+    unavailable: "service unavailable",
+  },
   incidents: {
     title: "Incidents",
     count: "{n} open",

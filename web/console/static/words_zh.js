@@ -155,6 +155,16 @@ CONSOLE_STRINGS.zh = {
   comma: "，",
   semicolon: "；",
   listSeparator: "、",
+  // 对话记录中机器人对每条消息的处理方式。
+  decisions: {
+    answer: "直接回答",
+    clarify: "提供选项",
+    fallback: "未能回答",
+    chosen: "投资者选择",
+    incident_hold: "集中咨询：安抚回复",
+    incident: "集中咨询回复",
+    unavailable: "服务不可用",
+  },
   incidents: {
     title: "集中咨询事件",
     count: "{n} 个待处理",
