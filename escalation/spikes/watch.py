@@ -123,8 +123,10 @@ class SpikeWatch:
         the keys already taken (a state lost, unreadable or older than the database reuses none; the elected
         detector replaying the log from its snapshot must decide the same keys again)."""
         self.sync_status()
-        with self.db.session() as session:
-            taken = question_log.last_incident_number(session) if renumber else 0
+        taken = 0
+        if renumber:
+            with self.db.session() as session:
+                taken = question_log.last_incident_number(session)
         with self._lock:
             self.pipeline.next_incident = max(self.pipeline.next_incident, taken + 1)
             for key, spike in self.pipeline.incidents.items():
@@ -346,13 +348,15 @@ class SpikeWatch:
         and their rows say when (surge_end.py). An open incident without a row yet stays open."""
         with self._lock:
             mine = list(self.pipeline.incidents)
-        with self.db.session() as session:
-            wanted = (Incident.status != IncidentStatus.CLOSED) | Incident.key.in_(mine)
-            rows = session.execute(select(Incident.key, Incident.status).where(wanted))
+        if not mine:
+            return
+        with self.db.session() as session:  # only the detector's own: every answered incident ever is no concern
+            rows = session.execute(select(Incident.key, Incident.status).where(Incident.key.in_(mine)))
             known = {key: status for key, status in rows}
         with self._lock:
             closed, over = surge_end.done_with(self.pipeline, known)
-            ended = utc(self.pipeline.bank.start_of(self.pipeline.bank.bucket or 0).isoformat(), self.zone)
+            now = self.pipeline.bank.start_of(self.pipeline.bank.bucket or 0)  # the detector's clock: local time
+        ended = now.replace(tzinfo=self.zone).astimezone(UTC)
         if over:  # recorded first: should the write fail, the next pass decides again
             with self.db.session(write=True) as session:
                 told = question_log.mark_surge_ended(session, over, ended)

@@ -10,8 +10,6 @@ from escalation.analytics.metrics import WEEKDAYS
 from web.context import WebRequest
 from web.errors import BadRequest
 
-LANGS = ("en", "zh")
-
 
 @dataclass(frozen=True)
 class ChartWords:
@@ -83,5 +81,5 @@ def chart_words_of(request: WebRequest) -> ChartWords:
     """The words of the request's ``?lang=`` (none: English); another language is a 400, not a silent default."""
     lang = request.args.get("lang") or "en"
     if lang not in WORDS:
-        raise BadRequest(f"lang must be one of {', '.join(LANGS)}, not {lang!r}.", code="bad_lang")
+        raise BadRequest(f"lang must be one of {', '.join(WORDS)}, not {lang!r}.", code="bad_lang")
     return WORDS[lang]

@@ -4,7 +4,7 @@
 // conversation.js, composer.js, admin.js, analytics.js and console.js (in that order) inside one
 // function.
 //
-// dom.js: the helpers every part uses (the words are in strings.js). Safety rule for the whole console: data
+// dom.js: the helpers every part uses (the words: words_en.js, words_zh.js, strings.js). Safety rule for the whole console: data
 // (an investor's message, a name, a canned response) reaches the DOM only through textContent
 // or attribute values set with setAttribute. Nothing parses HTML, so a payload stays text.
 
