@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Locator, Page, expect, sync_playwright
 
@@ -188,6 +189,17 @@ def web_with_fake_rasa(data_dir: Path, bot: fake_rasa.FakeBot | None = None, **c
     finally:
         rasa.shutdown()
         rasa.server_close()
+
+
+def investor_asks_for_a_person(settings: Settings, *texts: str) -> str:
+    """Through the investor API: a conversation that asked for a person, then said ``texts``."""
+    with httpx.Client(base_url=url(settings)) as client:
+        started = client.post("/api/v1/conversations", json={"lang": "en"}).json()
+        headers = {"Authorization": f"Bearer {started['token']}"}
+        path = f"/api/v1/conversations/{started['conversation_id']}/messages"
+        for text in ("markdown test", "I want to talk to a person", *texts):
+            assert client.post(path, json={"text": text}, headers=headers).status_code == 200
+    return str(started["conversation_id"])
 
 
 def add_staff(

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import WebSocketRoute, expect
 
@@ -25,6 +24,7 @@ from tests.web.browser import (
     Widget,
     browser,
     conversation_of,
+    investor_asks_for_a_person,
     new_page,
     url,
     web_with_fake_rasa,
@@ -62,17 +62,6 @@ def _add_staff(settings: Settings) -> None:
             session.add(CannedResponse(team_id=TEAM, shortcut="redemption-time", text=CANNED))
     finally:
         db.dispose()
-
-
-def investor_asks_for_a_person(settings: Settings, *texts: str) -> str:
-    """Through the investor API: a conversation that asked for a person, then said ``texts``."""
-    with httpx.Client(base_url=url(settings)) as client:
-        started = client.post("/api/v1/conversations", json={"lang": "en"}).json()
-        headers = {"Authorization": f"Bearer {started['token']}"}
-        path = f"/api/v1/conversations/{started['conversation_id']}/messages"
-        for text in ("markdown test", "I want to talk to a person", *texts):
-            assert client.post(path, json={"text": text}, headers=headers).status_code == 200
-    return str(started["conversation_id"])
 
 
 # -- the whole hand-off --------------------------------------------------------------------------

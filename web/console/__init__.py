@@ -36,6 +36,8 @@ BUNDLE = (
     "words_zh.js",
     "strings.js",
     "dom.js",
+    "route.js",
+    "drafts.js",
     "api.js",
     "staff_live.js",
     "queue.js",

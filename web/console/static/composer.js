@@ -1,7 +1,8 @@
 // composer.js: the reply box. "Internal note" makes a message staff-only. Typing "/" first opens
 // the team's canned responses (filter by typing on, arrows to choose, Enter or a click inserts).
 // While replying to the investor, "typing" is sent at most every 2 s, and "stopped" after 3 s
-// without a key or when the message is sent, so the investor never sees a stuck indicator.
+// without a key or when the message is sent, so the investor never sees a stuck indicator. What is typed
+// is kept per conversation (drafts.js) until it is sent.
 
 var TYPING_EVERY = 2000;
 var TYPING_IDLE = 3000;
@@ -14,6 +15,7 @@ function Composer(app) {
   var typingSince = 0; // when "typing" was last sent (0: the investor was told "stopped")
   var typingCid = null;
   var idleTimer = null;
+  var drafts = Drafts(app, "reply");
 
   var input = el("textarea", {
     id: "reply", class: "composer__input", rows: "3", "aria-describedby": "reply-hint reply-status",
@@ -33,6 +35,7 @@ function Composer(app) {
   input.addEventListener("input", function () {
     updateCanned();
     typed();
+    keepDraft();
   });
   input.addEventListener("keydown", onKey);
   input.addEventListener("blur", function () {
@@ -45,6 +48,7 @@ function Composer(app) {
     send.textContent = note.checked ? T.addNote : T.send;
     if (note.checked) stopTyping();
     showStatus();
+    keepDraft();
   });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -88,13 +92,20 @@ function Composer(app) {
     send.disabled = true;
     input.value = ""; // at once: the next message may be typed while this one is on its way
     hideCanned();
+    var cid = context.cid;
+    drafts.put(cid, null);
     app.api
-      .say(context.cid, text, internal)
+      .say(cid, text, internal)
       .then(function (message) {
         app.conversation.addMessage(message); // the WebSocket may bring it too: same id, shown once
       })
       .catch(function (error) {
-        if (!input.value) input.value = text; // not lost
+        if (context && context.cid === cid && !input.value) {
+          input.value = text; // not lost
+          keepDraft();
+        } else if (!drafts.get(cid)) {
+          drafts.put(cid, { text: text, note: internal }); // another conversation is open: kept for this one
+        }
         toast(problem(error), "error");
       })
       .then(function () {
@@ -111,6 +122,18 @@ function Composer(app) {
     } else {
       status.textContent = note.checked || canReply() ? "" : context.handoff ? T.claimFirst : T.closedHint;
     }
+  }
+
+  function keepDraft() {
+    if (context) drafts.put(context.cid, input.value ? { text: input.value, note: note.checked } : null);
+  }
+
+  function restoreDraft(cid) {
+    var draft = cid ? drafts.get(cid) : null;
+    input.value = (draft && draft.text) || "";
+    note.checked = Boolean(draft && draft.note);
+    form.classList.toggle("composer--note", note.checked);
+    send.textContent = note.checked ? T.addNote : T.send;
   }
 
   // -- the investor sees "staff is typing" ------------------------------------------------
@@ -220,8 +243,8 @@ function Composer(app) {
     setContext: function (next) {
       if (!next || !context || next.cid !== context.cid) {
         stopTyping();
-        input.value = "";
         hideCanned();
+        restoreDraft(next && next.cid); // what was typed there stays with that conversation
       }
       context = next;
       var disabled = !next;

@@ -1,12 +1,14 @@
 // console.js: the page itself. It asks for the session (the login form if there is none),
 // builds the header, the queues and the right-hand pane (a conversation or an incident), and
-// routes the WebSocket's events to them. After a reconnect it reloads what it may have missed.
+// routes the WebSocket's events to them. After a reconnect it reloads what it may have missed. The address
+// follows what is shown (route.js).
 
 function Console(root) {
   var session = null;
   var teams = [];
   var view = "queues";
   var pane = "conversation"; // what the right-hand pane of the queues shows: "conversation" | "incident"
+  var navigating = false; // following the address: correct it in place rather than add to the history
   var connection = el("span", { class: "conn", role: "status" });
 
   var app = {
@@ -29,6 +31,7 @@ function Console(root) {
       app.conversation.open(cid);
       app.queue.refresh();
       app.incidents.refresh();
+      remember();
     },
     openConversationId: function () {
       return app.conversation && pane === "conversation" ? app.conversation.current() : null;
@@ -36,6 +39,12 @@ function Console(root) {
     showIncident: function () {
       showPane("incident");
       app.queue.refresh();
+    },
+    shownIncident: remember, // the incident's pane has its incident: the address says which
+    correctRoute: function () {
+      navigating = true; // in place: Back must not lead to what could not be shown
+      remember();
+      navigating = false;
     },
     pane: function () {
       return pane;
@@ -53,6 +62,9 @@ function Console(root) {
   app.api.session().then(showConsole, function (error) {
     if (error.status !== 401) toast(problem(error), "error");
     showLogin();
+  });
+  window.addEventListener("hashchange", function () {
+    if (session) navigate(parseRoute(window.location.hash)); // Back, Forward, or an address typed
   });
 
   // -- signing in and out -------------------------------------------------------------
@@ -98,6 +110,8 @@ function Console(root) {
   }
 
   function logout() {
+    forgetDrafts();
+    window.history.replaceState(null, "", window.location.pathname + window.location.search); // not the next one's
     app.api.logout().then(showLogin, showLogin);
   }
 
@@ -110,7 +124,7 @@ function Console(root) {
     root.appendChild(app.incidents.alerts);
     root.appendChild(el("main", { class: "workspace", id: "workspace" }));
     root.removeAttribute("aria-busy");
-    showView("queues");
+    navigate(parseRoute(window.location.hash)); // where a reload, the language switch or a link left off
     reloadTeams();
     reloadQueues();
     reloadIncidents();
@@ -120,10 +134,7 @@ function Console(root) {
   function header() {
     var user = session.user;
     var nav = el("nav", { class: "top__nav", "aria-label": T.navLabel });
-    var pages = ["queues"];
-    if (user.role !== "agent") pages.push("analytics", "settings", "audit");
-    if (user.role === "admin") pages.push("users", "teams");
-    pages.forEach(function (page) {
+    pagesOf(user).forEach(function (page) {
       nav.appendChild(button(T.nav[page], function () {
         showView(page);
       }, { "data-page": page }));
@@ -151,14 +162,50 @@ function Console(root) {
     });
   }
 
-  function showView(page) {
+  function pagesOf(user) {
+    var pages = ["queues"];
+    if (user.role !== "agent") pages.push("analytics", "settings", "audit");
+    if (user.role === "admin") pages.push("users", "teams");
+    return pages;
+  }
+
+  // What the address asks for, as far as this member of staff may see it; the address is then corrected in
+  // place (an unknown page becomes the queues), never pushed, so Back cannot get stuck on it.
+  function navigate(route) {
+    navigating = true;
+    try {
+      var page = pagesOf(session.user).indexOf(route.page) >= 0 ? route.page : "queues";
+      if (route.pane === "conversation") app.openConversation(route.id);
+      else if (route.pane === "incident" && /^\d+$/.test(route.id)) app.incidents.open(Number(route.id));
+      else showView(page);
+      remember();
+    } finally {
+      navigating = false;
+    }
+  }
+
+  function remember() {
+    var route = { page: view, pane: null, id: null };
+    if (view === "queues") {
+      route.pane = pane;
+      route.id = pane === "incident" ? app.incidents.shown() : app.conversation.current();
+    }
+    if (navigating) window.history.replaceState(null, "", routeHash(route));
+    else rememberRoute(route);
+  }
+
+  function showView(page, quiet) {
     var workspace = document.getElementById("workspace");
     if (!workspace) return;
     Array.prototype.forEach.call(root.querySelectorAll(".top__nav button"), function (b) {
       if (b.getAttribute("data-page") === page) b.setAttribute("aria-current", "page");
       else b.removeAttribute("aria-current");
     });
-    if (page === view && workspace.firstChild) return;
+    if (page !== view || !workspace.firstChild) render(workspace, page);
+    if (!quiet) remember();
+  }
+
+  function render(workspace, page) {
     view = page;
     clear(workspace);
     if (page === "queues") {
@@ -184,7 +231,7 @@ function Console(root) {
     var old = paneRoot();
     pane = next;
     if (view === "queues" && workspace && old.parentNode === workspace) workspace.replaceChild(paneRoot(), old);
-    else showView("queues");
+    else showView("queues", true); // the caller says where it went
   }
 
   // -- data ---------------------------------------------------------------------------

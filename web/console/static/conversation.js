@@ -78,7 +78,10 @@ function ConversationView(app) {
       .catch(function (error) {
         if (asked !== current) return;
         toast(problem(error), "error");
-        if (error.status === 403 || error.status === 404) close();
+        if (error.status === 403 || error.status === 404) {
+          close();
+          app.correctRoute(); // a link to a conversation this member of staff may not see, or none
+        }
       });
   }
 

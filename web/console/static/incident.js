@@ -1,11 +1,13 @@
 // incident.js: one incident in the right-hand pane. Staff read the evidence (counts against the
 // baseline, the chart, what investors ask), publish one answer (it becomes an FAQ entry and goes
 // to everyone who asked), and close it, optionally retiring that entry. Live updates redraw the
-// facts but never the form, so an answer being written is not lost.
+// facts but never the form, so an answer being written is not lost; it is kept per incident (drafts.js) until
+// it is published.
 
 function IncidentDetail(app, changed) {
   var shown = null; // the Incident on screen
   var editing = false; // an answered incident's form is open for an update
+  var drafts = Drafts(app, "incident");
 
   var title = el("h2", { id: "inc-title", class: "conv__title", tabindex: "-1" });
   var label = el("p", { class: "inc-detail__label" });
@@ -35,6 +37,7 @@ function IncidentDetail(app, changed) {
   var cancel = button(T.cancel, function () {
     editing = false;
     form.reset();
+    drafts.put(shown.id, null);
     formStatus.textContent = "";
     render();
     edit.focus();
@@ -48,6 +51,10 @@ function IncidentDetail(app, changed) {
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     submit();
+  });
+  form.addEventListener("input", function () {
+    var writing = question.value || answer.value;
+    drafts.put(shown.id, writing ? { question: question.value, answer: answer.value, editing: editing } : null);
   });
 
   var retire = el("input", { type: "checkbox" });
@@ -73,8 +80,11 @@ function IncidentDetail(app, changed) {
     var other = !shown || shown.id !== incident.id;
     shown = incident;
     if (other) {
-      editing = false;
+      var draft = drafts.get(incident.id); // what was being written for this one, if anything
+      editing = Boolean(draft && draft.editing);
       form.reset();
+      question.value = (draft && draft.question) || "";
+      answer.value = (draft && draft.answer) || "";
       retire.checked = false;
       formStatus.textContent = "";
     }
@@ -206,8 +216,11 @@ function IncidentDetail(app, changed) {
     app.api
       .answerIncident(id, text, question.value.trim())
       .then(function (incident) {
-        editing = false;
-        form.reset();
+        drafts.put(id, null);
+        if (shown && shown.id === id) {
+          editing = false;
+          form.reset();
+        }
         changed(incident);
         toast(T.incidents.publishedToast);
         if (shown && shown.id === id) answerHeading.focus(); // the form is gone: show what was published

@@ -62,6 +62,7 @@ function IncidentsView(app) {
     forget(id);
     app.showIncident();
     detail.open(incidents.get(id) || { id: id });
+    app.shownIncident();
     refresh();
   }
 
@@ -186,6 +187,8 @@ function IncidentsView(app) {
   return {
     alerts: alerts,
     reset: reset,
+    open: open,
+    shown: detail.current, // the incident in the pane, or null
     detailRoot: detail.root,
     section: section,
     load: load,

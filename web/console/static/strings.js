@@ -22,7 +22,9 @@ function switchConsoleLang() {
   } catch (blocked) {
     return; // nowhere to keep the choice
   }
-  window.location.reload(); // the session is a cookie: the console comes back signed in, in the other language
+  // The session is a cookie, the address says what was open and drafts are kept (route.js, drafts.js): the console
+  // comes back signed in, where it was, in the other language.
+  window.location.reload();
 }
 
 var LANG = consoleLang();
