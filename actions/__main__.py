@@ -19,6 +19,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 
 from actions import metrics, runtime
+from actions.kb_status import KbStatusReporter
 from actions.slot_changes import ChangesOnlyExecutor
 from escalation.spikes.watch import SpikeWatch, pipeline_config
 from escalation.spikes.worker import DetectorWorker
@@ -52,6 +53,9 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
         batched = BatchedKnowledgeBase(app.ctx.kb, on_batch=counters.embedding_batches.observe)
         runtime.install(metrics.MeteredKnowledgeBase(batched, counters), names, router)
         metrics.count_reloads(app.ctx.kb, counters)
+        app.ctx.kb_status = KbStatusReporter.open(settings, app.ctx.kb)
+        app.ctx.kb_status.report()  # the first read, before any reload
+        app.ctx.kb.on_reload(app.ctx.kb_status.report)
         log.info("knowledge base loaded from %s; hand-offs route to %d teams", settings.kb_dir, len(router.known))
         app.ctx.spikes, app.ctx.spike_detector = open_spike_watch(settings, router, app.ctx.kb, counters.incidents.inc)
         runtime.install_spikes(metrics.MeteredSpikeWatch(app.ctx.spikes, counters))
@@ -61,7 +65,7 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
         runtime.install(None)
         # Each step runs whatever the one before raised (a database gone at the stop, an incident it still refuses).
         with ExitStack() as closing:
-            for name in ("kb", "spikes", "spike_detector"):  # registered in reverse: the detector closes first
+            for name in ("kb_status", "kb", "spikes", "spike_detector"):  # closed in reverse: the detector first
                 engine = getattr(app.ctx, name, None)
                 if engine is not None:
                     closing.callback(engine.close)

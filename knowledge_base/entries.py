@@ -114,6 +114,7 @@ class ParsedFile:
     entries: tuple[Entry, ...] = ()
     problems: tuple[Problem, ...] = field(default_factory=tuple)
     rejected: tuple[Rejected, ...] = ()
+    standing_in: tuple[int, ...] = ()  # lines of rejected sections whose last good version serves in their place
 
     @property
     def ok(self) -> bool:

@@ -37,7 +37,9 @@ def with_last_good(parsed: ParsedFile, served: Sequence[Entry]) -> ParsedFile:
         return parsed
     # Each last good version takes its section's place, so the file's order is the index's order.
     placed = sorted([*((e.line, e) for e in parsed.entries), *kept], key=lambda pair: pair[0])
-    return dataclasses.replace(parsed, entries=tuple(entry for _, entry in placed))
+    return dataclasses.replace(
+        parsed, entries=tuple(entry for _, entry in placed), standing_in=tuple(line for line, _ in kept)
+    )
 
 
 def _last_good(section: Rejected, by_id: dict[str, Entry], by_question: dict[str, Entry]) -> Entry | None:

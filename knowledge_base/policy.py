@@ -11,6 +11,13 @@ from typing import Any, Literal
 from knowledge_base.entries import Entry
 
 DecisionKind = Literal["answer", "clarify", "fallback"]
+POLICY_NAME = "policy.json"  # in a knowledge base's folder: its own dev-set calibration
+
+
+def own_policy(kb_dir: Path) -> Path | None:
+    """A knowledge base's own dev-set calibration: ``policy.json`` in its folder, if there is one."""
+    path = kb_dir / POLICY_NAME
+    return path if path.is_file() else None
 
 
 @dataclass(frozen=True)

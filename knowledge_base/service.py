@@ -41,17 +41,16 @@ from knowledge_base.entries import LANGS, Entry, ParsedFile, Problem
 from knowledge_base.faq_files import FaqFiles, Signature, problems_of
 from knowledge_base.followups import Answered, in_context, something_new
 from knowledge_base.funds import read_funds
+from knowledge_base.health import Health, failed, health
 from knowledge_base.index import FaqIndex, Scope, Weights
 from knowledge_base.lexical import Tokenizer
 from knowledge_base.normalize import Normalizer, Synonyms
-from knowledge_base.policy import Candidate, Decision, Thresholds, decide
+from knowledge_base.policy import Candidate, Decision, Thresholds, decide, own_policy
 from knowledge_base.published import published_dir
 from knowledge_base.question import FollowUp, QuestionReader, Reading
 from knowledge_base.reloads import ReloadOutcome, ReloadReport
 
 log = logging.getLogger(__name__)
-
-POLICY_NAME = "policy.json"  # in a knowledge base's folder: its own dev-set calibration
 
 
 @dataclass(frozen=True)
@@ -104,6 +103,7 @@ class KnowledgeBase:
         self._encode_lock = threading.Lock()  # HF tokenizers are not safe across threads
         self._reload_lock = threading.Lock()
         self._problems: tuple[Problem, ...] = ()
+        self.health: Health | None = None  # what serves and what each problem costs, as of the last reload
         self._index = FaqIndex(
             [], np.zeros((0, embedder.dim), np.float32), embedder.name, tokenizer=self.tokenizer, reader=self.reader
         )
@@ -132,7 +132,7 @@ class KnowledgeBase:
         ``persist=False`` (eval on a throwaway folder) keeps the index in memory only;
         ``published=False`` leaves out the answers published from the running service.
         """
-        policy = settings.policy_file or _own_policy(settings.kb_dir)
+        policy = settings.policy_file or own_policy(settings.kb_dir)
         thresholds = Thresholds.load(policy) if policy is not None and policy.is_file() else None
         if policy is not None and thresholds is None:
             log.warning("policy file %s not found: the knowledge base calibrates itself", policy)
@@ -282,6 +282,7 @@ class KnowledgeBase:
         try:
             report = self._reload(progress)
         except Exception:
+            self.health = failed(self.health)
             self._tell("failed")
             raise
         self._tell(report.outcome)
@@ -297,6 +298,7 @@ class KnowledgeBase:
             good, checked = self.files.read()
             rejected = tuple(pf.path for pf in checked if not pf.clean)
             self._set_problems(checked)
+            self.health = health(checked, {name: g.entries for name, g in good.items()})
             entries = FaqFiles.entries(good)
             if self._built and entries == FaqFiles.entries(self.files.good):
                 self.files.good = good  # same entries serve; digests and problems are new
@@ -392,9 +394,3 @@ class KnowledgeBase:
             for problem in problems:
                 log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, "%s", problem)
         self._problems = problems
-
-
-def _own_policy(kb_dir: Path) -> Path | None:
-    """A knowledge base's own dev-set calibration: ``policy.json`` in its folder, if there is one."""
-    path = kb_dir / POLICY_NAME
-    return path if path.is_file() else None

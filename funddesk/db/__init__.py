@@ -16,6 +16,7 @@ from funddesk.db.incidents import (
     QuestionHour,
     SpikeSnapshot,
 )
+from funddesk.db.kb_status import KbStatus
 from funddesk.db.models import Conversation, Feedback, Message, Role, State
 from funddesk.db.staff import (
     AuditEntry,
@@ -43,6 +44,7 @@ __all__ = [
     "Incident",
     "IncidentConversation",
     "IncidentStatus",
+    "KbStatus",
     "Message",
     "Question",
     "QuestionHour",

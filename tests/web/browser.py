@@ -165,6 +165,18 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
+def chinese_page(browser: Browser) -> Iterator[Page]:
+    """A page in a browser whose language is Chinese; fails the test on any script error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == []
+
+
+@pytest.fixture
 def new_page(browser: Browser) -> Iterator[NewPage]:
     """Pages in fresh browser contexts that fail the test on any dialog (alert), script error or CSP violation."""
     with strict_pages(browser) as make:

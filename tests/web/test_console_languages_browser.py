@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from funddesk.db import Database, Incident, IncidentStatus, StaffRole, database_url
 from funddesk.settings import Settings
-from tests.web.browser import PASSWORD, add_staff, browser, url, web_with_fake_rasa
+from tests.web.browser import PASSWORD, add_staff, browser, chinese_page, url, web_with_fake_rasa
 
 pytestmark = pytest.mark.integration
-__all__ = ["browser"]  # the fixture, see tests/web/browser.py
+__all__ = ["browser", "chinese_page"]  # fixtures, see tests/web/browser.py
 TEAM = "service-desk"
 
 
@@ -26,18 +26,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with web_with_fake_rasa(tmp_path_factory.mktemp("console-languages") / "var") as settings:
         add_staff(settings, "mei", role=StaffRole.LEAD, team=TEAM)
         yield settings
-
-
-@pytest.fixture
-def chinese_page(browser: Browser) -> Iterator[Page]:
-    """A page in a browser whose language is Chinese; fails the test on any script error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == []
 
 
 def test_a_browser_in_chinese_gets_the_console_in_chinese_and_the_switch_keeps_english(

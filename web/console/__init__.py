@@ -47,12 +47,13 @@ BUNDLE = (
     "composer.js",
     "admin.js",
     "analytics.js",
+    "knowledge.js",
     "console.js",
 )
 
 
 # /console/console.css, in cascade order: the page (colours, login, header), the queues, the
-# conversation and reply box, admin pages, incidents, notices, the analytics dashboard.
+# conversation and reply box, admin pages, incidents, notices, the analytics dashboard and knowledge base.
 STYLES = (
     "page.css",
     "queues.css",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sanic import Blueprint
 from sanic.blueprint_group import BlueprintGroup
 
-from web.api.staff import admin, analytics, conversations, incidents, live, session, teams
+from web.api.staff import admin, analytics, conversations, incidents, knowledge, live, session, teams
 from web.api.staff.auth import authenticate
 
 __all__ = ["document", "group"]
@@ -22,6 +22,7 @@ BLUEPRINTS = (
     conversations.bp,
     incidents.bp,
     analytics.bp,
+    knowledge.bp,
     admin.bp,
     live.bp,
 )

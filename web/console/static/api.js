@@ -141,6 +141,9 @@ function StaffApi(onUnauthorized) {
     publishDraft: function (entry, markdown) {
       return request("POST", "analytics/drafts/" + encodeURIComponent(entry) + "/publish", { markdown: markdown });
     },
+    knowledge: function () {
+      return request("GET", "knowledge");
+    },
   };
 }
 

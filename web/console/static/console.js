@@ -58,6 +58,7 @@ function Console(root) {
   app.conversation = ConversationView(app);
   app.admin = AdminView(app);
   app.analytics = AnalyticsView(app);
+  app.knowledge = KnowledgeView(app);
 
   app.api.session().then(showConsole, function (error) {
     if (error.status !== 401) toast(problem(error), "error");
@@ -164,7 +165,7 @@ function Console(root) {
 
   function pagesOf(user) {
     var pages = ["queues"];
-    if (user.role !== "agent") pages.push("analytics", "settings", "audit");
+    if (user.role !== "agent") pages.push("analytics", "knowledge", "settings", "audit");
     if (user.role === "admin") pages.push("users", "teams");
     return pages;
   }
@@ -215,6 +216,10 @@ function Console(root) {
       workspace.className = "workspace";
       workspace.appendChild(app.analytics.root);
       app.reloadTeams().then(app.analytics.show);
+    } else if (page === "knowledge") {
+      workspace.className = "workspace";
+      workspace.appendChild(app.knowledge.root);
+      app.knowledge.show();
     } else {
       workspace.className = "workspace";
       workspace.appendChild(app.admin.root);
