@@ -191,5 +191,7 @@ def test_the_charts_speak_the_consoles_language_and_refuse_another(api: Api, tra
     assert "按原因统计的转人工" in handoffs
     english = lead.request("get", f"/api/v1/staff/analytics/charts/heatmap.svg{query}").text
     assert "Busiest hours" in english and "Mon" in english
+    reasons = lead.request("get", f"/api/v1/staff/analytics/charts/handoffs.svg{query}").text
+    assert "Bot could not answer" in reasons and ">fallback<" not in reasons  # as the console's tables say it
     refused = lead.request("get", f"/api/v1/staff/analytics/charts/heatmap.svg{query}&lang=fr")
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "bad_lang"

@@ -46,6 +46,14 @@ WORDS = {
             "incidents": "Incidents by size (questions)",
             "heatmap": "Busiest hours",
         },
+        reasons={  # as the console's tables name them (words_en.js)
+            "requested": "Asked for a person",
+            "fallback": "Bot could not answer",
+            "negative_feedback": "Unhappy with an answer",
+            "faq_escalate": "Escalating topic",
+            "incident": "Incident",
+            "staff": "Opened by staff",
+        },
     ),
     "zh": ChartWords(
         empty="此时间段内没有数据",
