@@ -56,7 +56,14 @@ class KbStatusReporter:
             log.warning("could not record what the knowledge base serves for the console: %s", exc)
 
     def close(self) -> None:
-        self.db.dispose()
+        """Stopping: the console stops listing this server (a crash leaves its row until it starts again)."""
+        try:
+            with self.db.session(write=True) as session:
+                repository.forget(session, self.server)
+        except Exception as exc:
+            log.warning("could not remove this server from the console's knowledge base page: %s", exc)
+        finally:
+            self.db.dispose()
 
 
 def server_name(settings: Settings) -> str:

@@ -1,6 +1,7 @@
 """What each action server's knowledge base serves, as it last read the FAQ files: the staff console's
 "Knowledge base" page reads it, so a fund team sees its broken edit as ``file:line`` and what serves meanwhile
-without a server's log. One row per action server (``host:port``), replaced at each read.
+without a server's log. One row per action server (``host:port``), replaced at each read and deleted when the
+server stops.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, select
+from sqlalchemy import DateTime, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from funddesk.db.base import Base, Updated
@@ -44,6 +45,11 @@ def report(
         session.add(row)
     row.checked_at, row.outcome, row.files, row.entries = checked_at, outcome, files, entries
     row.problems = [dict(p) for p in problems]
+
+
+def forget(session: Session, server: str) -> None:
+    """``server`` stopped: what it served is no longer anyone's (a crash leaves its row until it starts again)."""
+    session.execute(delete(KbStatus).where(KbStatus.server == server))
 
 
 def servers(session: Session) -> list[KbStatus]:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import text
+
 from actions.kb_status import KbStatusReporter
 from funddesk.db import Database, database_url, migrate
 from funddesk.db import kb_status as repository
@@ -97,7 +99,7 @@ def test_a_reload_that_raised_is_reported_as_failed_with_what_was_known() -> Non
     assert (after.outcome, after.files, after.entries, after.checked_at.day) == ("failed", 3, 40, 8)
 
 
-def test_each_action_server_replaces_its_own_row_and_a_refusing_database_costs_nothing(
+def test_each_action_server_replaces_its_own_row_removes_it_when_it_stops_and_a_refusing_database_costs_nothing(
     write_faq: WriteFaq, open_kb: OpenKb, tmp_path: Path
 ) -> None:
     write_faq("fees.md", FEES)
@@ -115,8 +117,12 @@ def test_each_action_server_replaces_its_own_row_and_a_refusing_database_costs_n
         assert set(rows) == {"host-a:5055", "host-b:5055"}
         assert (rows["host-a:5055"].outcome, rows["host-a:5055"].entries) == ("rejected", 2)
         assert [p["line"] for p in rows["host-a:5055"].problems] == [6]
+    reporter.close()
+    with db.session(write=True) as session:
+        assert [row.server for row in repository.servers(session)] == ["host-b:5055"]  # a stopped one is gone
+        session.execute(text("DROP TABLE kb_status"))  # a database that refuses the next report
+    reporter.report()  # a warning, not an exception on the reloading thread
     db.dispose()
-    reporter.report()  # the pool is gone: a warning, not an exception on the reloading thread
 
 
 def served(kb: KnowledgeBase) -> Health:
