@@ -78,7 +78,7 @@ def test_a_reply_being_typed_stays_with_its_conversation_and_comes_back_after_th
     expect(page.get_by_label("内部备注（投资者不可见）")).to_be_checked()  # still a note, as it was being written
 
 
-def test_back_goes_to_the_conversation_before_and_a_link_opens_it_after_signing_in(
+def test_back_goes_to_the_conversation_before_then_to_the_queues_and_a_link_opens_it_after_signing_in(
     service: Settings, new_page: NewPage
 ) -> None:
     console, first, second = ana_with_two_waiting(service, new_page)
@@ -86,6 +86,9 @@ def test_back_goes_to_the_conversation_before_and_a_link_opens_it_after_signing_
     console.page.go_back()
     expect(console.page).to_have_url(re.compile(f"#/conversation/{first}$"))
     expect(console.page.locator(f'.q-item[data-conversation="{first}"]')).to_have_attribute("aria-current", "true")
+    console.page.go_back()  # to the queues as they were after signing in: nothing open beside them
+    expect(console.page).to_have_url(re.compile("#/queues$"))
+    expect(console.page.get_by_role("heading", name="Pick a conversation from a queue.")).to_be_visible()
 
     colleague = Console(new_page(), service)
     colleague.page.goto(url(service, f"/console#/conversation/{second}"))

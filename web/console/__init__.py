@@ -48,6 +48,7 @@ BUNDLE = (
     "admin.js",
     "analytics.js",
     "knowledge.js",
+    "notify.js",
     "console.js",
 )
 

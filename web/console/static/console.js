@@ -50,9 +50,15 @@ function Console(root) {
       return pane;
     },
     claim: claim,
+    // One title for all that arrived unseen, so neither count overwrites the other.
+    updateTitle: function () {
+      var n = app.incidents.unseen() + app.notifier.unseen();
+      document.title = (n ? "(" + n + ") " : "") + T.title;
+    },
   };
   app.api = StaffApi(showLogin);
   app.live = StaffLive({ onEvent: onEvent, onStatus: onStatus });
+  app.notifier = Notifier(app);
   app.incidents = IncidentsView(app);
   app.queue = QueueView(app);
   app.conversation = ConversationView(app);
@@ -73,6 +79,7 @@ function Console(root) {
   function showLogin() {
     session = null;
     pane = "conversation";
+    app.notifier.reset();
     app.incidents.reset();
     app.live.stop();
     app.conversation.close();
@@ -148,6 +155,7 @@ function Console(root) {
         el("span", { class: "top__name", text: user.display_name }),
         el("span", { class: "top__role", text: T.roles[user.role] || user.role }),
       ]),
+      app.notifier.toggle,
       langSwitch("top__lang"),
       button(T.logout, logout, { class: "top__logout" }),
     ]);
@@ -178,11 +186,18 @@ function Console(root) {
       var page = pagesOf(session.user).indexOf(route.page) >= 0 ? route.page : "queues";
       if (route.pane === "conversation") app.openConversation(route.id);
       else if (route.pane === "incident" && /^\d+$/.test(route.id)) app.incidents.open(Number(route.id));
+      else if (page === "queues") closePane();
       else showView(page);
       remember();
     } finally {
       navigating = false;
     }
+  }
+
+  // The queues with nothing open beside them: where Back from the first conversation opened leads.
+  function closePane() {
+    app.conversation.close(); // what was typed stays with it (drafts.js)
+    showPane("conversation");
   }
 
   function remember() {

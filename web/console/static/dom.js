@@ -1,8 +1,6 @@
 // FundDesk staff console: plain JS, no framework, no build step. The served /console/console.js
-// is the widget's markdown renderer, the shared live.js (LiveSocket), then words_en.js,
-// words_zh.js, strings.js, dom.js, api.js, staff_live.js, queue.js, incidents.js, incident.js,
-// conversation.js, composer.js, admin.js, analytics.js and console.js (in that order) inside one
-// function.
+// is the widget's markdown renderer, the shared live.js (LiveSocket), then the console's files in the
+// order of BUNDLE (web/console/__init__.py: the words first, console.js last) inside one function.
 //
 // dom.js: the helpers every part uses (the words: words_en.js, words_zh.js, strings.js). Safety rule for the whole console: data
 // (an investor's message, a name, a canned response) reaches the DOM only through textContent

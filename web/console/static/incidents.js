@@ -1,9 +1,9 @@
 // incidents.js: spikes, when many investors suddenly ask the same thing. Each team's open and
 // answered incidents sit above its queue; a new one also raises an alert (role="alert": read out
-// at once) and a count in the page title, until someone opens it. One incident, whole, shows in
-// the right-hand pane: the server's chart (an <img>: an SVG image never runs script), the sample
-// questions, one answer published to everyone asking, and closing. The server pushes every change
-// ({"type": "incident"}); nothing here polls.
+// at once), a desktop notification (notify.js) and a count in the page title, until someone opens
+// it. One incident, whole, shows in the right-hand pane: the server's chart (an <img>: an SVG
+// image never runs script), the sample questions, one answer published to everyone asking, and
+// closing. The server pushes every change ({"type": "incident"}); nothing here polls.
 
 function IncidentsView(app) {
   var incidents = new Map(); // id -> Incident, open and answered ones
@@ -86,6 +86,7 @@ function IncidentsView(app) {
       ])
     );
     showCount();
+    app.notifier.incident(incident); // on the desktop too, if the console is out of sight
   }
 
   function forget(id) {
@@ -100,7 +101,7 @@ function IncidentsView(app) {
   }
 
   function showCount() {
-    document.title = (unseen.size ? "(" + unseen.size + ") " : "") + T.title; // seen from another tab too
+    app.updateTitle(); // the title counts these, seen from another tab too
   }
 
   // -- the list above each queue ----------------------------------------------------------------
@@ -188,6 +189,9 @@ function IncidentsView(app) {
     alerts: alerts,
     reset: reset,
     open: open,
+    unseen: function () {
+      return unseen.size;
+    },
     shown: detail.current, // the incident in the pane, or null
     detailRoot: detail.root,
     section: section,

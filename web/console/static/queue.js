@@ -28,6 +28,7 @@ function QueueView(app) {
       });
       render(column);
     });
+    app.notifier.queueLoaded(byHandoff); // what was waiting already is not news
   }
 
   function addColumn(team) {
@@ -46,6 +47,7 @@ function QueueView(app) {
   }
 
   function upsert(item) {
+    var before = byHandoff(item.handoff_id);
     columns.forEach(function (column) {
       // A transfer moves an item to another team: it leaves its old column.
       if (column.team.id !== item.team_id && column.items.delete(item.handoff_id)) render(column);
@@ -54,12 +56,23 @@ function QueueView(app) {
     if (!column) return;
     column.items.set(item.handoff_id, item);
     render(column);
+    app.notifier.queueItem(item, before);
   }
 
   function remove(teamId, handoffId) {
     columns.forEach(function (column) {
       if ((!teamId || column.team.id === teamId) && column.items.delete(handoffId)) render(column);
     });
+    // Transferred between two of these queues, it may be in the other already: still waiting there.
+    if (!byHandoff(handoffId)) app.notifier.settled(handoffId);
+  }
+
+  function byHandoff(handoffId) {
+    var found = null;
+    columns.forEach(function (column) {
+      found = found || column.items.get(handoffId) || null;
+    });
+    return found;
   }
 
   function presence(teamId, online) {

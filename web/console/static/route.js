@@ -8,7 +8,7 @@ var PANES = ["conversation", "incident"];
 function parseRoute(hash) {
   var parts = String(hash || "").replace(/^#\/?/, "").split("/");
   var page = parts[0] || "queues";
-  if (PANES.indexOf(page) >= 0 && parts.length > 1) {
+  if (PANES.indexOf(page) >= 0 && parts[1]) {
     try {
       return { page: "queues", pane: page, id: decodeURIComponent(parts.slice(1).join("/")) };
     } catch (malformed) {

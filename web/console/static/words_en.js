@@ -110,6 +110,15 @@ CONSOLE_STRINGS.en = {
   deactivate: "Deactivate",
   activate: "Activate",
   noEntries: "Nothing yet.",
+  // Desktop notifications (notify.js): the header's switch, and what a notification says.
+  notify: {
+    off: "Desktop notifications: off",
+    on: "Desktop notifications: on",
+    blocked: "The browser blocked notifications for this site. Allow them in its site settings, then switch them on again.",
+    waiting: "Waiting: {team}",
+    incident: "Incident: {label}",
+    incidentBody: "{team} · {count} questions",
+  },
   // What the API's error codes mean, for staff; {detail} is the server's own explanation.
   errors: {
     already_claimed: "Someone else has already taken this conversation.",

@@ -107,6 +107,15 @@ CONSOLE_STRINGS.zh = {
   deactivate: "停用",
   activate: "启用",
   noEntries: "暂无内容。",
+  // 桌面通知（notify.js）：页头的开关，以及通知的内容。
+  notify: {
+    off: "桌面通知：关",
+    on: "桌面通知：开",
+    blocked: "浏览器已阻止本网站的通知。请在浏览器的网站设置中允许通知，然后重新开启。",
+    waiting: "排队中：{team}",
+    incident: "集中咨询事件：{label}",
+    incidentBody: "{team} · {count} 个提问",
+  },
   // 接口错误代码对客服的含义；{detail} 是服务器给出的说明。
   errors: {
     already_claimed: "此会话已被其他同事接入。",
