@@ -101,8 +101,9 @@ HELP: dict[str, str] = {
     "`knowledge_base eval --calibration ... --save-policy`; they override self-calibration's. "
     "Empty: the knowledge base calibrates itself from its own phrasings.",
     "synonyms_file": "Words investors use for the FAQ's terms (YAML groups, the FAQ's word first), "
-    "applied to questions and phrasings alike; the fund team extends it.",
-    "reload_interval": "Seconds between checks of `kb_dir` for saved edits.",
+    "applied to questions and phrasings alike; the fund team extends it. Followed like `kb_dir`: an edit is live "
+    "at the next check, and a broken one keeps the last good groups (the console's Knowledge base page says where).",
+    "reload_interval": "Seconds between checks of `kb_dir` and the synonyms file for saved edits.",
     "lexical_weight": "Weight (0-1) of the lexical channel (BM25 over words and Chinese characters) "
     "against the dense one, for every language. Empty: self-calibrated per language.",
     "rasa_host": "Interface the Rasa server binds to.",

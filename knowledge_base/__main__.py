@@ -17,6 +17,7 @@ from knowledge_base.lint import main as lint_main
 from knowledge_base.lint import print_problems
 from knowledge_base.published import published_dir
 from knowledge_base.service import KnowledgeBase
+from knowledge_base.synonyms_file import SynonymsFile
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,11 +69,12 @@ def _lint(root: Path) -> int:
 
 
 def _lint_served(settings: config.Settings) -> int:
-    """The FAQ folder and the published answers, as a freshly started service reads them."""
+    """The FAQ folder, the published answers and the synonyms file, as a freshly started service reads them."""
     if not settings.kb_dir.is_dir():
         return _lint(settings.kb_dir)
     _, checked = FaqFiles(settings.kb_dir, published_dir(settings)).read()
-    return print_problems(problems_of(checked), f"{settings.kb_dir} and {published_dir(settings)}")
+    problems = problems_of(checked) + SynonymsFile(settings.synonyms_file).problems
+    return print_problems(problems, f"{settings.kb_dir}, {published_dir(settings)} and {settings.synonyms_file.name}")
 
 
 def _open(settings: config.Settings, *, persist: bool, published: bool = True) -> KnowledgeBase:

@@ -291,6 +291,7 @@ FORMAT = 1
 def fingerprint(index: FaqIndex) -> str:
     """Changes whenever a calibration made for ``index`` might no longer fit it."""
     digest = hashlib.sha256(f"{FORMAT}\0{index.model}\0{index.head is not None}\0{index.reader.key}".encode())
+    digest.update(repr(index.tokenizer.normalizer.synonyms.groups).encode())  # they change every lexical score
     for entry in index.entries:
         digest.update(f"{entry.id}\0{entry.version}\0".encode())
     return digest.hexdigest()

@@ -48,13 +48,17 @@ def failed(previous: Health | None, *, at: datetime | None = None) -> Health:
 
 
 def health(
-    checked: Sequence[ParsedFile], serving: Mapping[str, Sequence[Entry]], *, at: datetime | None = None
+    checked: Sequence[ParsedFile],
+    serving: Mapping[str, Sequence[Entry]],
+    others: Sequence[ProblemReport] = (),
+    *,
+    at: datetime | None = None,
 ) -> Health:
     """``checked``: every file as parsed (its ``entries`` with last good versions in place); ``serving``: the
-    entries each file serves now, by file name."""
+    entries each file serves now, by file name; ``others``: problems of the files the FAQ is read with (synonyms)."""
     reports = tuple(
         sorted(
-            (_report(p, parsed) for parsed in checked for p in parsed.problems),
+            [*(_report(p, parsed) for parsed in checked for p in parsed.problems), *others],
             key=lambda r: (r.severity != "error", r.file, r.line),
         )
     )

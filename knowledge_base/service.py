@@ -49,6 +49,7 @@ from knowledge_base.policy import Candidate, Decision, Thresholds, decide, own_p
 from knowledge_base.published import published_dir
 from knowledge_base.question import FollowUp, QuestionReader, Reading
 from knowledge_base.reloads import ReloadOutcome, ReloadReport
+from knowledge_base.synonyms_file import SynonymsFile
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class KnowledgeBase:
         weights: Weights | None = None,
         reload_interval: float = 0.5,
         synonyms: Synonyms | None = None,
+        synonyms_file: Path | None = None,
         fund_names: dict[str, tuple[str, ...]] | None = None,
         calibrate: bool = True,
         published: Path | None = None,
@@ -94,7 +96,8 @@ class KnowledgeBase:
         )
         self._calibrate = calibrate
         self._calibrated_key: str | None = None  # the index the calibration was made for
-        self.tokenizer = Tokenizer(Normalizer(synonyms))
+        self.synonyms = SynonymsFile(synonyms_file, synonyms)  # the file, when given, is read now and followed
+        self.tokenizer = Tokenizer(Normalizer(self.synonyms.good))  # for the next build; a question uses its index's
         self.reader = QuestionReader(fund_names)
         self._index_dir = index_dir
         self._cache = cache
@@ -145,7 +148,7 @@ class KnowledgeBase:
             thresholds=thresholds,
             weights=Weights.fixed(weight) if weight is not None else None,
             reload_interval=settings.reload_interval,
-            synonyms=Synonyms.load(settings.synonyms_file),
+            synonyms_file=settings.synonyms_file,
             fund_names={f.code: f.names for f in read_funds(settings.funds_file)},
             published=published_dir(settings) if published else None,
         )
@@ -197,7 +200,7 @@ class KnowledgeBase:
         the context of ``after``, the answer before it, if it follows that up (:mod:`.followups`)."""
         reading = self.reader.read(text)
         reading = replace(reading, text=self._index.lexical.respell(reading.text))  # typos, for both channels
-        reading = in_context(reading, fund, self._index, after, self.tokenizer.words)
+        reading = in_context(reading, fund, self._index, after, self._index.tokenizer.words)
         return reading, Scope(reading.lang, reading.fund or fund)
 
     def rank(self, text: str, *, fund: str | None = None, limit: int = 5) -> tuple[np.ndarray, list[Candidate]]:
@@ -266,7 +269,7 @@ class KnowledgeBase:
     def _watch(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                if self.files.signature() != self._signature:
+                if self.files.signature() != self._signature or self.synonyms.changed():
                     self.reload()
             except Exception:  # the watcher must outlive any one bad reload
                 log.exception("knowledge base reload failed; still serving the previous index")
@@ -295,12 +298,15 @@ class KnowledgeBase:
     def _reload(self, progress: bool) -> ReloadReport:
         with self._reload_lock:
             self._signature = self.files.signature()
+            retokenized = self.synonyms.changed() and self.synonyms.read()
+            if retokenized:  # every lexical term may change: rebuild (the vectors are reused)
+                self.tokenizer = Tokenizer(Normalizer(self.synonyms.good))
             good, checked = self.files.read()
             rejected = tuple(pf.path for pf in checked if not pf.clean)
             self._set_problems(checked)
-            self.health = health(checked, {name: g.entries for name, g in good.items()})
+            self.health = health(checked, {n: g.entries for n, g in good.items()}, self.synonyms.reports())
             entries = FaqFiles.entries(good)
-            if self._built and entries == FaqFiles.entries(self.files.good):
+            if self._built and not retokenized and entries == FaqFiles.entries(self.files.good):
                 self.files.good = good  # same entries serve; digests and problems are new
                 return ReloadReport(False, len(good), rejected, None)
             first = not self._built  # nothing serves yet: fit the head before going live
@@ -320,13 +326,8 @@ class KnowledgeBase:
                 self._save(index)
             elif self._refitter is not None:  # the edit is live; the head catches up in the background
                 self._refit_wanted.set()
-            log.info(
-                "knowledge base: %d entries, %d phrasings (%d embedded) in %.2fs",
-                report.entries,
-                report.phrasings,
-                report.embedded,
-                report.seconds,
-            )
+            built = (report.entries, report.phrasings, report.embedded, report.seconds)
+            log.info("knowledge base: %d entries, %d phrasings (%d embedded) in %.2fs", *built)
         if not first and self._refitter is None:
             self.refit_head()
         return ReloadReport(True, len(good), rejected, report)
@@ -389,7 +390,7 @@ class KnowledgeBase:
                     log.exception("refitting the entry head failed")
 
     def _set_problems(self, checked: list[ParsedFile]) -> None:
-        problems = problems_of(checked)
+        problems = problems_of(checked) + self.synonyms.problems
         if problems != self._problems:
             for problem in problems:
                 log.log(logging.ERROR if problem.severity == "error" else logging.WARNING, "%s", problem)
