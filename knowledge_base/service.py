@@ -302,7 +302,8 @@ class KnowledgeBase:
             if retokenized:  # every lexical term may change: rebuild (the vectors are reused)
                 self.tokenizer = Tokenizer(Normalizer(self.synonyms.good))
             good, checked = self.files.read()
-            rejected = tuple(pf.path for pf in checked if not pf.clean)
+            broken = {p.file for p in self.synonyms.problems}
+            rejected = tuple(pf.path for pf in checked if not pf.clean) + tuple(broken)
             self._set_problems(checked)
             self.health = health(checked, {n: g.entries for n, g in good.items()}, self.synonyms.reports())
             entries = FaqFiles.entries(good)

@@ -50,7 +50,7 @@ def test_a_broken_synonyms_edit_keeps_the_last_good_groups_and_is_reported_at_it
     kb = open_kb(synonyms_file=synonyms)
     served = best(kb, "怎么套现基金")
     synonyms.write_text("- [赎回, 套现]\n- just one word\n", encoding="utf-8")
-    kb.reload()
+    assert kb.reload().outcome == "rejected"  # as the metrics count it
     assert best(kb, "怎么套现基金") == served  # the last good groups serve on
     assert [str(p) for p in kb.problems] == [
         "synonyms.yml:2: each group is a list of two or more words, like [赎回, 卖出]"
