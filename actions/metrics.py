@@ -8,6 +8,8 @@
 - ``funddesk_kb_reloads_total{outcome}``: hot reloads of the FAQ folder: ``ok``; ``rejected``, a file has
   errors and its last good version (or nothing) serves instead, as ``knowledge_base lint`` shows; ``failed``, the
   reload raised and the previous index serves on;
+- ``funddesk_kb_entries`` and ``funddesk_kb_problems{severity}``: what the knowledge base serves and how many
+  problems its files have (``error``, ``warning``) as of its last read, to alert on a broken edit left unfixed;
 - ``funddesk_incidents_opened_total``: incidents the spike watch opened;
 - ``funddesk_embedding_batch_size``: questions per call of the embedding model (several when they
   arrive while it is busy: :mod:`knowledge_base.batching`).
@@ -22,7 +24,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sanic import Sanic
 
 from actions.runtime import KnowledgeBaseLike, MatchLike, SpikeWatchLike
@@ -46,6 +48,8 @@ class ActionMetrics:
         self.reloads = Counter("funddesk_kb_reloads", "FAQ hot reloads, by outcome.", ["outcome"], registry=r)
         for outcome in RELOAD_OUTCOMES:  # every outcome exported from the start, at 0
             self.reloads.labels(outcome)
+        self.kb_entries = Gauge("funddesk_kb_entries", "FAQ entries serving, last good versions included.", registry=r)
+        self.kb_problems = Gauge("funddesk_kb_problems", "FAQ files' problems, by severity.", ["severity"], registry=r)
         self.incidents = Counter("funddesk_incidents_opened", "Incidents opened.", registry=r)
         self.embedding_batches = Histogram(
             "funddesk_embedding_batch_size", "Questions per embedding call.", registry=r, buckets=(1, 2, 4, 8, 16)
@@ -90,8 +94,24 @@ class MeteredSpikeWatch:
 
 
 def count_reloads(kb: KnowledgeBase, metrics: ActionMetrics) -> None:
-    """Count ``kb``'s reloads from now on (its watcher thread reloads on every saved edit), by outcome."""
-    kb.on_reload(lambda outcome: metrics.reloads.labels(outcome).inc())
+    """Count ``kb``'s reloads from now on (its watcher thread reloads on every saved edit), by outcome, and keep
+    the gauges of what it serves (set now, and after each reload)."""
+
+    def reloaded(outcome: ReloadOutcome) -> None:
+        metrics.reloads.labels(outcome).inc()
+        gauge_health(kb, metrics)
+
+    kb.on_reload(reloaded)
+    gauge_health(kb, metrics)
+
+
+def gauge_health(kb: KnowledgeBase, metrics: ActionMetrics) -> None:
+    health = kb.health
+    if health is None:
+        return
+    metrics.kb_entries.set(health.entries)
+    for severity in ("error", "warning"):
+        metrics.kb_problems.labels(severity).set(sum(p.severity == severity for p in health.problems))
 
 
 def install(app: Sanic[Any, Any], token: str) -> ActionMetrics:

@@ -80,6 +80,11 @@ def test_every_reload_outcome_is_exported_before_any_reload() -> None:
     }
 
 
+def gauges(metrics: ActionMetrics) -> tuple[float, ...]:
+    problems = (metrics.kb_problems.labels(severity)._value.get() for severity in ("error", "warning"))
+    return (metrics.kb_entries._value.get(), *problems)
+
+
 def test_a_good_edit_counts_as_ok_a_broken_one_as_rejected_and_a_reload_that_raises_as_failed(
     write_faq: WriteFaq, open_kb: OpenKb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -93,6 +98,7 @@ def test_a_good_edit_counts_as_ok_a_broken_one_as_rejected_and_a_reload_that_rai
     assert kb.reload().rejected == ("accounts.md",)
     assert kb.entry("account-closing") is not None  # the last good version still serves
     assert reloads(metrics) == {"ok": 1, "rejected": 1, "failed": 0}
+    assert gauges(metrics) == (2, 1, 0)  # entries serving (the last good one too), errors, warnings
     monkeypatch.setattr(kb.files, "read", lambda: (_ for _ in ()).throw(OSError("disk gone")))
     with pytest.raises(OSError):
         kb.reload()
