@@ -148,6 +148,18 @@ def test_the_investor_may_leave_the_queue_and_go_back_to_the_bot(api: Api) -> No
     assert [m["role"] for m in body["messages"]] == ["system", "bot"]
 
 
+def test_the_queues_back_button_clicked_while_a_person_chats_reaches_them_and_does_not_end_the_chat(
+    api: Api, agent: StaffClient
+) -> None:
+    conversation, auth = api.start()
+    api.say(conversation, auth, text="person")
+    agent.conversation(conversation, "claim")
+    body = api.say(conversation, auth, payload="/back_to_bot").json()
+    assert body == {"messages": [], "state": "staff"}
+    transcript = agent.conversation(conversation).json()
+    assert transcript["state"] == "staff" and transcript["messages"][-1]["text"] == "Back to the assistant"
+
+
 def test_internal_notes_reach_staff_but_never_the_investor(api: Api, agent: StaffClient) -> None:
     conversation, auth = api.start()
     api.say(conversation, auth, text="person")

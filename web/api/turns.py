@@ -95,7 +95,9 @@ async def _take_turn(ctx: WebContext, conversation_id: str, incoming: Incoming) 
         await ctx.hub.publish(MessageCreated(conversation_id, message_json(stored.message)))
         if stored.state is State.BOT:
             return await _bot_turn(ctx, conversation_id, stored, _said(stored, incoming))
-        if incoming.payload == notices.BACK_TO_BOT:  # the investor leaves the queue
+        # The investor leaves the queue; once a person has it, the queue's button is only words to them (the
+        # investor may have clicked an old one, and staff hand back when the chat is done).
+        if incoming.payload == notices.BACK_TO_BOT and stored.state is State.WAITING:
             left = await ctx.run_db(lambda s: handoffs.cancel_by_investor(s, conversation_id), write=True)
             await handoffs.publish(ctx, left)
             back = replace(stored, state=State.BOT)

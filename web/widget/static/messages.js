@@ -6,6 +6,8 @@
 // MessageLog(t, log, handoff, onChoice): t the widget's words, log the element, handoff the status
 // line (it learns the staff member's name), onChoice(payload, title) when a button is clicked.
 
+var LEAVE_QUEUE = "/back_to_bot"; // the queue's "Back to the assistant" (web/staff/notices.py)
+
 function MessageLog(t, log, handoff, onChoice) {
   var seen = new Set(); // message ids rendered
 
@@ -109,6 +111,7 @@ function MessageLog(t, log, handoff, onChoice) {
       return b.payload;
     });
     if (payloads.indexOf("/affirm") >= 0 && payloads.indexOf("/deny") >= 0) group.classList.add("fd-feedback");
+    if (payloads.indexOf(LEAVE_QUEUE) >= 0) group.classList.add("fd-leave");
     buttons.forEach(function (b) {
       var button = el("button", { type: "button", class: "fd-choice" }, b.title);
       button.addEventListener("click", function () {
@@ -130,13 +133,18 @@ function MessageLog(t, log, handoff, onChoice) {
   }
 
   function refreshChoices() {
-    // Only the buttons after the investor's last message, and not clicked yet, can be clicked.
+    // Only the buttons after the investor's last message, and not clicked yet, can be clicked; but the queue's
+    // "Back to the assistant" for as long as the conversation waits, whatever the investor typed meanwhile
+    // (they were told they may keep typing), and never once a person has it.
     var messages = log.querySelectorAll(".fd-msg");
     var afterLastInvestor = true;
+    var waiting = handoff.state() === "waiting";
     for (var i = messages.length - 1; i >= 0; i--) {
       if (messages[i].classList.contains("fd-msg--investor")) afterLastInvestor = false;
       var group = messages[i].querySelector(".fd-choices");
-      if (group) setGroupEnabled(group, afterLastInvestor && !group.classList.contains("fd-used"));
+      if (!group) continue;
+      var open = group.classList.contains("fd-leave") ? waiting : afterLastInvestor;
+      setGroupEnabled(group, open && !group.classList.contains("fd-used"));
     }
   }
 
@@ -159,5 +167,6 @@ function MessageLog(t, log, handoff, onChoice) {
     add: add,
     clear: clear,
     scrollToEnd: scrollToEnd,
+    refresh: refreshChoices, // after the conversation's state changed
   };
 }

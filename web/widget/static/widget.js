@@ -320,6 +320,7 @@ function start(script) {
 
   function showState(state) {
     handoff.setState(state); // the line under the header (handoff.js)
+    messages.refresh(); // the queue's button opens and closes with the state
     if (state === "bot") investorTyping.stop();
     renderTyping();
   }
