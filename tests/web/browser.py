@@ -87,8 +87,8 @@ class Widget:
 
 @contextmanager
 def strict_pages(browser: Browser) -> Iterator[NewPage]:
-    """Pages in fresh browser contexts; on leaving, fails if any showed a dialog (alert), a script error or a
-    CSP violation."""
+    """Pages in fresh browser contexts; on leaving, fails if any showed a dialog (alert), a script error, a CSP
+    violation or an unreadable form pattern."""
     contexts: list[BrowserContext] = []
     problems: list[str] = []
 
@@ -97,7 +97,8 @@ def strict_pages(browser: Browser) -> Iterator[NewPage]:
         dialog.dismiss()
 
     def console(line: ConsoleMessage) -> None:
-        if "Content Security Policy" in line.text:
+        # A CSP violation, or a form pattern the browser cannot read (it then checks nothing, silently).
+        if "Content Security Policy" in line.text or "is not a valid regular expression" in line.text:
             problems.append(line.text)
 
     def make() -> Page:

@@ -13,7 +13,15 @@ from playwright.sync_api import Page, expect
 
 from funddesk.db import Database, Incident, IncidentStatus, StaffRole, database_url
 from funddesk.settings import Settings
-from tests.web.browser import PASSWORD, add_staff, browser, chinese_page, url, web_with_fake_rasa
+from tests.web.browser import (
+    PASSWORD,
+    add_staff,
+    browser,
+    chinese_page,
+    investor_asks_for_a_person,
+    url,
+    web_with_fake_rasa,
+)
 
 pytestmark = pytest.mark.integration
 __all__ = ["browser", "chinese_page"]  # fixtures, see tests/web/browser.py
@@ -100,3 +108,12 @@ def open_incident(settings: Settings) -> int:
             return row.id
     finally:
         db.dispose()
+
+
+def test_the_transfer_form_names_each_colleagues_role_in_chinese(service: Settings, chinese_page: Page) -> None:
+    cid = investor_asks_for_a_person(service)
+    page = chinese_page
+    sign_in(page, service)
+    page.locator(f'.q-item[data-conversation="{cid}"]').get_by_role("button", name=re.compile("^打开")).click()
+    page.get_by_role("button", name="转接…").click()
+    expect(page.locator("select.transfer__agent option")).to_contain_text(["Mei (组长)"])

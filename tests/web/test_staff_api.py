@@ -269,6 +269,19 @@ def test_a_transfer_moves_the_conversation_to_the_other_teams_queue(api: Api, ag
     assert moved.status_code == 200
     assert moved.json()["team_id"] == "trading-desk" and moved.json()["status"] == "waiting"
     assert agent.conversation(conversation).status_code == 403  # no longer anna's team
+    history = api.request("get", f"/api/v1/conversations/{conversation}/messages", headers=auth).json()
+    assert history["messages"][-1]["text"] == "You are being passed to another team. Please stay with us."
+
+
+def test_a_transfer_to_a_colleague_in_the_same_team_tells_the_investor_just_that(api: Api, agent: StaffClient) -> None:
+    colleague = add_user(api, "ben", "agent", ["service-desk"])
+    conversation, auth = api.start()
+    api.say(conversation, auth, text="person")
+    agent.conversation(conversation, "claim")
+    moved = agent.conversation(conversation, "transfer", json={"team_id": "service-desk", "user_id": colleague})
+    assert moved.status_code == 200
+    history = api.request("get", f"/api/v1/conversations/{conversation}/messages", headers=auth).json()
+    assert history["messages"][-1]["text"] == "You are being passed to a colleague. Please stay with us."
 
 
 def test_admins_create_users_and_nobody_else_can(api: Api, agent: StaffClient) -> None:

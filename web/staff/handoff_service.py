@@ -132,7 +132,8 @@ def transfer(
     access.audit(
         session, user, "transfer", team_id=before, conversation_id=conversation_id, to_team=team_id, to_user=user_id
     )
-    events = _system(session, conversation_id, notices.text("transferred", handoff.lang), handoff.lang)
+    said = notices.text("transferred" if before != handoff.team_id else "transferred_within", handoff.lang)
+    events = _system(session, conversation_id, said, handoff.lang)
     author = to.display_name if to else None
     outcome = _changed(session, handoff, moment, events, State.STAFF if to else State.WAITING, author=author)
     if before != handoff.team_id:  # gone from the old queue

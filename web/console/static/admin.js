@@ -90,7 +90,8 @@ function AdminView(app) {
   }
 
   function cannedForm(team, done) {
-    var shortcut = el("input", { required: true, maxlength: "32", pattern: "[^\\s/]+" });
+    // "/" escaped: browsers read a pattern with the v flag, where a bare "/" in a class is an error (ignored then)
+    var shortcut = el("input", { required: true, maxlength: "32", pattern: "[^\\s\\/]+" });
     var text = el("textarea", { required: true, rows: "2" });
     var form = el("form", { class: "inline-form" }, [
       field(T.shortcut, shortcut),

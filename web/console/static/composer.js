@@ -66,6 +66,8 @@ function Composer(app) {
     } else if (!list.hidden && event.key === "Escape") {
       event.preventDefault();
       hideCanned();
+    } else if (!list.hidden && event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault(); // "/hel" matching nothing is a mistyped shortcut, not a reply: Escape, then Enter sends it
     } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
       event.preventDefault();
       submit();
@@ -185,6 +187,8 @@ function Composer(app) {
       return;
     }
     var query = value.slice(1).toLowerCase();
+    // Each new "/" reads the team's list again: a lead may have added one since this console loaded it.
+    if (list.hidden && value === "/") canned.delete(teamId);
     cannedFor(teamId).then(function (all) {
       if (input.value !== value) return; // typed on meanwhile
       shown = all.filter(function (c) {

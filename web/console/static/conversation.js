@@ -312,7 +312,8 @@ function TransferForm(app, conversationId, done) {
       return t.id === team.value;
     })[0];
     ((chosen && chosen.members) || []).forEach(function (member) {
-      agent.appendChild(el("option", { value: member.id, text: member.display_name + " (" + member.role + ")" }));
+      var role = T.roles[member.role] || member.role;
+      agent.appendChild(el("option", { value: member.id, text: member.display_name + " (" + role + ")" }));
     });
   }
 
