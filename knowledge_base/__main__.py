@@ -11,7 +11,7 @@ from pathlib import Path
 
 from funddesk import settings as config
 from knowledge_base.evaluation import calibrate, rank_all, read_questions, score
-from knowledge_base.faq_files import FaqFiles, problems_of
+from knowledge_base.faq_files import FaqFiles, problems_of, saved_sources
 from knowledge_base.followups import Answered
 from knowledge_base.lint import main as lint_main
 from knowledge_base.lint import print_problems
@@ -72,7 +72,11 @@ def _lint_served(settings: config.Settings) -> int:
     """The FAQ folder, the published answers and the synonyms file, as a freshly started service reads them."""
     if not settings.kb_dir.is_dir():
         return _lint(settings.kb_dir)
-    _, checked = FaqFiles(settings.kb_dir, published_dir(settings)).read()
+    files = FaqFiles(settings.kb_dir, published_dir(settings))
+    saved = saved_sources(settings.index_dir)
+    if saved is not None:  # an id two files define stays with the one serving it, as in the service
+        files.restore(*saved)
+    _, checked = files.read()
     problems = problems_of(checked) + SynonymsFile(settings.synonyms_file).problems
     return print_problems(problems, f"{settings.kb_dir}, {published_dir(settings)} and {settings.synonyms_file.name}")
 

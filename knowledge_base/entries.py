@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 
@@ -125,3 +126,10 @@ class ParsedFile:
     def clean(self) -> bool:
         """No error at all: every entry serves as written."""
         return not any(p.severity == "error" for p in self.problems)
+
+
+def entry_from_dict(data: dict[str, object]) -> Entry:
+    """An entry as :func:`dataclasses.asdict` wrote it to JSON (lists back to tuples)."""
+    tuples = {f.name for f in dataclasses.fields(Entry) if str(f.type).startswith("tuple")}
+    values = {k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in data.items()}
+    return Entry(**values)  # type: ignore[arg-type]

@@ -10,11 +10,12 @@ first, so on a fresh start they win an id both folders define.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from knowledge_base.entries import Entry, ParsedFile, Problem
+from knowledge_base.entries import Entry, ParsedFile, Problem, entry_from_dict
 from knowledge_base.last_good import with_last_good
 from knowledge_base.lint import check_ids_across, discover
 from knowledge_base.parser import parse_file
@@ -116,6 +117,16 @@ class FaqFiles:
             parsed = parse_file(path, self.root)
         last = self.good.get(name)
         return with_last_good(parsed, last.entries if last else ())
+
+
+def saved_sources(index_dir: Path) -> tuple[list[Entry], dict[str, str]] | None:
+    """What a persisted index serves, by file, read without its vectors (None: no index, or unreadable): ``lint``
+    then judges an id that two files define as the service does, by which of them serves it."""
+    try:
+        manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+        return [entry_from_dict(d) for d in manifest["entries"]], dict(manifest["sources"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def problems_of(checked: Sequence[ParsedFile]) -> tuple[Problem, ...]:

@@ -35,7 +35,7 @@ import numpy as np
 
 from knowledge_base.cache import EmbeddingCache, embed_with_cache
 from knowledge_base.embedder import Embedder
-from knowledge_base.entries import LANGS, Entry
+from knowledge_base.entries import LANGS, Entry, entry_from_dict
 from knowledge_base.lexical import LexicalIndex, Tokenizer
 from knowledge_base.policy import Candidate
 from knowledge_base.question import QuestionReader, clauses
@@ -348,14 +348,8 @@ class FaqIndex:
                     head = Head(tuple(str(i) for i in saved["ids"]), saved["weights"], saved["bias"])
         except (OSError, ValueError, KeyError):
             return None
-        entries = [_entry_from_dict(d) for d in manifest["entries"]]
+        entries = [entry_from_dict(d) for d in manifest["entries"]]
         return cls(entries, vectors, model, head, tokenizer, reader), dict(manifest["sources"])
-
-
-def _entry_from_dict(data: dict[str, object]) -> Entry:
-    tuples = {f.name for f in dataclasses.fields(Entry) if str(f.type).startswith("tuple")}
-    values = {k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in data.items()}
-    return Entry(**values)  # type: ignore[arg-type]
 
 
 def matched_phrasings(entries: Sequence[Entry], reader: QuestionReader) -> tuple[tuple[str, ...], ...]:
