@@ -16,7 +16,8 @@ from typing import Any
 
 from rasa_sdk.endpoint import create_app
 from sanic import Request, Sanic
-from sanic.exceptions import SanicException
+from sanic.exceptions import MethodNotAllowed, NotFound, SanicException
+from sanic.response import HTTPResponse, json
 
 from actions import metrics, runtime
 from actions.kb_status import KbStatusReporter
@@ -40,6 +41,12 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
     executor.register_package("actions")
     app: Sanic[Any, Any] = create_app(executor, cors_origins=None)
     counters = metrics.install(app, settings.metrics_token)
+
+    @app.exception(NotFound, MethodNotAllowed)  # rasa-sdk answers every exception 500 with a traceback in the log
+    async def not_here(request: Request, exception: SanicException) -> HTTPResponse:
+        code = "not_found" if exception.status_code == 404 else "method_not_allowed"
+        return json({"error": {"code": code, "message": str(exception)}}, status=exception.status_code)
+
     logs.track_conversations(app, conversation_of)
 
     async def open_kb(app: Sanic[Any, Any]) -> None:

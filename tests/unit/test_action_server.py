@@ -67,6 +67,13 @@ def test_the_server_answers_health_and_runs_actions_against_the_loaded_kb(app: S
     assert slots["faq_id"] == "change-bank-card"
 
 
+def test_a_path_the_server_does_not_serve_is_a_404_not_a_500(app: Sanic[Any, Any]) -> None:
+    _, missing = app.test_client.get("/metrics")  # no metrics token configured: no such route
+    assert missing.status == 404 and missing.json["error"]["code"] == "not_found"
+    _, wrong = app.test_client.get("/webhook")
+    assert wrong.status == 405
+
+
 def test_the_server_sends_rasa_only_the_slots_an_action_changes(app: Sanic[Any, Any]) -> None:
     # The same question again, in a conversation already holding what the first answer set.
     question = "How do I change the bank card linked to my account?"
