@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     down.add_argument("revision")
     sub.add_parser("current", help="print the database's revision and the newest one")
     sweep = sub.add_parser("retention", help="anonymize conversations and questions older than the retention period")
-    sweep.add_argument("--days", type=int, help="override FUNDDESK_RETENTION_DAYS (0: keep everything)")
+    sweep.add_argument("--days", type=retention_days, help="override FUNDDESK_RETENTION_DAYS (0: keep everything)")
     args = parser.parse_args(argv)
 
     settings = load()
@@ -47,6 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def retention_days(text: str) -> int:
+    """A retention period on the command line: 0 (keep everything) or as many days as the calendar counts back."""
+    value = int(text)  # not a number: argparse says "invalid retention_days value"
+    longest = (datetime.now(UTC) - datetime.min.replace(tzinfo=UTC)).days
+    if not 0 <= value < longest:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {longest - 1} days, not {value}")
+    return value
 
 
 def _safe(url: str) -> str:

@@ -120,6 +120,15 @@ def test_the_age_of_a_conversation_is_the_time_since_its_last_message(session: S
     assert sweep(session).conversations == 0
 
 
+@pytest.mark.parametrize("days", ["-1", "100000000", "a week"])
+def test_the_command_refuses_a_period_it_cannot_count_back_with_a_clear_error(
+    days: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        db_command.main(["retention", "--days", days])
+    assert exited.value.code == 2 and "--days" in capsys.readouterr().err  # argparse's usage error, no traceback
+
+
 def test_the_command_anonymizes_what_the_setting_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

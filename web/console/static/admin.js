@@ -38,7 +38,7 @@ function AdminView(app) {
 
   function teamSettings(team) {
     var headingId = "team-settings-" + team.id;
-    var sla = el("input", { type: "number", min: "10", step: "1", required: true, value: team.sla_seconds });
+    var sla = el("input", { type: "number", min: "10", max: "604800", step: "1", required: true, value: team.sla_seconds });
     var slaForm = el("form", { class: "inline-form" }, [
       field(T.slaSeconds, sla),
       el("button", { type: "submit", text: T.save }),

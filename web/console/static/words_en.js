@@ -128,6 +128,8 @@ CONSOLE_STRINGS.en = {
     not_handed_off: "That conversation has never been with staff.",
     incident_closed: "The incident is closed.",
     invalid_answer: "{detail}",
+    invalid_draft: "{detail}",
+    bad_sla_seconds: "The first-response target is a whole number of seconds from 10 to 604800 (a week).",
     login_rate_limited: "Too many login attempts; please wait.",
     role_required: "Your role may not do that.",
     other_team: "That belongs to another team.",

@@ -125,6 +125,8 @@ CONSOLE_STRINGS.zh = {
     not_handed_off: "此会话从未转接人工。",
     incident_closed: "此事件已关闭。",
     invalid_answer: "回复不是有效的 FAQ 条目：{detail}",
+    invalid_draft: "草稿还不是有效的 FAQ 文件：{detail}",
+    bad_sla_seconds: "首次响应目标须为 10 到 604800（一周）之间的整数秒。",
     login_rate_limited: "登录尝试过多，请稍后再试。",
     role_required: "您的角色无权执行此操作。",
     other_team: "这属于其他团队。",
