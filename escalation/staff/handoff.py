@@ -108,6 +108,12 @@ def claim(session: Session, handoff_id: int, user: StaffUser, now: datetime) -> 
     return handoff
 
 
+def held_by(session: Session, user_id: int) -> list[Handoff]:
+    """The conversations a member of staff has now (claimed or transferred to them)."""
+    query = select(Handoff).where(Handoff.assignee_id == user_id, Handoff.status == HandoffStatus.ACTIVE)
+    return list(session.scalars(query.order_by(Handoff.id)))
+
+
 def release(session: Session, handoff: Handoff, now: datetime) -> Handoff:
     """Back to the team's queue, keeping its place (the queue is ordered by when it first arrived)."""
     _require(handoff, HandoffStatus.ACTIVE)

@@ -305,3 +305,26 @@ def test_password_guessing_is_slowed_per_address_at_the_configured_login_rate(ma
     refused = guesser.login()  # even the right password waits: the address used its attempts
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
     assert refused.json()["error"]["code"] == "login_rate_limited"
+
+
+def test_deactivating_an_agent_puts_their_conversations_back_in_the_queue_and_the_audit_says_what_changed(
+    api: Api, agent: StaffClient
+) -> None:
+    add_user(api, "root", "admin", [])
+    admin = StaffClient(api, "root")
+    admin.login()
+    conversation, auth = api.start()
+    api.say(conversation, auth, text="person")
+    agent.conversation(conversation, "claim")
+    anna = next(u for u in admin.request("get", "/api/v1/staff/users").json()["users"] if u["username"] == "anna")
+    assert admin.request("patch", f"/api/v1/staff/users/{anna['id']}", json={"active": False}).status_code == 200
+    queues = admin.request("get", "/api/v1/staff/queues").json()["queues"]
+    [item] = next(q for q in queues if q["team"]["id"] == "service-desk")["items"]
+    assert (item["conversation_id"], item["status"], item["assignee"]) == (conversation, "waiting", None)
+    history = api.request("get", f"/api/v1/conversations/{conversation}/messages", headers=auth).json()
+    assert history["state"] == "waiting" and history["messages"][-1]["text"].startswith("You are back in the queue")
+    [update] = [
+        e for e in admin.request("get", "/api/v1/staff/audit").json()["entries"] if e["action"] == "user_update"
+    ]
+    assert update["detail"]["changes"] == {"active": [True, False]}
+    admin.close()

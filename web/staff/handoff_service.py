@@ -121,6 +121,20 @@ def release(ctx: WebContext, session: Session, user: StaffUser, conversation_id:
     return _changed(session, handoff, moment, events, State.WAITING)
 
 
+def release_all_of(session: Session, admin: StaffUser, user: StaffUser) -> list[Outcome]:
+    """A deactivated member of staff's conversations go back to their teams' queues (their places kept), each in
+    the audit log: nobody is left talking to an account that can no longer answer."""
+    outcomes = []
+    for handoff in machine.held_by(session, user.id):
+        moment = now()
+        machine.release(session, handoff, moment)
+        conversation = handoff.conversation_id
+        access.audit(session, admin, "release", team_id=handoff.team_id, conversation_id=conversation, of=user.username)
+        events = _system(session, conversation, notices.text("released", handoff.lang), handoff.lang)
+        outcomes.append(_changed(session, handoff, moment, events, State.WAITING))
+    return outcomes
+
+
 def transfer(
     ctx: WebContext, session: Session, user: StaffUser, conversation_id: str, team_id: str, user_id: int | None
 ) -> Outcome:

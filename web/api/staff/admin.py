@@ -16,6 +16,7 @@ from web.api.staff.docs import staff_route
 from web.api.staff.writes import written
 from web.context import WebRequest
 from web.errors import BadRequest
+from web.staff import handoff_service as handoffs
 from web.staff.serializers import UserJson, audit_json, user_json
 
 bp = Blueprint("staff_admin")
@@ -67,8 +68,9 @@ async def update_user(request: WebRequest, user_id: int) -> HTTPResponse:
     if user_id == admin.id and (active is False or (role is not None and role is not StaffRole.ADMIN)):
         raise BadRequest("Admins cannot lock themselves out; ask another admin.", code="self_lockout")
 
-    def update(session: Session) -> dict[str, Any]:
+    def update(session: Session) -> tuple[dict[str, Any], list[handoffs.Outcome]]:
         user = accounts.find_user(session, user_id)
+        before = user_json(user)
         changed: list[str] = []
         if role is not None:
             user.role = role
@@ -87,11 +89,18 @@ async def update_user(request: WebRequest, user_id: int) -> HTTPResponse:
             changed.append("active")
         if password is not None or active is False:
             accounts.close_sessions_of(session, user)  # logged out everywhere
+        released = handoffs.release_all_of(session, admin, user) if active is False else []
         session.flush()
-        access.audit(session, admin, "user_update", username=user.username, changed=changed)
-        return dict(user_json(user))
+        after = user_json(user)
+        values = {k: [before[k], after[k]] for k in ("role", "teams", "display_name", "active") if k in changed}
+        # ``changes``: what each field was and is (the password is only named)
+        access.audit(session, admin, "user_update", username=user.username, changed=changed, changes=values)
+        return dict(after), released
 
-    return await written(request, update)
+    updated, released = await request.app.ctx.run_db(update, write=True)
+    for outcome in released:  # their conversations are back in the queues: everyone watching sees it
+        await handoffs.publish(request.app.ctx, outcome)
+    return json(updated)
 
 
 @bp.get("/audit")
