@@ -39,11 +39,13 @@ class Filed:
     series: list[list[Any]]
     clusters: list[str]
     started: datetime  # UTC
+    asks: str | None = None  # the FAQ entry most of its questions asked (surge.py)
 
     @classmethod
     def of(cls, spike: Spike, zone: ZoneInfo) -> Filed:
         series = [list(point) for point in spike.series]
-        return cls(spike.count, list(spike.samples), series, list(spike.clusters), utc(spike.started_at, zone))
+        asks = spike.evidence.asks if spike.evidence is not None else None
+        return cls(spike.count, list(spike.samples), series, list(spike.clusters), utc(spike.started_at, zone), asks)
 
 
 def utc(local: str, zone: ZoneInfo) -> datetime:

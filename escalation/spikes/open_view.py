@@ -71,13 +71,17 @@ class OpenIncidents:
                 fresh.append(OpenIncident(key, label, fund_code, status, centroid, str(asks) if asks else None))
         self.incidents = fresh
 
-    def find(self, embedding: np.ndarray, fund_code: str | None, entry_id: str | None = None) -> OpenIncident | None:
+    def find(
+        self, embedding: np.ndarray, fund_code: str | None, entry_id: str | None = None, decision: str | None = None
+    ) -> OpenIncident | None:
         """The open incident this question belongs to: its FAQ entry's, or the closest centroid past the bar, of the
-        same fund."""
+        same fund (one asking no entry takes only what the FAQ could not answer: surge.joins)."""
         if entry_id is not None:
             mine = next((i for i in self.incidents if i.entry == entry_id), None)
             if mine is not None:
                 return mine
+        if decision == "answer":
+            return None
         vector = _unit(np.asarray(embedding, dtype=np.float32))
         best: tuple[float, OpenIncident | None] = (self.threshold, None)
         for incident in self.incidents:

@@ -27,7 +27,7 @@ from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
 from escalation.spikes.evidence import Evidence
 from escalation.spikes.series import bucket_of
 from escalation.spikes.stored import known_fields
-from escalation.spikes.surge import asked_entry, members_of, most_asked
+from escalation.spikes.surge import asked_entry, joins, members_of, most_asked
 from funddesk.masking import mask
 
 
@@ -132,7 +132,7 @@ class QuestionPipeline:
         # While an entry's surge is open, its later questions belong to it, whichever cluster they found.
         incident = self.incident_for(assignment.cluster_id)
         asks = incident.evidence.asks if incident is not None and incident.evidence is not None else None
-        if asks is not None and question.entry_id not in (None, asks):
+        if not joins(asks, question.entry_id, question.decision):
             incident = None  # its cluster holds other topics too (escalation/spikes/surge.py)
         incident = incident or self._of_entry(question.entry_id)
         self._attach(incident, question, count=not counted)

@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from escalation.spikes.filed_incident import Filed
 from funddesk.db import Incident, IncidentConversation, IncidentStatus, Question, SpikeSnapshot
 
 START = (datetime(1970, 1, 1, tzinfo=UTC), 0)  # before every question
@@ -136,14 +137,18 @@ def mark_surge_ended(session: Session, keys: list[str], at: datetime) -> list[Su
     return [SurgeEnded(*row[:5], answered=row[5] is IncidentStatus.ANSWERED) for row in rows]
 
 
-def file_earlier(session: Session, incident_id: int, clusters: list[str], since: datetime) -> None:
-    """The questions of ``clusters`` asked since ``since`` and filed under no incident go under this one, and their
-    conversations are linked to it: those who asked before the spike was detected get the answer too."""
-    earlier = session.execute(
-        select(Question.id, Question.conversation_id, Question.asked_at).where(
-            Question.cluster_id.in_(clusters), Question.asked_at >= since, Question.incident_id.is_(None)
-        )
-    ).all()
+def file_earlier(session: Session, incident_id: int, filed: Filed) -> None:
+    """The questions of the incident's clusters asked since it started and filed under no incident go under it, and
+    their conversations are linked to it: those who asked before the spike was detected get the answer too. Only the
+    questions that belong to it (surge.joins): its clusters may hold other topics."""
+    query = select(Question.id, Question.conversation_id, Question.asked_at).where(
+        Question.cluster_id.in_(filed.clusters), Question.asked_at >= filed.started, Question.incident_id.is_(None)
+    )
+    if filed.asks is not None:
+        query = query.where(or_(Question.entry_id.is_(None), Question.entry_id == filed.asks))
+    else:
+        query = query.where(or_(Question.decision.is_(None), Question.decision != "answer"))
+    earlier = session.execute(query).all()
     for question_id, conversation_id, asked_at in earlier:
         session.execute(update(Question).where(Question.id == question_id).values(incident_id=incident_id))
         if conversation_id:

@@ -4,7 +4,8 @@ A cluster's label is its member nearest the centroid, and its questions are one 
 language: a cluster that holds many topics (Chinese under the packaged English model) would name a surge by another
 topic, sample other topics' questions (which a published answer takes as its phrasings) and hold back every later
 asker of the cluster with the holding reply. Where more than half of the questions that made an alarm were matched to
-one FAQ entry, that entry says what the surge asks instead.
+one FAQ entry, that entry says what the surge asks instead; where none was, the questions the FAQ answered are not
+the surge's (:func:`joins`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ def asked_entry(entries: Sequence[str | None]) -> str | None:
         return None
     entry, count = counted.most_common(1)[0]
     return entry if 2 * count > len(entries) else None
+
+
+def joins(asks: str | None, entry_id: str | None, decision: str | None) -> bool:
+    """Whether a question of an incident's clusters belongs to it (its holding reply, its published answer): one that
+    asks the incident's entry, or that the FAQ did not match elsewhere; where the incident asks no one entry, one the
+    FAQ could not answer. A question the FAQ answered is not that surge's when the surge asks nothing the FAQ holds:
+    its cluster holds other topics too, and the investor has an answer."""
+    if asks is not None:
+        return entry_id in (None, asks)
+    return decision != "answer"
 
 
 def most_asked(texts: Sequence[str]) -> str:

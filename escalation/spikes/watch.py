@@ -188,7 +188,9 @@ class SpikeWatch:
 
     def _from_view(self, asked: Asked) -> Observed:
         found = (
-            self.view.find(asked.embedding, asked.fund_code, asked.entry_id) if asked.embedding is not None else None
+            self.view.find(asked.embedding, asked.fund_code, asked.entry_id, asked.decision)
+            if asked.embedding is not None
+            else None
         )
         holding = found is not None and found.status is not IncidentStatus.ANSWERED
         return Observed(None, found.key, found.label, holding) if found is not None else Observed(None)
@@ -336,7 +338,7 @@ class SpikeWatch:
             session.flush()
             for key in backfill & ids.keys() & spikes.keys():
                 if spikes[key].clusters:
-                    question_log.file_earlier(session, ids[key], spikes[key].clusters, spikes[key].started)
+                    question_log.file_earlier(session, ids[key], spikes[key])
             for key in ids.keys() & spikes.keys():
                 known = spikes[key]
                 values = {"count": known.count, "samples": known.samples, "series": known.series}

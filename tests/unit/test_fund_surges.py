@@ -313,3 +313,42 @@ def test_a_surge_that_two_clusters_of_other_topics_share_opens_one_incident() ->
     assert incident.evidence is not None and incident.evidence.asks == "nav-why"
     labels = {pipeline.clusterer.clusters[c].label for c in incident.clusters}
     assert {"how do I redeem", "how do I convert"} <= labels
+
+
+def test_a_surge_that_asks_no_entry_leaves_the_questions_the_faq_answers_in_its_cluster_alone() -> None:
+    """The surge asks nothing the FAQ holds (its questions fall back) and lands in a cluster founded by a routine
+    topic: the routine question the FAQ answers gets its answer, not the holding reply, and no published answer."""
+    rng = np.random.default_rng(13)
+
+    def anywhere() -> np.ndarray:
+        vector = rng.normal(size=DIM)
+        return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+    def near(vector: np.ndarray) -> np.ndarray:
+        moved = vector + 0.3 * anywhere()
+        return (moved / np.linalg.norm(moved)).astype(np.float32)
+
+    shared = anywhere()
+    routine = [
+        Question(MONDAY + timedelta(minutes=m), "how do I redeem", shared, entry_id="redeem", decision="answer")
+        for m in range(0, 2 * 24 * 60, 5)
+    ]
+    routine += [  # the rest of the day's traffic, so that the cluster is not all of it
+        Question(MONDAY + timedelta(minutes=m), "why did it fall", anywhere(), entry_id="nav-why", decision="answer")
+        for m in range(2 * 24 * 60)
+    ]
+    burst_at = MONDAY + timedelta(days=1, hours=10)
+    burst = [
+        Question(burst_at + timedelta(seconds=s), "is the fund company safe", near(shared), decision="fallback")
+        for s in range(0, 20 * 60, 10)
+    ]
+    pipeline = QuestionPipeline()
+    found = opened(pipeline, sorted(routine + burst, key=lambda q: q.moment))
+    assert len(found) == 1
+    incident = pipeline.incidents[found[0][0]]
+    assert incident.evidence is not None and incident.evidence.asks is None
+    later = burst_at + timedelta(minutes=30)
+    other = pipeline.add(Question(later, "how do I redeem", shared, entry_id="redeem", decision="answer"))
+    same = pipeline.add(Question(later, "is the fund company safe?", near(shared), decision="fallback"))
+    assert other.incident is None  # answered by the FAQ, as every other day
+    assert same.incident is not None and same.incident.id == incident.id

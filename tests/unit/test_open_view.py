@@ -57,6 +57,8 @@ def test_a_topics_incident_still_takes_questions_near_its_cluster(tmp_path: Path
         view.refresh(session)
     found = view.find(SHARED, None, "anything")
     assert found is not None and found.key == "i2"
+    assert view.find(SHARED, None, "anything", "fallback") is not None
+    assert view.find(SHARED, None, "anything", "answer") is None  # it asks no entry, and the FAQ answered this one
 
 
 def test_a_topics_incident_that_asks_one_entry_takes_its_questions_anywhere_and_no_other_entrys(

@@ -59,6 +59,33 @@ def test_a_burst_of_a_new_question_opens_one_incident_for_the_owning_team(db: Da
         assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
 
 
+def test_a_surge_that_asks_no_entry_does_not_take_the_faqs_answered_questions_of_its_cluster(
+    db: Database, tmp_path: Path
+) -> None:
+    """A cluster of many topics (a model that cannot read the language): the routine questions the FAQ answered
+    in it, before the surge was detected or after, are not the surge's, and will not get its published answer."""
+    spikes = watch(db, tmp_path)
+    moment = quiet_traffic(spikes, T0, 2)
+    for i in range(48):
+        routine = i % 6 == 5  # one in six: a password question the FAQ answers, in the same cluster
+        text, who, entry, score, decision = (
+            ("I forgot my password", "routine", "password", 0.9, "answer")
+            if routine
+            else ("is 900001 safe after the drop?", "surge", None, 0.2, "fallback")
+        )
+        at = moment + timedelta(seconds=12 * i)
+        asked = Asked(text, "en", vector(0), f"{who}{i}", None, entry, score, decision, moment=at)
+        observed = spikes.observe(asked)
+        if routine:
+            assert not observed.holding  # the investor gets the FAQ's answer
+    spikes.close()
+    with db.session() as session:
+        [incident] = session.scalars(select(Incident)).all()
+        assert incident.evidence is not None and incident.evidence.get("asks") is None
+        linked = session.scalars(select(IncidentConversation.conversation_id)).all()
+        assert linked and all(c.startswith("surge") for c in linked)
+
+
 def test_once_staff_answer_the_holding_reply_stops(db: Database, tmp_path: Path) -> None:
     spikes = watch(db, tmp_path)
     moment = quiet_traffic(spikes, T0, 2)
