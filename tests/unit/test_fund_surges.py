@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -235,15 +236,7 @@ def test_a_surge_in_a_cluster_named_by_another_topic_is_named_by_the_faq_entry_i
     """A model that cannot read the language founds a cluster on one topic's question and puts another's in it too:
     the incident, and the holding reply investors get, must say what the surge asks. The surge's entry is asked all
     day in other clusters, so the cluster's series fires first, or the fund's when the surge names one."""
-    rng = np.random.default_rng(7)
-
-    def anywhere() -> np.ndarray:
-        vector = rng.normal(size=DIM)
-        return (vector / np.linalg.norm(vector)).astype(np.float32)
-
-    def near(vector: np.ndarray) -> np.ndarray:  # in the cluster, never nearer its centroid than its founder
-        moved = vector + 0.3 * anywhere()
-        return (moved / np.linalg.norm(moved)).astype(np.float32)
+    anywhere, near = directions(7)
 
     shared = anywhere()
     questions = [
@@ -280,15 +273,7 @@ def test_a_surge_in_a_cluster_named_by_another_topic_is_named_by_the_faq_entry_i
 def test_a_surge_that_two_clusters_of_other_topics_share_opens_one_incident() -> None:
     """A model that cannot read the language puts one surge's questions in two clusters, each founded by another
     topic: each cluster's series fires, and both alarms ask the same FAQ entry, so they are one surge."""
-    rng = np.random.default_rng(11)
-
-    def anywhere() -> np.ndarray:
-        vector = rng.normal(size=DIM)
-        return (vector / np.linalg.norm(vector)).astype(np.float32)
-
-    def near(vector: np.ndarray) -> np.ndarray:
-        moved = vector + 0.3 * anywhere()
-        return (moved / np.linalg.norm(moved)).astype(np.float32)
+    anywhere, near = directions(11)
 
     founders = {"redeem": anywhere(), "convert": anywhere()}
     questions = [
@@ -318,15 +303,7 @@ def test_a_surge_that_two_clusters_of_other_topics_share_opens_one_incident() ->
 def test_a_surge_that_asks_no_entry_leaves_the_questions_the_faq_answers_in_its_cluster_alone() -> None:
     """The surge asks nothing the FAQ holds (its questions fall back) and lands in a cluster founded by a routine
     topic: the routine question the FAQ answers gets its answer, not the holding reply, and no published answer."""
-    rng = np.random.default_rng(13)
-
-    def anywhere() -> np.ndarray:
-        vector = rng.normal(size=DIM)
-        return (vector / np.linalg.norm(vector)).astype(np.float32)
-
-    def near(vector: np.ndarray) -> np.ndarray:
-        moved = vector + 0.3 * anywhere()
-        return (moved / np.linalg.norm(moved)).astype(np.float32)
+    anywhere, near = directions(13)
 
     shared = anywhere()
     routine = [
@@ -352,3 +329,19 @@ def test_a_surge_that_asks_no_entry_leaves_the_questions_the_faq_answers_in_its_
     same = pipeline.add(Question(later, "is the fund company safe?", near(shared), decision="fallback"))
     assert other.incident is None  # answered by the FAQ, as every other day
     assert same.incident is not None and same.incident.id == incident.id
+
+
+def directions(seed: int) -> tuple[Callable[[], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+    """Random unit vectors, and ones near a given vector (in its cluster, never nearer its centroid than its founder):
+    a model that cannot read the language puts other topics' questions in a cluster like this."""
+    rng = np.random.default_rng(seed)
+
+    def anywhere() -> np.ndarray:
+        vector = rng.normal(size=DIM)
+        return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+    def near(vector: np.ndarray) -> np.ndarray:
+        moved = vector + 0.3 * anywhere()
+        return (moved / np.linalg.norm(moved)).astype(np.float32)
+
+    return anywhere, near
