@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
 from escalation.analytics.gaps import Gap
 from escalation.staff.errors import Invalid
+from escalation.staff.teams import load_teams
 from funddesk.settings import Settings
 from knowledge_base import published
+from knowledge_base.entries import Entry
 from knowledge_base.lint import check_ids_across, discover
 from knowledge_base.parser import parse_file, parse_text, phrasing_key
 
@@ -71,11 +74,15 @@ def published_name(entry: str) -> str:
     return f"{FOLDER}/{entry}.md"
 
 
-def check(settings: Settings, entry: str, markdown: str) -> None:
-    """Refuse, with every problem, a file the knowledge base would not serve whole, or whose ids clash."""
+def check(settings: Settings, entry: str, markdown: str) -> list[Entry]:
+    """Refuse, with every problem, a file the knowledge base would not serve whole, or whose ids clash, that holds no
+    entry, whose team does not exist, or that asks a question another entry of the same funds already asks (the bot
+    would then offer a choice between them). The entries it would serve."""
     name = published.PREFIX + published_name(entry)
     parsed = parse_text(markdown, name)
     problems = [f"line {p.line}: {p.message}" for p in parsed.problems if p.severity == "error"]
+    if not problems and not parsed.entries:
+        problems.append("line 1: no entry: write the question as a '## question' heading, then the answer")
     if not problems:
         others = [parse_file(f, settings.kb_dir) for f in discover(settings.kb_dir)]
         root = published.published_dir(settings)
@@ -84,19 +91,44 @@ def check(settings: Settings, entry: str, markdown: str) -> None:
             others += [parse_file(f, root, prefix=published.PREFIX) for f in discover(root) if f.resolve() != mine]
         [checked] = check_ids_across([*others, parsed])[-1:]
         problems = [f"line {p.line}: {p.message}" for p in checked.problems if p.severity == "error"]
+        problems += _asked_already(checked.entries, [e for other in others for e in other.entries])
+        problems += _unknown_teams(settings, checked.entries)
     if problems:
         raise Invalid("The draft is not a valid FAQ file yet: " + "; ".join(problems), code="invalid_draft")
+    return list(parsed.entries)
 
 
-def publish(settings: Settings, entry: str, markdown: str) -> Path:
-    """Check the edited draft, write it to the published folder (live at the next reload), drop the draft."""
+def _asked_already(entries: Sequence[Entry], others: Sequence[Entry]) -> list[str]:
+    asked = {(phrasing_key(p), e.funds): e for e in others for p in e.phrasings}
+    problems = []
+    for new in entries:
+        for phrasing in new.phrasings:
+            old = asked.get((phrasing_key(phrasing), new.funds))
+            if old is not None and old.id != new.id:
+                problems.append(
+                    f"line {new.line}: {phrasing!r} is already asked by entry {old.id} ({old.file}:{old.line}): "
+                    "edit that entry's answer instead, or take this phrasing out"
+                )
+    return problems
+
+
+def _unknown_teams(settings: Settings, entries: Sequence[Entry]) -> list[str]:
+    known = {team.id for team in load_teams(settings.teams_file)}
+    unknown = sorted({e.team for e in entries if e.team and e.team not in known})
+    where = settings.teams_file.name
+    return [f"line 1: no team {team!r} in {where}: its hand-offs would go to the default queue" for team in unknown]
+
+
+def publish(settings: Settings, entry: str, markdown: str) -> tuple[Path, list[Entry]]:
+    """Check the edited draft, write it to the published folder (live at the next reload), drop the draft; where,
+    and the entries it serves."""
     if not ID_RE.fullmatch(entry):
         raise Invalid("Not a knowledge-gap entry id.", code="invalid_draft")
     markdown = markdown.rstrip() + "\n"
-    check(settings, entry, markdown)
+    entries = check(settings, entry, markdown)
     target = published.write_entry_file(settings, published_name(entry), markdown)
     draft_path(settings, entry).unlink(missing_ok=True)
-    return target
+    return target, entries
 
 
 def _one_line(text: str) -> str:

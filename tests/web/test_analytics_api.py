@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,11 @@ def today(api: Api) -> str:
 def traffic(api: Api) -> Iterator[None]:
     """Today: a contained conversation, and investors asking about pension accounts, which no entry answers."""
     db = Database.from_url(database_url("", api.settings.data_dir))
-    moment = datetime.now(UTC) - timedelta(minutes=5)
+    now = datetime.now(UTC)
+    midnight = datetime.combine(
+        now.astimezone(ZoneInfo(api.settings.timezone)).date(), time(), ZoneInfo(api.settings.timezone)
+    )
+    moment = max(now - timedelta(minutes=5), midnight.astimezone(UTC))  # today, even in its first five minutes
     try:
         with db.session(write=True) as session:
             data = Traffic(session, moment)
@@ -147,6 +151,7 @@ def test_a_gaps_draft_is_one_faq_file_that_lints_once_answered_and_publishes_liv
         "post", f"/api/v1/staff/analytics/drafts/{body['entry_id']}/publish", json={"markdown": answered}
     )
     assert done.status_code == 200, done.text
+    assert done.json()["entries"] == [body["entry_id"]]  # what the published file serves
     target = Path(done.json()["path"])
     assert target.is_relative_to(published_dir(api.settings)) and target.read_text(encoding="utf-8") == answered
     assert not path.exists()

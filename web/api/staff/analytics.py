@@ -101,9 +101,11 @@ async def publish(request: WebRequest, entry: str) -> HTTPResponse:
     settings = request.app.ctx.settings
 
     def write(session: Session) -> dict[str, Any]:
-        path = drafts.publish(settings, entry, markdown)
-        access.audit(session, user, "gap_publish", entry=entry)
-        return {"entry_id": entry, "path": str(path)}
+        path, entries = drafts.publish(settings, entry, markdown)
+        ids = [e.id for e in entries]
+        access.audit(session, user, "gap_publish", entry=entry, entries=ids)
+        # ``entry_id``: the draft's (the gap's) as before; ``entries``: the ids the published file serves
+        return {"entry_id": entry, "entries": ids, "path": str(path)}
 
     return json(await request.app.ctx.run_db(write, write=True))
 
