@@ -124,6 +124,7 @@ def test_an_incident_answer_being_written_survives_a_reload_until_it_is_publishe
     console.page.reload()
     pane = console.page.get_by_role("region", name=f"Incident {incident}")
     answer = pane.get_by_label("Answer to everyone asking (Markdown)")
+    expect(console.page.locator(".conn")).to_have_text("Live")
     expect(answer).to_have_value("900001 fell with the bond market.")
     pane.get_by_role("button", name="Publish to everyone asking").click()
     expect(pane.get_by_role("heading", name="Published answer")).to_be_visible()

@@ -4,6 +4,8 @@
 // facts but never the form, so an answer being written is not lost; it is kept per incident (drafts.js) until
 // it is published.
 
+var STAGES = { open: 0, answered: 1, closed: 2 };
+
 function IncidentDetail(app, changed) {
   var shown = null; // the Incident on screen
   var editing = false; // an answered incident's form is open for an update
@@ -106,6 +108,8 @@ function IncidentDetail(app, changed) {
 
   function update(incident) {
     if (!shown || shown.id !== incident.id) return;
+    // An incident only moves on (open, answered, closed): a reply read before a change, arriving after it, is stale.
+    if (shown.status && STAGES[incident.status] < STAGES[shown.status]) return;
     shown = incident;
     render();
   }
