@@ -21,6 +21,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from escalation.spikes.surge import joins
 from funddesk.db import Incident, IncidentStatus, Question
 
 MEMBERS = 20  # latest questions of an incident's cluster that make its centroid
@@ -80,8 +81,6 @@ class OpenIncidents:
             mine = next((i for i in self.incidents if i.entry == entry_id), None)
             if mine is not None:
                 return mine
-        if decision == "answer":
-            return None
         vector = _unit(np.asarray(embedding, dtype=np.float32))
         best: tuple[float, OpenIncident | None] = (self.threshold, None)
         for incident in self.incidents:
@@ -89,8 +88,8 @@ class OpenIncidents:
                 continue  # the fund is part of a topic: a fund's incident is not another fund's question
             if incident.centroid is None or incident.centroid.shape != vector.shape:
                 continue
-            if incident.entry is not None and entry_id is not None:
-                continue  # it asks another entry: its cluster holds other topics too
+            if not joins(incident.entry, entry_id, decision):
+                continue  # it asks another entry, or nothing the FAQ answered: its cluster holds other topics too
             similarity = float(incident.centroid @ vector)
             if similarity >= best[0]:
                 best = (similarity, incident)
