@@ -242,6 +242,9 @@ def _read(path: str, *, required: tuple[str, ...], optional: tuple[str, ...]) ->
         raise InputError(path, 0, f"cannot open: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
         raise InputError(path, 0, f"not UTF-8: {error}") from error
+    opened = _unclosed_quote(text)
+    if opened is not None:
+        raise InputError(path, opened, "a quoted field starts here and is never closed (it would swallow the rest)")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [name.strip() for name in next(reader, [])]
@@ -258,6 +261,23 @@ def _read(path: str, *, required: tuple[str, ...], optional: tuple[str, ...]) ->
             yield Row(reader.line_num, fields["timestamp"], _moment(path, reader.line_num, fields["timestamp"]), fields)
     except csv.Error as error:
         raise InputError(path, reader.line_num, f"unreadable CSV: {error}") from error
+
+
+def _unclosed_quote(text: str) -> int | None:
+    """The line of the record whose quoted field runs to the end of the file, if one does. The reader is lenient
+    elsewhere (as it always was), but there it would take every later row as that one field's text."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    while True:
+        try:
+            next(reader)
+        except StopIteration:
+            return None
+        except csv.Error as error:
+            if "unexpected end of data" in str(error):
+                return start
+            # Any other quirk the lenient reader has always accepted: go on to the next record.
+        start = reader.line_num + 1
 
 
 def _moment(path: str, line: int, stamp: str) -> datetime:

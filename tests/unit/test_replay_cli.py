@@ -57,6 +57,7 @@ def test_replay_counts_prints_each_alarm_timestamp_as_written_then_a_summary(
         ("timestamp,value\nyesterday,1\n", ":2: bad timestamp 'yesterday'"),
         ("timestamp,value\n2026-03-02 00:05:00,1\n2026-03-02 00:00:00,1\n", ":3: timestamp is not in a later bucket"),
         ("timestamp,value\n2026-03-02 00:00:00,-4\n", ":2: bad value '-4'"),
+        ('timestamp,value\n2026-03-02 00:00:00,1\n2026-03-02 00:05:00,"2\n2026-03-02 00:10:00,3\n', ":3: a quoted"),
     ],
 )
 def test_replay_counts_reports_bad_input_as_file_line_message_and_exits_2(
@@ -102,6 +103,23 @@ def test_replay_questions_rejects_a_file_without_text(tmp_path: Path, capsys: py
     path.write_text("timestamp,question\n2026-03-02 10:00:00,hello\n")
     assert main(["replay-questions", str(path)]) == 2
     assert ":1: header must be timestamp,text[,fund_code]" in capsys.readouterr().err
+
+
+def test_replay_questions_refuses_a_quote_that_is_never_closed_instead_of_reading_the_rest_as_one_question(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(
+        "timestamp,text\n"
+        '2026-03-02 10:00:00,"he said ""hi"""\n'  # quotes that close are fine, doubled ones too
+        '2026-03-02 10:01:00,"a question\nover two lines"\n'
+        '2026-03-02 10:02:00,"how do I redeem?\n'
+        "2026-03-02 10:03:00,what is the NAV?\n"
+    )
+    assert main(["replay-questions", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"{path}:5: a quoted field starts here and is never closed")
 
 
 def test_replay_questions_prints_samples_with_personal_numbers_masked(
