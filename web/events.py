@@ -46,6 +46,10 @@ def team_channel(team_id: str) -> str:
     return f"team:{team_id}"
 
 
+def user_channel(user_id: int) -> str:
+    return f"staff-user:{user_id}"
+
+
 def message_json(message: Message, author: str | None = None) -> MessageOut:
     """A stored message as the investor's widget reads it; the console's view builds on it."""
     out: MessageOut = {
@@ -208,6 +212,21 @@ class PresenceChanged:
         return {"type": "presence", "team_id": self.team_id, "online": self.online}
 
 
+@dataclass(frozen=True)
+class SessionsClosed:
+    """Some of the user's sessions ended (logged out, deactivated, a new password): each of the user's live consoles
+    checks its own at once rather than at its next heartbeat."""
+
+    user_id: int
+
+    @property
+    def channel(self) -> str:
+        return user_channel(self.user_id)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"type": "sessions_closed"}
+
+
 Event = (
     MessageCreated
     | StateChanged
@@ -217,4 +236,5 @@ Event = (
     | QueueChanged
     | IncidentChanged
     | PresenceChanged  # the console's channels
+    | SessionsClosed  # one user's consoles
 )

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from escalation.staff import passwords
-from escalation.staff.errors import Conflict, Invalid, Missing
+from escalation.staff.errors import Conflict, Invalid, Missing, NotAllowed
 from escalation.staff.teams import TeamConfig
 from funddesk.db import StaffRole, StaffSession, StaffUser, Team, TeamMember
 from funddesk.db.base import as_utc
@@ -101,10 +101,15 @@ def display_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
 
 
 def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
+    """The user these credentials prove, or None. The right password for a deactivated account is refused as such
+    (:class:`NotAllowed`, ``account_deactivated``), so its owner learns why rather than retyping it: only someone who
+    knows the password learns that."""
     user = session.scalars(select(StaffUser).where(StaffUser.username == username.strip().lower())).first()
     ok = passwords.verify(user.password_hash if user else None, password)
-    if user is None or not ok or not user.active:
+    if user is None or not ok:
         return None
+    if not user.active:
+        raise NotAllowed("This account is deactivated; an admin can reactivate it.", code="account_deactivated")
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     return user

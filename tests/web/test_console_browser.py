@@ -280,6 +280,12 @@ def test_a_lead_sets_the_sla_adds_a_canned_response_and_reads_the_audit_log(
     expect(actions.first).to_have_text("Added a canned response")
     expect(actions.first).to_have_attribute("data-action", "canned_add")  # the code, as the audit API has it
     expect(lead.page.locator(".audit")).to_contain_text("Changed a team")
+    # Each detail reads as a sentence in the console's language, not as the stored JSON.
+    details = lead.page.locator(".audit .audit__detail")
+    expect(details.first).to_have_text("Shortcut: bye")
+    expect(details.filter(has_text="First-response target")).to_have_text(
+        re.compile(r"^First-response target \(s\): \d+ → 90$")
+    )
 
 
 def test_an_admin_creates_a_user_who_can_then_log_in(service: Settings, new_page: NewPage) -> None:
@@ -299,6 +305,34 @@ def test_an_admin_creates_a_user_who_can_then_log_in(service: Settings, new_page
     erin.log_in("erin")
     expect(erin.queue("Savings plans")).to_be_visible()
     expect(erin.page.get_by_role("button", name="Users")).to_have_count(0)  # an agent's console
+
+
+def test_an_agent_deactivated_while_signed_in_is_told_the_session_ended_and_then_that_the_account_is_deactivated(
+    service: Settings, new_page: NewPage
+) -> None:
+    db = Database.from_url(database_url("", service.data_dir))
+    try:
+        with db.session(write=True) as session:
+            accounts.create_user(session, "frank", PASSWORD, role=StaffRole.AGENT, display_name="Frank", teams=[TEAM])
+    finally:
+        db.dispose()
+    frank = Console(new_page(), service)
+    frank.log_in("frank")
+    admin = Console(new_page(), service)
+    admin.log_in("dave")
+    admin.page.get_by_role("button", name="Users").click()
+    card = admin.page.locator("form.user", has=admin.page.get_by_role("heading", name="frank", exact=True))
+    card.get_by_role("button", name="Deactivate").click()
+    expect(admin.page.get_by_role("heading", name="frank (inactive)")).to_be_visible()
+    admin.page.get_by_role("button", name="Audit log").click()
+    expect(admin.page.locator(".audit .audit__detail").first).to_have_text("User: frank; Active: yes → no")
+
+    # Before, the console dropped to an empty login form, and the right password said "wrong password".
+    expect(frank.page.get_by_role("alert")).to_contain_text("Your session has ended")
+    frank.page.get_by_label("Username").fill("frank")
+    frank.page.get_by_label("Password").fill(PASSWORD)
+    frank.page.get_by_role("button", name="Sign in").click()
+    expect(frank.page.get_by_role("alert")).to_have_text("This account is deactivated; an admin can reactivate it.")
 
 
 # -- the widget when nobody is there ---------------------------------------------------------------

@@ -328,3 +328,25 @@ def test_deactivating_an_agent_puts_their_conversations_back_in_the_queue_and_th
     ]
     assert update["detail"]["changes"] == {"active": [True, False]}
     admin.close()
+
+
+def test_a_deactivated_agent_who_signs_in_is_told_the_account_is_deactivated_and_a_wrong_password_learns_nothing(
+    api: Api, agent: StaffClient
+) -> None:
+    add_user(api, "root", "admin", [])
+    admin = StaffClient(api, "root")
+    admin.login()
+    anna = next(u for u in admin.request("get", "/api/v1/staff/users").json()["users"] if u["username"] == "anna")
+    admin.request("patch", f"/api/v1/staff/users/{anna['id']}", json={"active": False})
+    assert agent.request("get", "/api/v1/staff/session").status_code == 401  # signed out everywhere
+    refused = agent.login()
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "account_deactivated"
+    assert "funddesk_staff" not in refused.cookies
+    wrong = agent.login("not the password")
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "bad_login"
+    entries = admin.request("get", "/api/v1/staff/audit").json()["entries"]
+    failures = [e for e in entries if e["action"] == "login_failed"]
+    assert [e["detail"].get("reason") for e in failures] == [None, "account_deactivated"]  # newest first
+    admin.request("patch", f"/api/v1/staff/users/{anna['id']}", json={"active": True})
+    assert agent.login().status_code == 200
+    admin.close()

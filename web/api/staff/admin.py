@@ -16,6 +16,7 @@ from web.api.staff.docs import staff_route
 from web.api.staff.writes import written
 from web.context import WebRequest
 from web.errors import BadRequest
+from web.events import SessionsClosed
 from web.staff import handoff_service as handoffs
 from web.staff.serializers import UserJson, audit_json, user_json
 
@@ -100,6 +101,8 @@ async def update_user(request: WebRequest, user_id: int) -> HTTPResponse:
     updated, released = await request.app.ctx.run_db(update, write=True)
     for outcome in released:  # their conversations are back in the queues: everyone watching sees it
         await handoffs.publish(request.app.ctx, outcome)
+    if password is not None or active is False:  # their open consoles close now, not at their next heartbeat
+        await request.app.ctx.hub.publish(SessionsClosed(user_id))
     return json(updated)
 
 

@@ -4,8 +4,9 @@ The server pushes the queues of the user's teams (``queue`` / ``queue_removed``)
 (``incident``: opened, answered or closed) and, for each conversation the console watches, its
 messages, the investor's typing and state changes. The console sends ``{"type": "watch" |
 "unwatch", "conversation_id": ...}``. While the socket is open the user counts as online for their
-teams; every ``HEARTBEAT`` seconds the session is checked again, so a logout or a deactivated
-account closes the socket (code 4401).
+teams. The session is checked again at once when one of the user's sessions ends (a logout, a
+deactivation, a new password: :class:`~web.events.SessionsClosed`), and at least every
+``HEARTBEAT`` seconds however busy the socket is, so an ended session closes it (code 4401).
 
 Cookies ride along on WebSocket upgrades from any site, so the Origin must be this service's.
 """
@@ -29,7 +30,7 @@ from escalation.staff.errors import EscalationError
 from web.api.staff.auth import COOKIE, Staff, current, staff_of
 from web.context import WebContext, WebRequest
 from web.errors import Forbidden
-from web.events import PresenceChanged, staff_channel, team_channel
+from web.events import PresenceChanged, staff_channel, team_channel, user_channel
 from web.hub import Listener
 from web.staff import handoff_service as handoffs
 from web.staff.serializers import user_json
@@ -51,7 +52,8 @@ async def same_origin(request: WebRequest) -> None:
 async def live(request: WebRequest, ws: WebsocketImplProtocol) -> None:
     ctx, staff = request.app.ctx, staff_of(request)
     teams = await ctx.run_db(lambda s: access.visible_teams(staff.user, [t.id for t in accounts.teams(s)]))
-    async with ctx.hub.subscribe(*(team_channel(t) for t in teams)) as listener:
+    channels = (*(team_channel(t) for t in teams), user_channel(staff.user.id))
+    async with ctx.hub.subscribe(*channels) as listener:
         ctx.consoles[staff.session_id] += 1
         await _online(ctx, staff, True)
         try:
@@ -66,24 +68,32 @@ async def live(request: WebRequest, ws: WebsocketImplProtocol) -> None:
 
 async def _serve(request: WebRequest, ws: WebsocketImplProtocol, staff: Staff, listener: Listener) -> None:
     ctx = request.app.ctx
+    loop = asyncio.get_running_loop()
     incoming: asyncio.Future[Any] = asyncio.ensure_future(ws.recv())
     event: asyncio.Future[dict[str, Any] | None] = asyncio.ensure_future(listener.next())
+    checked = loop.time()
     try:
         while True:
-            done, _ = await asyncio.wait({incoming, event}, timeout=HEARTBEAT, return_when=asyncio.FIRST_COMPLETED)
-            if not done:  # a quiet spell: still logged in?
-                if await current(ctx, request.cookies.get(COOKIE)) is None:
-                    await ws.close(LOGGED_OUT, "logged out")
-                    return
-                await _online(ctx, staff, True, announce=False)
-                continue
+            wait = max(0.0, checked + HEARTBEAT - loop.time())
+            done, _ = await asyncio.wait({incoming, event}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            ended = False
             if event in done:
                 data = event.result()
                 if data is None:  # fell too far behind
                     await ws.close(TRY_AGAIN_LATER, "reconnect and reload")
                     return
-                await ws.send(json.dumps(data, ensure_ascii=False))
+                ended = data.get("type") == "sessions_closed"
+                if not ended:
+                    await ws.send(json.dumps(data, ensure_ascii=False))
                 event = asyncio.ensure_future(listener.next())
+            due = loop.time() >= checked + HEARTBEAT  # a busy socket is asked too, not only a quiet one
+            if ended or due:  # still logged in?
+                if await current(ctx, request.cookies.get(COOKIE)) is None:
+                    await ws.close(LOGGED_OUT, "logged out")
+                    return
+                if due:
+                    await _online(ctx, staff, True, announce=False)
+                    checked = loop.time()
             if incoming in done:
                 raw = incoming.result()
                 if raw is None:

@@ -9,6 +9,7 @@ from sanic import Blueprint
 from sanic.response import HTTPResponse, empty, json
 
 from escalation.staff import access, accounts
+from escalation.staff.errors import NotAllowed
 from funddesk.db import StaffUser
 from web.api.guards import client_address
 from web.api.staff import payloads
@@ -16,7 +17,7 @@ from web.api.staff.auth import COOKIE, Staff, clear_cookie, set_cookie, staff_of
 from web.api.staff.docs import staff_route
 from web.context import WebContext, WebRequest
 from web.errors import TooManyRequests, Unauthorized
-from web.events import iso
+from web.events import SessionsClosed, iso
 from web.staff.handoff_service import now
 from web.staff.serializers import user_json
 
@@ -41,7 +42,7 @@ async def limit_logins(ctx: WebContext, request: WebRequest) -> None:
 
 
 @bp.post("/")
-@staff_route("Log in", body=payloads.LoginBody, errors=(401, 429), public=True)
+@staff_route("Log in", body=payloads.LoginBody, errors=(401, 403, 429), public=True)
 async def login(request: WebRequest) -> HTTPResponse:
     ctx = request.app.ctx
     await limit_logins(ctx, request)
@@ -50,8 +51,12 @@ async def login(request: WebRequest) -> HTTPResponse:
     password = payloads.required_text(body, "password", limit=1024)
     lifetime = timedelta(hours=ctx.settings.staff_session_hours)
 
-    def log_in(session: Any) -> accounts.Login | None:
-        user = accounts.authenticate(session, username, password)
+    def log_in(session: Any) -> accounts.Login | NotAllowed | None:
+        try:
+            user = accounts.authenticate(session, username, password)
+        except NotAllowed as refused:  # the right password of a deactivated account: audited, then answered 403
+            access.audit(session, None, "login_failed", attempted=username[:64], reason=refused.code)
+            return refused
         if user is None:
             access.audit(session, None, "login_failed", attempted=username[:64])
             return None
@@ -59,6 +64,8 @@ async def login(request: WebRequest) -> HTTPResponse:
         return accounts.open_session(session, user, now(), lifetime)
 
     done = await ctx.run_db(log_in, write=True)
+    if isinstance(done, NotAllowed):
+        raise done
     if done is None:
         raise Unauthorized("Wrong username or password.", code="bad_login")
     response = json(_session_json(request, done.user, done.csrf_token, done.expires_at))
@@ -86,6 +93,7 @@ async def logout(request: WebRequest) -> HTTPResponse:
         access.audit(session, staff.user, "logout")
 
     await request.app.ctx.run_db(log_out, write=True)
+    await request.app.ctx.hub.publish(SessionsClosed(staff.user.id))  # this session's other tabs close too
     response = empty()
     clear_cookie(response)
     return response

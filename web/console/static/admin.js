@@ -139,7 +139,7 @@ function AdminView(app) {
                 el("td", { "data-action": entry.action, text: T.auditActions[entry.action] || entry.action }),
                 td(entry.team_id || ""),
                 td(entry.conversation_id ? shortId(entry.conversation_id) : ""),
-                td(entry.detail ? JSON.stringify(entry.detail) : ""),
+                el("td", { class: "audit__detail", text: auditDetail(entry.detail) }),
               ])
             );
             oldest = entry.id;
@@ -334,4 +334,49 @@ function th(text) {
 
 function td(text) {
   return el("td", { text: text });
+}
+
+// An audit entry's detail as a sentence staff can read ("Role: Agent → Team lead; Password: changed"), each field
+// named in the console's language; a field the console has no name for is shown by its key.
+function auditDetail(detail) {
+  if (!detail) return "";
+  var A = T.auditDetail;
+  var parts = [];
+  function value(key, v) {
+    if (v === null || v === undefined) return "—";
+    if (typeof v === "boolean") return v ? T.yes : T.no;
+    if (Array.isArray(v)) {
+      return v
+        .map(function (item) {
+          return value(key, item);
+        })
+        .join(T.listSeparator);
+    }
+    if (key === "role") return T.roles[v] || String(v);
+    if (key === "reason") return T.reasons[v] || (T.errors[v] ? T.errors[v] : String(v));
+    return String(v);
+  }
+  function add(key, text) {
+    parts.push((A.fields[key] || key) + ": " + text);
+  }
+  var changes = detail.changes || {};
+  Object.keys(detail).forEach(function (key) {
+    var v = detail[key];
+    if (key === "changes") {
+      Object.keys(v).forEach(function (field) {
+        add(field, value(field, v[field][0]) + " → " + value(field, v[field][1]));
+      });
+    } else if (key === "changed") {
+      v.filter(function (field) {
+        return !(field in changes);
+      }).forEach(function (field) {
+        add(field, A.changed); // a new password is only named
+      });
+    } else if (key === "sla_seconds" && Array.isArray(v) && v.length === 2) {
+      add(key, value(key, v[0]) + " → " + value(key, v[1]));
+    } else {
+      add(key, value(key, v));
+    }
+  });
+  return parts.join(T.semicolon);
 }

@@ -56,7 +56,9 @@ function Console(root) {
       document.title = (n ? "(" + n + ") " : "") + T.title;
     },
   };
-  app.api = StaffApi(showLogin);
+  app.api = StaffApi(function () {
+    showLogin(session ? T.sessionEnded : ""); // signed in until now: say why the console left
+  });
   app.live = StaffLive({ onEvent: onEvent, onStatus: onStatus });
   app.notifier = Notifier(app);
   app.incidents = IncidentsView(app);
@@ -76,7 +78,7 @@ function Console(root) {
 
   // -- signing in and out -------------------------------------------------------------
 
-  function showLogin() {
+  function showLogin(why) {
     session = null;
     pane = "conversation";
     app.notifier.reset();
@@ -86,7 +88,7 @@ function Console(root) {
     app.api.forget();
     var username = el("input", { name: "username", autocomplete: "username", required: true });
     var password = el("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
-    var error = el("p", { class: "login__error", role: "alert" });
+    var error = el("p", { class: "login__error", role: "alert", text: typeof why === "string" ? why : "" });
     var submit = el("button", { type: "submit", class: "primary", text: T.signIn });
     var form = el("form", { class: "login", "aria-labelledby": "login-title" }, [
       el("h1", { id: "login-title", text: T.title }),
@@ -104,7 +106,8 @@ function Console(root) {
         .login(username.value, password.value)
         .then(showConsole, function (failure) {
           var limited = failure.status === 429; // too many attempts: "please wait"
-          error.textContent = failure.status === 401 ? T.badLogin : limited ? problem(failure) : T.loginFailed;
+          var refused = failure.status === 403 || limited; // a deactivated account, too many attempts: say which
+          error.textContent = failure.status === 401 ? T.badLogin : refused ? problem(failure) : T.loginFailed;
           password.value = "";
           password.focus();
         })
@@ -306,7 +309,7 @@ function Console(root) {
     // Logged out elsewhere (4401), or failing for a while: is the session still there?
     if (!connected && (code === 4401 || attempts % 3 === 2)) {
       app.api.session().catch(function (error) {
-        if (error.status === 401) showLogin();
+        if (error.status === 401) showLogin(session ? T.sessionEnded : "");
       });
     }
   }
