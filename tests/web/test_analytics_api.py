@@ -177,6 +177,19 @@ def test_every_table_exports_as_csv_with_the_apis_numbers(api: Api, traffic: Non
     assert lead.request("get", "/api/v1/staff/analytics/export/nothing.csv").status_code == 404
 
 
+def test_an_export_for_excel_is_the_same_csv_after_a_byte_order_mark_and_the_plain_one_has_none(
+    api: Api, traffic: None, today: str
+) -> None:
+    lead = _staff(api, "lee", "lead")
+    plain = lead.request("get", f"/api/v1/staff/analytics/export/gaps.csv?from={today}&to={today}")
+    excel = lead.request("get", f"/api/v1/staff/analytics/export/gaps.csv?from={today}&to={today}&excel=1")
+    assert excel.status_code == 200 and excel.headers["content-type"] == plain.headers["content-type"]
+    assert excel.content == b"\xef\xbb\xbf" + plain.content
+    assert not plain.content.startswith(b"\xef\xbb\xbf")  # the contract's export is unchanged
+    refused = lead.request("get", "/api/v1/staff/analytics/export/gaps.csv?excel=maybe")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "bad_excel"
+
+
 def test_the_charts_are_svg_drawn_from_the_summary(api: Api, traffic: None, today: str) -> None:
     lead = _staff(api, "lee", "lead")
     for chart in ("questions", "handoffs", "incidents", "heatmap"):

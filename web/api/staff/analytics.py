@@ -110,13 +110,23 @@ async def publish(request: WebRequest, entry: str) -> HTTPResponse:
     return json(await request.app.ctx.run_db(write, write=True))
 
 
+EXCEL = {"1": True, "true": True, "0": False, "false": False}
+
+
 @bp.get("/export/<name:str>")
-@staff_route("One dashboard table as CSV: " + ", ".join(f"{t}.csv" for t in report.TABLES), errors=(400, 401, 403, 404))
+@staff_route(
+    "One dashboard table as CSV: " + ", ".join(f"{t}.csv" for t in report.TABLES) + "; ?excel=1: with a UTF-8 byte "
+    "order mark, so that Excel reads Chinese text right (the console's links ask for it)",
+    errors=(400, 401, 403, 404),
+)
 async def export(request: WebRequest, name: str) -> HTTPResponse:
     _, period, team = _scope(request)
     table = name.removesuffix(".csv")
     if table not in report.TABLES:
         raise NotFound(f"No table {table!r}; tables: {', '.join(report.TABLES)}.", code="table_not_found")
+    excel = EXCEL.get((request.args.get("excel") or "0").lower())
+    if excel is None:
+        raise BadRequest("excel is 1 or 0.", code="bad_excel")
     moment = now()
 
     def rows(session: Session) -> list[list[Any]]:
@@ -124,7 +134,7 @@ async def export(request: WebRequest, name: str) -> HTTPResponse:
             return report.table(table, {}, report.gaps(session, report.span_of(period, team)))
         return report.table(table, report.summary(session, period, team, moment))
 
-    body = report.to_csv(await request.app.ctx.run_db(rows))
+    body = ("\ufeff" if excel else "") + report.to_csv(await request.app.ctx.run_db(rows))
     filename = f"funddesk-{table}-{period.first_day}-{period.last_day}.csv"
     return text(body, content_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip

@@ -120,7 +120,9 @@ function AnalyticsView(app) {
   }
 
   function csvLink(name, q) {
-    return el("a", { class: "csv", href: API_BASE + "analytics/export/" + name + ".csv" + q, download: "", "data-csv": name, text: AT.csv });
+    // With a byte order mark: Excel, which most fund teams open these in, reads Chinese text right only so.
+    var href = API_BASE + "analytics/export/" + name + ".csv" + q + (q ? "&" : "?") + "excel=1";
+    return el("a", { class: "csv", href: href, download: "", "data-csv": name, text: AT.csv });
   }
 
   function table(name, header, rows, q) {
