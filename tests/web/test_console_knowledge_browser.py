@@ -175,3 +175,24 @@ def test_with_no_problems_the_page_says_every_entry_serves_as_written(service: S
     expect(page.locator('[data-table="kb-problems"]')).to_have_count(0)
     page.reload()  # the address keeps the page
     expect(page.get_by_text("No problems: every entry serves as written.")).to_be_visible()
+
+
+def test_the_page_shows_a_fixed_edit_by_itself_and_stops_asking_once_another_page_is_open(
+    service: Settings, new_page: NewPage
+) -> None:
+    servers_report(service, server("host-a:5055", "rejected", PROBLEMS))
+    console = Console(new_page(), service)
+    console.log_in("lee")
+    open_knowledge(console)
+    page = console.page
+    expect(page.locator('[data-table="kb-problems"] tbody tr')).to_have_count(3)
+
+    servers_report(service, server("host-a:5055", "ok", [], minutes_ago=0))  # the fund team fixed and saved
+    # No click: the page asks again while it is shown (every 5 s).
+    expect(page.get_by_text("No problems: every entry serves as written.")).to_be_visible(timeout=15_000)
+
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/staff/knowledge" in request.url else None)
+    page.get_by_role("navigation").get_by_role("button", name="Queues").click()
+    page.wait_for_timeout(7_000)
+    assert asked == []

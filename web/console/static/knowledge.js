@@ -9,9 +9,17 @@ function KnowledgeView(app) {
   var body = el("div", { class: "admin__body knowledge__body" });
   var again = button(K.reload, load, { class: "knowledge__reload" });
   var SEVERITY_ORDER = { error: 0, warning: 1 };
+  // Action servers read an edit within a second and report it at once; the page asks again this often while it is
+  // shown in a visible tab, so a fund team watching it after saving a file sees the outcome without reloading.
+  var REFRESH_MS = 5000;
+  var timer = null;
+  var shown = ""; // what the page shows, as received: a refresh that changes nothing redraws nothing
 
   function show() {
     clear(root);
+    shown = "";
+    if (timer !== null) window.clearInterval(timer);
+    timer = window.setInterval(refresh, REFRESH_MS);
     var title = el("h2", { id: "knowledge-title", tabindex: "-1", text: K.title });
     append(root, [
       el("div", { class: "knowledge__top" }, [title, again]),
@@ -22,16 +30,28 @@ function KnowledgeView(app) {
     load();
   }
 
-  function load() {
+  function refresh() {
+    if (!root.isConnected) {
+      window.clearInterval(timer); // another page is shown: show() starts again
+      timer = null;
+    } else if (!document.hidden && !again.disabled) {
+      load(true);
+    }
+  }
+
+  function load(quietly) {
     root.setAttribute("aria-busy", "true");
     again.disabled = true;
     app.api
       .knowledge()
       .then(function (data) {
-        render((data && data.servers) || []);
+        var servers = (data && data.servers) || [];
+        var now = JSON.stringify(servers);
+        if (now !== shown) render(servers);
+        shown = now;
       })
       .catch(function (error) {
-        if (error.status !== 401) toast(problem(error), "error");
+        if (error.status !== 401 && quietly !== true) toast(problem(error), "error");
       })
       .then(function () {
         root.removeAttribute("aria-busy");
