@@ -8,9 +8,11 @@ import time
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from escalation.spikes.filed_incident import utc
 from escalation.spikes.pipeline import Spike
 from escalation.spikes.question_log import SurgeEnded
 
@@ -18,8 +20,10 @@ log = logging.getLogger("escalation.spikes.watch")  # the watch's logger, as bef
 ATTEMPTS = 3  # a receiver restarting gets 1 + 2 seconds to come back
 
 
-def send(url: str, spike: Spike, team: str) -> None:
-    """POST the opened incident to ``url``."""
+def send(url: str, spike: Spike, team: str, zone: ZoneInfo) -> None:
+    """POST the opened incident to ``url``. ``detected_at`` is the market's wall-clock time as it always was (the
+    detector's clock, in ``zone``); ``detected_at_utc`` is the same moment with its offset, comparable with the
+    ``surge_ended_at`` of the incident's end."""
     post(url, {
         "type": "incident_opened",
         "incident": spike.id,
@@ -27,6 +31,7 @@ def send(url: str, spike: Spike, team: str) -> None:
         "label": spike.label,
         "fund_code": spike.fund_code,
         "detected_at": spike.detected_at,
+        "detected_at_utc": utc(spike.detected_at, zone).isoformat(),
         "count": spike.count,
         "baseline_per_bucket": spike.baseline,
         "samples": spike.samples,

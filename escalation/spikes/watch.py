@@ -262,7 +262,7 @@ class SpikeWatch:
         return self.router.route(entry_team=entry_team, fund_code=asked.fund_code)
 
     def _notify(self, spike: Spike, team: str) -> None:  # on a thread of its own: a slow receiver holds nobody
-        incident_webhook.send(self.webhook_url, spike, team)
+        incident_webhook.send(self.webhook_url, spike, team, self.zone)
 
     # -- the writer thread -------------------------------------------------------------------------
 

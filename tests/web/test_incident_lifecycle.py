@@ -8,9 +8,10 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -224,9 +225,13 @@ def test_the_fund_teams_webhook_hears_once_that_the_surge_is_over_and_whether_it
     while len(sent) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)  # each webhook goes out on a thread of its own
     assert [body["type"] for body in sent] == ["incident_opened", "incident_surge_ended"]
-    ended = sent[1]
+    opened, ended = sent
     assert (ended["incident"], ended["team"], ended["fund_code"], ended["answered"]) == ("i1", "ir", "900001", False)
     assert ended["count"] >= 40 and ended["surge_ended_at"].startswith("2026-11-24T")
+    # Opened at Shanghai wall-clock time, as always, and at the same moment in UTC, comparable with the end.
+    at, at_utc = datetime.fromisoformat(opened["detected_at"]), datetime.fromisoformat(opened["detected_at_utc"])
+    assert at.tzinfo is None and at_utc.utcoffset() == timedelta(0)
+    assert at_utc == at.replace(tzinfo=ZoneInfo("Asia/Shanghai")) < datetime.fromisoformat(ended["surge_ended_at"])
 
 
 def test_an_unanswered_incident_holds_its_askers_while_its_surge_goes_on(db: Database, tmp_path: Path) -> None:
