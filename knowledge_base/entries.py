@@ -6,6 +6,8 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 
+from knowledge_base.problem_words import say
+
 LANGS = ("en", "zh")
 
 
@@ -22,6 +24,16 @@ class Problem:
     message: str
     severity: str = "error"  # "error" or "warning"
     entry_line: int | None = None
+    code: str = ""  # :mod:`problem_words`: what it says in each language, with ``params`` filled in
+    params: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(
+        cls, file: str, line: int, code: str, severity: str = "error", entry_line: int | None = None, **params: object
+    ) -> Problem:
+        """The problem ``code`` with its values, its message in English (as lint prints it)."""
+        values = {key: str(value) for key, value in params.items()}
+        return cls(file, line, say(code, values), severity, entry_line, code, tuple(values.items()))
 
     @property
     def scope(self) -> str:
@@ -48,11 +60,11 @@ class Report:
     path: str
     problems: list[Problem] = field(default_factory=list)
 
-    def error(self, line: int, message: str, *, entry: int | None = None) -> None:
-        self.problems.append(Problem(self.path, line, message, "error", entry))
+    def error(self, line: int, code: str, *, entry: int | None = None, **params: object) -> None:
+        self.problems.append(Problem.of(self.path, line, code, "error", entry, **params))
 
-    def warning(self, line: int, message: str, *, entry: int | None = None) -> None:
-        self.problems.append(Problem(self.path, line, message, "warning", entry))
+    def warning(self, line: int, code: str, *, entry: int | None = None, **params: object) -> None:
+        self.problems.append(Problem.of(self.path, line, code, "warning", entry, **params))
 
     def rejects(self, entry: int) -> bool:
         """Whether an error was reported against the entry whose heading is at line ``entry``."""

@@ -42,13 +42,13 @@ def read_front_matter(lines: list[str], report: Report) -> tuple[Meta, int | Non
         return Meta(), 0
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
     if end is None:
-        report.error(1, "front matter is never closed: add a '---' line after it")
+        report.error(1, "fm_unclosed")
         return Meta(), None
     node = _load_yaml("\n".join(lines[1:end]), report)
     if node is None:
         return Meta(), end + 1
     if not isinstance(node, yaml.MappingNode):
-        report.error(_line_of(node), f"front matter must be a mapping of keys to values, not {_kind(node)}")
+        report.error(_line_of(node), "fm_not_mapping", kind=_kind(node))
         return Meta(), end + 1
     return _meta_from(node, report), end + 1
 
@@ -63,7 +63,7 @@ def _load_yaml(text: str, report: Report) -> yaml.Node | None:
     try:
         alias = _first_anchor_or_alias(text)
         if alias is not None:
-            report.error(alias, "anchors and aliases (&name, *name) are not allowed in front matter: write values out")
+            report.error(alias, "fm_alias")
             return None
         loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
@@ -71,14 +71,14 @@ def _load_yaml(text: str, report: Report) -> yaml.Node | None:
             loader.construct_document(node)  # surfaces bad tags and values now, not later
     except yaml.MarkedYAMLError as exc:
         line = 2 + exc.problem_mark.line if exc.problem_mark is not None else 1
-        report.error(line, f"invalid YAML in front matter: {exc.problem or exc}")
+        report.error(line, "fm_yaml", problem=exc.problem or exc)
         return None
     except yaml.reader.ReaderError as exc:  # a control character, before any YAML is read
         line = 2 + text.count("\n", 0, exc.position)
-        report.error(line, f"invalid YAML in front matter: character U+{exc.character:04X} is not allowed")
+        report.error(line, "fm_character", char=f"{exc.character:04X}")
         return None
     except yaml.YAMLError as exc:
-        report.error(1, f"invalid YAML in front matter: {exc}")
+        report.error(1, "fm_yaml", problem=exc)
         return None
     finally:
         if loader is not None:
@@ -104,9 +104,9 @@ def _meta_from(mapping: yaml.MappingNode, report: Report) -> Meta:
     for key_node, value_node in mapping.value:
         key, line = str(key_node.value), _line_of(key_node)
         if key not in FRONT_MATTER_KEYS:
-            report.error(line, _unknown_key_message(key))
+            _unknown_key(line, key, report)
         elif key in first_line:
-            report.error(line, f"duplicate front-matter key '{key}' (first at line {first_line[key]})")
+            report.error(line, "fm_duplicate_key", key=key, first=first_line[key])
         else:
             first_line[key], values[key] = line, value_node
 
@@ -119,21 +119,19 @@ def _meta_from(mapping: yaml.MappingNode, report: Report) -> Meta:
     return Meta(team, lang or "en", funds or (), tags or (), bool(escalate))
 
 
-def _unknown_key_message(key: str) -> str:
+def _unknown_key(line: int, key: str, report: Report) -> None:
     close = difflib.get_close_matches(key.lower(), FRONT_MATTER_KEYS, n=1, cutoff=0.6)
     if close:
-        return f"unknown front-matter key '{key}' (did you mean '{close[0]}'?)"
-    return f"unknown front-matter key '{key}' (allowed: {', '.join(FRONT_MATTER_KEYS)})"
+        report.error(line, "fm_unknown_key_close", key=key, close=close[0])
+    else:
+        report.error(line, "fm_unknown_key", key=key, allowed=", ".join(FRONT_MATTER_KEYS))
 
 
 def _team(node: yaml.Node, report: Report) -> str | None:
     value = _scalar(node)
     if isinstance(value, str) and TEAM_RE.fullmatch(value):
         return value
-    report.error(
-        _line_of(node),
-        f"team must be lowercase letters, digits and '-', like 'redemption-desk', not {_show(node)}",
-    )
+    report.error(_line_of(node), "bad_team", value=_show(node))
     return None
 
 
@@ -141,7 +139,7 @@ def _lang(node: yaml.Node, report: Report) -> str | None:
     value = _scalar(node)
     if isinstance(value, str) and value in LANGS:
         return value
-    report.error(_line_of(node), f"lang must be 'en' or 'zh', not {_show(node)}")
+    report.error(_line_of(node), "bad_lang", value=_show(node))
     return None
 
 
@@ -149,16 +147,13 @@ def _escalate(node: yaml.Node, report: Report) -> bool | None:
     value = _scalar(node)
     if isinstance(value, bool):
         return value
-    report.error(_line_of(node), f"escalate must be true or false, not {_show(node)}")
+    report.error(_line_of(node), "bad_escalate", value=_show(node))
     return None
 
 
 def _funds(node: yaml.Node, report: Report) -> tuple[str, ...] | None:
     if not isinstance(node, yaml.SequenceNode):
-        report.error(
-            _line_of(node),
-            f'funds must be a list of 6-digit fund codes like ["110022"], not {_show(node)}',
-        )
+        report.error(_line_of(node), "bad_funds", value=_show(node))
         return None
     codes = [_fund_code(item, report) for item in node.value]
     return tuple(c for c in codes if c is not None) if None not in codes else None
@@ -173,17 +168,17 @@ def _fund_code(node: yaml.Node, report: Report) -> str | None:
     elif isinstance(value, str):
         text = value.strip()
     else:
-        report.error(_line_of(node), f"fund code must be a string of 6 digits, not {_show(node)}")
+        report.error(_line_of(node), "fund_not_string", value=_show(node))
         return None
     if is_fund_code(text):
         return text
-    report.error(_line_of(node), f"fund code '{text}' is not 6 digits")
+    report.error(_line_of(node), "fund_not_six", fund=text)
     return None
 
 
 def _tags(node: yaml.Node, report: Report) -> tuple[str, ...] | None:
     if not isinstance(node, yaml.SequenceNode):
-        report.error(_line_of(node), f"tags must be a list of strings, not {_show(node)}")
+        report.error(_line_of(node), "bad_tags", value=_show(node))
         return None
     tags: list[str] = []
     for item in node.value:
@@ -191,7 +186,7 @@ def _tags(node: yaml.Node, report: Report) -> tuple[str, ...] | None:
         if isinstance(value, str) and value.strip():
             tags.append(value.strip())
         else:
-            report.error(_line_of(item), f"each tag must be a non-empty string, not {_show(item)}")
+            report.error(_line_of(item), "bad_tag", value=_show(item))
     return tuple(tags) if len(tags) == len(node.value) else None
 
 

@@ -9,7 +9,7 @@ A warning costs nothing: the entry serves as written.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -27,6 +27,15 @@ class ProblemReport:
     message: str
     scope: str  # entry | file: what an error keeps from serving
     serving: Serving  # what serves in its place
+    code: str = ""  # :mod:`problem_words`: the problem in every language, with ``params`` filled in
+    params: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, problem: Problem, scope: str, serving: Serving) -> ProblemReport:
+        return cls(
+            problem.file, problem.line, problem.severity, problem.message, scope, serving, problem.code,
+            dict(problem.params),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,9 +82,7 @@ def health(
 
 
 def _report(problem: Problem, parsed: ParsedFile) -> ProblemReport:
-    return ProblemReport(
-        problem.file, problem.line, problem.severity, problem.message, problem.scope, _serving(problem, parsed)
-    )
+    return ProblemReport.of(problem, problem.scope, _serving(problem, parsed))
 
 
 def _serving(problem: Problem, parsed: ParsedFile) -> Serving:

@@ -72,12 +72,8 @@ def _without_duplicates(parsed: ParsedFile, first: dict[str, Entry]) -> ParsedFi
 
 
 def _duplicate(entry: Entry, original: Entry) -> Problem:
-    return Problem(
-        entry.file,
-        entry.line,
-        f"duplicate id '{entry.id}' (first defined at {original.file}:{original.line})",
-        entry_line=entry.line,
-    )
+    first = f"{original.file}:{original.line}"
+    return Problem.of(entry.file, entry.line, "duplicate_id", entry_line=entry.line, id=entry.id, first=first)
 
 
 def lint(root: Path) -> list[Problem]:

@@ -60,20 +60,16 @@ class Synonyms:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as exc:
             line = exc.problem_mark.line + 1 if exc.problem_mark is not None else 1
-            raise SynonymsError([Problem(name, line, f"invalid YAML: {exc.problem or exc}")]) from exc
+            raise SynonymsError([Problem.of(name, line, "synonyms_yaml", problem=exc.problem or exc)]) from exc
         if node is None:
             return cls()
         if not isinstance(node, yaml.SequenceNode):
-            raise SynonymsError([Problem(name, node.start_mark.line + 1, "expected a list of word groups")])
+            raise SynonymsError([Problem.of(name, node.start_mark.line + 1, "synonyms_not_list")])
         groups, problems = [], []
         for item in node.value:
             group = _group(item)
             if group is None:
-                problems.append(
-                    Problem(
-                        name, item.start_mark.line + 1, "each group is a list of two or more words, like [赎回, 卖出]"
-                    )
-                )
+                problems.append(Problem.of(name, item.start_mark.line + 1, "synonyms_bad_group"))
             else:
                 groups.append(group)
         if problems:

@@ -87,11 +87,11 @@ def parse_file(file: Path, root: Path, *, prefix: str = "") -> ParsedFile:
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
-            message = f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,} a FAQ file may have: split it"
-            return ParsedFile(path, problems=(Problem(path, 1, message),))
+            too_big = Problem.of(path, 1, "too_big", size=f"{size:,}", limit=f"{MAX_FILE_BYTES:,}")
+            return ParsedFile(path, problems=(too_big,))
         data = file.read_bytes()
     except OSError as exc:
-        return ParsedFile(path, problems=(Problem(path, 1, f"cannot read file: {exc.strerror}"),))
+        return ParsedFile(path, problems=(Problem.of(path, 1, "unreadable", reason=exc.strerror),))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -101,10 +101,8 @@ def parse_file(file: Path, root: Path, *, prefix: str = "") -> ParsedFile:
 
 def _decode_problem(path: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
     line = data.count(b"\n", 0, exc.start) + 1
-    found = f"byte 0x{data[exc.start]:02x}"
-    if _decodes(data, "gb18030"):
-        found += "; it looks like GBK/GB18030"
-    return Problem(path, line, f"file is not valid UTF-8 ({found}); save it as UTF-8")
+    code = "not_utf8_gbk" if _decodes(data, "gb18030") else "not_utf8"
+    return Problem.of(path, line, code, byte=f"{data[exc.start]:02x}")
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -129,7 +127,7 @@ def parse_text(text: str, path: str) -> ParsedFile:
     title, sections = _scan(lines, body_start, report)
     entries, rejected = _build_entries(sections, meta, title, report)
     if not sections:
-        report.warning(1, "no entries: a FAQ file needs at least one '## question' heading")
+        report.warning(1, "no_entries")
     problems = sorted(report.problems, key=lambda p: p.line)
     parsed = ParsedFile(path, tuple(entries), tuple(problems), tuple(rejected))
     return parsed if parsed.ok else replace(parsed, entries=())
@@ -154,11 +152,9 @@ def _scan(lines: list[str], start: int, report: Report) -> tuple[str | None, lis
             continue
         if level == 1 and heading:  # a misplaced title changes no entry: the line is dropped
             if sections:
-                report.warning(number, "a '#' title must come before the first '##' entry; this one is ignored")
+                report.warning(number, "title_after_entry")
             elif title_line:
-                report.warning(
-                    number, f"only one '#' title is allowed (the first is at line {title_line}); this one is ignored"
-                )
+                report.warning(number, "second_title", first=title_line)
             else:
                 title_line, title = (
                     number,
@@ -166,17 +162,14 @@ def _scan(lines: list[str], start: int, report: Report) -> tuple[str | None, lis
                 )
             continue
         if fence is None and _NOT_A_HEADING.match(line):
-            report.warning(number, "'##' needs a space after it to start an entry")
+            report.warning(number, "heading_space")
         if sections:
             sections[-1].body.append((number, line))
         elif line.strip() and not ignored_warned:
-            report.warning(number, "text before the first '##' entry is ignored")
+            report.warning(number, "text_before_entries")
             ignored_warned = True
     if fence is not None:
-        report.error(
-            fence[1],
-            f"code fence '{fence[0]}' is never closed, so everything after it is answer text",
-        )
+        report.error(fence[1], "unclosed_fence", fence=fence[0])
     return title, sections
 
 
@@ -216,7 +209,9 @@ def _build_entries(
             if first != section.line:
                 report.error(
                     section.line,
-                    f"duplicate id '{heading.id}' (first defined at {report.path}:{first})",
+                    "duplicate_id",
+                    id=heading.id,
+                    first=f"{report.path}:{first}",
                     entry=section.line,
                 )
                 entry = None
@@ -233,13 +228,10 @@ def _build_entry(section: _Section, heading: _Heading, meta: Meta, title: str | 
     kept = _check_alternatives(section.line, heading.question, alternatives, report)
     answer = "\n".join(text for _, text in answer_lines)
     if not answer.strip():
-        hint = " (the list under the heading holds alternative phrasings; write the answer after it)"
-        report.error(section.line, "empty answer" + (hint if alternatives else ""), entry=section.line)
+        report.error(section.line, "empty_answer_after_list" if alternatives else "empty_answer", entry=section.line)
     elif len(answer) > MAX_ANSWER_CHARS:
         report.warning(
-            section.line,
-            f"answer is {len(answer):,} characters; keep it under {MAX_ANSWER_CHARS:,}",
-            entry=section.line,
+            section.line, "long_answer", length=f"{len(answer):,}", limit=f"{MAX_ANSWER_CHARS:,}", entry=section.line
         )
     if not heading.question or heading.id is None:
         return None
@@ -269,15 +261,11 @@ def _read_heading(section: _Section, report: Report) -> _Heading:
     explicit = match.group(1).strip() if match else None
     question = text[: match.start()].strip() if match else text
     if not question:
-        report.error(section.line, "heading has no question text", entry=section.line)
+        report.error(section.line, "no_question", entry=section.line)
     if explicit is None:
         return _Heading(question, make_id(question) if question else None)
     if not ID_RE.fullmatch(explicit):
-        report.error(
-            section.line,
-            f"invalid id '{explicit}': use lowercase letters, digits, '-' and '_', starting with a letter or digit",
-            entry=section.line,
-        )
+        report.error(section.line, "bad_id", id=explicit, entry=section.line)
         return _Heading(question, None)
     return _Heading(question, explicit)
 
@@ -322,13 +310,11 @@ def _check_alternatives(
     kept: list[str] = []
     for number, text in alternatives:
         if not text:
-            report.error(number, "empty alternative phrasing", entry=line)
+            report.error(number, "empty_phrasing", entry=line)
             continue
         key = phrasing_key(text)
         if key in seen:
-            report.warning(
-                number, f"duplicate phrasing '{text}' (same as line {seen[key]}); only the first is kept", entry=line
-            )
+            report.warning(number, "duplicate_phrasing", text=text, first=seen[key], entry=line)
         else:
             seen[key] = number
             kept.append(text)
@@ -350,15 +336,9 @@ def _check_lang(line: int, question: str, lang: str, report: Report) -> None:
     """
     cjk = len(CJK.findall(question))
     if lang == "en" and cjk > sum(len(w) for w in _LATIN_WORD.findall(question)):
-        report.warning(
-            line,
-            "question looks Chinese but lang is 'en' (missing 'lang: zh' in the front matter?)",
-        )
+        report.warning(line, "looks_chinese")
     elif lang == "zh" and len(_LATIN_WORD.findall(question)) > cjk:
-        report.warning(
-            line,
-            "question does not look Chinese but lang is 'zh' (wrong 'lang' in the front matter?)",
-        )
+        report.warning(line, "not_chinese")
 
 
 def make_id(question: str) -> str:

@@ -49,7 +49,7 @@ class SynonymsFile:
             self.problems = exc.problems  # the last good groups serve on
             return False
         except (OSError, UnicodeDecodeError) as exc:
-            self.problems = (Problem(self.path.name, 1, f"cannot read the synonyms file: {exc}"),)
+            self.problems = (Problem.of(self.path.name, 1, "synonyms_unreadable", reason=exc),)
             return False
         self.problems, self.read_once = (), True
         if fresh == self.good:
@@ -61,4 +61,4 @@ class SynonymsFile:
         """The problems as the console shows them: a broken file costs the whole file, whose last good groups
         serve in its place if some version was read."""
         serving: Serving = "last_good" if self.read_once else "nothing"
-        return tuple(ProblemReport(p.file, p.line, p.severity, p.message, "file", serving) for p in self.problems)
+        return tuple(ProblemReport.of(p, "file", serving) for p in self.problems)

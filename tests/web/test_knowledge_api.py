@@ -14,7 +14,10 @@ BROKEN = {
     "file": "faq/fees.md", "line": 12, "severity": "error", "message": "invalid id 'Bad'", "scope": "entry",
     "serving": "last_good",
 }  # fmt: skip
-REPEATED = dict(BROKEN, line=30, severity="warning", message="duplicate phrasing", serving="as_written")
+REPEATED = dict(
+    BROKEN, line=30, severity="warning", message="duplicate phrasing 'fees' (same as line 30); only the first is kept",
+    serving="as_written", code="duplicate_phrasing", params={"text": "fees", "first": "30"},
+)  # fmt: skip
 
 
 def _report(api: Api, server: str, checked_at: datetime, problems: list[dict[str, object]]) -> None:
@@ -44,7 +47,10 @@ def test_a_lead_sees_each_action_servers_problems_newest_first_with_their_counts
         ("host-a:5055", "rejected", 1, 1),
         ("host-b:5055", "ok", 0, 0),
     ]
-    assert servers[0]["problems"] == [BROKEN, REPEATED]
+    # As stored (an older release stored no code: English only), and in every language the console speaks.
+    assert servers[0]["problems"] == [{**BROKEN, "messages": {"en": BROKEN["message"]}}, {**REPEATED, "messages": {
+        "en": REPEATED["message"], "zh": "问法“fees”重复（与第 30 行相同）；只保留第一个"
+    }}]  # fmt: skip
     assert servers[0]["checked_at"] == "2026-12-07T15:00:00Z" and servers[0]["entries"] == 76
 
 
