@@ -21,7 +21,7 @@ import io
 import json
 import math
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from escalation.spikes import warm_start
+from escalation.spikes.bank import BankConfig
 from escalation.spikes.detector import SpikeDetector
 from escalation.spikes.pipeline import Question, QuestionPipeline, Spike
 from escalation.spikes.series import bucket_of
@@ -91,13 +92,24 @@ def replay_counts(path: str) -> int:
         if previous is not None and bucket <= previous:
             raise InputError(path, row.line, "timestamp is not in a later bucket than the row before it")
         buckets.append(previous := bucket)
-    alarms = 0
-    for row, bucket, value in zip(rows, buckets, values, strict=True):
-        if detector.observe(bucket, value).alarm:
-            alarms += 1
-            print(row.stamp)
-    print(json.dumps({"points": len(rows), "alarms": alarms}))
+    alarms = alarming_rows(buckets, values, detector)
+    for at in alarms:
+        print(rows[at].stamp)
+    print(json.dumps({"points": len(rows), "alarms": len(alarms)}))
     return 0
+
+
+def alarming_rows(buckets: Sequence[int], values: Sequence[float], detector: SpikeDetector) -> list[int]:
+    """The rows of one count series that alarm, as the service decides them: like a fresh detector bank, the
+    detector only learns until what it saw outweighs its prior (the bank's warm-up), so the series' first count is its
+    normal rather than a surge against the prior's 0.2 a bucket."""
+    warmup = BankConfig().warmup_buckets
+    first = buckets[0] if buckets else 0
+    return [
+        at
+        for at, (bucket, value) in enumerate(zip(buckets, values, strict=True))
+        if detector.observe(bucket, value, armed=bucket - first >= warmup).alarm
+    ]
 
 
 def replay_questions(path: str, history: str | None = None, *, knowledge_base: bool = False) -> int:

@@ -49,6 +49,18 @@ def test_replay_counts_prints_each_alarm_timestamp_as_written_then_a_summary(
     assert out == [stamps[2 * 288 + 100], json.dumps({"points": len(stamps), "alarms": 1})]
 
 
+def test_replay_counts_takes_a_series_first_counts_as_its_normal_and_a_flat_series_never_alarms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a fresh detector in the service does: it only learns until what it saw outweighs its prior (an hour). Before,
+    any series counting more than the prior's 0.2 a bucket alarmed at its first row."""
+    path = tmp_path / "flat.csv"
+    stamps = [(START + timedelta(minutes=5 * i)).strftime("%Y-%m-%d %H:%M:%S") for i in range(288)]
+    path.write_text("timestamp,value\n" + "".join(f"{stamp},40\n" for stamp in stamps))
+    assert main(["replay-counts", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [json.dumps({"points": 288, "alarms": 0})]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
