@@ -82,16 +82,18 @@ def main(argv: list[str]) -> int:
 
 
 def replay_counts(path: str) -> int:
-    rows = list(_read(path, required=("timestamp", "value"), optional=()))
-    values = [_value(path, row) for row in rows]
     detector = SpikeDetector()
-    previous: int | None = None
-    buckets = []
-    for row in rows:
+    rows: list[Row] = []
+    values: list[float] = []
+    buckets: list[int] = []
+    for row in _read(path, required=("timestamp", "value"), optional=()):  # each row whole: the first error is named
+        value = _value(path, row)
         bucket = bucket_of(row.moment, detector.config.bucket_seconds)
-        if previous is not None and bucket <= previous:
+        if buckets and bucket <= buckets[-1]:
             raise InputError(path, row.line, "timestamp is not in a later bucket than the row before it")
-        buckets.append(previous := bucket)
+        rows.append(row)
+        values.append(value)
+        buckets.append(bucket)
     alarms = alarming_rows(buckets, values, detector)
     for at in alarms:
         print(rows[at].stamp)

@@ -70,6 +70,8 @@ def test_replay_counts_takes_a_series_first_counts_as_its_normal_and_a_flat_seri
         ("timestamp,value\n2026-03-02 00:05:00,1\n2026-03-02 00:00:00,1\n", ":3: timestamp is not in a later bucket"),
         ("timestamp,value\n2026-03-02 00:00:00,-4\n", ":2: bad value '-4'"),
         ('timestamp,value\n2026-03-02 00:00:00,1\n2026-03-02 00:05:00,"2\n2026-03-02 00:10:00,3\n', ":3: a quoted"),
+        ("timestamp,value\n2026-03-02 00:00:00,many\n2026-03-02 00:00:00,1\nyesterday,1\n", ":2: bad value"),  # first
+        ("timestamp,value\n2026-03-02 00:05:00,1\n2026-03-02 00:00:00,1\n2026-03-02 00:10:00,x\n", ":3: timestamp"),
     ],
 )
 def test_replay_counts_reports_bad_input_as_file_line_message_and_exits_2(
