@@ -133,6 +133,20 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "each tag must be a non-empty string, not {value}",
         "zh": "每个标签都必须是非空字符串，而不是 {value}",
     },
+    # -- a knowledge-gap draft, before it is published -------------------------------------------------------------
+    "draft_no_entry": {
+        "en": "no entry: write the question as a '## question' heading, then the answer",
+        "zh": "没有条目：请把问题写成“## 问题”标题，再写答案",
+    },
+    "draft_asked_already": {
+        "en": "{phrasing} is already asked by entry {entry} ({where}): edit that entry's answer instead, or take this "
+        "phrasing out",
+        "zh": "问法 {phrasing} 已经是条目 {entry}（{where}）的问题：请改那个条目的答案，或者删掉这个问法",
+    },
+    "draft_unknown_team": {
+        "en": "no team {team} in {teams_file}: its hand-offs would go to the default queue",
+        "zh": "{teams_file} 里没有团队 {team}：它的转人工会进入默认队列",
+    },
     # -- the synonyms file ---------------------------------------------------------------------------------------
     "synonyms_yaml": {"en": "invalid YAML: {problem}", "zh": "YAML 无效：{problem}"},
     "synonyms_not_list": {"en": "expected a list of word groups", "zh": "应当是一个词组列表"},

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar, Required, TypedDict
 
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
@@ -32,9 +32,10 @@ from escalation.staff.errors import EscalationError
 log = logging.getLogger("web")
 
 
-class ErrorDetail(TypedDict):
-    code: str
-    message: str
+class ErrorDetail(TypedDict, total=False):
+    code: Required[str]
+    message: Required[str]
+    problems: list[dict[str, Any]]  # where one refusal has several parts (an FAQ draft's problems)
 
 
 class ErrorBody(TypedDict):
@@ -121,12 +122,21 @@ class DatabaseUnavailable(WebError):
 _SANIC_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
-def error_body(code: str, message: str) -> ErrorBody:
-    return {"error": {"code": code, "message": message}}
+def error_body(code: str, message: str, problems: list[dict[str, Any]] | None = None) -> ErrorBody:
+    detail: ErrorDetail = {"code": code, "message": message}
+    if problems is not None:
+        detail["problems"] = problems
+    return {"error": detail}
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> HTTPResponse:
-    return json(error_body(code, message), status=status, headers=headers)
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    problems: list[dict[str, Any]] | None = None,
+) -> HTTPResponse:
+    return json(error_body(code, message, problems), status=status, headers=headers)
 
 
 async def _web_error(request: Request, exc: WebError) -> HTTPResponse:
@@ -136,7 +146,7 @@ async def _web_error(request: Request, exc: WebError) -> HTTPResponse:
 
 
 async def _escalation_error(request: Request, exc: EscalationError) -> HTTPResponse:
-    return error_response(exc.status, exc.code, exc.message)
+    return error_response(exc.status, exc.code, exc.message, problems=exc.problems)
 
 
 async def _sanic_error(request: Request, exc: SanicException) -> HTTPResponse:

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -21,9 +22,10 @@ from escalation.staff.errors import Invalid
 from escalation.staff.teams import load_teams
 from funddesk.settings import Settings
 from knowledge_base import published
-from knowledge_base.entries import Entry
+from knowledge_base.entries import Entry, Problem
 from knowledge_base.lint import check_ids_across, discover
 from knowledge_base.parser import parse_file, parse_text, phrasing_key
+from knowledge_base.problem_words import translations
 
 DRAFTS = "drafts"
 FOLDER = "gaps"  # inside the published folder
@@ -80,9 +82,9 @@ def check(settings: Settings, entry: str, markdown: str) -> list[Entry]:
     would then offer a choice between them). The entries it would serve."""
     name = published.PREFIX + published_name(entry)
     parsed = parse_text(markdown, name)
-    problems = [f"line {p.line}: {p.message}" for p in parsed.problems if p.severity == "error"]
+    problems = [p for p in parsed.problems if p.severity == "error"]
     if not problems and not parsed.entries:
-        problems.append("line 1: no entry: write the question as a '## question' heading, then the answer")
+        problems.append(Problem.of(name, 1, "draft_no_entry"))
     if not problems:
         others = [parse_file(f, settings.kb_dir) for f in discover(settings.kb_dir)]
         root = published.published_dir(settings)
@@ -90,33 +92,46 @@ def check(settings: Settings, entry: str, markdown: str) -> list[Entry]:
             mine = published.entry_path(settings, published_name(entry)).resolve()
             others += [parse_file(f, root, prefix=published.PREFIX) for f in discover(root) if f.resolve() != mine]
         [checked] = check_ids_across([*others, parsed])[-1:]
-        problems = [f"line {p.line}: {p.message}" for p in checked.problems if p.severity == "error"]
-        problems += _asked_already(checked.entries, [e for other in others for e in other.entries])
-        problems += _unknown_teams(settings, checked.entries)
+        problems = [p for p in checked.problems if p.severity == "error"]
+        problems += _asked_already(name, checked.entries, [e for other in others for e in other.entries])
+        problems += _unknown_teams(settings, name, checked.entries)
     if problems:
-        raise Invalid("The draft is not a valid FAQ file yet: " + "; ".join(problems), code="invalid_draft")
+        said = "The draft is not a valid FAQ file yet: " + "; ".join(f"line {p.line}: {p.message}" for p in problems)
+        raise Invalid(said, code="invalid_draft", problems=[_json(p) for p in problems])
     return list(parsed.entries)
 
 
-def _asked_already(entries: Sequence[Entry], others: Sequence[Entry]) -> list[str]:
+def _json(problem: Problem) -> dict[str, Any]:
+    """One problem of a refused draft, said in every console language."""
+    params = dict(problem.params)
+    said = translations(problem.code, params)
+    return {"line": problem.line, "code": problem.code, "params": params, "messages": {**said, "en": problem.message}}
+
+
+def _asked_already(name: str, entries: Sequence[Entry], others: Sequence[Entry]) -> list[Problem]:
     asked = {(phrasing_key(p), e.funds): e for e in others for p in e.phrasings}
-    problems = []
+    problems: list[Problem] = []
     for new in entries:
         for phrasing in new.phrasings:
             old = asked.get((phrasing_key(phrasing), new.funds))
             if old is not None and old.id != new.id:
-                problems.append(
-                    f"line {new.line}: {phrasing!r} is already asked by entry {old.id} ({old.file}:{old.line}): "
-                    "edit that entry's answer instead, or take this phrasing out"
+                clash = Problem.of(
+                    name,
+                    new.line,
+                    "draft_asked_already",
+                    phrasing=repr(phrasing),
+                    entry=old.id,
+                    where=f"{old.file}:{old.line}",
                 )
+                problems.append(clash)
     return problems
 
 
-def _unknown_teams(settings: Settings, entries: Sequence[Entry]) -> list[str]:
+def _unknown_teams(settings: Settings, name: str, entries: Sequence[Entry]) -> list[Problem]:
     known = {team.id for team in load_teams(settings.teams_file)}
     unknown = sorted({e.team for e in entries if e.team and e.team not in known})
     where = settings.teams_file.name
-    return [f"line 1: no team {team!r} in {where}: its hand-offs would go to the default queue" for team in unknown]
+    return [Problem.of(name, 1, "draft_unknown_team", team=repr(team), teams_file=where) for team in unknown]
 
 
 def publish(settings: Settings, entry: str, markdown: str) -> tuple[Path, list[Entry]]:

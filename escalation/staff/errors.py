@@ -9,17 +9,18 @@ EscalationError
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class EscalationError(Exception):
     status: ClassVar[int] = 400
     default_code: ClassVar[str] = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, problems: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
+        self.problems = problems  # each part of the refusal on its own (an FAQ draft's: line, code, messages)
 
 
 class Invalid(EscalationError):

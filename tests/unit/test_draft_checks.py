@@ -51,3 +51,20 @@ def test_a_funds_own_entry_may_ask_what_a_generic_entry_asks(settings: Settings)
 def test_a_team_that_does_not_exist_is_refused(settings: Settings) -> None:
     with pytest.raises(Invalid, match="no team 'no-such-team'"):
         drafts.publish(settings, "gap-c1", draft("Is there an ESG fund?", team="no-such-team"))
+
+
+def test_a_refusal_lists_each_problem_with_its_line_and_its_words_in_every_console_language(settings: Settings) -> None:
+    with pytest.raises(Invalid) as refused:
+        drafts.publish(settings, "gap-c1", draft("How to sell my fund", team="no-such-team"))
+    assert refused.value.message == (  # the English sentence, as before
+        "The draft is not a valid FAQ file yet: line 4: 'How to sell my fund' is already asked by entry redeem "
+        "(redemption.md:4): edit that entry's answer instead, or take this phrasing out; line 1: no team "
+        "'no-such-team' in teams.yml: its hand-offs would go to the default queue"
+    )
+    asked, team = refused.value.problems or []
+    assert (asked["line"], asked["code"]) == (4, "draft_asked_already")
+    assert (team["line"], team["code"]) == (1, "draft_unknown_team")
+    assert asked["messages"]["zh"] == (
+        "问法 'How to sell my fund' 已经是条目 redeem（redemption.md:4）的问题：请改那个条目的答案，或者删掉这个问法"
+    )
+    assert team["messages"]["en"] == "no team 'no-such-team' in teams.yml: its hand-offs would go to the default queue"

@@ -147,6 +147,8 @@ def test_a_gaps_draft_is_one_faq_file_that_lints_once_answered_and_publishes_liv
     unanswered = lead.request("post", f"/api/v1/staff/analytics/drafts/{body['entry_id']}/publish",
                               json={"markdown": markdown})  # fmt: skip
     assert unanswered.status_code == 400 and "empty answer" in unanswered.text
+    [empty] = unanswered.json()["error"]["problems"]  # each problem on its own, in every console language
+    assert empty["code"] == "empty_answer_after_list" and empty["messages"]["zh"].startswith("答案为空")
     done = lead.request(
         "post", f"/api/v1/staff/analytics/drafts/{body['entry_id']}/publish", json={"markdown": answered}
     )

@@ -9,17 +9,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from escalation.staff import accounts
 from funddesk.db import Database, StaffRole, database_url
 from funddesk.settings import Settings
 from knowledge_base.published import published_dir
 from tests.web.analytics_data import Traffic, paraphrase, topic
-from tests.web.browser import PASSWORD, Console, NewPage, browser, new_page, url, web_with_fake_rasa
+from tests.web.browser import PASSWORD, Console, NewPage, browser, chinese_page, new_page, url, web_with_fake_rasa
 
 pytestmark = pytest.mark.integration
-__all__ = ["browser", "new_page"]  # fixtures, see tests/web/browser.py
+__all__ = ["browser", "chinese_page", "new_page"]  # fixtures, see tests/web/browser.py
 GOLD = ["Do you have a gold fund?", "Is there a fund that invests in gold?", "Can I buy gold through you?"]
 ANSWER = "We do not offer a gold fund at present."
 
@@ -99,6 +99,29 @@ def test_the_dashboard_shows_the_apis_numbers_draws_its_charts_and_publishes_a_g
     gap.get_by_role("button", name="Publish").click()
     expect(page.get_by_text("Published: the bot answers it within seconds.")).to_be_visible()
     assert ANSWER in (published_dir(service) / "gaps" / "gap-c5.md").read_text(encoding="utf-8")
+
+
+def test_a_draft_that_is_not_a_valid_faq_file_is_refused_with_each_problem_in_the_consoles_language(
+    service: Settings, chinese_page: Page
+) -> None:
+    page = chinese_page
+    page.goto(url(service, "/console"))
+    page.get_by_label("用户名").fill("leo")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="数据分析").click()
+    gap = page.locator(".gap").first
+    gap.get_by_role("button", name="起草条目").click()
+    draft = gap.get_by_role("textbox", name="FAQ 条目草稿")
+    expect(draft).to_have_value(re.compile(r"\{#gap-c5\}"))
+    draft.fill("---\nteam: service-desk\nlang: zh\n---\n## 有黄金基金吗？ {#Bad_Id}\n\n目前没有。\n")
+    gap.get_by_role("button", name="发布", exact=True).click()
+    # Before, the Chinese console showed the server's English sentence after its own Chinese words.
+    expect(page.locator(".toast").last).to_have_text(
+        "草稿还不是有效的 FAQ 文件：第 5 行：id“Bad_Id”无效：只能用小写字母、数字、“-”和“_”，并以字母或数字开头"
+    )
+    published = published_dir(service) / "gaps" / "gap-c5.md"
+    assert not published.exists() or "Bad_Id" not in published.read_text(encoding="utf-8")  # nothing broken went live
 
 
 def test_the_dashboard_counts_the_services_days_whatever_the_browsers_time_zone(

@@ -6,10 +6,11 @@
 
 var API_BASE = "/api/v1/staff/";
 
-function ApiError(status, code, message) {
+function ApiError(status, code, message, problems) {
   this.status = status;
   this.code = code;
   this.message = message;
+  this.problems = problems || null; // the parts of one refusal, each said in every language (a draft's problems)
 }
 
 function StaffApi(onUnauthorized) {
@@ -28,7 +29,8 @@ function StaffApi(onUnauthorized) {
         .then(function (data) {
           if (response.ok) return data;
           var error = (data && data.error) || {};
-          var failure = new ApiError(response.status, error.code || "http_" + response.status, error.message || "");
+          var code = error.code || "http_" + response.status;
+          var failure = new ApiError(response.status, code, error.message || "", error.problems);
           if (response.status === 401 && path !== "session") onUnauthorized();
           throw failure;
         });
@@ -151,9 +153,20 @@ function StaffApi(onUnauthorized) {
 function problem(error) {
   if (error instanceof ApiError) {
     var known = error.code && T.errors[error.code]; // in the console's language
-    if (known) return fill(known, { detail: error.message || error.code });
+    var detail = error.problems ? problemParts(error.problems) : error.message || error.code;
+    if (known) return fill(known, { detail: detail });
     if (error.status === 403) return T.forbidden + (error.message ? " " + error.message : "");
     return fill(T.failed, { message: error.message || error.code });
   }
   return fill(T.failed, { message: String((error && error.message) || error) });
+}
+
+// A refusal's parts in the console's language: "line 3: ...; line 7: ..." (English where a part has no words here).
+function problemParts(problems) {
+  return problems
+    .map(function (p) {
+      var said = (p.messages && p.messages[LANG]) || p.message || p.code;
+      return p.line ? fill(T.lineOf, { line: p.line }) + T.colon + said : said;
+    })
+    .join(T.semicolon);
 }

@@ -129,7 +129,7 @@ CONSOLE_STRINGS.en = {
     not_handed_off: "That conversation has never been with staff.",
     incident_closed: "The incident is closed.",
     invalid_answer: "{detail}",
-    invalid_draft: "{detail}",
+    invalid_draft: "The draft is not a valid FAQ file yet: {detail}",
     bad_sla_seconds: "The first-response target is a whole number of seconds from 10 to 604800 (a week).",
     login_rate_limited: "Too many login attempts; please wait.",
     role_required: "Your role may not do that.",
@@ -205,6 +205,8 @@ CONSOLE_STRINGS.en = {
   },
   // Punctuation between the parts of a sentence the console puts together, and between the items of a list.
   comma: ", ",
+  lineOf: "line {line}",
+  colon: ": ",
   semicolon: "; ",
   listSeparator: ", ",
   // The bot's decision on a message, as the transcript's badge names it.

@@ -202,6 +202,8 @@ CONSOLE_STRINGS.zh = {
   },
   // 控制台拼句时分句之间、列表项之间的标点。
   comma: "，",
+  lineOf: "第 {line} 行",
+  colon: "：",
   semicolon: "；",
   listSeparator: "、",
   // 对话记录中机器人对每条消息的处理方式。
