@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, ClassVar, Required, TypedDict
+from typing import Any, ClassVar, NotRequired, TypedDict
 
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
@@ -32,10 +32,10 @@ from escalation.staff.errors import EscalationError
 log = logging.getLogger("web")
 
 
-class ErrorDetail(TypedDict, total=False):
-    code: Required[str]
-    message: Required[str]
-    problems: list[dict[str, Any]]  # where one refusal has several parts (an FAQ draft's problems)
+class ErrorDetail(TypedDict):
+    code: str
+    message: str
+    problems: NotRequired[list[dict[str, Any]]]  # where one refusal has several parts (an FAQ draft's problems)
 
 
 class ErrorBody(TypedDict):
