@@ -80,6 +80,15 @@ def open_knowledge(console: Console, name: str = "Knowledge base") -> None:
     expect(console.page.locator(".knowledge")).not_to_have_attribute("aria-busy", "true")
 
 
+def lead_reads_problems(service: Settings, new_page: NewPage) -> Console:
+    """The lead lee on the Knowledge base page, with one action server reporting ``PROBLEMS``."""
+    servers_report(service, server("host-a:5055", "rejected", PROBLEMS))
+    console = Console(new_page(), service)
+    console.log_in("lee")
+    open_knowledge(console)
+    return console
+
+
 def row(table: Locator, where: str) -> Locator:
     """The problem at ``where`` (``file:line``) in ``table``."""
     return table.locator("tbody tr", has=table.page.get_by_text(where, exact=True))
@@ -88,10 +97,7 @@ def row(table: Locator, where: str) -> Locator:
 def test_a_lead_sees_a_broken_entry_as_file_and_line_with_its_message_and_that_its_last_good_version_serves(
     service: Settings, new_page: NewPage
 ) -> None:
-    servers_report(service, server("host-a:5055", "rejected", PROBLEMS))
-    console = Console(new_page(), service)
-    console.log_in("lee")
-    open_knowledge(console)
+    console = lead_reads_problems(service, new_page)
     expect(console.page).to_have_url(re.compile("#/knowledge$"))
     page = console.page
     expect(page.locator(".knowledge__summary")).to_contain_text("76 entries from 4 files serving")
@@ -183,11 +189,7 @@ def test_with_no_problems_the_page_says_every_entry_serves_as_written(service: S
 def test_the_page_shows_a_fixed_edit_by_itself_and_stops_asking_once_another_page_is_open(
     service: Settings, new_page: NewPage
 ) -> None:
-    servers_report(service, server("host-a:5055", "rejected", PROBLEMS))
-    console = Console(new_page(), service)
-    console.log_in("lee")
-    open_knowledge(console)
-    page = console.page
+    page = lead_reads_problems(service, new_page).page
     expect(page.locator('[data-table="kb-problems"] tbody tr')).to_have_count(3)
 
     servers_report(service, server("host-a:5055", "ok", [], minutes_ago=0))  # the fund team fixed and saved

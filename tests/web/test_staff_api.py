@@ -307,16 +307,22 @@ def test_password_guessing_is_slowed_per_address_at_the_configured_login_rate(ma
     assert refused.json()["error"]["code"] == "login_rate_limited"
 
 
-def test_deactivating_an_agent_puts_their_conversations_back_in_the_queue_and_the_audit_says_what_changed(
-    api: Api, agent: StaffClient
-) -> None:
+def _admin_and_anna(api: Api) -> tuple[StaffClient, dict[str, Any]]:
+    """An admin, signed in, and the agent anna's account as the admin sees it."""
     add_user(api, "root", "admin", [])
     admin = StaffClient(api, "root")
     admin.login()
+    anna = next(u for u in admin.request("get", "/api/v1/staff/users").json()["users"] if u["username"] == "anna")
+    return admin, anna
+
+
+def test_deactivating_an_agent_puts_their_conversations_back_in_the_queue_and_the_audit_says_what_changed(
+    api: Api, agent: StaffClient
+) -> None:
+    admin, anna = _admin_and_anna(api)
     conversation, auth = api.start()
     api.say(conversation, auth, text="person")
     agent.conversation(conversation, "claim")
-    anna = next(u for u in admin.request("get", "/api/v1/staff/users").json()["users"] if u["username"] == "anna")
     assert admin.request("patch", f"/api/v1/staff/users/{anna['id']}", json={"active": False}).status_code == 200
     queues = admin.request("get", "/api/v1/staff/queues").json()["queues"]
     [item] = next(q for q in queues if q["team"]["id"] == "service-desk")["items"]
@@ -333,10 +339,7 @@ def test_deactivating_an_agent_puts_their_conversations_back_in_the_queue_and_th
 def test_a_deactivated_agent_who_signs_in_is_told_the_account_is_deactivated_and_a_wrong_password_learns_nothing(
     api: Api, agent: StaffClient
 ) -> None:
-    add_user(api, "root", "admin", [])
-    admin = StaffClient(api, "root")
-    admin.login()
-    anna = next(u for u in admin.request("get", "/api/v1/staff/users").json()["users"] if u["username"] == "anna")
+    admin, anna = _admin_and_anna(api)
     admin.request("patch", f"/api/v1/staff/users/{anna['id']}", json={"active": False})
     assert agent.request("get", "/api/v1/staff/session").status_code == 401  # signed out everywhere
     refused = agent.login()
