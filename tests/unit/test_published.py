@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from escalation.analytics import drafts, published_gaps
 from escalation.spikes import incident_faq
 from funddesk.settings import PROJECT_ROOT, Settings
 from knowledge_base.__main__ import main
@@ -148,3 +149,17 @@ def test_eval_scores_the_faq_folder_alone(
     assert main(["eval", "--kb", str(settings.kb_dir), "--questions", str(questions)]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (result["entries"], result["lint_errors"], result["lint_warnings"]) == (2, 0, 0)
+
+
+def test_a_gap_entry_taken_back_stops_serving_at_the_next_reload_and_is_no_longer_listed(
+    write_faq: WriteFaq, settings: Settings, open_kb: Callable[..., KnowledgeBase]
+) -> None:
+    write_faq("redemption.md", REDEMPTION)
+    kb = open_kb(watch=False)
+    markdown = "---\nteam: service-desk\n---\n## Can I hold funds in a pension account? {#gap-c9}\n\nYes.\n"
+    drafts.publish(settings, "gap-c9", markdown)
+    assert kb.reload().changed and kb.entry("gap-c9") is not None
+    assert [gap.entries for gap in published_gaps.published_gaps(settings)] == [["gap-c9"]]
+    published_gaps.unpublish(settings, "gap-c9")
+    assert kb.reload().changed and kb.entry("gap-c9") is None
+    assert kb.entry("redemption-fee") is not None and published_gaps.published_gaps(settings) == []

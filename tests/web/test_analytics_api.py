@@ -159,6 +159,30 @@ def test_a_gaps_draft_is_one_faq_file_that_lints_once_answered_and_publishes_liv
     assert not path.exists()
 
 
+def test_a_published_gap_is_listed_and_taken_back_by_removing_its_file(api: Api, traffic: None, today: str) -> None:
+    lead = _staff(api, "lee", "lead")
+    base = "/api/v1/staff/analytics"
+    assert lead.request("get", f"{base}/published").json() == {"published": []}
+    markdown = lead.request("post", f"{base}/gaps/gap-c9/draft?from={today}&to={today}").json()["markdown"]
+    answered = markdown.rstrip() + "\n\nYes, in a personal pension account.\n"
+    path = Path(lead.request("post", f"{base}/drafts/gap-c9/publish", json={"markdown": answered}).json()["path"])
+
+    [listed] = lead.request("get", f"{base}/published").json()["published"]
+    assert (listed["entry_id"], listed["entries"], Path(listed["path"])) == ("gap-c9", ["gap-c9"], path)
+    assert datetime.fromisoformat(listed["published_at"]) <= datetime.now(UTC)
+    assert lead.request("delete", f"{base}/published/gap-c9").status_code == 204
+    assert not path.exists() and lead.request("get", f"{base}/published").json() == {"published": []}
+    [audit] = [
+        e for e in lead.request("get", "/api/v1/staff/audit").json()["entries"] if e["action"] == "gap_unpublish"
+    ]
+    assert audit["detail"] == {"entry": "gap-c9"}
+
+    again = lead.request("delete", f"{base}/published/gap-c9")
+    assert again.status_code == 404 and again.json()["error"]["code"] == "not_published"
+    assert lead.request("delete", f"{base}/published/..%2Fsecrets").status_code in (400, 404)
+    assert _staff(api, "amy", "agent").request("delete", f"{base}/published/gap-c9").status_code == 403
+
+
 def test_drafting_an_unknown_gap_is_404(api: Api, traffic: None) -> None:
     assert _staff(api, "lee", "lead").request("post", "/api/v1/staff/analytics/gaps/gap-nope/draft").status_code == 404
 

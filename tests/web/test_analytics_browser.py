@@ -100,6 +100,15 @@ def test_the_dashboard_shows_the_apis_numbers_draws_its_charts_and_publishes_a_g
     expect(page.get_by_text("Published: the bot answers it within seconds.")).to_be_visible()
     assert ANSWER in (published_dir(service) / "gaps" / "gap-c5.md").read_text(encoding="utf-8")
 
+    # Listed under what the team published, and one click takes it back: the file goes, its entry stops serving.
+    published = page.locator('[data-table="published"] tr[data-entry="gap-c5"]')
+    expect(published.locator("td").nth(1)).to_have_text("gap-c5")
+    published.get_by_role("button", name="Take back gap-c5").click()
+    expect(page.locator(".toast").last).to_have_text("Taken back: gap-c5 stops serving within seconds.")
+    expect(published).to_have_count(0)
+    expect(page.get_by_text("Nothing has been published from a knowledge gap.")).to_be_visible()
+    assert not (published_dir(service) / "gaps" / "gap-c5.md").exists()
+
 
 def test_a_draft_that_is_not_a_valid_faq_file_is_refused_with_each_problem_in_the_consoles_language(
     service: Settings, chinese_page: Page

@@ -46,6 +46,7 @@ BUNDLE = (
     "conversation.js",
     "composer.js",
     "admin.js",
+    "published_gaps.js",
     "analytics.js",
     "knowledge.js",
     "notify.js",

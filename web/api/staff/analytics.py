@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sanic import Blueprint
-from sanic.response import HTTPResponse, json, raw, text
+from sanic.response import HTTPResponse, empty, json, raw, text
 from sqlalchemy.orm import Session
 
-from escalation.analytics import drafts, report
+from escalation.analytics import drafts, published_gaps, report
 from escalation.analytics.period import BadPeriod, Period, parse_period
 from escalation.staff import access
 from escalation.staff.errors import Missing
@@ -108,6 +108,29 @@ async def publish(request: WebRequest, entry: str) -> HTTPResponse:
         return {"entry_id": entry, "entries": ids, "path": str(path)}
 
     return json(await request.app.ctx.run_db(write, write=True))
+
+
+@bp.get("/published")
+@staff_route("The FAQ files published from knowledge gaps, the most recent first", errors=(400, 401, 403))
+async def published_list(request: WebRequest) -> HTTPResponse:
+    _scope(request)  # leads and admins
+    found = published_gaps.published_gaps(request.app.ctx.settings)
+    return json({"published": [gap.as_json() for gap in found]})
+
+
+@bp.delete("/published/<entry:str>")
+@staff_route("Take back an FAQ file published from a knowledge gap: its entries stop serving within a second",
+             status=204, errors=(400, 401, 403, 404))  # fmt: skip
+async def unpublish(request: WebRequest, entry: str) -> HTTPResponse:
+    user, _, _ = _scope(request)
+    settings = request.app.ctx.settings
+
+    def remove(session: Session) -> None:
+        published_gaps.unpublish(settings, entry)
+        access.audit(session, user, "gap_unpublish", entry=entry)
+
+    await request.app.ctx.run_db(remove, write=True)
+    return empty()
 
 
 EXCEL = {"1": True, "true": True, "0": False, "false": False}

@@ -4,6 +4,7 @@
 
 function AnalyticsView(app) {
   var root = el("section", { class: "admin analytics", "aria-labelledby": "analytics-title" });
+  var published = PublishedGaps(app); // what the team published from gaps, each one click from taken back
   // Empty at first: the service's default period (the last 30 days in FUNDDESK_TIMEZONE, which may not
   // be the browser's: at 01:00 in Shanghai a browser on UTC is still on yesterday), then the period it
   // answered for is shown in them.
@@ -109,6 +110,8 @@ function AnalyticsView(app) {
         return [r.entry_id, r.not_helpful, r.handoffs_after];
       }), q));
     body.appendChild(gapTable(gaps, q));
+    body.appendChild(published.section);
+    published.load();
   }
 
   function pct(rate) {
@@ -173,6 +176,7 @@ function AnalyticsView(app) {
       var publish = button(AT.publish, function () {
         app.api.publishDraft(made.entry_id, text.value).then(function () {
           toast(AT.published);
+          published.load();
         }, function (error) {
           toast(problem(error), "error");
         });

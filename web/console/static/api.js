@@ -143,6 +143,12 @@ function StaffApi(onUnauthorized) {
     publishDraft: function (entry, markdown) {
       return request("POST", "analytics/drafts/" + encodeURIComponent(entry) + "/publish", { markdown: markdown });
     },
+    publishedGaps: function () {
+      return request("GET", "analytics/published");
+    },
+    unpublishGap: function (entry) {
+      return request("DELETE", "analytics/published/" + encodeURIComponent(entry));
+    },
     knowledge: function () {
       return request("GET", "knowledge");
     },
