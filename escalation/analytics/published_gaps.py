@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from escalation.analytics.drafts import FOLDER, ID_RE, published_name
-from escalation.staff.errors import Invalid, Missing
+from escalation.staff.errors import Missing
 from funddesk.settings import Settings
 from knowledge_base import published
 from knowledge_base.parser import parse_file
@@ -53,9 +53,9 @@ def published_gaps(settings: Settings) -> list[PublishedGap]:
 
 def unpublish(settings: Settings, entry: str) -> Path:
     """Remove the published file of ``entry``; where it was."""
-    if not ID_RE.fullmatch(entry):
-        raise Invalid("Not a knowledge-gap entry id.", code="invalid_draft")
+    if not ID_RE.fullmatch(entry):  # no gap's id: nothing can be published under it
+        raise Missing(f"Nothing is published as {entry!r}.", code="not_published")
     target = published.entry_path(settings, published_name(entry))
     if not published.remove_entry_file(settings, published_name(entry)):
-        raise Missing(f"Nothing is published as {entry}.", code="not_published")
+        raise Missing(f"Nothing is published as {entry!r}.", code="not_published")
     return target
