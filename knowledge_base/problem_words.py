@@ -172,3 +172,9 @@ def translations(code: str, params: Mapping[str, str]) -> dict[str, str]:
         return {lang: say(code, params, lang) for lang in LANGS}
     except (KeyError, IndexError):  # values from another release: the stored English message stands
         return {}
+
+
+def messages(code: str, params: Mapping[str, str], english: str) -> dict[str, str]:
+    """What a stored problem says in each console language: English as lint printed it (``english``), the others from
+    its code and values where this release knows them."""
+    return {**translations(code, params), "en": english}

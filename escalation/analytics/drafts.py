@@ -25,7 +25,7 @@ from knowledge_base import published
 from knowledge_base.entries import Entry, Problem
 from knowledge_base.lint import check_ids_across, discover
 from knowledge_base.parser import parse_file, parse_text, phrasing_key
-from knowledge_base.problem_words import translations
+from knowledge_base.problem_words import messages
 
 DRAFTS = "drafts"
 FOLDER = "gaps"  # inside the published folder
@@ -104,8 +104,8 @@ def check(settings: Settings, entry: str, markdown: str) -> list[Entry]:
 def _json(problem: Problem) -> dict[str, Any]:
     """One problem of a refused draft, said in every console language."""
     params = dict(problem.params)
-    said = translations(problem.code, params)
-    return {"line": problem.line, "code": problem.code, "params": params, "messages": {**said, "en": problem.message}}
+    said = messages(problem.code, params, problem.message)
+    return {"line": problem.line, "code": problem.code, "params": params, "messages": said}
 
 
 def _asked_already(name: str, entries: Sequence[Entry], others: Sequence[Entry]) -> list[Problem]:

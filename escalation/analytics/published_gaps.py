@@ -51,11 +51,7 @@ def published_gaps(settings: Settings) -> list[PublishedGap]:
     return sorted(found, key=lambda gap: (gap.published_at, gap.entry_id), reverse=True)
 
 
-def unpublish(settings: Settings, entry: str) -> Path:
-    """Remove the published file of ``entry``; where it was."""
-    if not ID_RE.fullmatch(entry):  # no gap's id: nothing can be published under it
+def unpublish(settings: Settings, entry: str) -> None:
+    """Remove the published file of ``entry`` (no gap's id names none)."""
+    if not ID_RE.fullmatch(entry) or not published.remove_entry_file(settings, published_name(entry)):
         raise Missing(f"Nothing is published as {entry!r}.", code="not_published")
-    target = published.entry_path(settings, published_name(entry))
-    if not published.remove_entry_file(settings, published_name(entry)):
-        raise Missing(f"Nothing is published as {entry!r}.", code="not_published")
-    return target

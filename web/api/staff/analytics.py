@@ -40,10 +40,15 @@ class PublishBody:
     markdown: str = field(metadata=text_rule(64_000))
 
 
-def _scope(request: WebRequest) -> tuple[StaffUser, Period, str | None]:
-    """Who asks (a lead or an admin), for which range and team (a lead: overall or one of theirs)."""
+def _lead_or_admin(request: WebRequest) -> StaffUser:
     user = staff_of(request).user
     access.require_role(user, StaffRole.LEAD, StaffRole.ADMIN)
+    return user
+
+
+def _scope(request: WebRequest) -> tuple[StaffUser, Period, str | None]:
+    """Who asks (a lead or an admin), for which range and team (a lead: overall or one of theirs)."""
+    user = _lead_or_admin(request)
     team = request.args.get("team") or None
     if team:
         access.require_team(user, team)
@@ -108,12 +113,6 @@ async def publish(request: WebRequest, entry: str) -> HTTPResponse:
         return {"entry_id": entry, "entries": ids, "path": str(path)}
 
     return json(await request.app.ctx.run_db(write, write=True))
-
-
-def _lead_or_admin(request: WebRequest) -> StaffUser:
-    user = staff_of(request).user
-    access.require_role(user, StaffRole.LEAD, StaffRole.ADMIN)
-    return user
 
 
 @bp.get("/published")

@@ -12,7 +12,7 @@ from sanic.response import HTTPResponse, json
 from escalation.staff import access
 from funddesk.db import StaffRole
 from funddesk.db import kb_status as repository
-from knowledge_base.problem_words import translations
+from knowledge_base.problem_words import messages
 from web.api.staff.auth import staff_of
 from web.api.staff.docs import staff_route
 from web.context import WebRequest
@@ -64,5 +64,5 @@ def _problem_json(problem: dict[str, Any]) -> dict[str, Any]:
     """The stored problem, and ``messages``: what it says in each console language, English as lint printed it (a
     problem from a release that stored no code, or with a code this release does not know, has English only)."""
     params = problem.get("params")
-    said = translations(str(problem.get("code") or ""), params if isinstance(params, dict) else {})
-    return {**problem, "messages": {**said, "en": str(problem.get("message", ""))}}
+    code, english = str(problem.get("code") or ""), str(problem.get("message", ""))
+    return {**problem, "messages": messages(code, params if isinstance(params, dict) else {}, english)}

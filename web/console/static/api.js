@@ -167,11 +167,16 @@ function problem(error) {
   return fill(T.failed, { message: String((error && error.message) || error) });
 }
 
+// What a problem with ``messages`` by language says in the console's (its English ``message`` where it has none).
+function inConsoleLanguage(p) {
+  return (p.messages && p.messages[LANG]) || p.message;
+}
+
 // A refusal's parts in the console's language: "line 3: ...; line 7: ..." (English where a part has no words here).
 function problemParts(problems) {
   return problems
     .map(function (p) {
-      var said = (p.messages && p.messages[LANG]) || p.message || p.code;
+      var said = inConsoleLanguage(p) || p.code;
       return p.line ? fill(T.lineOf, { line: p.line }) + T.colon + said : said;
     })
     .join(T.semicolon);

@@ -56,9 +56,7 @@ function Console(root) {
       document.title = (n ? "(" + n + ") " : "") + T.title;
     },
   };
-  app.api = StaffApi(function () {
-    showLogin(session ? T.sessionEnded : ""); // signed in until now: say why the console left
-  });
+  app.api = StaffApi(sessionEnded);
   app.live = StaffLive({ onEvent: onEvent, onStatus: onStatus });
   app.notifier = Notifier(app);
   app.incidents = IncidentsView(app);
@@ -77,6 +75,10 @@ function Console(root) {
   });
 
   // -- signing in and out -------------------------------------------------------------
+
+  function sessionEnded() {
+    showLogin(session ? T.sessionEnded : ""); // signed in until now: say why the console left
+  }
 
   function showLogin(why) {
     session = null;
@@ -309,7 +311,7 @@ function Console(root) {
     // Logged out elsewhere (4401), or failing for a while: is the session still there?
     if (!connected && (code === 4401 || attempts % 3 === 2)) {
       app.api.session().catch(function (error) {
-        if (error.status === 401) showLogin(session ? T.sessionEnded : "");
+        if (error.status === 401) sessionEnded();
       });
     }
   }

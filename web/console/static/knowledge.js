@@ -108,7 +108,7 @@ function KnowledgeView(app) {
       tbody.appendChild(el("tr", row, [
         el("td", {}, el("code", { class: "knowledge__where", text: where(p) })),
         el("td", {}, el("span", { class: "knowledge__severity", text: K.severity[p.severity] || p.severity })),
-        el("td", { class: "knowledge__message", text: (p.messages && p.messages[LANG]) || p.message }),
+        el("td", { class: "knowledge__message", text: inConsoleLanguage(p) }),
         el("td", { class: "knowledge__serves", text: serves(p) }),
       ]));
     });
