@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from escalation.analytics.gaps import Gap
+from escalation.staff import access
 from escalation.staff.errors import Invalid
 from escalation.staff.teams import load_teams
+from funddesk.db import StaffUser
 from funddesk.settings import Settings
 from knowledge_base import published
 from knowledge_base.entries import Entry, Problem
@@ -61,6 +63,14 @@ def render(gap: Gap, team: str) -> str:
 
 def draft_path(settings: Settings, entry: str) -> Path:
     return settings.data_dir / DRAFTS / f"{entry}.md"
+
+
+def saved_draft(settings: Settings, entry: str) -> str | None:
+    """The draft saved for ``entry``, if any (undecodable bytes from a hand edit are shown, not refused)."""
+    try:
+        return draft_path(settings, entry).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
 
 
 def save_draft(settings: Settings, entry: str, markdown: str) -> Path:
@@ -134,16 +144,33 @@ def _unknown_teams(settings: Settings, name: str, entries: Sequence[Entry]) -> l
     return [Problem.of(name, 1, "draft_unknown_team", team=repr(team), teams_file=where) for team in unknown]
 
 
-def publish(settings: Settings, entry: str, markdown: str) -> tuple[Path, list[Entry]]:
+def teams_of(entries: Iterable[Entry]) -> list[str]:
+    """The teams a FAQ file answers for: its entries' ``team`` (the front matter's, the same for the whole file)."""
+    return sorted({e.team for e in entries if e.team})
+
+
+def publish(settings: Settings, entry: str, markdown: str, user: StaffUser | None = None) -> tuple[Path, list[Entry]]:
     """Check the edited draft, write it to the published folder (live at the next reload), drop the draft; where,
-    and the entries it serves."""
+    and the entries it serves. ``user``, who publishes, may answer only for their own teams (None: the service)."""
     if not ID_RE.fullmatch(entry):
         raise Invalid("Not a knowledge-gap entry id.", code="invalid_draft")
     markdown = markdown.rstrip() + "\n"
     entries = check(settings, entry, markdown)
+    if user is not None:
+        _require_own(settings, user, entry, entries)
     target = published.write_entry_file(settings, published_name(entry), markdown)
     draft_path(settings, entry).unlink(missing_ok=True)
     return target, entries
+
+
+def _require_own(settings: Settings, user: StaffUser, entry: str, entries: Sequence[Entry]) -> None:
+    # A lead answers investors in their own teams' name only; replacing a published file takes back its answer,
+    # which is its team's to do.
+    access.require_teams(user, teams_of(entries), f"The draft {entry}")
+    before = published.entry_path(settings, published_name(entry))
+    if before.is_file():
+        parsed = parse_file(before, published.published_dir(settings), prefix=published.PREFIX)
+        access.require_teams(user, teams_of(parsed.entries), f"The published {entry}")
 
 
 def _one_line(text: str) -> str:

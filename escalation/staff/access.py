@@ -3,7 +3,7 @@ teams (settings, reassigning, canned responses, the audit log), admins run every
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,6 +24,23 @@ def in_team(user: StaffUser, team_id: str) -> bool:
 def require_team(user: StaffUser, team_id: str) -> None:
     if not in_team(user, team_id):
         raise NotAllowed("That conversation belongs to another team's queue.", code="other_team")
+
+
+def owns_teams(user: StaffUser, teams: Collection[str]) -> bool:
+    """Every one of ``teams`` is the user's (an admin's are all). What names no team speaks for no team in
+    particular, so it is an admin's alone."""
+    return user.role is StaffRole.ADMIN or (bool(teams) and set(teams) <= set(user.team_ids))
+
+
+def require_teams(user: StaffUser, teams: Collection[str], what: str) -> None:
+    """``what`` answers investors in the name of ``teams``: a lead may act on it only for their own."""
+    if owns_teams(user, teams):
+        return
+    others = sorted(set(teams) - set(user.team_ids))
+    if not others:
+        raise NotAllowed(f"{what} names no team: only an admin may do that.", code="other_team")
+    named = ", ".join(repr(team) for team in others)
+    raise NotAllowed(f"{what} answers for team {named}, which is not one of yours.", code="other_team")
 
 
 def require_role(user: StaffUser, *roles: StaffRole) -> None:

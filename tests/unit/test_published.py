@@ -163,3 +163,15 @@ def test_a_gap_entry_taken_back_stops_serving_at_the_next_reload_and_is_no_longe
     published_gaps.unpublish(settings, "gap-c9")
     assert kb.reload().changed and kb.entry("gap-c9") is None
     assert kb.entry("redemption-fee") is not None and published_gaps.published_gaps(settings) == []
+
+
+def test_a_gap_entry_taken_back_keeps_the_teams_written_answer_as_the_gaps_draft(settings: Settings) -> None:
+    markdown = "---\nteam: service-desk\n---\n## Can I hold funds in a pension account? {#gap-c9}\n\nYes.\n"
+    drafts.publish(settings, "gap-c9", markdown)
+    assert not drafts.draft_path(settings, "gap-c9").exists()  # publishing dropped the draft
+    restored, teams = published_gaps.unpublish(settings, "gap-c9")
+    assert teams == ["service-desk"]
+    assert restored == drafts.draft_path(settings, "gap-c9") and restored.read_text(encoding="utf-8") == markdown
+    assert not (published_dir(settings) / "gaps" / "gap-c9.md").exists()
+    _, [again] = drafts.publish(settings, "gap-c9", restored.read_text(encoding="utf-8"))  # republished as it was
+    assert again.id == "gap-c9" and [gap.teams for gap in published_gaps.published_gaps(settings)] == [["service-desk"]]

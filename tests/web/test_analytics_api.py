@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escalation.analytics import report
+from escalation.analytics import drafts, report
 from funddesk.db import Database, Incident, IncidentStatus, database_url
 from knowledge_base.lint import lint
 from knowledge_base.parser import parse_file
@@ -181,6 +181,109 @@ def test_a_published_gap_is_listed_and_taken_back_by_removing_its_file(api: Api,
     assert again.status_code == 404 and again.json()["error"]["code"] == "not_published"
     assert lead.request("delete", f"{base}/published/..%2Fsecrets").status_code == 404  # no gap id: nothing there
     assert _staff(api, "amy", "agent").request("delete", f"{base}/published/gap-c9").status_code == 403
+
+
+def _answer(team: str, entry: str = "gap-c9", question: str = PENSION[0]) -> str:
+    return f"---\nteam: {team}\n---\n## {question} {{#{entry}}}\n\nYes.\n"
+
+
+def test_a_lead_may_not_publish_in_another_teams_name_and_nothing_is_written(api: Api) -> None:
+    lead = _staff(api, "lee", "lead")
+    base = "/api/v1/staff/analytics"
+    refused = lead.request("post", f"{base}/drafts/gap-c9/publish", json={"markdown": _answer("trading-desk")})
+    assert refused.status_code == 403
+    error = refused.json()["error"]
+    assert error["code"] == "other_team" and "'trading-desk'" in error["message"]
+    nameless = "## Can I hold the fund in my pension account? {#gap-c9}\n\nYes.\n"  # speaks for no team
+    assert lead.request("post", f"{base}/drafts/gap-c9/publish", json={"markdown": nameless}).status_code == 403
+    assert not list(published_dir(api.settings).rglob("*.md"))
+
+
+def test_an_admin_may_publish_for_any_team(api: Api) -> None:
+    admin = _staff(api, "ada", "admin")
+    done = admin.request(
+        "post", "/api/v1/staff/analytics/drafts/gap-c9/publish", json={"markdown": _answer("trading-desk")}
+    )
+    assert done.status_code == 200, done.text
+    assert Path(done.json()["path"]).read_text(encoding="utf-8") == _answer("trading-desk")
+
+
+def test_a_lead_may_neither_take_back_nor_replace_another_teams_published_gap(api: Api) -> None:
+    base = "/api/v1/staff/analytics"
+    theirs = _staff(api, "tom", "lead", team="trading-desk")
+    done = theirs.request("post", f"{base}/drafts/gap-c9/publish", json={"markdown": _answer("trading-desk")})
+    path = Path(done.json()["path"])
+    lead = _staff(api, "lee", "lead")
+    taken = lead.request("delete", f"{base}/published/gap-c9")
+    assert taken.status_code == 403 and taken.json()["error"]["code"] == "other_team"
+    replaced = lead.request("post", f"{base}/drafts/gap-c9/publish", json={"markdown": _answer("service-desk")})
+    assert replaced.status_code == 403 and "'trading-desk'" in replaced.json()["error"]["message"]
+    assert path.read_text(encoding="utf-8") == _answer("trading-desk")  # still theirs, still served
+    assert lead.request("delete", f"{base}/published/gap-c404").status_code == 404  # nothing published: still 404
+    assert theirs.request("delete", f"{base}/published/gap-c9").status_code == 204
+
+
+def test_a_lead_lists_only_their_teams_published_gaps_and_an_admin_all_with_their_teams(api: Api) -> None:
+    base = "/api/v1/staff/analytics"
+    admin = _staff(api, "ada", "admin")
+    for entry, team, question in (("gap-c1", "service-desk", PENSION[0]), ("gap-c2", "trading-desk", PENSION[1])):
+        answered = _answer(team, entry, question)
+        published = admin.request("post", f"{base}/drafts/{entry}/publish", json={"markdown": answered})
+        assert published.status_code == 200, published.text
+    everything = admin.request("get", f"{base}/published").json()["published"]
+    assert sorted((gap["entry_id"], gap["teams"]) for gap in everything) == [
+        ("gap-c1", ["service-desk"]),
+        ("gap-c2", ["trading-desk"]),
+    ]
+    [mine] = _staff(api, "lee", "lead").request("get", f"{base}/published").json()["published"]
+    assert (mine["entry_id"], mine["entries"], mine["teams"]) == ("gap-c1", ["gap-c1"], ["service-desk"])
+    assert set(mine) >= {"entry_id", "path", "entries", "published_at"}  # the contract's keys stay
+
+
+def test_taking_back_a_published_gap_makes_its_published_text_the_gaps_draft_again(api: Api) -> None:
+    base = "/api/v1/staff/analytics"
+    lead = _staff(api, "lee", "lead")
+    assert lead.request("post", f"{base}/drafts/gap-c9/publish", json={"markdown": _answer("service-desk")}).is_success
+    assert not drafts.draft_path(api.settings, "gap-c9").exists()  # publishing dropped the draft
+    assert lead.request("delete", f"{base}/published/gap-c9").status_code == 204
+    assert drafts.draft_path(api.settings, "gap-c9").read_text(encoding="utf-8") == _answer("service-desk")
+    assert not list(published_dir(api.settings).rglob("*.md"))
+
+
+def test_drafting_a_gap_again_returns_the_teams_saved_draft_unless_asked_for_a_fresh_one(
+    api: Api, traffic: None, today: str
+) -> None:
+    lead = _staff(api, "lee", "lead")
+    url = f"/api/v1/staff/analytics/gaps/gap-c9/draft?from={today}&to={today}"
+    first = lead.request("post", url).json()
+    assert first["kept"] is False
+    written = first["markdown"].rstrip() + "\n\nYes, in a personal pension account.\n"
+    drafts.save_draft(api.settings, first["entry_id"], written)  # the team's answer, e.g. restored by a take-back
+    again = lead.request("post", url).json()
+    assert (again["markdown"], again["kept"], again["path"]) == (written, True, first["path"])
+    fresh = lead.request("post", url + "&fresh=1").json()
+    assert (fresh["markdown"], fresh["kept"]) == (first["markdown"], False)
+
+
+def test_a_lead_drafts_a_gap_near_another_teams_entries_in_their_own_teams_name(
+    api: Api, traffic: None, today: str
+) -> None:
+    tom = _staff(api, "tom", "lead", team="trading-desk")
+    drafted = tom.request("post", f"/api/v1/staff/analytics/gaps/gap-c9/draft?from={today}&to={today}").json()
+    assert "team: trading-desk" in drafted["markdown"]  # the gap sits near service-desk's entries
+    answered = drafted["markdown"].rstrip() + "\n\nYes, in a personal pension account.\n"
+    published = tom.request("post", "/api/v1/staff/analytics/drafts/gap-c9/publish", json={"markdown": answered})
+    assert published.status_code == 200, published.text
+
+
+def test_publishing_and_taking_back_a_gap_are_in_its_teams_audit(api: Api) -> None:
+    base = "/api/v1/staff/analytics"
+    lead = _staff(api, "lee", "lead")
+    assert lead.request("post", f"{base}/drafts/gap-c9/publish", json={"markdown": _answer("service-desk")}).is_success
+    assert lead.request("delete", f"{base}/published/gap-c9").status_code == 204
+    colleague = _staff(api, "liz", "lead")  # a lead sees their teams' entries, not only their own doings
+    audit = colleague.request("get", "/api/v1/staff/audit").json()["entries"]
+    assert {e["action"] for e in audit} >= {"gap_publish", "gap_unpublish"}
 
 
 def test_drafting_an_unknown_gap_is_404(api: Api, traffic: None) -> None:

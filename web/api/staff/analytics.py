@@ -46,6 +46,12 @@ def _lead_or_admin(request: WebRequest) -> StaffUser:
     return user
 
 
+def _drafting_team(user: StaffUser, team: str) -> str:
+    """A lead drafts in their own team's name (publishing in another's is refused): a gap the clusterer put near
+    another team's entries is theirs to answer once they draft it."""
+    return team if access.in_team(user, team) or not user.team_ids else user.team_ids[0]
+
+
 def _scope(request: WebRequest) -> tuple[StaffUser, Period, str | None]:
     """Who asks (a lead or an admin), for which range and team (a lead: overall or one of theirs)."""
     user = _lead_or_admin(request)
@@ -79,36 +85,44 @@ async def gaps(request: WebRequest) -> HTTPResponse:
 
 
 @bp.post("/gaps/<gap_id:str>/draft")
-@staff_route("Draft an FAQ file for the gap (saved, not published)", errors=(400, 401, 403, 404))
+@staff_route("Draft an FAQ file for the gap (saved, not published); a draft already saved for it (a taken-back "
+             "answer, an earlier edit) is returned as it is unless &fresh=1", errors=(400, 401, 403, 404))  # fmt: skip
 async def draft(request: WebRequest, gap_id: str) -> HTTPResponse:
     user, period, team = _scope(request)
     settings = request.app.ctx.settings
+    fresh = request.args.get("fresh") == "1"
 
     def make(session: Session) -> dict[str, Any]:
         gap = report.find_gap(session, report.span_of(period, team), gap_id)
         if gap is None:
             raise Missing("No such knowledge gap in that range.", code="gap_not_found")
-        markdown = drafts.render(gap, team or gap.team or settings.default_team)
         entry = drafts.entry_id(gap)
-        path = drafts.save_draft(settings, entry, markdown)
+        saved = None if fresh else drafts.saved_draft(settings, entry)
+        if saved is not None:  # the team's own words are never overwritten by a click
+            path, markdown = drafts.draft_path(settings, entry), saved
+        else:
+            markdown = drafts.render(gap, _drafting_team(user, team or gap.team or settings.default_team))
+            path = drafts.save_draft(settings, entry, markdown)
         access.audit(session, user, "gap_draft", team_id=team or gap.team, gap=gap.id, entry=entry)
-        return {"markdown": markdown, "path": str(path), "entry_id": entry, "gap": gap.as_json()}
+        body = {"markdown": markdown, "path": str(path), "entry_id": entry, "gap": gap.as_json()}
+        return {**body, "kept": saved is not None}
 
     return json(await request.app.ctx.run_db(make, write=True))
 
 
 @bp.post("/drafts/<entry:str>/publish")
-@staff_route("Publish an edited draft: checked like lint, then served through hot reload", body=PublishBody,
-             errors=(400, 401, 403))  # fmt: skip
+@staff_route("Publish an edited draft: checked like lint, then served through hot reload; a lead publishes only "
+             "for their own teams (403)", body=PublishBody, errors=(400, 401, 403))  # fmt: skip
 async def publish(request: WebRequest, entry: str) -> HTTPResponse:
     user, _, _ = _scope(request)
     markdown = payloads.required_text(payloads.parse(request.body), "markdown", limit=64_000)
     settings = request.app.ctx.settings
 
     def write(session: Session) -> dict[str, Any]:
-        path, entries = drafts.publish(settings, entry, markdown)
+        path, entries = drafts.publish(settings, entry, markdown, user)
         ids = [e.id for e in entries]
-        access.audit(session, user, "gap_publish", entry=entry, entries=ids)
+        team = next(iter(drafts.teams_of(entries)), None)  # so a team's audit view shows it
+        access.audit(session, user, "gap_publish", team_id=team, entry=entry, entries=ids)
         # ``entry_id``: the draft's (the gap's) as before; ``entries``: the ids the published file serves
         return {"entry_id": entry, "entries": ids, "path": str(path)}
 
@@ -116,23 +130,25 @@ async def publish(request: WebRequest, entry: str) -> HTTPResponse:
 
 
 @bp.get("/published")
-@staff_route("The FAQ files published from knowledge gaps, the most recent first", errors=(401, 403))
+@staff_route("The FAQ files published from knowledge gaps (a lead: their own teams'), the most recent first",
+             errors=(401, 403))  # fmt: skip
 async def published_list(request: WebRequest) -> HTTPResponse:
-    _lead_or_admin(request)
-    found = published_gaps.published_gaps(request.app.ctx.settings)
+    user = _lead_or_admin(request)
+    found = published_gaps.published_gaps(request.app.ctx.settings, user)
     return json({"published": [gap.as_json() for gap in found]})
 
 
 @bp.delete("/published/<entry:str>")
-@staff_route("Take back an FAQ file published from a knowledge gap: its entries stop serving within a second",
-             status=204, errors=(401, 403, 404))  # fmt: skip
+@staff_route("Take back an FAQ file published from a knowledge gap (a lead: one of their own teams'): its entries "
+             "stop serving within a second and its text is the gap's draft again", status=204,
+             errors=(401, 403, 404))  # fmt: skip
 async def unpublish(request: WebRequest, entry: str) -> HTTPResponse:
     user = _lead_or_admin(request)
     settings = request.app.ctx.settings
 
     def remove(session: Session) -> None:
-        published_gaps.unpublish(settings, entry)
-        access.audit(session, user, "gap_unpublish", entry=entry)
+        _, teams = published_gaps.unpublish(settings, entry, user)
+        access.audit(session, user, "gap_unpublish", team_id=next(iter(teams), None), entry=entry)
 
     await request.app.ctx.run_db(remove, write=True)
     return empty()
