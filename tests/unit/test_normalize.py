@@ -37,6 +37,14 @@ def test_a_traditional_variant_reaches_the_faqs_character_through_the_shipped_sy
     assert Normalizer(Synonyms.load(SHIPPED_SYNONYMS))("帳戶") == "账户"
 
 
+def test_the_shipped_synonyms_read_a_bare_改_as_修改_and_sip_as_the_plan_it_stands_for() -> None:
+    read = Normalizer(Synonyms.load(SHIPPED_SYNONYMS))
+    assert read("定投怎么改") == "定投怎么修改"
+    assert read("修改定投") == "修改定投"  # the longer word stays whole
+    assert read("How do I stop my SIP?") == "how do i stop my systematic investment plan?"
+    assert read("gossip") == "gossip"  # whole words only
+
+
 def test_case_is_folded() -> None:
     assert Normalizer()("How Do I REDEEM?") == "how do i redeem?"
     assert Normalizer()("Straße") == "strasse"
