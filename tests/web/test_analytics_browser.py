@@ -104,10 +104,20 @@ def test_the_dashboard_shows_the_apis_numbers_draws_its_charts_and_publishes_a_g
     published = page.locator('[data-table="published"] tr[data-entry="gap-c5"]')
     expect(published.locator("td").nth(1)).to_have_text("gap-c5")
     published.get_by_role("button", name="Take back gap-c5").click()
-    expect(page.locator(".toast").last).to_have_text("Taken back: gap-c5 stops serving within seconds.")
+    expect(page.locator(".toast").last).to_have_text(
+        "Taken back: gap-c5 stops serving within seconds; its text is kept as the gap's draft."
+    )
     expect(published).to_have_count(0)
     expect(page.get_by_text("Nothing has been published from a knowledge gap.")).to_be_visible()
     assert not (published_dir(service) / "gaps" / "gap-c5.md").exists()
+
+    # Drafting it again brings the answer back as the team wrote it; "Draft anew" starts over from the questions.
+    gap.get_by_role("button", name="Draft entry").click()
+    expect(gap.get_by_text(re.compile(r"^The draft saved for this gap, as it was left"))).to_be_visible()
+    expect(draft).to_have_value(re.compile(re.escape(ANSWER)))
+    gap.get_by_role("button", name="Draft anew from the questions").click()
+    expect(gap.get_by_text(re.compile(r"^Draft saved at "))).to_be_visible()
+    expect(draft).not_to_have_value(re.compile(re.escape(ANSWER)))
 
 
 def test_a_draft_that_is_not_a_valid_faq_file_is_refused_with_each_problem_in_the_consoles_language(

@@ -169,8 +169,8 @@ function AnalyticsView(app) {
     ]);
   }
 
-  function draft(gap, q, editor) {
-    app.api.draftGap(gap.id, q).then(function (made) {
+  function draft(gap, q, editor, fresh) {
+    app.api.draftGap(gap.id, q + (fresh ? "&fresh=1" : "")).then(function (made) {
       var text = el("textarea", { class: "gap__markdown", rows: "14", spellcheck: "false", "aria-label": AT.draftLabel });
       text.value = made.markdown;
       var publish = button(AT.publish, function () {
@@ -182,7 +182,12 @@ function AnalyticsView(app) {
         });
       }, { class: "primary gap__publish" });
       clear(editor);
-      append(editor, [el("p", { text: fill(AT.draftSaved, { path: made.path }) }), text, publish]);
+      // A saved draft (the team's last edit, or an answer taken back) comes back as it was left, never redrafted.
+      var said = el("p", { text: fill(made.kept ? AT.draftKept : AT.draftSaved, { path: made.path }) });
+      var anew = made.kept ? button(AT.draftAnew, function () {
+        draft(gap, q, editor, true);
+      }, { class: "gap__draft-anew" }) : null;
+      append(editor, [said, text, publish].concat(anew ? [anew] : []));
       text.focus();
     }, function (error) {
       toast(problem(error), "error");
