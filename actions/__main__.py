@@ -20,7 +20,7 @@ from sanic.exceptions import MethodNotAllowed, NotFound, SanicException
 from sanic.response import HTTPResponse, json
 
 from actions import metrics, runtime
-from actions.kb_status import KbStatusReporter
+from actions.kb_status import KbStatusReporter, server_name
 from actions.slot_changes import ChangesOnlyExecutor
 from escalation.spikes.watch import SpikeWatch, pipeline_config
 from escalation.spikes.worker import DetectorWorker
@@ -60,11 +60,16 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
         batched = BatchedKnowledgeBase(app.ctx.kb, on_batch=counters.embedding_batches.observe)
         runtime.install(metrics.MeteredKnowledgeBase(batched, counters), names, router)
         metrics.count_reloads(app.ctx.kb, counters)
-        app.ctx.kb_status = KbStatusReporter.open(settings, app.ctx.kb)
+        # One pool for this server's database work: what its knowledge base serves, and the question log.
+        app.ctx.db = Database.from_url(database_url(settings.database_url, settings.data_dir))
+        migrate.require_current(app.ctx.db.engine)  # the launcher migrates; this only checks, before any write
+        app.ctx.kb_status = KbStatusReporter(app.ctx.db, server_name(settings), app.ctx.kb)
         app.ctx.kb_status.report()  # the first read, before any reload
         app.ctx.kb.on_reload(app.ctx.kb_status.report)
         log.info("knowledge base loaded from %s; hand-offs route to %d teams", settings.kb_dir, len(router.known))
-        app.ctx.spikes, app.ctx.spike_detector = open_spike_watch(settings, router, app.ctx.kb, counters.incidents.inc)
+        app.ctx.spikes, app.ctx.spike_detector = open_spike_watch(
+            settings, router, app.ctx.kb, app.ctx.db, counters.incidents.inc
+        )
         runtime.install_spikes(metrics.MeteredSpikeWatch(app.ctx.spikes, counters))
 
     async def close_kb(app: Sanic[Any, Any]) -> None:
@@ -72,6 +77,8 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
         runtime.install(None)
         # Each step runs whatever the one before raised (a database gone at the stop, an incident it still refuses).
         with ExitStack() as closing:
+            if getattr(app.ctx, "db", None) is not None:
+                closing.callback(app.ctx.db.dispose)  # last, once nothing uses it
             for name in ("kb_status", "kb", "spikes", "spike_detector"):  # closed in reverse: the detector first
                 engine = getattr(app.ctx, name, None)
                 if engine is not None:
@@ -83,10 +90,9 @@ def build_app(settings: Settings, *, embedder: Any = None) -> Sanic[Any, Any]:
 
 
 def open_spike_watch(
-    settings: Settings, router: Router, kb: Any, opened: Callable[[int], None] | None = None
+    settings: Settings, router: Router, kb: Any, db: Database, opened: Callable[[int], None] | None = None
 ) -> tuple[SpikeWatch, DetectorWorker | None]:
-    """The question log and spike detector, on the conversations database (at the newest schema: the
-    launcher migrates it, this only checks).
+    """The question log and spike detector, on the conversations database ``db`` (at the newest schema).
 
     On SQLite one process detects in line, as each question comes. On PostgreSQL several action servers may
     share the database: each only logs its questions, and one of them, elected, runs the detector over the log
@@ -102,8 +108,6 @@ def open_spike_watch(
             settings.embedding_model,
             ", ".join(unread),
         )
-    db = Database.from_url(database_url(settings.database_url, settings.data_dir))
-    migrate.require_current(db.engine)
     with db.session(write=True) as session:
         accounts.sync_teams(session, load_teams(settings.teams_file))  # incidents name their team
 

@@ -9,7 +9,7 @@ import logging
 import socket
 from typing import Protocol
 
-from funddesk.db import Database, database_url
+from funddesk.db import Database
 from funddesk.db import kb_status as repository
 from funddesk.settings import Settings
 from knowledge_base.health import Health
@@ -24,17 +24,13 @@ class HasHealth(Protocol):
 
 
 class KbStatusReporter:
-    """Records ``kb``'s health as ``server``'s; a database that refuses costs a warning, never a reload."""
+    """Records ``kb``'s health as ``server``'s in ``db`` (the action server's, which its owner disposes); a database
+    that refuses costs a warning, never a reload."""
 
     def __init__(self, db: Database, server: str, kb: HasHealth) -> None:
         self.db = db
         self.server = server
         self.kb = kb
-
-    @classmethod
-    def open(cls, settings: Settings, kb: HasHealth) -> KbStatusReporter:
-        db = Database.from_url(database_url(settings.database_url, settings.data_dir))
-        return cls(db, server_name(settings), kb)
 
     def report(self, outcome: ReloadOutcome | None = None) -> None:
         """Write what the knowledge base serves now (``outcome``: a reload's, unused: its health says it too)."""
@@ -62,8 +58,6 @@ class KbStatusReporter:
                 repository.forget(session, self.server)
         except Exception as exc:
             log.warning("could not remove this server from the console's knowledge base page: %s", exc)
-        finally:
-            self.db.dispose()
 
 
 def server_name(settings: Settings) -> str:

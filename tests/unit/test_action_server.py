@@ -20,7 +20,7 @@ from actions import runtime
 from actions.__main__ import build_app, handoff_router
 from escalation.spikes.watch import IncidentsUnwritten, SpikeWatch
 from escalation.staff.teams import BadTeamsFile
-from funddesk.db import database_url
+from funddesk.db import Database, database_url
 from funddesk.settings import Settings
 from funddesk.stack import migrate_database
 from knowledge_base.embedder import HashingEmbedder
@@ -113,6 +113,16 @@ def test_the_knowledge_base_is_closed_when_the_server_stops(app: Sanic[Any, Any]
     app.test_client.get("/health")
     with pytest.raises(runtime.NotLoaded):
         runtime.knowledge_base()
+
+
+def test_the_server_does_its_database_work_on_one_pool_and_disposes_it_when_it_stops(
+    app: Sanic[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disposed: list[Database] = []
+    monkeypatch.setattr(Database, "dispose", lambda self: disposed.append(self))
+    app.test_client.get("/health")
+    assert app.ctx.kb_status.db is app.ctx.spikes.db is app.ctx.db
+    assert disposed == [app.ctx.db]
 
 
 def test_the_knowledge_base_is_closed_even_when_the_spike_watch_fails_to_close(

@@ -308,7 +308,11 @@ def test_action_servers_started_on_postgresql_elect_one_detector_that_hands_over
         earlier.observe(asked)
     earlier.close()
     opened: list[int] = []
-    servers = [open_spike_watch(settings, handoff_router(settings), kb, opened.append) for _ in (1, 2)]
+    # Two action servers: each its own pool on the one database.
+    servers = [
+        open_spike_watch(settings, handoff_router(settings), kb, Database(make_engine(url)), opened.append)
+        for _ in (1, 2)
+    ]
     fronts, detectors = [front for front, _ in servers], [d for _, d in servers]
     assert all(not front.detect for front in fronts) and all(d is not None for d in detectors)
 
