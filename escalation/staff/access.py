@@ -29,7 +29,7 @@ def require_team(user: StaffUser, team_id: str) -> None:
 def owns_teams(user: StaffUser, teams: Collection[str]) -> bool:
     """Every one of ``teams`` is the user's (an admin's are all). What names no team speaks for no team in
     particular, so it is an admin's alone."""
-    return user.role is StaffRole.ADMIN or (bool(teams) and set(teams) <= set(user.team_ids))
+    return user.role is StaffRole.ADMIN or (bool(teams) and all(in_team(user, team) for team in teams))
 
 
 def require_teams(user: StaffUser, teams: Collection[str], what: str) -> None:

@@ -104,8 +104,8 @@ async def draft(request: WebRequest, gap_id: str) -> HTTPResponse:
             markdown = drafts.render(gap, _drafting_team(user, team or gap.team or settings.default_team))
             path = drafts.save_draft(settings, entry, markdown)
         access.audit(session, user, "gap_draft", team_id=team or gap.team, gap=gap.id, entry=entry)
-        body = {"markdown": markdown, "path": str(path), "entry_id": entry, "gap": gap.as_json()}
-        return {**body, "kept": saved is not None}
+        kept = saved is not None
+        return {"markdown": markdown, "path": str(path), "entry_id": entry, "gap": gap.as_json(), "kept": kept}
 
     return json(await request.app.ctx.run_db(make, write=True))
 
