@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from funddesk.db import StaffRole
 from funddesk.settings import Settings
@@ -128,6 +128,32 @@ def test_an_incident_answer_being_written_survives_a_reload_until_it_is_publishe
     expect(answer).to_have_value("900001 fell with the bond market.")
     pane.get_by_role("button", name="Publish to everyone asking").click()
     expect(pane.get_by_role("heading", name="Published answer")).to_be_visible()
+    console.page.reload()
+    expect(console.page.get_by_role("region", name=f"Incident {incident}")).to_be_visible()
+    assert drafts(console.page) == {}
+
+
+def test_a_published_incident_answer_is_forgotten_even_when_the_page_reloads_before_the_publish_replies(
+    service: Settings, new_page: NewPage
+) -> None:
+    incident = open_incident(service, key="k-held-reply")
+    console = Console(new_page(), service)
+    console.log_in("lee")
+    console.page.goto(url(service, f"/console#/incident/{incident}"))
+    pane = console.page.get_by_role("region", name=f"Incident {incident}")
+    expect(console.page.locator(".conn")).to_have_text("Live")
+    held: list[Route] = []
+
+    def publish_but_hold_the_reply(route: Route) -> None:
+        route.fetch()  # the server publishes, and its live update reaches the console
+        held.append(route)  # the request's own reply never does
+
+    console.page.route(f"**/incidents/{incident}/answer", publish_but_hold_the_reply)
+    pane.get_by_label("Answer to everyone asking (Markdown)").fill("900001 fell with the bond market.")
+    pane.get_by_role("button", name="Publish to everyone asking").click()
+    expect(pane.get_by_role("heading", name="Published answer")).to_be_visible()
+    assert held
+    console.page.unroute_all(behavior="ignoreErrors")
     console.page.reload()
     expect(console.page.get_by_role("region", name=f"Incident {incident}")).to_be_visible()
     assert drafts(console.page) == {}

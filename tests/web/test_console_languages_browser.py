@@ -92,14 +92,14 @@ def sign_in(page: Page, settings: Settings) -> None:
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
 
 
-def open_incident(settings: Settings) -> int:
-    """An open incident of mei's team, as the detector writes it."""
+def open_incident(settings: Settings, key: str = "k-zh") -> int:
+    """An open incident of mei's team, as the detector writes it (``key``: a second one needs its own)."""
     started = datetime.now(UTC) - timedelta(minutes=12)
     db = Database.from_url(database_url("", settings.data_dir))
     try:
         with db.session(write=True) as session:
             row = Incident(
-                key="k-zh", cluster_id="c-zh", label="900001今天为什么跌了", fund_code="900001", team_id=TEAM,
+                key=key, cluster_id="c-zh", label="900001今天为什么跌了", fund_code="900001", team_id=TEAM,
                 status=IncidentStatus.OPEN, started_at=started, detected_at=started + timedelta(minutes=5), count=34,
                 baseline=0.4, samples=["900001今天怎么跌了"], series=[[started.isoformat(), 9, 0.4]],
             )  # fmt: skip

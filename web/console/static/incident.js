@@ -81,6 +81,7 @@ function IncidentDetail(app, changed) {
   function open(incident) {
     var other = !shown || shown.id !== incident.id;
     shown = incident;
+    forgetIfPublished(incident);
     if (other) {
       var draft = drafts.get(incident.id); // what was being written for this one, if anything
       editing = Boolean(draft && draft.editing);
@@ -111,7 +112,15 @@ function IncidentDetail(app, changed) {
     // An incident only moves on (open, answered, closed): a reply read before a change, arriving after it, is stale.
     if (shown.status && STAGES[incident.status] < STAGES[shown.status]) return;
     shown = incident;
+    forgetIfPublished(incident);
     render();
+  }
+
+  // A draft that is now the published answer is done with. The live update can show it published before the
+  // publish request's own reply arrives, and a reload in between must not bring the draft back.
+  function forgetIfPublished(incident) {
+    var draft = drafts.get(incident.id);
+    if (draft && incident.answer && (draft.answer || "").trim() === incident.answer) drafts.put(incident.id, null);
   }
 
   function render() {
