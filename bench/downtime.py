@@ -25,7 +25,8 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bench.hidden_weeks import MONDAY, each_draw, opened, week_before
-from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.question import Question
 from escalation.spikes.state_file import pipeline_state, restore
 
 # When the service stops, in hours after the first week's Monday 00:00: Tuesday 10:00 (trading), Wednesday 14:00 (an

@@ -36,7 +36,8 @@ import numpy as np
 from bench.scenario_ceiling import Series, first_flag, live_topics
 from bench.stats import percentile
 from escalation.spikes import warm_start
-from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.question import Question
 from escalation.spikes.series import DetectorConfig
 
 MONDAY = datetime(2026, 3, 2)

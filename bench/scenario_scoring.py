@@ -18,7 +18,8 @@ from typing import Protocol
 
 from bench.scenario_ceiling import ceiling_delay
 from bench.scenario_weeks import Burst, Event, Stream
-from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.question import Question
 
 LATE = timedelta(minutes=30)  # an incident this long after a burst's end still counts for it
 PEAK_WINDOW = timedelta(minutes=15)  # what a missed burst's description counts in (its "at most N in 15 min")

@@ -52,7 +52,8 @@ from bench.scenario_weeks import KINDS, Event
 from bench.spikes_bench import Corpus, banking77, embedded
 from bench.stats import percentile
 from escalation.spikes import warm_start
-from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.question import Question
 from escalation.spikes.series import DetectorConfig
 
 CHOOSE_SEEDS = range(1000, 1100)

@@ -29,7 +29,8 @@ from bench import nab
 from bench.datasets import DATA
 from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
 from escalation.spikes.detector import SpikeDetector
-from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.question import Question
 from escalation.spikes.replay import alarming_rows
 from escalation.spikes.series import bucket_of
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,8 +12,11 @@ from escalation.spikes.pipeline import Spike
 from funddesk.db import IncidentStatus
 
 
-def incident_row(spike: Spike, team: str, detected_at: datetime, zone: ZoneInfo) -> dict[str, Any]:
-    """The ``incidents`` row of a new incident (its times UTC; the pipeline's are local to ``zone``)."""
+def incident_row(
+    spike: Spike, chart: Sequence[Sequence[Any]], team: str, detected_at: datetime, zone: ZoneInfo
+) -> dict[str, Any]:
+    """The ``incidents`` row of a new incident (its times UTC; the pipeline's are local to ``zone``); ``chart`` is
+    :meth:`escalation.spikes.pipeline.QuestionPipeline.chart`'s."""
     return dict(
         key=spike.id,
         cluster_id=spike.cluster_id,
@@ -25,7 +29,7 @@ def incident_row(spike: Spike, team: str, detected_at: datetime, zone: ZoneInfo)
         count=spike.count,
         baseline=spike.baseline,
         samples=list(spike.samples),
-        series=[list(point) for point in spike.series],
+        series=[list(point) for point in chart],
         evidence=asdict(spike.evidence) if spike.evidence is not None else None,
     )
 
@@ -42,8 +46,8 @@ class Filed:
     asks: str | None = None  # the FAQ entry most of its questions asked (surge.py)
 
     @classmethod
-    def of(cls, spike: Spike, zone: ZoneInfo) -> Filed:
-        series = [list(point) for point in spike.series]
+    def of(cls, spike: Spike, chart: Sequence[Sequence[Any]], zone: ZoneInfo) -> Filed:
+        series = [list(point) for point in chart]
         asks = spike.evidence.asks if spike.evidence is not None else None
         return cls(spike.count, list(spike.samples), series, list(spike.clusters), utc(spike.started_at, zone), asks)
 

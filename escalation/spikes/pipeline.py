@@ -20,28 +20,14 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
 from escalation.spikes.bank import ROLLUP, BankConfig, DetectorBank, SpikeAlarm
 from escalation.spikes.clustering import ClusterConfig, OnlineClusterer
 from escalation.spikes.evidence import Evidence
+from escalation.spikes.question import Question
 from escalation.spikes.series import bucket_of
 from escalation.spikes.stored import known_fields
 from escalation.spikes.surge import asked_entry, joins, members_of, most_asked
 from funddesk.masking import mask
-
-
-@dataclass(frozen=True)
-class Question:
-    moment: datetime
-    text: str
-    embedding: np.ndarray
-    lang: str = "en"
-    fund_code: str | None = None
-    entry_id: str | None = None
-    score: float | None = None
-    decision: str | None = None
-    conversation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -339,11 +325,16 @@ class QuestionPipeline:
         if incident_id is not None and survivor not in self.open_by_cluster:
             self._join(self.incidents[incident_id], survivor)
 
-    def chart(self, incident_id: str) -> list[tuple[str, float, float]]:
-        """The incident's cluster counts against baseline per bucket, up to the last closed bucket."""
+    def chart(self, incident_id: str) -> list[tuple[Any, ...]]:
+        """What the incident's row charts: its series (closed buckets, below), then the bucket still being counted,
+        marked "open": its count so far against the whole bucket's expectation. The bucket whose questions raised the
+        alarm is that one, and a new topic has no other."""
         incident = self.incidents[incident_id]
         incident.series = self._series(incident)
-        return incident.series
+        if self.bank.bucket is None:
+            return list(incident.series)
+        key, start = self._charted(incident), self.bank.start_of(self.bank.bucket).isoformat(sep=" ")
+        return [*incident.series, (start, self.bank.counts.get(key, 0.0), round(self.bank.expected(key), 3), "open")]
 
     def _refresh_charts(self) -> None:
         for incident_id in set(self.open_by_cluster.values()) | set(self.open_by_entry.values()):
@@ -354,11 +345,15 @@ class QuestionPipeline:
         """The incident's chart so far extended with the bank's recent buckets (bounded to a day of buckets): its
         main cluster's series, or for an entry's surge the entry's."""
         rows = {start: (start, count, expected) for start, count, expected in incident.series}
-        entry = incident.evidence.entry if incident.evidence is not None else None
-        for start, count, expected in self.bank.series(ENTRY_SERIES + entry if entry else incident.cluster_id):
+        for start, count, expected in self.bank.series(self._charted(incident)):
             key = start.isoformat(sep=" ")
             rows[key] = (key, count, round(expected, 3))
         return sorted(rows.values())[-self.config.chart_buckets :]
+
+    @staticmethod
+    def _charted(incident: Spike) -> str:
+        entry = incident.evidence.entry if incident.evidence is not None else None  # an entry's surge: the entry's
+        return ENTRY_SERIES + entry if entry else incident.cluster_id
 
     def team_votes(self, incident_id: str) -> Counter[str]:
         """Matched FAQ entries of the incident's questions, most frequent first (the caller maps them to teams)."""

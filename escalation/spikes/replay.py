@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING
 from escalation.spikes import warm_start
 from escalation.spikes.bank import BankConfig
 from escalation.spikes.detector import SpikeDetector
-from escalation.spikes.pipeline import Question, QuestionPipeline, Spike
+from escalation.spikes.pipeline import QuestionPipeline, Spike
+from escalation.spikes.question import Question
 from escalation.spikes.series import bucket_of
 from knowledge_base.question import QuestionReader
 

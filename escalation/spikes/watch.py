@@ -35,7 +35,7 @@ from escalation.spikes import incident_webhook, question_log, surge_end
 from escalation.spikes.filed_incident import Filed, incident_row, utc
 from escalation.spikes.open_view import OpenIncidents
 from escalation.spikes.pipeline import PipelineConfig, QuestionPipeline, Spike
-from escalation.spikes.pipeline import Question as PipelineQuestion
+from escalation.spikes.question import Question as PipelineQuestion
 from escalation.spikes.state_file import as_json, load_state, state_dict, write_state_file
 from escalation.staff.teams import Router
 from funddesk.db import Database, Incident, IncidentConversation, IncidentStatus, Question
@@ -237,7 +237,7 @@ class SpikeWatch:
 
     def _file(self, spike: Spike, moment: datetime) -> None:
         team = self._team(spike)
-        row = incident_row(spike, team, moment, self.zone)
+        row = incident_row(spike, self.pipeline.chart(spike.id), team, moment, self.zone)
         with self.db.session(write=True) as session:
             won = question_log.insert_incident_if_absent(session, row)
         self._status[spike.id] = IncidentStatus.OPEN
@@ -316,7 +316,11 @@ class SpikeWatch:
         # writers of a process take turns on one lock, and every other process would find the database locked).
         keys = {key for _, _, key in batch if key} | backfill
         with self._lock:
-            spikes = {key: Filed.of(spike, self.zone) for key in keys if (spike := self.pipeline.incidents.get(key))}
+            spikes = {
+                key: Filed.of(spike, self.pipeline.chart(key), self.zone)
+                for key in keys
+                if (spike := self.pipeline.incidents.get(key))
+            }
         with self.db.session(write=True) as session:
             ids = question_log.incident_ids(session, keys)
             logged = [

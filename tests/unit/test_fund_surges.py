@@ -12,7 +12,8 @@ import pytest
 
 from bench.hidden_weeks import DIM, FUND, MONDAY, Topics, WeekOutcome, in_time, opened, outcome
 from escalation.spikes.clustering import ClusterConfig, OnlineClusterer, join_bar
-from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.question import Question
 
 
 def week(topics: Topics, *, burst_at: datetime, burst_fund: str | None, days: int = 3) -> list[Question]:

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.question import Question
 from knowledge_base.embedder import HashingEmbedder
 
 START = datetime(2026, 3, 2, 9, 0)
@@ -106,3 +107,13 @@ def test_a_surge_in_a_topics_satellite_opens_an_incident_named_and_sampled_by_th
     assert satellite.cluster_id in incident.clusters and satellite.incident is incident
     # The topic's routine askers are not held for an answer about another question.
     assert pipeline.add(asked(surge + timedelta(minutes=12), ROUTINE[0], routine)).incident is None
+
+
+def test_the_chart_ends_with_the_bucket_still_being_counted_and_keeps_only_closed_ones() -> None:
+    pipeline = QuestionPipeline()
+    mid_burst = START + timedelta(days=1, hours=2, minutes=31)
+    run(pipeline, [q for q in stream() if q.moment < mid_burst])
+    *closed, (start, count, expected, marker) = pipeline.chart("i1")
+    assert marker == "open" and start == pipeline.bank.start_of(pipeline.bank.bucket or 0).isoformat(sep=" ")
+    assert count > 0 and expected >= 0 and all(len(point) == 3 for point in closed)
+    assert pipeline.incidents["i1"].series == closed  # what the incident keeps, and saves, is closed buckets only

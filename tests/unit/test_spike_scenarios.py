@@ -15,7 +15,7 @@ from bench.scenario_questions import generate
 from bench.scenario_scoring import evaluate
 from bench.scenario_weeks import Burst, Decoy, Event, Scenario, Stream
 from bench.spike_scenarios import CHOOSE_SEEDS, REPORT_SEEDS, summarize
-from escalation.spikes.pipeline import Question
+from escalation.spikes.question import Question
 
 TEST_SEEDS = range(5000, 5500)  # neither for choosing settings nor for reporting
 SMALL = 5008  # about 13k questions, a new topic and a fund burst

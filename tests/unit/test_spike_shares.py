@@ -12,7 +12,8 @@ from scipy.stats import binom, poisson
 from bench.hidden_weeks import MONDAY, hidden_week_like, opened
 from escalation.spikes.bank import DetectorBank, SpikeAlarm
 from escalation.spikes.evidence import Evidence
-from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.question import Question
 from escalation.spikes.series import bucket_of
 from escalation.spikes.share import ShareEvidence
 from escalation.spikes.tails import poisson_lower_tail, share_tail

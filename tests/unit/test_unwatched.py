@@ -14,7 +14,8 @@ from bench.downtime import main as downtime_main
 from bench.hidden_weeks import STARTS, hidden_week_like, opened
 from escalation.spikes import warm_start
 from escalation.spikes.bank import DetectorBank
-from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.question import Question
 from escalation.spikes.series import bucket_of
 from escalation.spikes.state_file import load_state, pipeline_state, restore, write_state_file
 from escalation.spikes.unwatched import Unwatched

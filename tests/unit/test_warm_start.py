@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from bench.hidden_weeks import MONDAY, Topics, opened, weekdays
-from escalation.spikes.pipeline import Question, QuestionPipeline
+from escalation.spikes.pipeline import QuestionPipeline
+from escalation.spikes.question import Question
 from escalation.spikes.warm_start import learn
 
 BURST = MONDAY + timedelta(hours=10)  # the first live morning, half an hour after the market opens

@@ -59,6 +59,26 @@ def test_a_burst_of_a_new_question_opens_one_incident_for_the_owning_team(db: Da
         assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
 
 
+def test_an_incident_is_charted_from_its_first_moment_with_the_bucket_still_being_counted_last(
+    db: Database, tmp_path: Path
+) -> None:
+    spikes = watch(db, tmp_path)
+    moment = quiet_traffic(spikes, T0, 2)
+    for i in range(40):
+        asked = Asked("why did 900001 drop 5% today?", "en", vector(0), f"conv{i}", "900001", "nav", 0.3, "fallback",
+                      moment=moment + timedelta(seconds=15 * i))  # fmt: skip
+        if spikes.observe(asked).opened:
+            break
+    with db.session() as session:  # as the console first shows it: the row the opening question wrote
+        [incident] = session.scalars(select(Incident)).all()
+    *closed, (start, count, expected, marker) = incident.series or []
+    assert marker == "open" and all(len(point) == 3 for point in closed)
+    opened_at = spikes.local(moment + timedelta(seconds=15 * i))  # the chart is in the fund company's time
+    assert datetime.fromisoformat(start) <= opened_at < datetime.fromisoformat(start) + timedelta(minutes=5)
+    assert count >= 8 > expected  # the questions that raised the alarm, against what a whole bucket should hold
+    spikes.close()
+
+
 def test_a_surge_that_asks_no_entry_does_not_take_the_faqs_answered_questions_of_its_cluster(
     db: Database, tmp_path: Path
 ) -> None:

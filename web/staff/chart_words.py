@@ -22,6 +22,7 @@ class ChartWords:
     per_bucket: str  # the incident chart's scale: {top}
     bars: str  # the incident chart's legend
     line: str
+    so_far: str  # the incident chart's pale last bar: the bucket still being counted
     incident: str  # the incident chart's title: {id}, {label}
     titles: Mapping[str, str]  # the dashboard's charts, by name
     reasons: Mapping[str, str] = field(default_factory=dict)  # hand-off reasons (a code not here is drawn as it is)
@@ -39,6 +40,7 @@ WORDS = {
         per_bucket="{top} questions / bucket",
         bars="■ questions",
         line="— expected",
+        so_far="▯ this bucket so far",
         incident="Incident {id}: {label}",
         titles={
             "questions": "Questions per day",
@@ -65,6 +67,7 @@ WORDS = {
         per_bucket="每 5 分钟 {top} 个提问",
         bars="■ 提问量",
         line="— 预期",
+        so_far="▯ 本时段至今",
         incident="事件 {id}：{label}",
         titles={
             "questions": "每日提问量",
