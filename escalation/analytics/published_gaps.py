@@ -45,7 +45,8 @@ def published_gaps(settings: Settings, user: StaffUser | None = None) -> list[Pu
     folder = published.published_dir(settings) / FOLDER
     if not folder.is_dir():
         return []
-    found = [_read(settings, file) for file in folder.glob("*.md") if ID_RE.fullmatch(file.stem)]
+    read = (_read(settings, file) for file in folder.glob("*.md") if ID_RE.fullmatch(file.stem))
+    found = [gap for gap in read if gap is not None]
     if user is not None:
         found = [gap for gap in found if access.owns_teams(user, gap.teams)]
     return sorted(found, key=lambda gap: (gap.published_at, gap.entry_id), reverse=True)
@@ -73,7 +74,13 @@ def unpublish(settings: Settings, entry: str, user: StaffUser | None = None) -> 
     return draft, teams
 
 
-def _read(settings: Settings, file: Path) -> PublishedGap:
+def _read(settings: Settings, file: Path) -> PublishedGap | None:
+    """The file as published, or None once it is gone: taken back by another request since the folder was listed."""
+    try:
+        written = datetime.fromtimestamp(file.stat().st_mtime, UTC)
+    except FileNotFoundError:
+        return None
     parsed = parse_file(file, published.published_dir(settings), prefix=published.PREFIX)
-    written = datetime.fromtimestamp(file.stat().st_mtime, UTC)
+    if any(p.code == "unreadable" for p in parsed.problems) and not file.exists():
+        return None
     return PublishedGap(file.stem, file, [e.id for e in parsed.entries], written, teams_of(parsed.entries))

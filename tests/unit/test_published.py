@@ -175,3 +175,18 @@ def test_a_gap_entry_taken_back_keeps_the_teams_written_answer_as_the_gaps_draft
     assert not (published_dir(settings) / "gaps" / "gap-c9.md").exists()
     _, [again] = drafts.publish(settings, "gap-c9", restored.read_text(encoding="utf-8"))  # republished as it was
     assert again.id == "gap-c9" and [gap.teams for gap in published_gaps.published_gaps(settings)] == [["service-desk"]]
+
+
+def test_a_gap_taken_back_while_the_list_is_read_is_left_out_of_it_rather_than_failing_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for entry in ("gap-c1", "gap-c2"):
+        drafts.publish(settings, entry, f"---\nteam: service-desk\n---\n## Question {entry}? {{#{entry}}}\n\nYes.\n")
+    listed = sorted((published_dir(settings) / "gaps").glob("*.md"))
+
+    def taken_back_after_listing(folder: Path, pattern: str) -> list[Path]:
+        published_gaps.unpublish(settings, "gap-c2")  # another lead's request, between the listing and the reading
+        return listed
+
+    monkeypatch.setattr(Path, "glob", taken_back_after_listing)
+    assert [gap.entry_id for gap in published_gaps.published_gaps(settings)] == ["gap-c1"]
