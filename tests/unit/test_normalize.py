@@ -45,6 +45,13 @@ def test_the_shipped_synonyms_read_a_bare_改_as_修改_and_sip_as_the_plan_it_s
     assert read("gossip") == "gossip"  # whole words only
 
 
+def test_the_shipped_synonyms_read_dt_as_定投_as_investors_abbreviate_it_and_only_as_a_word() -> None:
+    read = Normalizer(Synonyms.load(SHIPPED_SYNONYMS))
+    assert read("dt怎么停") == "定投怎么停"
+    assert read("我的基金DT扣款失败") == "我的基金定投扣款失败"
+    assert read("width") == "width"
+
+
 def test_case_is_folded() -> None:
     assert Normalizer()("How Do I REDEEM?") == "how do i redeem?"
     assert Normalizer()("Straße") == "strasse"
