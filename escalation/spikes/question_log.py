@@ -156,6 +156,13 @@ def file_earlier(session: Session, incident_id: int, filed: Filed) -> None:
             session.merge(link)
 
 
+def update_filed(session: Session, filed: dict[int, Filed]) -> None:
+    """What later writes update of each incident (by row id): its count, samples and chart."""
+    for incident_id, known in filed.items():
+        values = {"count": known.count, "samples": known.samples, "series": known.series}
+        session.execute(update(Incident).where(Incident.id == incident_id).values(**values))
+
+
 def jsonable(value: Any) -> Any:
     """numpy values in the detector's state, as JSON can hold them."""
     if isinstance(value, np.ndarray):

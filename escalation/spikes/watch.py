@@ -105,6 +105,7 @@ class SpikeWatch:
         self._unwritten: list[tuple[Asked, str | None, str | None]] = []  # a failed write's, retried
         self._status: dict[str, IncidentStatus] = {}
         self._backfill: set[str] = set()  # incidents opened since the last flush
+        self._charted: int | None = None  # the bucket still being counted when the charts were last written
         self._unfiled: dict[str, datetime] = {}  # incidents the database refused at opening, with when they opened
         self._stop = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="funddesk-spikes", daemon=True)
@@ -316,6 +317,8 @@ class SpikeWatch:
         # writers of a process take turns on one lock, and every other process would find the database locked).
         keys = {key for _, _, key in batch if key} | backfill
         with self._lock:
+            if self.pipeline.bank.bucket != self._charted:  # a bucket closed: every open incident's chart moves on
+                self._charted, keys = self.pipeline.bank.bucket, keys | set(self.pipeline.incidents)
             spikes = {
                 key: Filed.of(spike, self.pipeline.chart(key), self.zone)
                 for key in keys
@@ -343,10 +346,7 @@ class SpikeWatch:
             for key in backfill & ids.keys() & spikes.keys():
                 if spikes[key].clusters:
                     question_log.file_earlier(session, ids[key], spikes[key])
-            for key in ids.keys() & spikes.keys():
-                known = spikes[key]
-                values = {"count": known.count, "samples": known.samples, "series": known.series}
-                session.execute(update(Incident).where(Incident.id == ids[key]).values(**values))
+            question_log.update_filed(session, {ids[key]: spikes[key] for key in ids.keys() & spikes.keys()})
 
     def sync_status(self) -> None:
         """What staff did in the console and what the surge did: answered incidents stop the holding reply; closed

@@ -79,6 +79,27 @@ def test_an_incident_is_charted_from_its_first_moment_with_the_bucket_still_bein
     spikes.close()
 
 
+def test_an_open_incidents_chart_moves_on_with_the_buckets_when_its_questions_stop(
+    db: Database, tmp_path: Path
+) -> None:
+    spikes = watch(db, tmp_path)
+    moment = quiet_traffic(spikes, T0, 2)
+    for i in range(40):
+        asked = Asked("why did 900001 drop 5% today?", "en", vector(0), f"conv{i}", "900001", "nav", 0.3, "fallback",
+                      moment=moment + timedelta(seconds=15 * i))  # fmt: skip
+        if spikes.observe(asked).opened:
+            break
+    spikes.flush()  # the writer's pass: the burst and its incident are written
+    quiet_traffic(spikes, moment + timedelta(minutes=15), 1)  # an hour of the usual questions, none about 900001
+    spikes.close()  # the last pass
+    with db.session() as session:
+        [incident] = session.scalars(select(Incident)).all()
+    *closed, (start, count, _, marker) = incident.series or []
+    assert marker == "open" and count == 0  # the bucket being counted at the last write, an hour on
+    assert datetime.fromisoformat(start) >= spikes.local(moment + timedelta(minutes=70))
+    assert all(len(point) == 3 for point in closed) and max(point[1] for point in closed) >= 8
+
+
 def test_a_surge_that_asks_no_entry_does_not_take_the_faqs_answered_questions_of_its_cluster(
     db: Database, tmp_path: Path
 ) -> None:
