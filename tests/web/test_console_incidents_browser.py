@@ -229,6 +229,30 @@ def test_staff_see_an_incident_with_its_chart_publish_one_answer_to_those_who_as
     assert not entry.exists()
 
 
+def test_an_open_incidents_pane_and_card_follow_its_count_and_chart_as_the_detector_writes_them(
+    service: Settings, new_page: NewPage
+) -> None:
+    incident, _ = open_incident(service)
+    console = Console(new_page(), service)
+    console.log_in("ivy")
+    card = incidents_of_the_team(console).locator(incident_card(console, incident))
+    card.get_by_role("button", name=f"Open incident: {LABEL}").click()
+    pane = console.page.get_by_role("region", name=f"Incident {incident}")
+    expect(pane.locator(".inc-facts")).to_contain_text("34 questions so far")
+    first_chart = pane.locator("img.inc-chart__img").get_attribute("src")
+
+    with database(service) as db, db.session(write=True) as session:  # the action server's next writes
+        row = session.get(Incident, incident)
+        assert row is not None and row.series is not None
+        start = datetime.fromisoformat(row.series[-1][0]) + timedelta(minutes=5)
+        row.count, row.series = 51, [*row.series, [start.isoformat(), 17, 0.4, "open"]]
+
+    expect(pane.locator(".inc-facts")).to_contain_text("51 questions so far", timeout=15_000)  # no reload, no event
+    expect(card).to_contain_text("51 questions so far")
+    expect(pane.locator("img.inc-chart__img")).not_to_have_attribute("src", first_chart or "")
+    assert chart_width(console.page) > 0
+
+
 def test_an_incident_raised_by_an_faq_entrys_questions_says_which_entry(service: Settings, new_page: NewPage) -> None:
     # As stored before the share test's numbers were kept: the console leaves that line out.
     old = {key: value for key, value in FUND_EVIDENCE.items() if not key.startswith("share_")}

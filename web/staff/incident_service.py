@@ -43,7 +43,13 @@ def incident_json(row: IncidentRow) -> dict[str, Any]:
         "closed_at": iso(incident.closed_at),
         "surge_ended_at": iso(incident.surge_ended_at),  # the bot holds its askers no longer, answered or not
         "chart": f"/api/v1/staff/incidents/{incident.id}/chart.svg",
+        "chart_version": _chart_version(incident.series or []),  # changes whenever the chart does
     }
+
+
+def _chart_version(series: list[Any]) -> str:
+    last = series[-1] if series else []
+    return "-".join(str(part) for part in [len(series), *last])
 
 
 def find(session: Session, user: StaffUser, incident_id: int) -> Incident:

@@ -3,7 +3,8 @@
 // at once), a desktop notification (notify.js) and a count in the page title, until someone opens
 // it. One incident, whole, shows in the right-hand pane: the server's chart (an <img>: an SVG
 // image never runs script), the sample questions, one answer published to everyone asking, and
-// closing. The server pushes every change ({"type": "incident"}); nothing here polls.
+// closing. The server pushes every change staff make or the detector opens ({"type": "incident"}); the pane follows
+// an open incident's count and chart, which the action server writes, by asking again (incident.js).
 
 function IncidentsView(app) {
   var incidents = new Map(); // id -> Incident, open and answered ones
