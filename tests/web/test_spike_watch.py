@@ -59,21 +59,27 @@ def test_a_burst_of_a_new_question_opens_one_incident_for_the_owning_team(db: Da
         assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
 
 
+def burst_until_it_opens(spikes: SpikeWatch, moment: datetime) -> datetime:
+    """Investors ask about fund 900001's drop every 15 seconds from ``moment``, until an incident opens: when."""
+    for i in range(40):
+        asked_at = moment + timedelta(seconds=15 * i)
+        asked = Asked("why did 900001 drop 5% today?", "en", vector(0), f"conv{i}", "900001", "nav", 0.3, "fallback",
+                      moment=asked_at)  # fmt: skip
+        if spikes.observe(asked).opened:
+            return asked_at
+    raise AssertionError("no incident opened")
+
+
 def test_an_incident_is_charted_from_its_first_moment_with_the_bucket_still_being_counted_last(
     db: Database, tmp_path: Path
 ) -> None:
     spikes = watch(db, tmp_path)
     moment = quiet_traffic(spikes, T0, 2)
-    for i in range(40):
-        asked = Asked("why did 900001 drop 5% today?", "en", vector(0), f"conv{i}", "900001", "nav", 0.3, "fallback",
-                      moment=moment + timedelta(seconds=15 * i))  # fmt: skip
-        if spikes.observe(asked).opened:
-            break
+    opened_at = spikes.local(burst_until_it_opens(spikes, moment))  # the chart is in the fund company's time
     with db.session() as session:  # as the console first shows it: the row the opening question wrote
         [incident] = session.scalars(select(Incident)).all()
     *closed, (start, count, expected, marker) = incident.series or []
     assert marker == "open" and all(len(point) == 3 for point in closed)
-    opened_at = spikes.local(moment + timedelta(seconds=15 * i))  # the chart is in the fund company's time
     assert datetime.fromisoformat(start) <= opened_at < datetime.fromisoformat(start) + timedelta(minutes=5)
     assert count >= 8 > expected  # the questions that raised the alarm, against what a whole bucket should hold
     spikes.close()
@@ -84,11 +90,7 @@ def test_an_open_incidents_chart_moves_on_with_the_buckets_when_its_questions_st
 ) -> None:
     spikes = watch(db, tmp_path)
     moment = quiet_traffic(spikes, T0, 2)
-    for i in range(40):
-        asked = Asked("why did 900001 drop 5% today?", "en", vector(0), f"conv{i}", "900001", "nav", 0.3, "fallback",
-                      moment=moment + timedelta(seconds=15 * i))  # fmt: skip
-        if spikes.observe(asked).opened:
-            break
+    burst_until_it_opens(spikes, moment)
     spikes.flush()  # the writer's pass: the burst and its incident are written
     quiet_traffic(spikes, moment + timedelta(minutes=15), 1)  # an hour of the usual questions, none about 900001
     spikes.close()  # the last pass
