@@ -78,24 +78,6 @@ function IncidentDetail(app, changed) {
   ]);
   var root = el("section", { class: "conv inc-detail", "aria-labelledby": "inc-title" }, [back, title, body]);
 
-  // The action server writes an incident's count and chart as its surge goes on, and no event says so: while the pane
-  // is on screen in a visible tab and its incident is not closed, it asks again this often (the count moves on with
-  // every question, the chart with every 5-minute bucket).
-  var FOLLOW_MS = 10000;
-  var following = null;
-
-  function follow() {
-    if (following !== null) window.clearInterval(following);
-    following = window.setInterval(function () {
-      if (!root.isConnected || !shown || shown.status === "closed") {
-        window.clearInterval(following); // open() starts again
-        following = null;
-      } else if (!document.hidden) {
-        reload(true);
-      }
-    }, FOLLOW_MS);
-  }
-
   function open(incident) {
     var other = !shown || shown.id !== incident.id;
     shown = incident;
@@ -112,19 +94,16 @@ function IncidentDetail(app, changed) {
     render();
     title.focus();
     reload();
-    follow();
   }
 
-  function reload(following) {
+  function reload(quietly) {
     // The server's word: the list may not have this incident (closed, or opened from the alert early).
     var asked = shown && shown.id;
     if (!asked) return;
     app.api.incident(asked).then(function (fresh) {
-      if (!shown || shown.id !== fresh.id) return;
-      if (following) changed(fresh); // its card in the list moves on too
-      else update(fresh);
+      if (shown && shown.id === fresh.id) update(fresh);
     }, function (error) {
-      if (!following) toast(problem(error), "error"); // a missed follow-up is asked again shortly
+      if (!quietly) toast(problem(error), "error"); // quietly: the list's follow-up (incidents.js) asks again soon
     });
   }
 

@@ -3,8 +3,8 @@
 // at once), a desktop notification (notify.js) and a count in the page title, until someone opens
 // it. One incident, whole, shows in the right-hand pane: the server's chart (an <img>: an SVG
 // image never runs script), the sample questions, one answer published to everyone asking, and
-// closing. The server pushes every change staff make or the detector opens ({"type": "incident"}); the pane follows
-// an open incident's count and chart, which the action server writes, by asking again (incident.js).
+// closing. The server pushes every change staff make and every incident the detector opens ({"type": "incident"});
+// the counts and charts the action server writes are followed by asking again (follow, below).
 
 function IncidentsView(app) {
   var incidents = new Map(); // id -> Incident, open and answered ones
@@ -13,6 +13,11 @@ function IncidentsView(app) {
   var loaded = false;
   var alerts = el("div", { class: "inc-alerts", role: "alert" }); // always in the page, so screen readers hear it
   var detail = IncidentDetail(app, upsert);
+  // The action server writes the counts and charts of incidents as their surges go on, and no event says so: while any
+  // incident is listed and the tab is visible, the list, and the incident on screen, are asked for again this often
+  // (a count moves on with every question, a chart with every 5-minute bucket).
+  var FOLLOW_MS = 10000;
+  window.setInterval(follow, FOLLOW_MS);
 
   // The section above a team's queue; the queue asks for it each time it (re)builds its columns.
   function section(team) {
@@ -30,7 +35,14 @@ function IncidentsView(app) {
     return sections.get(team.id).root;
   }
 
-  function load(list) {
+  function follow() {
+    if (!loaded || !incidents.size || document.hidden) return;
+    app.api.incidents().then(function (data) {
+      if (loaded) load(data.incidents, true);
+    }, function () {}); // asked again at the next turn
+  }
+
+  function load(list, quietly) {
     var known = new Set(incidents.keys());
     incidents.clear();
     list.forEach(function (incident) {
@@ -43,7 +55,7 @@ function IncidentsView(app) {
       if (!incidents.has(id)) unseen.delete(id);
     });
     refresh();
-    detail.reload();
+    detail.reload(quietly);
   }
 
   function upsert(incident, live) {
