@@ -64,10 +64,17 @@ def quiet_traffic(spikes: SpikeWatch, start: datetime, hours: int) -> datetime:
     return moment
 
 
-def burst_about_900001(spikes: SpikeWatch, moment: datetime, prefix: str = "c") -> list[Observed]:
-    """40 investors in 10 minutes ask why fund 900001 dropped: one incident opens."""
-    asked = "why did 900001 drop?"
-    at = [moment + timedelta(seconds=15 * i) for i in range(40)]
-    return [
-        spikes.observe(Asked(asked, "en", vector(0), f"{prefix}{i}", "900001", "nav", moment=at[i])) for i in range(40)
-    ]
+def burst_about_900001(
+    spikes: SpikeWatch, moment: datetime, prefix: str = "c", *, until_opened: bool = False
+) -> list[Observed]:
+    """40 investors in 10 minutes, one every 15 seconds, ask why fund 900001 dropped: one incident opens
+    (``until_opened``: the burst ends with the question that opens it)."""
+    seen: list[Observed] = []
+    for i in range(40):
+        at = moment + timedelta(seconds=15 * i)
+        seen.append(
+            spikes.observe(Asked("why did 900001 drop?", "en", vector(0), f"{prefix}{i}", "900001", "nav", moment=at))
+        )
+        if until_opened and seen[-1].opened:
+            break
+    return seen

@@ -59,23 +59,14 @@ def test_a_burst_of_a_new_question_opens_one_incident_for_the_owning_team(db: Da
         assert session.scalar(select(func.count()).select_from(IncidentConversation)) == 40
 
 
-def burst_until_it_opens(spikes: SpikeWatch, moment: datetime) -> datetime:
-    """Investors ask about fund 900001's drop every 15 seconds from ``moment``, until an incident opens: when."""
-    for i in range(40):
-        asked_at = moment + timedelta(seconds=15 * i)
-        asked = Asked("why did 900001 drop 5% today?", "en", vector(0), f"conv{i}", "900001", "nav", 0.3, "fallback",
-                      moment=asked_at)  # fmt: skip
-        if spikes.observe(asked).opened:
-            return asked_at
-    raise AssertionError("no incident opened")
-
-
 def test_an_incident_is_charted_from_its_first_moment_with_the_bucket_still_being_counted_last(
     db: Database, tmp_path: Path
 ) -> None:
     spikes = watch(db, tmp_path)
     moment = quiet_traffic(spikes, T0, 2)
-    opened_at = spikes.local(burst_until_it_opens(spikes, moment))  # the chart is in the fund company's time
+    seen = burst_about_900001(spikes, moment, until_opened=True)
+    assert seen[-1].opened
+    opened_at = spikes.local(moment + timedelta(seconds=15 * (len(seen) - 1)))  # the fund company's time, as charted
     with db.session() as session:  # as the console first shows it: the row the opening question wrote
         [incident] = session.scalars(select(Incident)).all()
     *closed, (start, count, expected, marker) = incident.series or []
